@@ -1,0 +1,22 @@
+# Minimal production image, consistent with `make run`: the same package,
+# migrations and daphne entry point. Configure it with the environment
+# variables of README.md (DATABASE_URL, REDIS_URL, SECRET_KEY, ...).
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VERITY_VAR_DIR=/var/lib/verity
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY kyc kyc
+COPY sessions_app sessions_app
+COPY operators operators
+COPY workflows workflows
+RUN pip install --no-cache-dir .
+COPY manage.py ./
+COPY templates templates
+COPY static static
+COPY locale locale
+RUN useradd --system --home /var/lib/verity verity && mkdir -p /var/lib/verity && chown verity /var/lib/verity \
+    && SECRET_KEY=build-only python manage.py collectstatic --no-input -v0 && chown -R verity /var/lib/verity
+USER verity
+EXPOSE 8000
+# Migrations run from a release step (`python manage.py migrate`), not at every start.
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "kyc.asgi:application"]

@@ -1,0 +1,42 @@
+# Verity: the two commands of the README, plus what CI and benchmarks need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
+
+.PHONY: run test install install-test browser e2e bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own here).
+browser:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+run: install
+	$(BIN)/python manage.py migrate --no-input -v0
+	$(BIN)/python manage.py collectstatic --no-input -v0
+	$(BIN)/python manage.py seed_demo
+	@if [ -n "$$REDIS_URL" ]; then \
+		echo "Starting a Celery worker (REDIS_URL is set)"; \
+		$(BIN)/celery -A kyc worker --loglevel=INFO --concurrency=2 & \
+	fi; \
+	exec $(BIN)/daphne -b $(HOST) -p $(PORT) kyc.asgi:application
+
+test: install-test browser
+	$(BIN)/python -m pytest
+
+bench: install-test browser
+	$(BIN)/python bench/run.py $(NAME)
+
+clean:
+	rm -rf $(VENV) var test-artifacts

@@ -1,0 +1,82 @@
+"""The operator console's live queue: a snapshot on connect, on every change
+in the business's queue, and every few seconds (waiting times grow, and a
+customer whose browser went silent drops out without saying so)."""
+
+import asyncio
+import contextlib
+import json
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from operators import selectors, services
+from operators.models import Operator
+from sessions_app.realtime import queue_group
+
+REFRESH_SECONDS = 5
+MAX_FRAME_CHARS = 4096
+
+
+class QueueConsumer(AsyncJsonWebsocketConsumer):
+    operator: Operator | None = None
+
+    async def connect(self):
+        await self.accept()
+        self.operator = await database_sync_to_async(selectors.operator_for_user)(self.scope.get("user"))
+        if self.operator is None:
+            await self.send_json({"type": "error", "code": "forbidden", "message": "Operators only.", "fatal": True})
+            await self.close(code=4403)
+            return
+        self.group = queue_group(self.operator.business_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self._send_queue()
+        self.refresher = asyncio.ensure_future(self._refresh_forever())
+
+    async def disconnect(self, code):
+        if self.operator is None:
+            return
+        try:
+            self.refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.refresher
+        finally:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.operator is None:
+            return
+        if text_data is None or len(text_data) > MAX_FRAME_CHARS:
+            await self.send_json({"type": "error", "code": "invalid", "message": "Frames are small JSON objects."})
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            frame = None
+        if not isinstance(frame, dict):
+            await self.send_json({"type": "error", "code": "invalid_json", "message": "Not a JSON object."})
+            return
+        if frame.get("type") == "presence" and frame.get("presence") in Operator.Presence.values:
+            await database_sync_to_async(services.operator_set_presence)(
+                operator=self.operator, presence=frame["presence"]
+            )
+            await self._send_queue()
+        elif frame.get("type") == "heartbeat":
+            await database_sync_to_async(services.operator_touch)(operator_id=self.operator.pk)
+            still_operator = await database_sync_to_async(selectors.operator_for_user)(self.scope.get("user"))
+            if still_operator is None:
+                await self.close(code=4403)
+                return
+            await self.send_json({"type": "heartbeat_ack"})
+        else:
+            await self.send_json({"type": "error", "code": "unknown_type", "message": "Unknown message type."})
+
+    async def queue_changed(self, event):
+        await self._send_queue()
+
+    async def _refresh_forever(self):
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            await self._send_queue()
+
+    async def _send_queue(self):
+        await self.send_json(await database_sync_to_async(selectors.queue_snapshot)(operator=self.operator))

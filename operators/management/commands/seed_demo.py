@@ -1,0 +1,99 @@
+"""Seed a demo business for `make run` and the browser tests: an operator
+(credentials printed), a workflow, a one-on-one and a multi-user session."""
+
+import json
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from operators.models import Business, Operator
+from operators.services import operator_create
+from sessions_app.audit import Actor
+from sessions_app.models import VerificationSession
+from sessions_app.services import ParticipantSpec, session_create
+from workflows.models import WorkflowTemplate
+
+DEMO_STEPS = [
+    {
+        "kind": "terms",
+        "terms_version": "2026-11",
+        "terms_text": (
+            "Verity will verify your identity in a video call with one of our operators. "
+            "The call is recorded, and images of your identity document and your face are "
+            "taken as evidence. We keep them only as long as the law requires, and never "
+            "share them with anyone not entitled to them."
+        ),
+    },
+    {"kind": "device_check"},
+    {"kind": "document", "document_kinds": ["passport", "id_card"]},
+    {"kind": "liveness", "action_count": 3},
+    {"kind": "questions", "questions": ["What is your date of birth?", "Why are you opening this account?"]},
+    {"kind": "notes"},
+]
+
+
+class Command(BaseCommand):
+    help = "Create a demo business, operator, workflow and sessions, and print the links."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", help="operator password (default: a new random one)")
+        parser.add_argument("--username", default="operator")
+        parser.add_argument("--business", default="demo-bank")
+        parser.add_argument("--multi-user", type=int, default=3, help="participants in the multi-user session")
+        parser.add_argument("--json", action="store_true", help="print JSON (for tests)")
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        business, _ = Business.objects.get_or_create(
+            slug=options["business"], defaults={"name": options["business"].replace("-", " ").title()}
+        )
+        workflow, _ = WorkflowTemplate.objects.get_or_create(
+            business=business, name="Standard video identification", defaults={"steps": DEMO_STEPS}
+        )
+        password = options["password"] or secrets.token_urlsafe(12)
+        user_model = get_user_model()
+        user, _ = user_model.objects.get_or_create(username=options["username"], defaults={"first_name": "Olivia"})
+        user.set_password(password)
+        user.is_active = True
+        user.save()
+        if not Operator.objects.filter(user=user).exists():
+            operator_create(user=user, business=business, display_name="Olivia (operator)")
+        one = session_create(
+            business=business,
+            workflow=workflow,
+            kind=VerificationSession.Kind.ONE_ON_ONE,
+            participants=[ParticipantSpec(name="Max Mustermann", email="max@example.com", business_reference="CUST-1001")],
+            business_reference="ACCOUNT-OPEN-1001",
+            actor=Actor.system(),
+        )
+        names = ["Anna Schmidt", "Ben Schmidt", "Clara Schmidt", "David Schmidt"]
+        multi = session_create(
+            business=business,
+            workflow=workflow,
+            kind=VerificationSession.Kind.MULTI_USER,
+            participants=[
+                ParticipantSpec(name=names[i % len(names)], business_reference=f"CUST-20{i:02d}")
+                for i in range(options["multi_user"])
+            ],
+            business_reference="JOINT-ACCOUNT-2001",
+            actor=Actor.system(),
+        )
+        result = {
+            "business": business.slug,
+            "operator": {"username": user.username, "password": password},
+            "one_on_one": {"session": one.session.public_id.hex, "links": [url for _, url in one.links]},
+            "multi_user": {"session": multi.session.public_id.hex, "links": [url for _, url in multi.links]},
+        }
+        if options["json"]:
+            self.stdout.write(json.dumps(result))
+            return
+        from django.conf import settings
+
+        self.stdout.write(self.style.SUCCESS("Verity demo is ready."))
+        self.stdout.write(f"  Operator console: {settings.PUBLIC_BASE_URL}/console/")
+        self.stdout.write(f"  Operator login:   {user.username} / {password}")
+        self.stdout.write(f"  One-on-one customer link: {result['one_on_one']['links'][0]}")
+        for number, link in enumerate(result["multi_user"]["links"], start=1):
+            self.stdout.write(f"  Multi-user customer {number} link: {link}")

@@ -1,0 +1,16 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from operators import views
+
+app_name = "operators"
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(next_page="operators:login"), name="logout"),
+    path("", views.console, name="console"),
+    path("sessions/<str:session_id>/answer", views.answer, name="answer"),
+    path("calls/<str:session_id>/", views.call, name="call"),
+    path("calls/<str:session_id>/decide", views.decide, name="decide"),
+    path("calls/<str:session_id>/end", views.end_call, name="end"),
+]

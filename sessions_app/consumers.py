@@ -1,0 +1,325 @@
+"""The call's websocket: WebRTC signaling between the peers of one session,
+and the call's control events.
+
+Routing is decided here, never by the client: a socket only ever learns the
+channel names of peers of its own session, through server-to-server roster
+messages, and relays a signal only to a peer in that roster. The relay path
+touches no database.
+"""
+
+import logging
+import re
+import secrets
+import time
+import uuid
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from sessions_app import selectors, services, signaling
+from sessions_app.audit import Actor
+from sessions_app.realtime import session_group
+from sessions_app.selectors import CUSTOMER, OPERATOR, PARTICIPANT_SESSION_KEY
+
+logger = logging.getLogger(__name__)
+
+CLOSE_FORBIDDEN = 4403
+CLOSE_REPLACED = 4409
+CLOSE_CALL_ENDED = 4000
+CLOSE_FLOOD = 4429
+# Frames over the rate limit beyond this many in a row close the socket.
+FLOOD_STRIKES = 50
+_INSTANCE = re.compile(r"^[A-Za-z0-9]{1,32}$")
+
+
+def _page_instance(scope) -> str:
+    """The id a page load picks for itself. A socket that reconnects keeps it
+    (peers keep their connection); a reloaded page has a new one (peers
+    start a fresh connection to it)."""
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("instance", [])
+    if values and _INSTANCE.match(values[0]):
+        return values[0]
+    return secrets.token_hex(8)
+
+
+def _identity_for_scope(scope) -> selectors.CallIdentity | None:
+    try:
+        session_public_id = uuid.UUID(scope["url_route"]["kwargs"]["session_id"])
+    except (KeyError, ValueError):
+        return None
+    django_session = scope.get("session")
+    participant_id = django_session.get(PARTICIPANT_SESSION_KEY) if django_session is not None else None
+    return selectors.call_identity(
+        user=scope.get("user"), participant_id=participant_id, session_public_id=session_public_id
+    )
+
+
+class CallConsumer(AsyncJsonWebsocketConsumer):
+    identity: selectors.CallIdentity | None = None
+
+    closing = False
+
+    async def send_json(self, content, close=False):
+        if not self.closing:
+            await super().send_json(content, close=close)
+
+    async def close(self, code=None, reason=None):
+        if not self.closing:
+            self.closing = True
+            await super().close(code=code, reason=reason)
+
+    async def connect(self):
+        self.identity = None
+        self.closing = False
+        self.roster: dict[str, dict] = {}  # peer_id -> {"info", "channel", "seen"}
+        self.media = {"audio": True, "video": True}
+        self.bucket = signaling.TokenBucket(settings.SIGNALING_RATE_PER_SECOND, settings.SIGNALING_RATE_BURST)
+        self.strikes = 0
+        await self.accept()
+        self.identity = await database_sync_to_async(_identity_for_scope)(self.scope)
+        if self.identity is None:
+            await self.send_json(
+                {"type": "error", "code": "forbidden", "message": "You are not part of this call.", "fatal": True}
+            )
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.instance = _page_instance(self.scope)
+        self.group = session_group(self.identity.session_public_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        rtc = await database_sync_to_async(selectors.rtc_configuration_for)(self.identity.peer_id)
+        await self.send_json(
+            {"type": "welcome", "peer_id": self.identity.peer_id, "role": self.identity.role, "rtc": rtc}
+        )
+        await self._send_state()
+        await self._announce("roster.hello")
+
+    async def disconnect(self, code):
+        if self.identity is None:
+            return
+        try:
+            await self.channel_layer.group_send(
+                self.group,
+                {"type": "roster.bye", "peer_id": self.identity.peer_id, "channel": self.channel_name},
+            )
+        finally:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    # --- frames from the browser -------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.identity is None:
+            return
+        if not self.bucket.allow():
+            self.strikes += 1
+            if self.strikes >= FLOOD_STRIKES:
+                logger.warning("closing flooding socket of session %s", self.identity.session_id)
+                await self.close(code=CLOSE_FLOOD)
+            elif self.strikes == 1:
+                await self._error("rate_limited", "Too many messages; slow down.")
+            return
+        self.strikes = 0
+        try:
+            kind, payload = signaling.parse_frame(
+                text=text_data, binary=bytes_data, role=self.identity.role, max_bytes=settings.SIGNALING_MAX_FRAME_BYTES
+            )
+        except signaling.FrameError as error:
+            logger.info("rejected frame from %s: %s", self.identity.role, error.code)
+            await self._error(error.code, error.message)
+            return
+        handler = getattr(self, f"on_{kind}")
+        try:
+            await handler(payload)
+        except ValidationError as error:
+            await self._error("rejected", " ".join(error.messages))
+        except services.LinkInvalid as error:
+            await self._error("link_" + error.reason, "This link can no longer be used.")
+
+    async def on_signal(self, payload):
+        target = self.roster.get(payload["to"])
+        if target is None:
+            await self._error("unknown_peer", "That peer is not in this call.", to=payload["to"])
+            return
+        message = {k: v for k, v in payload.items() if k != "to"}
+        await self.channel_layer.send(
+            target["channel"], {"type": "relay.signal", "from": self.identity.peer_id, "payload": message}
+        )
+
+    async def on_heartbeat(self, payload):
+        still_valid = await database_sync_to_async(self._touch_and_check)()
+        if not still_valid:
+            await self.send_json(
+                {"type": "error", "code": "forbidden", "message": "You are no longer part of this call.", "fatal": True}
+            )
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        await self.send_json({"type": "heartbeat_ack", "t": time.time()})
+        await self._announce("roster.alive")
+        self._expire_silent_peers()
+
+    async def on_sync(self, payload):
+        await self._send_state()
+
+    async def on_media_state(self, payload):
+        self.media = payload
+        if self.identity.role == CUSTOMER:
+            await database_sync_to_async(services.participant_set_media_state)(
+                participant_id=self.identity.participant_id, **payload
+            )
+        await self.channel_layer.group_send(
+            self.group, {"type": "peer.media", "peer_id": self.identity.peer_id, "media": payload}
+        )
+
+    async def on_end_call(self, payload):
+        await database_sync_to_async(self._end_call)()
+
+    async def on_prompt(self, payload):
+        await database_sync_to_async(self._set_prompt)(payload)
+
+    # --- database work (runs in a thread) -------------------------------------------
+
+    def _touch_and_check(self) -> bool:
+        from operators.services import operator_touch
+
+        if self.identity.role == CUSTOMER:
+            services.participant_touch(participant_id=self.identity.participant_id)
+        else:
+            operator_touch(operator_id=self.identity.operator_id)
+        return selectors.call_identity_still_valid(self.identity)
+
+    def _end_call(self):
+        from sessions_app.models import Participant, VerificationSession
+
+        if self.identity.role == OPERATOR:
+            from operators.models import Operator
+
+            operator = Operator.objects.get(pk=self.identity.operator_id)
+            session = VerificationSession.objects.get(pk=self.identity.session_id)
+            services.session_end(session=session, actor=Actor.operator(operator), reason="ended_by_operator")
+        else:
+            participant = Participant.objects.get(pk=self.identity.participant_id)
+            services.participant_leave(participant=participant, actor=Actor.customer(), reason="ended_by_customer")
+
+    def _set_prompt(self, payload):
+        from operators.models import Operator
+        from sessions_app.models import Participant
+
+        participant = Participant.objects.filter(
+            public_id=_uuid_or_none(payload["participant"]), session_id=self.identity.session_id
+        ).first()
+        if participant is None:
+            raise ValidationError("That participant is not in this call.")
+        operator = Operator.objects.get(pk=self.identity.operator_id)
+        services.participant_set_prompt(participant=participant, prompt=payload["prompt"], actor=Actor.operator(operator))
+
+    def _state(self) -> dict:
+        if self.identity.role == OPERATOR:
+            return selectors.call_state_for_operator(session_id=self.identity.session_id)
+        return selectors.call_state_for_customer(participant_id=self.identity.participant_id)
+
+    async def _send_state(self):
+        await self.send_json(await database_sync_to_async(self._state)())
+
+    async def _error(self, code: str, message: str, **extra):
+        await self.send_json({"type": "error", "code": code, "message": message, **extra})
+
+    # --- roster: who is in the call, learned from the other consumers -------------
+
+    async def _announce(self, kind: str):
+        await self.channel_layer.group_send(
+            self.group,
+            {"type": kind, "peer": self._peer_info(), "media": self.media, "channel": self.channel_name},
+        )
+
+    def _peer_info(self) -> dict:
+        return {**self.identity.peer_info(), "instance": self.instance}
+
+    def _polite_towards(self, other_peer_id: str, other_role: str) -> bool:
+        # Perfect negotiation needs exactly one polite side per pair: the
+        # operator never is; between customers the larger id is.
+        if self.identity.role == OPERATOR:
+            return False
+        return other_role == OPERATOR or self.identity.peer_id > other_peer_id
+
+    async def _add_peer(self, event) -> None:
+        peer = event["peer"]
+        known = self.roster.get(peer["peer_id"])
+        self.roster[peer["peer_id"]] = {"info": peer, "channel": event["channel"], "seen": time.monotonic()}
+        if known is None or known["channel"] != event["channel"]:
+            await self.send_json(
+                {
+                    "type": "peer_joined",
+                    "peer": peer,
+                    "media": event.get("media"),
+                    "polite": self._polite_towards(peer["peer_id"], peer["role"]),
+                }
+            )
+
+    async def roster_hello(self, event):
+        if event["channel"] == self.channel_name:
+            return
+        if event["peer"]["peer_id"] == self.identity.peer_id:
+            # The same person connected again (a reload, a second tab): the
+            # newest socket wins, so a stale one cannot hold the call.
+            await self.send_json({"type": "replaced", "message": "This call was opened in another window."})
+            await self.close(code=CLOSE_REPLACED)
+            return
+        await self._add_peer(event)
+        await self.channel_layer.send(
+            event["channel"],
+            {"type": "roster.present", "peer": self._peer_info(), "media": self.media, "channel": self.channel_name},
+        )
+
+    async def roster_present(self, event):
+        if event["peer"]["peer_id"] != self.identity.peer_id:
+            await self._add_peer(event)
+
+    async def roster_alive(self, event):
+        if event["channel"] != self.channel_name and event["peer"]["peer_id"] != self.identity.peer_id:
+            await self._add_peer(event)
+
+    async def roster_bye(self, event):
+        known = self.roster.get(event["peer_id"])
+        if known is not None and known["channel"] == event["channel"]:
+            del self.roster[event["peer_id"]]
+            await self.send_json({"type": "peer_left", "peer_id": event["peer_id"]})
+
+    def _expire_silent_peers(self):
+        # A peer whose process died never says goodbye; heartbeats refresh
+        # every entry, so a silent one is gone.
+        cutoff = time.monotonic() - settings.PRESENCE_TIMEOUT_SECONDS
+        for peer_id in [p for p, entry in self.roster.items() if entry["seen"] < cutoff]:
+            del self.roster[peer_id]
+
+    # --- messages from the server side ------------------------------------------
+
+    async def relay_signal(self, event):
+        await self.send_json({"type": "signal", "from": event["from"], **event["payload"]})
+
+    async def peer_media(self, event):
+        if event["peer_id"] != self.identity.peer_id:
+            await self.send_json({"type": "peer_media", "peer_id": event["peer_id"], "media": event["media"]})
+
+    async def session_changed(self, event):
+        state, still_valid = await database_sync_to_async(self._state_and_validity)()
+        await self.send_json(state)
+        if state["session"]["ended"]:
+            await self.send_json({"type": "call_ended"})
+            await self.close(code=CLOSE_CALL_ENDED)
+        elif not still_valid:
+            await self.close(code=CLOSE_FORBIDDEN)
+
+    async def call_ended(self, event):
+        await self.session_changed(event)
+
+    def _state_and_validity(self):
+        return self._state(), selectors.call_identity_still_valid(self.identity)
+
+
+def _uuid_or_none(value: str):
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

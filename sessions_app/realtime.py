@@ -1,0 +1,49 @@
+"""Telling connected browsers that something changed.
+
+Every message here is a nudge, never the data itself: the receiving consumer
+reloads what its client may see from the database. Channel layers deliver at
+most once, so a lost nudge only delays a client until its next resync.
+Messages are sent after commit, so nobody is told about a row that could
+still roll back.
+"""
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def session_group(session_public_id) -> str:
+    return f"call.{session_public_id.hex}"
+
+
+def queue_group(business_id: int) -> str:
+    return f"queue.{business_id}"
+
+
+def _group_send(group: str, message: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, message)
+    except Exception:  # the database is the truth; clients resync on their own
+        logger.warning("could not notify group %s", group, exc_info=True)
+
+
+def session_changed_on_commit(session) -> None:
+    group = session_group(session.public_id)
+    transaction.on_commit(lambda: _group_send(group, {"type": "session.changed"}))
+
+
+def call_ended_on_commit(session) -> None:
+    group = session_group(session.public_id)
+    transaction.on_commit(lambda: _group_send(group, {"type": "call.ended"}))
+
+
+def queue_changed_on_commit(business_id: int) -> None:
+    group = queue_group(business_id)
+    transaction.on_commit(lambda: _group_send(group, {"type": "queue.changed"}))

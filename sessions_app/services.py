@@ -1,0 +1,422 @@
+"""Writes for sessions and participants. Every state change goes through
+``_session_move`` / ``_participant_move``, which check the state machine,
+stamp the time, bump the version clients sync on, and write the audit event
+in the same transaction."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from sessions_app import realtime
+from sessions_app.audit import Actor, audit_record
+from sessions_app.links import link_token_hash, link_token_new, link_url
+from sessions_app.models import Participant, TermsAcceptance, VerificationSession
+from workflows import steps as step_kinds
+from workflows.services import participant_steps_create, step_complete_pre_call
+
+S = VerificationSession.State
+P = Participant.State
+
+
+class LinkInvalid(Exception):
+    """The link cannot be used. ``reason`` is one of UNKNOWN, EXPIRED, REVOKED, FINISHED."""
+
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    FINISHED = "finished"
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class SessionNotAvailable(Exception):
+    """The call cannot be taken: another operator has it, or it is no longer waiting."""
+
+
+@dataclass
+class ParticipantSpec:
+    name: str
+    email: str = ""
+    business_reference: str = ""
+    language: str = ""
+    date_of_birth: object = None
+
+
+@dataclass
+class CreatedSession:
+    session: VerificationSession
+    links: list[tuple[Participant, str]] = field(default_factory=list)  # (participant, URL)
+
+
+# --- internal moves -----------------------------------------------------------
+
+
+def _session_move(session: VerificationSession, target: str, *, actor: Actor, data: dict | None = None) -> None:
+    """Caller holds the row lock inside a transaction."""
+    VerificationSession.MACHINE.check(session.state, target)
+    previous = session.state
+    now = timezone.now()
+    session.state = target
+    session.state_changed_at = now
+    timestamp_field = VerificationSession.STATE_TIMESTAMP_FIELDS.get(target)
+    if timestamp_field:
+        setattr(session, timestamp_field, now)
+    session.state_version = F("state_version") + 1
+    session.save()
+    session.refresh_from_db(fields=["state_version"])
+    audit_record(
+        business=session.business,
+        session=session,
+        actor=actor,
+        action="session.transition",
+        data={"from": previous, "to": target, **(data or {})},
+    )
+    realtime.session_changed_on_commit(session)
+
+
+def _participant_move(participant: Participant, target: str, *, actor: Actor, data: dict | None = None) -> None:
+    Participant.MACHINE.check(participant.state, target)
+    previous = participant.state
+    participant.state = target
+    participant.state_changed_at = timezone.now()
+    participant.save(update_fields=["state", "state_changed_at"])
+    session = participant.session
+    VerificationSession.objects.filter(pk=session.pk).update(state_version=F("state_version") + 1)
+    audit_record(
+        business=session.business,
+        session=session,
+        participant=participant,
+        actor=actor,
+        action="participant.transition",
+        data={"from": previous, "to": target, **(data or {})},
+    )
+    realtime.session_changed_on_commit(session)
+
+
+def _locked_session(session_id: int) -> VerificationSession:
+    return VerificationSession.objects.select_for_update().select_related("business").get(pk=session_id)
+
+
+def _locked_participant(participant_id: int) -> Participant:
+    participant = Participant.objects.select_for_update().get(pk=participant_id)
+    participant.session = _locked_session(participant.session_id)
+    return participant
+
+
+# --- creation and links -------------------------------------------------------
+
+
+def session_create(
+    *,
+    business,
+    workflow,
+    kind: str,
+    participants: list[ParticipantSpec],
+    business_reference: str = "",
+    redirect_url: str = "",
+    link_ttl: timedelta | None = None,
+    actor: Actor,
+) -> CreatedSession:
+    if workflow.business_id != business.pk:
+        # Never let one business run another's workflow (or learn it exists).
+        raise ValidationError({"workflow": "Unknown workflow."})
+    if not workflow.is_active:
+        raise ValidationError({"workflow": "This workflow is not active."})
+    if kind == VerificationSession.Kind.ONE_ON_ONE and len(participants) != 1:
+        raise ValidationError({"participants": "A one-on-one session has exactly one participant."})
+    if kind == VerificationSession.Kind.MULTI_USER and not (
+        2 <= len(participants) <= settings.MULTI_USER_MAX_PARTICIPANTS
+    ):
+        raise ValidationError(
+            {"participants": f"A multi-user session has 2 to {settings.MULTI_USER_MAX_PARTICIPANTS} participants."}
+        )
+    if kind not in VerificationSession.Kind.values:
+        raise ValidationError({"kind": f"Unknown kind {kind!r}."})
+    expires_at = timezone.now() + (link_ttl or timedelta(hours=settings.LINK_DEFAULT_TTL_HOURS))
+    with transaction.atomic():
+        session = VerificationSession.objects.create(
+            business=business,
+            workflow=workflow,
+            kind=kind,
+            business_reference=business_reference,
+            redirect_url=redirect_url,
+        )
+        created = CreatedSession(session=session)
+        for position, spec in enumerate(participants):
+            raw, token_hash = link_token_new()
+            participant = Participant.objects.create(
+                session=session,
+                position=position,
+                name=spec.name,
+                email=spec.email,
+                business_reference=spec.business_reference,
+                language=spec.language,
+                date_of_birth=spec.date_of_birth,
+                link_token_hash=token_hash,
+                link_expires_at=expires_at,
+            )
+            participant_steps_create(participant=participant, workflow=workflow)
+            created.links.append((participant, link_url(raw)))
+        audit_record(
+            business=business,
+            session=session,
+            actor=actor,
+            action="session.created",
+            data={"kind": kind, "participants": len(participants), "workflow": workflow.pk},
+        )
+    return created
+
+
+def participant_link_reissue(*, participant: Participant, actor: Actor, link_ttl: timedelta | None = None) -> str:
+    """A new link for the participant; the old one stops working at once."""
+    raw, token_hash = link_token_new()
+    with transaction.atomic():
+        participant = _locked_participant(participant.pk)
+        participant.link_token_hash = token_hash
+        participant.link_revoked_at = None
+        participant.link_expires_at = timezone.now() + (
+            link_ttl or timedelta(hours=settings.LINK_DEFAULT_TTL_HOURS)
+        )
+        participant.save(update_fields=["link_token_hash", "link_revoked_at", "link_expires_at"])
+        audit_record(
+            business=participant.session.business,
+            session=participant.session,
+            participant=participant,
+            actor=actor,
+            action="participant.link_reissued",
+        )
+    return link_url(raw)
+
+
+def participant_link_revoke(*, participant: Participant, actor: Actor) -> None:
+    with transaction.atomic():
+        participant = _locked_participant(participant.pk)
+        if participant.link_revoked_at:
+            return
+        participant.link_revoked_at = timezone.now()
+        participant.save(update_fields=["link_revoked_at"])
+        audit_record(
+            business=participant.session.business,
+            session=participant.session,
+            participant=participant,
+            actor=actor,
+            action="participant.link_revoked",
+        )
+        realtime.session_changed_on_commit(participant.session)
+
+
+def participant_access_problem(participant: Participant, *, now=None) -> str | None:
+    """Why this participant may not use their link now, or None.
+
+    Expiry limits when a customer may start; it never cuts off a call that
+    is already running.
+    """
+    now = now or timezone.now()
+    session = participant.session
+    if participant.link_revoked_at:
+        return LinkInvalid.REVOKED
+    if session.state in (S.CANCELLED, S.EXPIRED):
+        return LinkInvalid.REVOKED if session.state == S.CANCELLED else LinkInvalid.EXPIRED
+    if participant.state in (P.DECLINED, P.REMOVED) or session.is_ended:
+        return LinkInvalid.FINISHED
+    if participant.link_expires_at <= now and participant.state != P.IN_CALL:
+        return LinkInvalid.EXPIRED
+    return None
+
+
+def participant_resolve_link(*, raw_token: str) -> Participant:
+    """The participant a link token belongs to, if it may be used now."""
+    if not raw_token or len(raw_token) > 128:
+        raise LinkInvalid(LinkInvalid.UNKNOWN)
+    participant = (
+        Participant.objects.select_related("session__business", "session__workflow")
+        .filter(link_token_hash=link_token_hash(raw_token))
+        .first()
+    )
+    if participant is None:
+        raise LinkInvalid(LinkInvalid.UNKNOWN)
+    problem = participant_access_problem(participant)
+    if problem:
+        raise LinkInvalid(problem)
+    return participant
+
+
+# --- the customer's journey -----------------------------------------------------
+
+
+def participant_accept_terms(*, participant: Participant, ip_address: str | None, user_agent: str) -> None:
+    with transaction.atomic():
+        participant = _locked_participant(participant.pk)
+        if participant.state != P.INVITED:
+            return  # a double submit; the first acceptance stands
+        terms = participant.session.workflow.terms_step() or {}
+        TermsAcceptance.objects.create(
+            participant=participant,
+            terms_version=str(terms.get("terms_version", "none")),
+            ip_address=ip_address,
+            user_agent=user_agent[:512],
+        )
+        _participant_move(
+            participant,
+            P.TERMS_ACCEPTED,
+            actor=Actor.customer(),
+            data={"terms_version": str(terms.get("terms_version", "none"))},
+        )
+        step_complete_pre_call(participant=participant, kind=step_kinds.TERMS, actor=Actor.customer())
+
+
+def participant_decline_terms(*, participant: Participant) -> None:
+    with transaction.atomic():
+        participant = _locked_participant(participant.pk)
+        if participant.state == P.DECLINED:
+            return
+        _participant_move(participant, P.DECLINED, actor=Actor.customer())
+        session = participant.session
+        others_active = session.participants.exclude(pk=participant.pk).exclude(
+            state__in=[P.DECLINED, P.REMOVED]
+        )
+        if not others_active.exists() and not session.is_ended:
+            target = S.CANCELLED if session.state == S.CREATED else S.ABANDONED
+            if VerificationSession.MACHINE.allowed(session.state, target):
+                _session_move(session, target, actor=Actor.customer(), data={"reason": "terms_declined"})
+
+
+def participant_join(*, participant: Participant) -> Participant:
+    """The customer clicked Join: into the queue, or straight into a running call."""
+    with transaction.atomic():
+        participant = _locked_participant(participant.pk)
+        session = participant.session
+        if session.is_ended:
+            raise LinkInvalid(LinkInvalid.FINISHED)
+        if participant.state in (P.WAITING, P.IN_CALL):
+            return participant  # a reload: already where they should be
+        if participant.state not in (P.TERMS_ACCEPTED, P.LEFT):
+            raise ValidationError("Accept the terms first.")
+        step_complete_pre_call(participant=participant, kind=step_kinds.DEVICE_CHECK, actor=Actor.customer())
+        _participant_move(participant, P.WAITING, actor=Actor.customer())
+        if session.state == S.CREATED:
+            _session_move(session, S.WAITING, actor=Actor.customer())
+        elif session.state == S.IN_CALL:
+            _participant_move(participant, P.IN_CALL, actor=Actor.customer(), data={"rejoined": True})
+        participant.last_seen_at = timezone.now()
+        participant.save(update_fields=["last_seen_at"])
+        realtime.queue_changed_on_commit(session.business_id)
+    return participant
+
+
+def participant_leave(*, participant: Participant, actor: Actor, reason: str = "left") -> None:
+    """The customer left (End, closed the tab, dropped for good).
+
+    In a one-on-one call that ends the call; in a multi-user call the others
+    go on, and the session ends when nobody is left in it.
+    """
+    with transaction.atomic():
+        participant = _locked_participant(participant.pk)
+        session = participant.session
+        if participant.state == P.WAITING and session.state == S.WAITING:
+            _participant_move(participant, P.TERMS_ACCEPTED, actor=actor, data={"reason": reason})
+            if not session.participants.filter(state=P.WAITING).exists():
+                _session_move(session, S.CREATED, actor=actor, data={"reason": "queue_empty"})
+            realtime.queue_changed_on_commit(session.business_id)
+            return
+        if participant.state in (P.IN_CALL, P.WAITING):
+            _participant_move(participant, P.LEFT, actor=actor, data={"reason": reason})
+        if session.state == S.IN_CALL and (
+            session.kind == VerificationSession.Kind.ONE_ON_ONE
+            or not session.participants.filter(state__in=[P.IN_CALL, P.WAITING]).exists()
+        ):
+            _session_end_locked(session, actor=actor, reason=reason)
+
+
+def participant_set_media_state(*, participant_id: int, audio: bool, video: bool) -> None:
+    Participant.objects.filter(pk=participant_id).update(media_state={"audio": audio, "video": video})
+
+
+def participant_touch(*, participant_id: int) -> None:
+    Participant.objects.filter(pk=participant_id).update(last_seen_at=timezone.now())
+
+
+def participant_set_prompt(*, participant: Participant, prompt: dict | None, actor: Actor) -> None:
+    """Show (or clear) a prompt on the customer's screen. Stored first, so a
+    reload or reconnect shows exactly the same prompt."""
+    with transaction.atomic():
+        participant = _locked_participant(participant.pk)
+        if participant.state != P.IN_CALL:
+            raise ValidationError("The participant is not in the call.")
+        participant.current_prompt = prompt
+        participant.save(update_fields=["current_prompt"])
+        VerificationSession.objects.filter(pk=participant.session_id).update(state_version=F("state_version") + 1)
+        audit_record(
+            business=participant.session.business,
+            session=participant.session,
+            participant=participant,
+            actor=actor,
+            action="prompt.shown" if prompt else "prompt.cleared",
+            data={"prompt": (prompt or {}).get("code")},
+        )
+        realtime.session_changed_on_commit(participant.session)
+
+
+# --- the operator's side ---------------------------------------------------------
+
+
+def session_assign_operator(*, session_id: int, operator) -> VerificationSession:
+    """The operator answered. Exactly one of two operators racing for the same
+    call wins: the row lock serialises them and the loser sees the state the
+    winner left."""
+    with transaction.atomic():
+        try:
+            session = _locked_session(session_id)
+        except VerificationSession.DoesNotExist:
+            raise SessionNotAvailable("This call no longer exists.") from None
+        if session.business_id != operator.business_id:
+            raise SessionNotAvailable("This call no longer exists.")
+        if session.state != S.WAITING or session.operator_id is not None:
+            raise SessionNotAvailable("Another operator has taken this call, or the customer left.")
+        session.operator = operator
+        _session_move(session, S.IN_CALL, actor=Actor.operator(operator), data={"operator": operator.pk})
+        for participant in session.participants.select_for_update().filter(state=P.WAITING):
+            participant.session = session
+            _participant_move(participant, P.IN_CALL, actor=Actor.operator(operator))
+        realtime.queue_changed_on_commit(session.business_id)
+    return session
+
+
+def _session_end_locked(session: VerificationSession, *, actor: Actor, reason: str) -> None:
+    for participant in session.participants.select_for_update().filter(state__in=[P.IN_CALL, P.WAITING]):
+        participant.session = session
+        _participant_move(participant, P.LEFT, actor=actor, data={"reason": "call_ended"})
+    # Completed once the operator decided on somebody; a call that ends with
+    # no decision at all was abandoned.
+    decided = session.state == S.IN_CALL and session.participants.filter(state=P.DECIDED).exists()
+    _session_move(session, S.COMPLETED if decided else S.ABANDONED, actor=actor, data={"reason": reason})
+    realtime.call_ended_on_commit(session)
+
+
+def session_end(*, session: VerificationSession, actor: Actor, reason: str = "ended") -> VerificationSession:
+    """End the call for everyone: completed when every participant has a
+    decision, abandoned otherwise."""
+    with transaction.atomic():
+        session = _locked_session(session.pk)
+        if session.is_ended:
+            return session
+        _session_end_locked(session, actor=actor, reason=reason)
+    return session
+
+
+def session_cancel(*, session: VerificationSession, actor: Actor) -> VerificationSession:
+    with transaction.atomic():
+        session = _locked_session(session.pk)
+        if session.state == S.CANCELLED:
+            return session
+        _session_move(session, S.CANCELLED, actor=actor)
+        realtime.call_ended_on_commit(session)
+        realtime.queue_changed_on_commit(session.business_id)
+    return session

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from sessions_app import views
+
+app_name = "sessions_app"
+
+urlpatterns = [
+    path("v/<str:token>", views.link_open, name="link"),
+    path("call/", views.call_page, name="call"),
+    path("call/terms/accept", views.terms_accept, name="terms_accept"),
+    path("call/terms/decline", views.terms_decline, name="terms_decline"),
+    path("call/join", views.join, name="join"),
+]

@@ -1,0 +1,153 @@
+"""The customer's pages: link, terms, the call page. Thin: each parses the
+request, calls one service, renders."""
+
+from functools import wraps
+
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.views.decorators.http import require_GET, require_POST
+
+from sessions_app import services
+from sessions_app.models import Participant
+from sessions_app.selectors import PARTICIPANT_SESSION_KEY, rtc_configuration_for, shared_decision
+from sessions_app.services import LinkInvalid
+from sessions_app.ui_strings import customer_strings
+
+LINK_PROBLEM_STATUS = {
+    LinkInvalid.UNKNOWN: 404,
+    LinkInvalid.EXPIRED: 410,
+    LinkInvalid.REVOKED: 410,
+    LinkInvalid.FINISHED: 410,
+}
+
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _link_problem_page(request, reason: str):
+    return render(request, "customer/link_problem.html", {"reason": reason}, status=LINK_PROBLEM_STATUS[reason])
+
+
+def customer_view(view):
+    """Load the participant bound to this browser's session cookie (never from
+    the URL), refuse when the link can no longer be used, and speak the
+    participant's language."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        participant_id = request.session.get(PARTICIPANT_SESSION_KEY)
+        participant = (
+            Participant.objects.select_related("session__business", "session__workflow")
+            .filter(pk=participant_id)
+            .first()
+            if participant_id
+            else None
+        )
+        if participant is None:
+            return render(request, "customer/no_session.html", status=403)
+        problem = services.participant_access_problem(participant)
+        if problem and not (problem == LinkInvalid.FINISHED and view.__name__ == "call_page"):
+            return _link_problem_page(request, problem)
+        if participant.language:
+            translation.activate(participant.language)
+            request.LANGUAGE_CODE = translation.get_language()
+        return view(request, participant, *args, **kwargs)
+
+    return wrapper
+
+
+@require_GET
+def link_open(request, token: str):
+    """Exchange the link token for a session cookie, then redirect to a URL
+    without the token: it never sits in history, referrers or logs."""
+    try:
+        participant = services.participant_resolve_link(raw_token=token)
+    except LinkInvalid as problem:
+        response = _link_problem_page(request, problem.reason)
+    else:
+        request.session.cycle_key()
+        request.session[PARTICIPANT_SESSION_KEY] = participant.pk
+        response = redirect("sessions_app:call")
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_GET
+@customer_view
+def call_page(request, participant: Participant):
+    session = participant.session
+    if participant.state == Participant.State.INVITED:
+        terms = session.workflow.terms_step()
+        if terms is None:
+            # A workflow without terms: nothing to accept, go straight on.
+            services.participant_accept_terms(
+                participant=participant, ip_address=_client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")
+            )
+        else:
+            return render(request, "customer/terms.html", {"participant": participant, "terms": terms})
+    if participant.state == Participant.State.DECLINED:
+        return render(request, "customer/declined.html", {"participant": participant})
+    page_data = {
+        "state": participant.state,
+        "session_id": session.public_id.hex,
+        "kind": session.kind,
+        "join_url": reverse("sessions_app:join"),
+        "ws_path": f"/ws/call/{session.public_id.hex}/",
+        "redirect_url": session.redirect_url,
+        "ended": session.is_ended or participant.state == Participant.State.REMOVED,
+        "result": shared_decision(participant) if session.is_ended else None,
+    }
+    return render(
+        request,
+        "customer/call.html",
+        {"participant": participant, "page_data": page_data, "strings": customer_strings()},
+    )
+
+
+@require_POST
+@customer_view
+def terms_accept(request, participant: Participant):
+    if request.POST.get("accept") != "yes":
+        terms = participant.session.workflow.terms_step()
+        return render(
+            request,
+            "customer/terms.html",
+            {"participant": participant, "terms": terms, "must_accept": True},
+            status=400,
+        )
+    services.participant_accept_terms(
+        participant=participant,
+        ip_address=_client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
+    return redirect("sessions_app:call")
+
+
+@require_POST
+@customer_view
+def terms_decline(request, participant: Participant):
+    services.participant_decline_terms(participant=participant)
+    return redirect("sessions_app:call")
+
+
+@customer_view
+def join(request, participant: Participant):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        participant = services.participant_join(participant=participant)
+    except LinkInvalid as problem:
+        return JsonResponse({"error": {"code": "link_" + problem.reason, "message": "This link can no longer be used."}}, status=410)
+    except ValidationError as error:
+        return JsonResponse({"error": {"code": "not_ready", "message": " ".join(error.messages)}}, status=409)
+    return JsonResponse(
+        {
+            "state": participant.state,
+            "ws_path": f"/ws/call/{participant.session.public_id.hex}/",
+            "rtc": rtc_configuration_for(participant.public_id.hex),
+        }
+    )

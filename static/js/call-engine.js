@@ -1,0 +1,269 @@
+// The call engine shared by the customer page and the operator console: one
+// RTCPeerConnection per other person in the call (a full mesh), negotiated
+// with the W3C "perfect negotiation" pattern so glare cannot deadlock a call.
+// The server says who is in the call and which side of each pair is polite.
+
+import { SignalingSocket } from "./signaling.js";
+
+const ICE_RESTART_AFTER_MS = 3000;
+
+export function newInstanceId() {
+  const bytes = new Uint8Array(8);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+class Peer {
+  constructor(engine, info, polite, media) {
+    this.engine = engine;
+    this.info = info;
+    this.id = info.peer_id;
+    this.instance = info.instance;
+    this.polite = polite;
+    this.media = media || { audio: true, video: true };
+    this.makingOffer = false;
+    this.ignoreOffer = false;
+    this.stream = null;
+    this.restartTimer = null;
+    this.pc = new RTCPeerConnection(engine.rtc);
+    for (const track of engine.localStream.getTracks()) this.pc.addTrack(track, engine.localStream);
+    this.pc.ontrack = ({ track, streams }) => {
+      this.stream = streams[0] || this.stream || new MediaStream();
+      if (!this.stream.getTracks().includes(track)) this.stream.addTrack(track);
+      engine.emit("remote-stream", { peerId: this.id, stream: this.stream });
+    };
+    this.pc.onnegotiationneeded = async () => {
+      try {
+        this.makingOffer = true;
+        await this.pc.setLocalDescription();
+        this.signal({ description: this.pc.localDescription.toJSON() });
+      } catch (err) {
+        console.warn("negotiation failed", err);
+      } finally {
+        this.makingOffer = false;
+      }
+    };
+    this.pc.onicecandidate = ({ candidate }) => this.signal({ candidate: candidate ? candidate.toJSON() : null });
+    this.pc.oniceconnectionstatechange = () => this.watchIce();
+    this.pc.onconnectionstatechange = () =>
+      engine.emit("peer-state", { peerId: this.id, state: this.pc.connectionState });
+  }
+
+  signal(payload) {
+    this.engine.socket.send({ type: "signal", to: this.id, ...payload });
+  }
+
+  async handleSignal({ description, candidate }) {
+    const pc = this.pc;
+    try {
+      if (description) {
+        const offerCollision = description.type === "offer" && (this.makingOffer || pc.signalingState !== "stable");
+        this.ignoreOffer = !this.polite && offerCollision;
+        if (this.ignoreOffer) return;
+        await pc.setRemoteDescription(description);
+        if (description.type === "offer") {
+          await pc.setLocalDescription();
+          this.signal({ description: pc.localDescription.toJSON() });
+        }
+      } else if (candidate) {
+        try {
+          await pc.addIceCandidate(candidate);
+        } catch (err) {
+          if (!this.ignoreOffer) throw err;
+        }
+      }
+    } catch (err) {
+      console.warn("signal from", this.id, "failed", err);
+    }
+  }
+
+  watchIce() {
+    const state = this.pc.iceConnectionState;
+    clearTimeout(this.restartTimer);
+    if (state === "failed") {
+      this.restartIce();
+    } else if (state === "disconnected") {
+      // Often a short blip that heals by itself; restart only if it lasts.
+      this.restartTimer = setTimeout(() => {
+        if (this.pc.iceConnectionState === "disconnected") this.restartIce();
+      }, ICE_RESTART_AFTER_MS);
+    }
+  }
+
+  restartIce() {
+    if (this.pc.connectionState === "closed") return;
+    this.engine.emit("ice-restart", { peerId: this.id });
+    this.pc.restartIce();
+  }
+
+  get connected() {
+    return this.pc.connectionState === "connected";
+  }
+
+  close() {
+    clearTimeout(this.restartTimer);
+    this.pc.ontrack = this.pc.onnegotiationneeded = this.pc.onicecandidate = null;
+    this.pc.oniceconnectionstatechange = this.pc.onconnectionstatechange = null;
+    this.pc.close();
+  }
+}
+
+export class CallEngine extends EventTarget {
+  constructor({ wsPath, localStream, rtc }) {
+    super();
+    this.localStream = localStream;
+    this.rtc = rtc || { iceServers: [] };
+    this.instance = newInstanceId();
+    this.peers = new Map();
+    this.myPeerId = null;
+    this.lastState = null;
+    this.socket = new SignalingSocket(wsPath, { instance: this.instance });
+    this.socket.addEventListener("message", (event) => this.onMessage(event.detail));
+    this.socket.addEventListener("open", () => this.onSocketOpen());
+    this.socket.addEventListener("close", (event) => this.emit("socket-close", event.detail));
+  }
+
+  emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  start() {
+    this.socket.connect();
+  }
+
+  onSocketOpen() {
+    this.emit("socket-open", {});
+    // Anything signalled while the socket was down is lost: kick ICE again
+    // on every connection that is not healthy.
+    for (const peer of this.peers.values()) {
+      if (!peer.connected && peer.pc.signalingState === "stable") peer.restartIce();
+    }
+  }
+
+  onMessage(message) {
+    switch (message.type) {
+      case "welcome":
+        this.myPeerId = message.peer_id;
+        if (message.rtc) this.rtc = message.rtc;
+        this.emit("welcome", message);
+        break;
+      case "state":
+        this.lastState = message;
+        this.emit("state", message);
+        break;
+      case "peer_joined":
+        this.addPeer(message);
+        break;
+      case "peer_left":
+        this.removePeer(message.peer_id);
+        break;
+      case "signal": {
+        const peer = this.peers.get(message.from);
+        if (peer) peer.handleSignal(message);
+        break;
+      }
+      case "peer_media": {
+        const peer = this.peers.get(message.peer_id);
+        if (peer) peer.media = message.media;
+        this.emit("peer-media", { peerId: message.peer_id, media: message.media });
+        break;
+      }
+      case "call_ended":
+        this.emit("ended", {});
+        this.stop();
+        break;
+      case "replaced":
+        this.emit("replaced", message);
+        this.stop();
+        break;
+      case "error":
+        this.emit("server-error", message);
+        break;
+      default:
+        break;
+    }
+  }
+
+  addPeer({ peer: info, polite, media }) {
+    const existing = this.peers.get(info.peer_id);
+    if (existing && existing.instance === info.instance && existing.pc.connectionState !== "closed") {
+      // The same page reconnected its socket: its media never stopped.
+      existing.info = info;
+      if (media) existing.media = media;
+      return;
+    }
+    if (existing) {
+      existing.close();
+      this.peers.delete(info.peer_id);
+    }
+    const peer = new Peer(this, info, polite, media);
+    this.peers.set(info.peer_id, peer);
+    this.emit("peer-joined", { peerId: info.peer_id, info, media: peer.media });
+  }
+
+  removePeer(peerId) {
+    const peer = this.peers.get(peerId);
+    if (!peer) return;
+    peer.close();
+    this.peers.delete(peerId);
+    this.emit("peer-left", { peerId });
+  }
+
+  async replaceTrack(kind, track) {
+    const old = this.localStream.getTracks().find((t) => t.kind === kind);
+    if (old && old !== track) this.localStream.removeTrack(old);
+    if (!this.localStream.getTracks().includes(track)) this.localStream.addTrack(track);
+    // replaceTrack swaps what a sender sends without renegotiation: the call
+    // goes on uninterrupted.
+    await Promise.all(
+      [...this.peers.values()].map((peer) => {
+        const sender = peer.pc.getSenders().find((s) => (s.track ? s.track.kind === kind : false));
+        return sender ? sender.replaceTrack(track) : Promise.resolve();
+      })
+    );
+  }
+
+  setLocalStream(stream) {
+    this.localStream = stream;
+  }
+
+  sendMediaState(media) {
+    this.socket.send({ type: "media_state", audio: media.audio, video: media.video });
+  }
+
+  send(message) {
+    return this.socket.send(message);
+  }
+
+  async stats(peerId) {
+    const peer = this.peers.get(peerId);
+    if (!peer) return null;
+    const report = await peer.pc.getStats();
+    const summary = { rtt: null, loss: null, width: null, height: null, fps: null, framesDecoded: 0 };
+    let received = 0;
+    let lost = 0;
+    report.forEach((stat) => {
+      if (stat.type === "candidate-pair" && stat.nominated && stat.currentRoundTripTime !== undefined) {
+        summary.rtt = stat.currentRoundTripTime;
+      }
+      if (stat.type === "inbound-rtp") {
+        received += stat.packetsReceived || 0;
+        lost += Math.max(0, stat.packetsLost || 0);
+        if (stat.kind === "video") {
+          summary.width = stat.frameWidth || summary.width;
+          summary.height = stat.frameHeight || summary.height;
+          summary.fps = stat.framesPerSecond ?? summary.fps;
+          summary.framesDecoded = stat.framesDecoded || 0;
+        }
+      }
+    });
+    summary.loss = received + lost > 0 ? lost / (received + lost) : null;
+    return summary;
+  }
+
+  stop() {
+    this.socket.stop();
+    for (const peer of this.peers.values()) peer.close();
+    this.peers.clear();
+  }
+}

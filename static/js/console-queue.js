@@ -1,0 +1,119 @@
+// The operator's live queue: rows appear and disappear as customers wait and
+// leave; one click answers; a ring (sound and notification) when someone new
+// starts waiting, which the operator can mute.
+
+import { postForm, readJson } from "./call-ui.js";
+import { SignalingSocket } from "./signaling.js";
+
+const data = readJson("page-data");
+const $ = (id) => document.getElementById(id);
+const body = $("queue-body");
+let known = new Set();
+let ringOn = localStorage.getItem("verity-ring") !== "off";
+let first = true;
+
+function formatWait(seconds) {
+  const m = Math.floor(seconds / 60);
+  return m ? `${m} min ${seconds % 60} s` : `${seconds} s`;
+}
+
+function ring() {
+  if (!ringOn) return;
+  try {
+    const context = new AudioContext();
+    const oscillator = context.createOscillator();
+    const gain = context.createGain();
+    oscillator.frequency.value = 880;
+    gain.gain.value = 0.1;
+    oscillator.connect(gain).connect(context.destination);
+    oscillator.start();
+    oscillator.stop(context.currentTime + 0.4);
+  } catch {
+    /* no audio output: the notification still shows */
+  }
+  if ("Notification" in window && Notification.permission === "granted") {
+    new Notification("A customer is waiting", { body: "Open the Verity console to answer." });
+  }
+}
+
+function showToast(text) {
+  const toast = $("toast");
+  toast.textContent = text;
+  toast.hidden = false;
+  setTimeout(() => (toast.hidden = true), 5000);
+}
+
+async function answer(id, button) {
+  button.disabled = true;
+  const result = await postForm(data.answer_url_template.replace("SESSION_ID", id), {});
+  if (result.ok) {
+    location.href = result.body.call_url;
+  } else {
+    showToast((result.body.error && result.body.error.message) || "This call could not be taken.");
+    button.disabled = false;
+  }
+}
+
+function render(queue) {
+  $("queue-count").textContent = String(queue.entries.length);
+  $("queue-empty").hidden = queue.entries.length > 0;
+  $("presence").value = queue.presence;
+  $("queue-status").textContent = `${queue.operators_available} operator(s) available.`;
+  const ids = new Set(queue.entries.map((e) => e.id));
+  const fresh = [...ids].some((id) => !known.has(id));
+  if (fresh && !first) ring();
+  first = false;
+  known = ids;
+  body.replaceChildren(
+    ...queue.entries.map((entry) => {
+      const row = document.createElement("tr");
+      row.dataset.sessionId = entry.id;
+      const ready = entry.participants.filter((p) => p.ready).length;
+      const cells = [
+        formatWait(entry.waiting_seconds),
+        entry.kind === "multi_user" ? `Multi-user (${ready}/${entry.participants.length} ready)` : "One-on-one",
+        entry.participants.map((p) => `${p.name}${p.ready ? "" : " (not here yet)"}`).join(", "),
+        [...new Set(entry.participants.map((p) => (p.language || "–").toUpperCase()))].join(", "),
+        entry.business_reference || "–",
+      ];
+      for (const text of cells) {
+        const cell = document.createElement("td");
+        cell.textContent = text;
+        row.append(cell);
+      }
+      const action = document.createElement("td");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "button primary small";
+      button.textContent = "Answer";
+      button.setAttribute("aria-label", `Answer the call of ${entry.participants.map((p) => p.name).join(", ")}`);
+      button.addEventListener("click", () => answer(entry.id, button));
+      action.append(button);
+      row.append(action);
+      return row;
+    })
+  );
+}
+
+const socket = new SignalingSocket(data.queue_ws_path, { instance: "console" });
+socket.addEventListener("message", ({ detail }) => {
+  if (detail.type === "queue") render(detail);
+});
+socket.addEventListener("close", ({ detail }) => {
+  $("queue-status").textContent = detail.fatal ? "Signed out." : "Connection lost. Reconnecting…";
+});
+socket.connect();
+
+$("presence").addEventListener("change", (event) => socket.send({ type: "presence", presence: event.target.value }));
+const ringButton = $("btn-ring");
+const reflectRing = () => {
+  ringButton.setAttribute("aria-pressed", String(ringOn));
+  ringButton.textContent = ringOn ? "🔔 Ring on" : "🔕 Ring off";
+};
+ringButton.addEventListener("click", () => {
+  ringOn = !ringOn;
+  localStorage.setItem("verity-ring", ringOn ? "on" : "off");
+  if (ringOn && "Notification" in window && Notification.permission === "default") Notification.requestPermission();
+  reflectRing();
+});
+reflectRing();

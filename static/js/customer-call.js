@@ -1,0 +1,201 @@
+// The customer's page: device check, Join, waiting, the call, the result.
+// Every stage lives in one frame, so the camera keeps running throughout and
+// prompts appear as overlays, never as separate pages.
+
+import { CallEngine } from "./call-engine.js";
+import { bindCallControls, DurationClock, postForm, readJson, RemoteTiles } from "./call-ui.js";
+import { LevelMeter, LightMeter, LocalMedia, mediaErrorKey } from "./local-media.js";
+
+const data = readJson("page-data");
+const t = readJson("i18n");
+const root = document.getElementById("main");
+const $ = (id) => document.getElementById(id);
+const localVideo = $("local-video");
+const media = new LocalMedia();
+const engineRef = { engine: null };
+const clock = new DurationClock($("call-duration"));
+const tiles = new RemoteTiles($("remote-tiles"), {
+  operatorLabel: t.operator,
+  mutedLabel: t.muted,
+  cameraOffLabel: t.cameraOff,
+});
+let meters = [];
+let lastDecision = null;
+let ended = false;
+
+function format(template, values) {
+  return template.replace(/%\((\w+)\)s/g, (_, key) => values[key] ?? "");
+}
+
+function setStage(stage) {
+  root.dataset.stage = stage;
+  $("device-panel").hidden = stage !== "device";
+  $("connecting-panel").hidden = stage !== "connecting";
+  $("ended-panel").hidden = stage !== "ended";
+  $("btn-end").hidden = stage !== "in_call";
+  if (stage !== "in_call") $("prompt").hidden = true;
+}
+
+function showMediaError(err) {
+  const message = $("media-error");
+  message.textContent = t[mediaErrorKey(err)];
+  message.hidden = false;
+  $("btn-retry-media").hidden = false;
+  $("btn-join").disabled = true;
+}
+
+async function startMedia() {
+  $("media-error").hidden = true;
+  $("btn-retry-media").hidden = true;
+  try {
+    await media.start();
+  } catch (err) {
+    showMediaError(err);
+    return false;
+  }
+  localVideo.srcObject = media.stream;
+  meters.forEach((m) => m.stop());
+  meters = [
+    new LevelMeter(media.stream, (level) => ($("mic-level").value = level)),
+    new LightMeter(localVideo, (brightness) => {
+      const hint = $("light-hint");
+      const key = brightness < 50 ? "tooDark" : brightness > 215 ? "tooBright" : "lightOk";
+      hint.textContent = t[key];
+      hint.dataset.level = key;
+    }),
+  ];
+  $("btn-join").disabled = false;
+  return true;
+}
+
+function showEnded() {
+  if (ended) return;
+  ended = true;
+  clock.stop();
+  meters.forEach((m) => m.stop());
+  if (engineRef.engine) engineRef.engine.stop();
+  media.stop();
+  const outcome = lastDecision ? lastDecision.outcome : null;
+  const titles = { approve: ["approved", "approvedText"], reject: ["rejected", "rejectedText"], retry: ["retry", "retryText"] };
+  const [title, text] = titles[outcome] || ["thanks", "thanksText"];
+  $("ended-title").textContent = t[title];
+  $("ended-text").textContent = t[text];
+  root.dataset.outcome = outcome || "none";
+  if (data.redirect_url) {
+    const link = $("ended-continue");
+    link.href = data.redirect_url;
+    link.hidden = false;
+  }
+  setStage("ended");
+}
+
+function renderPrompt(prompt) {
+  const box = $("prompt");
+  if (!prompt || root.dataset.stage !== "in_call") {
+    box.hidden = true;
+    return;
+  }
+  const base = t[`prompt_${prompt.code}`] || "";
+  $("prompt-text").textContent = prompt.text ? `${base} ${prompt.text}`.trim() : base;
+  box.dataset.code = prompt.code;
+  box.hidden = false;
+}
+
+function renderState(state) {
+  const session = state.session;
+  lastDecision = state.me.decision || lastDecision;
+  if (session.ended || ["left", "removed"].includes(state.me.state)) {
+    showEnded();
+    return;
+  }
+  if (session.state === "in_call") {
+    if (root.dataset.stage !== "in_call") setStage("in_call");
+    clock.start(session.answered_at, session.server_time);
+  } else {
+    setStage("connecting");
+    const queue = state.queue || {};
+    $("queue-info").textContent = queue.position ? format(t.queuePosition, { position: queue.position }) : t.queueWaiting;
+    $("no-operator").hidden = queue.operators_available !== 0;
+    const missing = (state.others || []).filter((o) => !["waiting", "in_call"].includes(o.state)).map((o) => o.name);
+    $("waiting-others").hidden = missing.length === 0;
+    $("waiting-others").textContent = format(t.waitingOthers, { names: missing.join(", ") });
+  }
+  renderPrompt(state.me.prompt);
+}
+
+function startEngine(joinAnswer) {
+  const engine = new CallEngine({ wsPath: joinAnswer.ws_path, localStream: media.stream, rtc: joinAnswer.rtc });
+  engineRef.engine = engine;
+  engine.addEventListener("welcome", () => engine.sendMediaState(media.state));
+  engine.addEventListener("state", ({ detail }) => renderState(detail));
+  engine.addEventListener("peer-joined", ({ detail }) => {
+    tiles.ensure(detail.peerId, detail.info);
+    tiles.setMedia(detail.peerId, detail.media);
+  });
+  engine.addEventListener("remote-stream", ({ detail }) => tiles.setStream(detail.peerId, detail.stream));
+  engine.addEventListener("peer-state", ({ detail }) => tiles.setConnection(detail.peerId, detail.state));
+  engine.addEventListener("peer-media", ({ detail }) => tiles.setMedia(detail.peerId, detail.media));
+  engine.addEventListener("peer-left", ({ detail }) => tiles.remove(detail.peerId));
+  engine.addEventListener("ended", () => showEnded());
+  engine.addEventListener("replaced", () => {
+    ended = true;
+    $("ended-title").textContent = t.replaced;
+    $("ended-text").textContent = "";
+    setStage("ended");
+  });
+  engine.addEventListener("socket-open", () => ($("reconnect-banner").hidden = true));
+  engine.addEventListener("socket-close", ({ detail }) => {
+    if (ended) return;
+    if (detail.fatal) {
+      if (detail.code === 4000) showEnded();
+      else if (root.dataset.stage === "connecting") setStage("device");
+      return;
+    }
+    $("reconnect-banner").hidden = false;
+  });
+  engine.start();
+}
+
+async function join() {
+  $("btn-join").disabled = true;
+  const answer = await postForm(data.join_url, {});
+  if (!answer.ok) {
+    const message = $("media-error");
+    message.textContent = answer.status === 410 ? t.errLink : t.errJoin;
+    message.hidden = false;
+    $("btn-join").disabled = false;
+    return;
+  }
+  setStage("connecting");
+  $("queue-info").textContent = t.queueWaiting;
+  startEngine(answer.body);
+}
+
+function leaveQueue() {
+  if (engineRef.engine) {
+    engineRef.engine.send({ type: "end_call" });
+    engineRef.engine.stop();
+    engineRef.engine = null;
+  }
+  setStage("device");
+  $("btn-join").disabled = false;
+}
+
+async function main() {
+  if (data.ended) {
+    lastDecision = data.result || null;
+    showEnded();
+    return;
+  }
+  setStage("device");
+  bindCallControls({ media, engineRef, localVideo, tiles, onEnd: () => engineRef.engine && engineRef.engine.send({ type: "end_call" }) });
+  $("btn-join").addEventListener("click", join);
+  $("btn-retry-media").addEventListener("click", startMedia);
+  $("btn-leave-queue").addEventListener("click", leaveQueue);
+  const ready = await startMedia();
+  $("btn-switch").hidden = media.cameraCount < 2;
+  // A reload mid-call (or while waiting) goes straight back in.
+  if (ready && ["waiting", "in_call", "decided"].includes(data.state)) await join();
+}
+
+main();

@@ -1,0 +1,144 @@
+// The operator's call page: the customers large, the operator's own view
+// small, the connection quality, and per participant the prompts and the
+// decision.
+
+import { CallEngine } from "./call-engine.js";
+import { bindCallControls, DurationClock, postForm, readJson, RemoteTiles } from "./call-ui.js";
+import { LocalMedia, mediaErrorKey } from "./local-media.js";
+
+const data = readJson("page-data");
+const $ = (id) => document.getElementById(id);
+const root = $("main");
+const localVideo = $("local-video");
+const media = new LocalMedia();
+const engineRef = { engine: null };
+const clock = new DurationClock($("call-duration"));
+const tiles = new RemoteTiles($("remote-tiles"), { operatorLabel: "Operator", mutedLabel: "Muted", cameraOffLabel: "Camera off" });
+const cards = new Map();
+let ended = false;
+
+function showEnded() {
+  if (ended) return;
+  ended = true;
+  clock.stop();
+  if (engineRef.engine) engineRef.engine.stop();
+  media.stop();
+  root.dataset.stage = "ended";
+  $("ended-panel").hidden = false;
+  $("btn-end").hidden = true;
+}
+
+function cardFor(participant) {
+  let card = cards.get(participant.peer_id);
+  if (card) return card;
+  const fragment = $("participant-template").content.cloneNode(true);
+  card = fragment.querySelector(".participant-card");
+  card.dataset.peerId = participant.peer_id;
+  card.querySelectorAll("[data-prompt]").forEach((button) =>
+    button.addEventListener("click", () => {
+      const code = button.dataset.prompt;
+      engineRef.engine.send({ type: "prompt", participant: participant.peer_id, prompt: code ? { code } : null });
+    })
+  );
+  const form = card.querySelector(".decision-form");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = new FormData(form);
+    body.set("participant", participant.peer_id);
+    const answer = await postForm(data.decide_url, body);
+    card.querySelector(".decision-result").textContent = answer.ok
+      ? "Decision recorded."
+      : (answer.body.error && answer.body.error.message) || "The decision could not be recorded.";
+  });
+  $("participants-panel").append(card);
+  cards.set(participant.peer_id, card);
+  return card;
+}
+
+function renderState(state) {
+  if (state.session.ended) {
+    showEnded();
+    return;
+  }
+  clock.start(state.session.answered_at, state.session.server_time);
+  for (const participant of state.participants) {
+    const card = cardFor(participant);
+    card.querySelector(".participant-name").textContent = participant.name;
+    card.querySelector(".participant-meta").textContent = [
+      participant.business_reference,
+      participant.language && participant.language.toUpperCase(),
+      participant.state.replace("_", " "),
+    ]
+      .filter(Boolean)
+      .join(" · ");
+    card.querySelector(".current-prompt").textContent = participant.prompt
+      ? `Showing: ${participant.prompt.code.replaceAll("_", " ")}`
+      : "No prompt shown.";
+    const decided = !!participant.decision;
+    card.querySelector(".decision-form fieldset").disabled = decided || participant.state !== "in_call";
+    if (decided) {
+      card.querySelector(".decision-result").textContent = `Decided: ${participant.decision.outcome} (${participant.decision.reason_code})${participant.decision.shared ? ", shared" : ""}.`;
+    }
+    card.dataset.state = participant.state;
+    tiles.setMedia(participant.peer_id, participant.media);
+  }
+}
+
+async function updateQuality() {
+  const engine = engineRef.engine;
+  if (!engine || ended) return;
+  const first = [...engine.peers.keys()][0];
+  const stats = first ? await engine.stats(first) : null;
+  const set = (name, value) => (document.querySelector(`[data-stat=${name}]`).textContent = value);
+  if (!stats) return;
+  set("rtt", stats.rtt != null ? `${Math.round(stats.rtt * 1000)} ms` : "–");
+  set("loss", stats.loss != null ? `${(stats.loss * 100).toFixed(1)} %` : "–");
+  set("resolution", stats.width ? `${stats.width}×${stats.height}` : "–");
+  set("fps", stats.fps != null ? `${Math.round(stats.fps)}` : "–");
+  const poor = (stats.rtt || 0) > 0.4 || (stats.loss || 0) > 0.05;
+  $("connection-badge").textContent = poor ? "Poor connection" : "Good connection";
+  $("connection-badge").dataset.quality = poor ? "poor" : "good";
+}
+
+async function main() {
+  if (data.ended) {
+    showEnded();
+    return;
+  }
+  bindCallControls({ media, engineRef, localVideo, tiles, onEnd: () => engineRef.engine.send({ type: "end_call" }) });
+  try {
+    await media.start();
+  } catch (err) {
+    const message = $("media-error");
+    message.textContent = `Camera or microphone unavailable (${mediaErrorKey(err)}). The customer will not see or hear you.`;
+    message.hidden = false;
+    media.stream = new MediaStream();
+  }
+  localVideo.srcObject = media.stream;
+  $("btn-switch").hidden = media.cameraCount < 2;
+  $("btn-end").hidden = false;
+  const engine = new CallEngine({ wsPath: data.ws_path, localStream: media.stream, rtc: data.rtc });
+  engineRef.engine = engine;
+  engine.addEventListener("welcome", () => engine.sendMediaState(media.state));
+  engine.addEventListener("state", ({ detail }) => renderState(detail));
+  engine.addEventListener("peer-joined", ({ detail }) => {
+    tiles.ensure(detail.peerId, detail.info);
+    tiles.setMedia(detail.peerId, detail.media);
+  });
+  engine.addEventListener("remote-stream", ({ detail }) => tiles.setStream(detail.peerId, detail.stream));
+  engine.addEventListener("peer-state", ({ detail }) => tiles.setConnection(detail.peerId, detail.state));
+  engine.addEventListener("peer-media", ({ detail }) => tiles.setMedia(detail.peerId, detail.media));
+  engine.addEventListener("peer-left", ({ detail }) => tiles.remove(detail.peerId));
+  engine.addEventListener("ended", () => showEnded());
+  engine.addEventListener("socket-open", () => ($("reconnect-banner").hidden = true));
+  engine.addEventListener("socket-close", ({ detail }) => {
+    if (ended) return;
+    if (detail.fatal) showEnded();
+    else $("reconnect-banner").hidden = false;
+  });
+  engine.start();
+  root.dataset.stage = "in_call";
+  setInterval(updateQuality, 2000);
+}
+
+main();

@@ -1,0 +1,76 @@
+import os
+import shutil
+
+import pytest
+
+from tests.e2e.harness import CHROMIUM, launch_browser, running_server
+
+# Records every RTCPeerConnection and WebSocket a page makes, so a test can
+# read getStats() and drop a socket the way a flaky network would. Test-only:
+# the product exposes no hooks of its own.
+INSTRUMENT = """
+(() => {
+  const NativePC = window.RTCPeerConnection;
+  window.__pcs = [];
+  window.RTCPeerConnection = function (...args) {
+    const pc = new NativePC(...args);
+    window.__pcs.push(pc);
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = NativePC.prototype;
+  const NativeWS = window.WebSocket;
+  window.__sockets = [];
+  window.WebSocket = function (...args) {
+    const ws = new NativeWS(...args);
+    window.__sockets.push(ws);
+    return ws;
+  };
+  window.WebSocket.prototype = NativeWS.prototype;
+  Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+})();
+"""
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        skip = pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM}")
+        for item in items:
+            if "tests/e2e/" in str(item.fspath):
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="module")
+def server():
+    processes = int(os.environ.get("E2E_DAPHNE_PROCESSES", "1"))
+    with running_server(processes) as product:
+        yield product
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_instance):
+    browser = launch_browser(playwright_instance)
+    yield browser
+    browser.close()
+
+
+def new_page(browser, *, viewport=None, base_url=None):
+    context = browser.new_context(
+        viewport=viewport or {"width": 1280, "height": 800},
+        permissions=["camera", "microphone"],
+        base_url=base_url,
+    )
+    context.add_init_script(INSTRUMENT)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    return page

@@ -1,0 +1,160 @@
+"""Real servers and a real browser for the end-to-end tests.
+
+The product runs as it does in production: daphne processes serving
+kyc.asgi over a database the test process does not touch (a fresh SQLite
+file, or a fresh PostgreSQL database when E2E_DATABASE_URL is set), with
+Redis as the channel layer when REDIS_URL is set (then two daphne processes
+can share one call).
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+
+CHROMIUM_ARGS = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+    "--allow-loopback-in-peer-connection",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ProductServer:
+    """One product installation (database + var dir) served by N daphne processes."""
+
+    def __init__(self, processes: int = 1):
+        self.tmp = Path(tempfile.mkdtemp(prefix="verity-e2e-"))
+        self.ports = [free_port() for _ in range(processes)]
+        self.base_urls = [f"http://127.0.0.1:{port}" for port in self.ports]
+        self.procs: list[subprocess.Popen] = []
+        self.env = dict(os.environ)
+        self.env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "kyc.settings",
+                "VERITY_VAR_DIR": str(self.tmp),
+                "PUBLIC_BASE_URL": self.base_urls[0],
+                "ALLOWED_HOSTS": "127.0.0.1,localhost",
+                "CSRF_TRUSTED_ORIGINS": ",".join(self.base_urls),
+                "DEBUG": "false",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        self.env.pop("DATABASE_URL", None)
+        e2e_database = os.environ.get("E2E_DATABASE_URL")
+        if e2e_database:
+            self.env["DATABASE_URL"] = e2e_database
+        if not os.environ.get("REDIS_URL"):
+            self.env.pop("REDIS_URL", None)
+        if processes > 1 and not self.env.get("REDIS_URL"):
+            raise RuntimeError("several daphne processes need REDIS_URL (a shared channel layer)")
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=300
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def start(self):
+        if self.env.get("DATABASE_URL"):
+            self.manage("flush", "--no-input")
+        self.manage("migrate", "--no-input", "-v0")
+        self.manage("collectstatic", "--no-input", "-v0")
+        for port in self.ports:
+            log = open(self.tmp / f"daphne-{port}.log", "w")
+            self.procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "kyc.asgi:application"],
+                    cwd=ROOT,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+        for url in self.base_urls:
+            self._wait_ready(url)
+        return self
+
+    def _wait_ready(self, url: str):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"daphne at {url} did not start:\n{self.logs()}")
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text() for p in sorted(self.tmp.glob("daphne-*.log")))
+
+    def seed(self, *, business: str, multi_user: int = 3, password: str = "e2e-operator-pass-1") -> dict:
+        out = self.manage(
+            "seed_demo", "--json", "--business", business, "--username", f"op-{business}",
+            "--password", password, "--multi-user", str(multi_user),
+        )
+        return json.loads(out.strip().splitlines()[-1])
+
+    def kill(self, index: int):
+        proc = self.procs[index]
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+    def stop(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@contextmanager
+def running_server(processes: int = 1):
+    server = ProductServer(processes).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def launch_browser(playwright, extra_args=()):
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *extra_args])
+
+
+def screenshot(page, name: str):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))

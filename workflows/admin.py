@@ -1,0 +1,22 @@
+from django.contrib import admin
+
+from workflows.models import StepState, WorkflowTemplate
+
+
+@admin.register(WorkflowTemplate)
+class WorkflowTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "business", "step_kinds", "minimum_age", "recording_required", "is_active"]
+    list_filter = ["business", "is_active", "recording_required"]
+    search_fields = ["name"]
+
+    @admin.display(description="Steps")
+    def step_kinds(self, obj):
+        return " → ".join(step.get("kind", "?") for step in obj.steps or [])
+
+
+@admin.register(StepState)
+class StepStateAdmin(admin.ModelAdmin):
+    list_display = ["participant", "position", "kind", "state", "started_at", "finished_at"]
+    list_filter = ["kind", "state", "participant__session__business"]
+    search_fields = ["participant__name", "participant__business_reference"]
+    raw_id_fields = ["participant"]

@@ -1,0 +1,88 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kyc.state_machine import StateMachine
+from workflows.steps import STEP_KINDS, TERMS, validate_workflow_steps
+
+
+class WorkflowTemplateQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(business=business)
+
+
+class WorkflowTemplate(models.Model):
+    """An ordered list of steps a business wants every participant to go through.
+
+    ``steps`` is a list of objects, each with a ``kind`` (see workflows.steps)
+    and that kind's settings. A session copies the steps into StepState rows
+    when it is created, so editing a template never changes a running call.
+    """
+
+    business = models.ForeignKey("operators.Business", on_delete=models.PROTECT, related_name="workflows")
+    name = models.CharField(max_length=200)
+    steps = models.JSONField(validators=[validate_workflow_steps])
+    minimum_age = models.PositiveSmallIntegerField(default=18)
+    face_match_threshold = models.FloatField(default=0.5)
+    recording_required = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = WorkflowTemplateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["business", "name"]
+        constraints = [models.UniqueConstraint(fields=["business", "name"], name="workflow_name_unique_per_business")]
+
+    def __str__(self):
+        return self.name
+
+    def terms_step(self) -> dict | None:
+        return next((step for step in self.steps if step["kind"] == TERMS), None)
+
+
+class StepStateQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(participant__session__business=business)
+
+
+class StepState(models.Model):
+    """One participant's progress on one step of their workflow."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        IN_PROGRESS = "in_progress", _("In progress")
+        PASSED = "passed", _("Passed")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    MACHINE = StateMachine(
+        "step",
+        {
+            State.PENDING: frozenset({State.IN_PROGRESS, State.PASSED, State.SKIPPED}),
+            State.IN_PROGRESS: frozenset({State.PASSED, State.FAILED, State.SKIPPED, State.PENDING}),
+            # A passed or failed step can be reopened: the operator retakes a
+            # blurred capture, the customer repeats a liveness action.
+            State.PASSED: frozenset({State.IN_PROGRESS}),
+            State.FAILED: frozenset({State.IN_PROGRESS}),
+            State.SKIPPED: frozenset({State.IN_PROGRESS}),
+        },
+    )
+
+    participant = models.ForeignKey("sessions_app.Participant", on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=20, choices=[(k, k) for k in STEP_KINDS])
+    config = models.JSONField(default=dict)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    data = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StepStateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["participant", "position"]
+        constraints = [models.UniqueConstraint(fields=["participant", "position"], name="step_position_unique")]
+
+    def __str__(self):
+        return f"{self.kind} ({self.state})"

@@ -1,0 +1,64 @@
+"""The kinds of step a workflow is made of, and the shape of their settings."""
+
+from django.core.exceptions import ValidationError
+
+TERMS = "terms"
+DEVICE_CHECK = "device_check"
+DOCUMENT = "document"
+LIVENESS = "liveness"
+QUESTIONS = "questions"
+NOTES = "notes"
+
+STEP_KINDS = (TERMS, DEVICE_CHECK, DOCUMENT, LIVENESS, QUESTIONS, NOTES)
+# Steps the customer completes on their own before the call; the rest are
+# driven by the operator inside the call.
+PRE_CALL_KINDS = (TERMS, DEVICE_CHECK)
+
+DOCUMENT_KINDS = {
+    # kind: sides that must be captured
+    "passport": ("front",),
+    "id_card": ("front", "back"),
+    "residence_permit": ("front", "back"),
+    "driving_licence": ("front", "back"),
+}
+LIVENESS_ACTIONS = ("turn_left", "turn_right", "look_up", "blink", "move_closer")
+
+
+def validate_step_config(position: int, step: dict) -> None:
+    where = f"step {position + 1}"
+    if not isinstance(step, dict):
+        raise ValidationError(f"{where}: must be an object")
+    kind = step.get("kind")
+    if kind not in STEP_KINDS:
+        raise ValidationError(f"{where}: unknown kind {kind!r}; expected one of {', '.join(STEP_KINDS)}")
+    if kind == TERMS:
+        if not str(step.get("terms_version", "")).strip():
+            raise ValidationError(f"{where}: terms need a terms_version")
+        if not str(step.get("terms_text", "")).strip():
+            raise ValidationError(f"{where}: terms need a terms_text")
+    elif kind == DOCUMENT:
+        kinds = step.get("document_kinds")
+        if not kinds or not isinstance(kinds, list) or any(k not in DOCUMENT_KINDS for k in kinds):
+            raise ValidationError(f"{where}: document_kinds must list some of {', '.join(DOCUMENT_KINDS)}")
+    elif kind == LIVENESS:
+        count = step.get("action_count", 3)
+        if not isinstance(count, int) or not 1 <= count <= len(LIVENESS_ACTIONS):
+            raise ValidationError(f"{where}: action_count must be 1 to {len(LIVENESS_ACTIONS)}")
+    elif kind == QUESTIONS:
+        questions = step.get("questions")
+        if not questions or not isinstance(questions, list) or not all(
+            isinstance(q, str) and q.strip() for q in questions
+        ):
+            raise ValidationError(f"{where}: questions must be a non-empty list of texts")
+
+
+def validate_workflow_steps(steps) -> None:
+    if not isinstance(steps, list) or not steps:
+        raise ValidationError("A workflow needs at least one step.")
+    for position, step in enumerate(steps):
+        validate_step_config(position, step)
+    kinds = [step["kind"] for step in steps]
+    if kinds.count(TERMS) > 1:
+        raise ValidationError("A workflow has at most one terms step.")
+    if TERMS in kinds and kinds[0] != TERMS:
+        raise ValidationError("The terms step must come first.")
