@@ -152,10 +152,6 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 EVIDENCE_ROOT = Path(env_str("EVIDENCE_ROOT", str(VAR_DIR / "evidence")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "evidence": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(EVIDENCE_ROOT), "base_url": None, "file_permissions_mode": 0o600},
-    },
     "staticfiles": {"BACKEND": env_str("STATICFILES_STORAGE", "kyc.storage.VerityStaticFilesStorage")},
 }
 MEDIA_ROOT = VAR_DIR / "media"

@@ -1,4 +1,8 @@
+import os
+
+from django.conf import settings
 from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
+from django.core.files.storage import FileSystemStorage
 
 
 class VerityStaticFilesStorage(ManifestStaticFilesStorage):
@@ -6,3 +10,32 @@ class VerityStaticFilesStorage(ManifestStaticFilesStorage):
     the plain ES modules in static/js (no bundler rewrites them for us)."""
 
     support_js_module_import_aggregation = True
+
+
+class EvidenceStorage(FileSystemStorage):
+    """Private storage for evidence: files under EVIDENCE_ROOT, readable only
+    by our process (0600), with no URL: they are streamed by views that check
+    who is asking, never served as static or media files."""
+
+    def __init__(self):
+        super().__init__(base_url=None, file_permissions_mode=0o600, directory_permissions_mode=0o700)
+
+    # Read on every use (not cached) so tests and deployments can point
+    # EVIDENCE_ROOT elsewhere without re-importing models.
+    @property
+    def base_location(self):
+        return settings.EVIDENCE_ROOT
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+    def url(self, name):
+        raise ValueError("Evidence has no public URL.")
+
+
+_evidence_storage = EvidenceStorage()
+
+
+def evidence_storage() -> EvidenceStorage:
+    return _evidence_storage

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kyc.state_machine import StateMachine
+from kyc.storage import evidence_storage
 
 
 class VerificationSessionQuerySet(models.QuerySet):
@@ -174,12 +175,6 @@ class TermsAcceptance(models.Model):
         return f"Terms {self.terms_version} accepted {self.accepted_at:%Y-%m-%d %H:%M}"
 
 
-def _evidence_storage():
-    from django.core.files.storage import storages
-
-    return storages["evidence"]
-
-
 class EvidenceQuerySet(models.QuerySet):
     def for_business(self, business):
         return self.filter(session__business=business)
@@ -207,7 +202,7 @@ class Evidence(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     source = models.CharField(max_length=20, choices=Source.choices)
     label = models.CharField(max_length=64, blank=True, help_text="e.g. the liveness action")
-    file = models.FileField(storage=_evidence_storage, max_length=255)
+    file = models.FileField(storage=evidence_storage, max_length=255)
     content_type = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
