@@ -74,6 +74,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         self.identity = None
         self.closing = False
+        self.replaced = False
         self.roster: dict[str, dict] = {}  # peer_id -> {"info", "channel", "seen"}
         self.media = {"audio": True, "video": True}
         self.bucket = signaling.TokenBucket(settings.SIGNALING_RATE_PER_SECOND, settings.SIGNALING_RATE_BURST)
@@ -93,6 +94,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(
             {"type": "welcome", "peer_id": self.identity.peer_id, "role": self.identity.role, "rtc": rtc}
         )
+        await database_sync_to_async(self._touch_and_check)()
         await self._send_state()
         await self._announce("roster.hello")
 
@@ -104,6 +106,10 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
                 self.group,
                 {"type": "roster.bye", "peer_id": self.identity.peer_id, "channel": self.channel_name},
             )
+            if self.identity.role == CUSTOMER and not self.replaced:
+                await database_sync_to_async(services.participant_disconnected)(
+                    participant_id=self.identity.participant_id
+                )
         finally:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -258,11 +264,14 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             )
 
     async def roster_hello(self, event):
-        if event["channel"] == self.channel_name:
+        # A closed socket stays in the group until its disconnect arrives; it
+        # must not introduce itself, or a newcomer relays to a dead channel.
+        if self.closing or event["channel"] == self.channel_name:
             return
         if event["peer"]["peer_id"] == self.identity.peer_id:
             # The same person connected again (a reload, a second tab): the
             # newest socket wins, so a stale one cannot hold the call.
+            self.replaced = True
             await self.send_json({"type": "replaced", "message": "This call was opened in another window."})
             await self.close(code=CLOSE_REPLACED)
             return

@@ -164,12 +164,19 @@ class Participant(models.Model):
         return f"{self.name} ({self.state})"
 
 
+class TermsAcceptanceQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(participant__session__business=business)
+
+
 class TermsAcceptance(models.Model):
     participant = models.OneToOneField(Participant, on_delete=models.PROTECT, related_name="terms_acceptance")
     terms_version = models.CharField(max_length=64)
     accepted_at = models.DateTimeField(default=timezone.now)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
+
+    objects = TermsAcceptanceQuerySet.as_manager()
 
     def __str__(self):
         return f"Terms {self.terms_version} accepted {self.accepted_at:%Y-%m-%d %H:%M}"
@@ -221,6 +228,11 @@ class Evidence(models.Model):
         return f"{self.get_kind_display()} {self.sha256[:12]}"
 
 
+class AuditChainQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(business=business)
+
+
 class AuditChain(models.Model):
     """The head of one business's audit chain. Appends lock this row, so two
     writers can never both extend the same predecessor."""
@@ -228,6 +240,8 @@ class AuditChain(models.Model):
     business = models.OneToOneField("operators.Business", on_delete=models.PROTECT, related_name="audit_chain")
     last_sequence = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    objects = AuditChainQuerySet.as_manager()
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -222,9 +222,13 @@ def participant_access_problem(participant: Participant, *, now=None) -> str | N
     session = participant.session
     if participant.link_revoked_at:
         return LinkInvalid.REVOKED
-    if session.state in (S.CANCELLED, S.EXPIRED):
-        return LinkInvalid.REVOKED if session.state == S.CANCELLED else LinkInvalid.EXPIRED
-    if participant.state in (P.DECLINED, P.REMOVED) or session.is_ended:
+    if participant.state in (P.DECLINED, P.REMOVED):
+        return LinkInvalid.FINISHED
+    if session.state == S.CANCELLED:
+        return LinkInvalid.REVOKED
+    if session.state == S.EXPIRED:
+        return LinkInvalid.EXPIRED
+    if session.is_ended:
         return LinkInvalid.FINISHED
     if participant.link_expires_at <= now and participant.state != P.IN_CALL:
         return LinkInvalid.EXPIRED
@@ -254,6 +258,10 @@ def participant_resolve_link(*, raw_token: str) -> Participant:
 def participant_accept_terms(*, participant: Participant, ip_address: str | None, user_agent: str) -> None:
     with transaction.atomic():
         participant = _locked_participant(participant.pk)
+        if participant.state == P.DECLINED:
+            # Not a double submit: declining is final, so a late accept (from
+            # a second tab) must fail loudly instead of vanishing.
+            Participant.MACHINE.check(participant.state, P.TERMS_ACCEPTED)
         if participant.state != P.INVITED:
             return  # a double submit; the first acceptance stands
         terms = participant.session.workflow.terms_step() or {}
@@ -343,6 +351,19 @@ def participant_touch(*, participant_id: int) -> None:
     Participant.objects.filter(pk=participant_id).update(last_seen_at=timezone.now())
 
 
+# A waiting customer whose socket closed is gone from the queue after this
+# long, unless they are back (a reload reconnects well within it).
+RECONNECT_GRACE_SECONDS = 5
+
+
+def participant_disconnected(*, participant_id: int) -> None:
+    """The customer's socket closed. Closing the tab must take them out of the
+    queue promptly, without making a reload lose their place: age their
+    presence so it lapses after a short grace instead of the full timeout."""
+    lapsed_at = timezone.now() - timedelta(seconds=settings.PRESENCE_TIMEOUT_SECONDS - RECONNECT_GRACE_SECONDS)
+    Participant.objects.filter(pk=participant_id, state=P.WAITING).update(last_seen_at=lapsed_at)
+
+
 def participant_set_prompt(*, participant: Participant, prompt: dict | None, actor: Actor) -> None:
     """Show (or clear) a prompt on the customer's screen. Stored first, so a
     reload or reconnect shows exactly the same prompt."""
@@ -416,6 +437,11 @@ def session_cancel(*, session: VerificationSession, actor: Actor) -> Verificatio
         session = _locked_session(session.pk)
         if session.state == S.CANCELLED:
             return session
+        # Nobody stays in the queue or the call of a cancelled session (the
+        # operator could otherwise still record a decision on them).
+        for participant in session.participants.select_for_update().filter(state__in=[P.IN_CALL, P.WAITING]):
+            participant.session = session
+            _participant_move(participant, P.LEFT, actor=actor, data={"reason": "session_cancelled"})
         _session_move(session, S.CANCELLED, actor=actor)
         realtime.call_ended_on_commit(session)
         realtime.queue_changed_on_commit(session.business_id)

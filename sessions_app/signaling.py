@@ -112,7 +112,8 @@ def _validate_prompt(frame: dict) -> dict:
         return {"participant": participant, "prompt": None}
     _require(isinstance(prompt, dict), "invalid", "prompt must be an object or null")
     code = prompt.get("code")
-    _require(code in PROMPT_CODES, "invalid", f"prompt.code must be one of {', '.join(sorted(PROMPT_CODES))}")
+    # isinstance first: a list or object is unhashable and `in` a frozenset raises.
+    _require(isinstance(code, str) and code in PROMPT_CODES, "invalid", f"prompt.code must be one of {', '.join(sorted(PROMPT_CODES))}")
     text = prompt.get("text", "")
     _require(isinstance(text, str) and len(text) <= 500, "invalid", "prompt.text must be a text of at most 500 characters")
     return {"participant": participant, "prompt": {"code": code, "text": text}}
@@ -137,7 +138,13 @@ def parse_frame(*, text: str | None, binary: bytes | None, role: str, max_bytes:
     FrameError with a code the client can act on."""
     _require(binary is None, "binary_not_accepted", "frames must be JSON text")
     _require(text is not None, "invalid_json", "empty frame")
-    _require(len(text) <= max_bytes, "too_large", f"frames are limited to {max_bytes} bytes")
+    # The limit is in bytes: a character is up to 4 of them, so only long text
+    # needs encoding (surrogatepass: a lone surrogate must not raise here).
+    _require(
+        len(text) <= max_bytes and (len(text) * 4 <= max_bytes or len(text.encode("utf-8", "surrogatepass")) <= max_bytes),
+        "too_large",
+        f"frames are limited to {max_bytes} bytes",
+    )
     try:
         frame = json.loads(text)
     except (ValueError, RecursionError):

@@ -2,10 +2,21 @@
 // RTCPeerConnection per other person in the call (a full mesh), negotiated
 // with the W3C "perfect negotiation" pattern so glare cannot deadlock a call.
 // The server says who is in the call and which side of each pair is polite.
+//
+// Glare is survivable but not free: when the polite side rolls back its own
+// offer, Chromium may gather no ICE candidates for the answer that follows
+// (seen here: the call then never connects). So the impolite side opens each
+// connection, and the polite side builds its end only when that first offer
+// arrives (or, should none come, after a grace period). Later renegotiations
+// (ICE restarts) still go through perfect negotiation.
 
 import { SignalingSocket } from "./signaling.js";
 
 const ICE_RESTART_AFTER_MS = 3000;
+// The polite side restarts ICE later than the impolite one, so a failure seen
+// by both does not make both offer at once.
+const POLITE_RESTART_DELAY_MS = 4000;
+const FIRST_OFFER_GRACE_MS = 4000;
 
 export function newInstanceId() {
   const bytes = new Uint8Array(8);
@@ -80,13 +91,14 @@ class Peer {
   watchIce() {
     const state = this.pc.iceConnectionState;
     clearTimeout(this.restartTimer);
-    if (state === "failed") {
-      this.restartIce();
-    } else if (state === "disconnected") {
-      // Often a short blip that heals by itself; restart only if it lasts.
+    const extra = this.polite ? POLITE_RESTART_DELAY_MS : 0;
+    if (state === "failed" || state === "disconnected") {
+      // "disconnected" is often a short blip that heals by itself: restart
+      // only if it lasts.
+      const delay = (state === "failed" ? 0 : ICE_RESTART_AFTER_MS) + extra;
       this.restartTimer = setTimeout(() => {
-        if (this.pc.iceConnectionState === "disconnected") this.restartIce();
-      }, ICE_RESTART_AFTER_MS);
+        if (["failed", "disconnected"].includes(this.pc.iceConnectionState)) this.restartIce();
+      }, delay);
     }
   }
 
@@ -115,6 +127,7 @@ export class CallEngine extends EventTarget {
     this.rtc = rtc || { iceServers: [] };
     this.instance = newInstanceId();
     this.peers = new Map();
+    this.pending = new Map(); // peers we are polite to, until their first offer
     this.myPeerId = null;
     this.lastState = null;
     this.socket = new SignalingSocket(wsPath, { instance: this.instance });
@@ -158,7 +171,10 @@ export class CallEngine extends EventTarget {
         this.removePeer(message.peer_id);
         break;
       case "signal": {
-        const peer = this.peers.get(message.from);
+        // The first offer of a peer we are polite to opens our end of it.
+        const peer =
+          this.peers.get(message.from) ||
+          (message.description && message.description.type === "offer" ? this.openPeer(message.from) : null);
         if (peer) peer.handleSignal(message);
         break;
       }
@@ -196,12 +212,37 @@ export class CallEngine extends EventTarget {
       existing.close();
       this.peers.delete(info.peer_id);
     }
-    const peer = new Peer(this, info, polite, media);
-    this.peers.set(info.peer_id, peer);
-    this.emit("peer-joined", { peerId: info.peer_id, info, media: peer.media });
+    this.pending.delete(info.peer_id);
+    this.emit("peer-joined", { peerId: info.peer_id, info, media: media || { audio: true, video: true } });
+    if (polite) {
+      // Wait for the other side's offer; open the connection ourselves only
+      // if it does not come.
+      const timer = setTimeout(() => {
+        if (this.pending.get(info.peer_id)?.timer === timer) this.openPeer(info.peer_id);
+      }, FIRST_OFFER_GRACE_MS);
+      this.pending.set(info.peer_id, { info, polite, media, timer });
+      return;
+    }
+    this.peers.set(info.peer_id, new Peer(this, info, polite, media));
+  }
+
+  openPeer(peerId) {
+    const waiting = this.pending.get(peerId);
+    if (!waiting) return this.peers.get(peerId);
+    clearTimeout(waiting.timer);
+    this.pending.delete(peerId);
+    const peer = new Peer(this, waiting.info, waiting.polite, waiting.media);
+    this.peers.set(peerId, peer);
+    return peer;
   }
 
   removePeer(peerId) {
+    const waiting = this.pending.get(peerId);
+    if (waiting) {
+      clearTimeout(waiting.timer);
+      this.pending.delete(peerId);
+      this.emit("peer-left", { peerId });
+    }
     const peer = this.peers.get(peerId);
     if (!peer) return;
     peer.close();
@@ -263,6 +304,8 @@ export class CallEngine extends EventTarget {
 
   stop() {
     this.socket.stop();
+    for (const waiting of this.pending.values()) clearTimeout(waiting.timer);
+    this.pending.clear();
     for (const peer of this.peers.values()) peer.close();
     this.peers.clear();
   }

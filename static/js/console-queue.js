@@ -108,7 +108,7 @@ $("presence").addEventListener("change", (event) => socket.send({ type: "presenc
 const ringButton = $("btn-ring");
 const reflectRing = () => {
   ringButton.setAttribute("aria-pressed", String(ringOn));
-  ringButton.textContent = ringOn ? "🔔 Ring on" : "🔕 Ring off";
+  ringButton.textContent = ringOn ? "Ring on" : "Ring off";
 };
 ringButton.addEventListener("click", () => {
   ringOn = !ringOn;

@@ -99,3 +99,104 @@ def test_whole_call_from_join_to_shared_result(call):
     expect(operator.locator("#ended-panel")).to_be_visible()
     expect(customer.locator("#ended-panel")).to_be_visible()
     expect(customer.locator("#ended-title")).to_have_text("Your identity has been verified")
+
+
+def test_reload_mid_call_comes_back_into_the_call_with_the_same_prompt(call):
+    customer, operator = call
+    operator.get_by_role("button", name="Document back").click()
+    expect(customer.locator("#prompt")).to_contain_text("show the back")
+    customer.reload()
+    # No Join click: the page goes straight back into the running call.
+    expect(customer.locator("#prompt")).to_contain_text("show the back")
+    expect(customer.locator("#call-duration")).to_be_visible()
+    wait_decoding(customer)
+    wait_decoding(operator)
+    expect(operator.locator(".tile.remote")).to_have_count(1)
+
+
+def test_websocket_forcibly_closed_mid_call_recovers_without_dropping_media(call):
+    customer, operator = call
+    sockets_before = customer.evaluate("window.__sockets.length")
+    customer.evaluate("window.__sockets.at(-1).close()")
+    customer.wait_for_function(
+        f"() => window.__sockets.length > {sockets_before} && window.__sockets.at(-1).readyState === 1"
+    )
+    expect(customer.locator("#reconnect-banner")).to_be_hidden()
+    # The peer connection was never torn down: same connection, still decoding.
+    assert customer.evaluate("window.__pcs.filter((pc) => pc.connectionState === 'connected').length") == 1
+    wait_decoding(customer)
+    # Control events flow over the new socket.
+    operator.get_by_role("button", name="Look at camera").click()
+    expect(customer.locator("#prompt")).to_contain_text("look straight into the camera")
+
+
+def test_customer_ends_the_call_with_confirmation_and_both_sides_see_it(call):
+    customer, operator = call
+    customer.get_by_role("button", name="End the call").click()
+    # Changing one's mind keeps the call going.
+    customer.get_by_role("button", name="Stay in the call").click()
+    expect(customer.locator("#ended-panel")).to_be_hidden()
+    customer.get_by_role("button", name="End the call").click()
+    customer.get_by_role("button", name="End call").click()
+    expect(customer.locator("#ended-panel")).to_be_visible()
+    expect(customer.locator("#ended-title")).to_have_text("Thank you")
+    expect(operator.locator("#ended-panel")).to_be_visible()
+
+
+def test_waiting_customer_who_leaves_disappears_from_the_queue(server, browser):
+    seed = server.seed(business="queue-leave")
+    operator = new_page(browser)
+    operator_login(operator, server.base_urls[0], seed["operator"]["username"], seed["operator"]["password"])
+    customer = new_page(browser)
+    customer_open_link_and_accept(customer, seed["one_on_one"]["links"][0])
+    customer_join(customer)
+    expect(customer.locator("#queue-info")).to_contain_text("number 1 in the queue")
+    expect(operator.locator("#queue-body tr")).to_have_count(1)
+    expect(operator.locator("#queue-body tr")).to_contain_text("Max Mustermann")
+    customer.get_by_role("button", name="Leave").click()
+    expect(operator.locator("#queue-body tr")).to_have_count(0)
+    # Closing the tab while waiting removes the customer too.
+    customer_join(customer)
+    expect(operator.locator("#queue-body tr")).to_have_count(1)
+    customer.context.close()
+    expect(operator.locator("#queue-body tr")).to_have_count(0, timeout=20_000)
+    operator.context.close()
+
+
+def test_customer_is_told_when_no_operator_is_available(server, browser):
+    seed = server.seed(business="nobody-home")
+    customer = new_page(browser)
+    customer_open_link_and_accept(customer, seed["one_on_one"]["links"][0])
+    customer_join(customer)
+    expect(customer.locator("#no-operator")).to_be_visible()
+    customer.context.close()
+
+
+def test_declining_the_terms_ends_politely(server, browser):
+    seed = server.seed(business="decliner")
+    customer = new_page(browser)
+    customer.goto(seed["one_on_one"]["links"][0])
+    customer.get_by_role("button", name="I do not accept").click()
+    expect(customer.get_by_role("heading", level=1)).to_have_text("You declined the terms")
+    customer.context.close()
+
+
+def test_phone_layout_in_call(server, browser):
+    seed = server.seed(business="phone")
+    operator = new_page(browser)
+    operator_login(operator, server.base_urls[0], seed["operator"]["username"], seed["operator"]["password"])
+    phone = new_page(browser, viewport={"width": 390, "height": 844})
+    customer_open_link_and_accept(phone, seed["one_on_one"]["links"][0])
+    screenshot(phone, "customer-device-check-phone")
+    customer_join(phone)
+    operator_answer_first(operator)
+    wait_decoding(phone)
+    operator.get_by_role("button", name="Document front").click()
+    expect(phone.locator("#prompt")).to_be_visible()
+    # Every control fits on the phone's screen.
+    for name in ["Mute microphone", "Turn camera off", "Mirror my preview", "End the call"]:
+        box = phone.get_by_role("button", name=name).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["y"] + box["height"] <= 844, name
+    screenshot(phone, "customer-in-call-phone")
+    phone.context.close()
+    operator.context.close()
