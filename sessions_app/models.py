@@ -206,6 +206,9 @@ class Evidence(models.Model):
     session = models.ForeignKey(VerificationSession, on_delete=models.PROTECT, related_name="evidence")
     participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="evidence", null=True)
     step = models.ForeignKey("workflows.StepState", on_delete=models.SET_NULL, null=True, blank=True)
+    capture = models.ForeignKey(
+        "workflows.CaptureRequest", on_delete=models.SET_NULL, null=True, blank=True, related_name="evidence"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     source = models.CharField(max_length=20, choices=Source.choices)
     label = models.CharField(max_length=64, blank=True, help_text="e.g. the liveness action")
@@ -223,6 +226,10 @@ class Evidence(models.Model):
     class Meta:
         ordering = ["session", "created_at"]
         verbose_name_plural = "evidence"
+        constraints = [
+            # A capture is answered once per source: a retried upload is not stored twice.
+            models.UniqueConstraint(fields=["capture", "source"], name="evidence_once_per_capture_and_source")
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.sha256[:12]}"

@@ -1,3 +1,5 @@
+import uuid
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -86,3 +88,40 @@ class StepState(models.Model):
 
     def __str__(self):
         return f"{self.kind} ({self.state})"
+
+
+class CaptureRequestQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(participant__session__business=business)
+
+
+class CaptureRequest(models.Model):
+    """The operator asked for a still of one participant's camera.
+
+    The customer's page fulfils it with a frame from the live camera track at
+    full resolution; the operator's page adds the frame it received. Both
+    arrive as Evidence pointing back here. A request is answered once per
+    source; a retake is a new request.
+    """
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        FULFILLED = "fulfilled", _("Fulfilled")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    participant = models.ForeignKey("sessions_app.Participant", on_delete=models.CASCADE, related_name="capture_requests")
+    step = models.ForeignKey(StepState, on_delete=models.CASCADE, related_name="capture_requests")
+    kind = models.CharField(max_length=20)  # an Evidence.Kind value
+    label = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.REQUESTED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CaptureRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"{self.kind} {self.label} ({self.state})"
