@@ -146,6 +146,7 @@ CELERY_TIMEZONE = "UTC"
 # --- Files ------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request otherwise
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Evidence (documents, faces, recordings) lives outside any served folder and
 # is only ever streamed through views that check who is asking.

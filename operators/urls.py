@@ -13,4 +13,11 @@ urlpatterns = [
     path("calls/<str:session_id>/", views.call, name="call"),
     path("calls/<str:session_id>/decide", views.decide, name="decide"),
     path("calls/<str:session_id>/end", views.end_call, name="end"),
+    path(
+        "calls/<str:session_id>/participants/<str:participant_id>/steps/<int:position>/<str:action>",
+        views.step_action,
+        name="step_action",
+    ),
+    path("calls/<str:session_id>/captures/<str:capture_id>", views.operator_capture_upload, name="capture_upload"),
+    path("evidence/<str:evidence_id>", views.evidence_file, name="evidence"),
 ]

@@ -1,22 +1,24 @@
 """The operator console (minimal in this slice: queue, answer, the call page
 with prompts, decision and End)."""
 
-import uuid
 from functools import wraps
 
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from kyc.ids import uuid_or_none
+from kyc.state_machine import IllegalTransition
 from operators import selectors, services
 from operators.models import Decision
 from sessions_app import services as session_services
 from sessions_app.audit import Actor
-from sessions_app.models import VerificationSession
+from sessions_app.models import Evidence, VerificationSession
 from sessions_app.selectors import rtc_configuration_for
+from workflows import services as workflow_services
 
 
 def operator_required(view):
@@ -36,14 +38,25 @@ def operator_required(view):
 
 
 def _session_of_business(operator, session_id: str) -> VerificationSession:
-    try:
-        public_id = uuid.UUID(session_id)
-    except ValueError:
-        raise Http404 from None
-    session = VerificationSession.objects.for_business(operator.business).filter(public_id=public_id).first()
+    """The session, if it belongs to the operator's business; 404 otherwise
+    (another business's session does not exist, as far as they can tell)."""
+    session = (
+        VerificationSession.objects.for_business(operator.business).filter(public_id=uuid_or_none(session_id)).first()
+    )
     if session is None:
         raise Http404
     return session
+
+
+def _own_call(operator, session_id: str) -> VerificationSession:
+    session = _session_of_business(operator, session_id)
+    if session.operator_id != operator.pk:
+        raise Http404
+    return session
+
+
+def _json_error(code: str, message: str, status: int):
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
 
 
 class LoginView(auth_views.LoginView):
@@ -79,14 +92,16 @@ def answer(request, operator, session_id: str):
 @require_GET
 @operator_required
 def call(request, operator, session_id: str):
-    session = _session_of_business(operator, session_id)
-    if session.operator_id != operator.pk:
-        raise Http404
+    session = _own_call(operator, session_id)
     page_data = {
         "session_id": session.public_id.hex,
         "ws_path": f"/ws/call/{session.public_id.hex}/",
         "rtc": rtc_configuration_for(f"operator-{operator.pk}"),
         "decide_url": reverse("operators:decide", args=[session.public_id.hex]),
+        "step_url_template": reverse(
+            "operators:step_action", args=[session.public_id.hex, "PID", 0, "ACTION"]
+        ).replace("/steps/0/", "/steps/POS/"),
+        "capture_url_template": reverse("operators:capture_upload", args=[session.public_id.hex, "CID"]),
         "console_url": reverse("operators:console"),
         "ended": session.is_ended,
     }
@@ -107,7 +122,7 @@ def call(request, operator, session_id: str):
 @operator_required
 def decide(request, operator, session_id: str):
     session = _session_of_business(operator, session_id)
-    participant = session.participants.filter(public_id=_uuid_or_none(request.POST.get("participant", ""))).first()
+    participant = session.participants.filter(public_id=uuid_or_none(request.POST.get("participant", ""))).first()
     if participant is None:
         return JsonResponse({"error": {"code": "unknown_participant", "message": "No such participant."}}, status=404)
     try:
@@ -127,15 +142,96 @@ def decide(request, operator, session_id: str):
 @require_POST
 @operator_required
 def end_call(request, operator, session_id: str):
-    session = _session_of_business(operator, session_id)
-    if session.operator_id != operator.pk:
-        raise Http404
+    session = _own_call(operator, session_id)
     session_services.session_end(session=session, actor=Actor.operator(operator), reason="ended_by_operator")
     return JsonResponse({"ok": True})
 
 
-def _uuid_or_none(value: str):
+
+STEP_ACTIONS = ("start", "pass", "fail", "skip", "capture", "answer", "notes")
+
+
+@require_POST
+@operator_required
+def step_action(request, operator, session_id: str, participant_id: str, position: int, action: str):
+    """Drive one step of one participant's workflow. Every action is stored
+    and pushed to both sides before the answer comes back."""
+    from workflows.models import StepState
+
+    session = _own_call(operator, session_id)
+    step = StepState.objects.filter(
+        participant__session=session, participant__public_id=uuid_or_none(participant_id), position=position
+    ).first()
+    if step is None:
+        return _json_error("unknown_step", "No such step in this call.", 404)
+    if action not in STEP_ACTIONS:
+        return _json_error("unknown_action", f"Unknown action {action!r}.", 404)
     try:
-        return uuid.UUID(value)
+        if action == "start":
+            workflow_services.step_start(step=step, operator=operator)
+        elif action in ("pass", "fail", "skip"):
+            workflow_services.step_finish(step=step, operator=operator, outcome=action)
+        elif action == "capture":
+            capture = workflow_services.capture_request_create(
+                step=step, operator=operator, kind=request.POST.get("kind", "")
+            )
+            return JsonResponse({"capture": capture.public_id.hex, "kind": capture.kind, "label": capture.label})
+        elif action == "answer":
+            workflow_services.question_answer_record(
+                step=step,
+                operator=operator,
+                question=int(request.POST.get("question", "-1")),
+                answer=request.POST.get("answer", ""),
+            )
+        elif action == "notes":
+            workflow_services.notes_save(step=step, operator=operator, text=request.POST.get("text", ""))
+    except (ValidationError, IllegalTransition) as error:
+        message = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        return _json_error("rejected", message, 409)
     except ValueError:
-        return None
+        return _json_error("invalid", "Malformed request.", 400)
+    return JsonResponse({"ok": True})
+
+
+@require_POST
+@operator_required
+def operator_capture_upload(request, operator, session_id: str, capture_id: str):
+    """The frame the operator's page received, stored beside the customer's
+    full-resolution one: what the operator actually saw."""
+    from sessions_app.images import InvalidImage
+    from workflows.models import CaptureRequest
+
+    session = _own_call(operator, session_id)
+    capture = CaptureRequest.objects.filter(public_id=uuid_or_none(capture_id), participant__session=session).first()
+    if capture is None:
+        return _json_error("unknown_capture", "No such capture in this call.", 404)
+    upload = request.FILES.get("image")
+    if upload is None:
+        return _json_error("missing_file", "Send the image in the field 'image'.", 400)
+    try:
+        evidence = workflow_services.evidence_store_image(
+            capture=capture, source=Evidence.Source.OPERATOR_VIEW, data=upload.read()
+        )
+    except InvalidImage as error:
+        return _json_error(error.code, error.message, 400)
+    except ValidationError as error:
+        return _json_error("rejected", " ".join(error.messages), 409)
+    return JsonResponse({"evidence": evidence.public_id.hex, "sha256": evidence.sha256}, status=201)
+
+
+@require_GET
+@operator_required
+def evidence_file(request, operator, evidence_id: str):
+    """A captured image, for an operator of the business that owns it. Never
+    a public URL: streamed here after the check, and never cached."""
+    evidence = (
+        Evidence.objects.for_business(operator.business)
+        .filter(public_id=uuid_or_none(evidence_id), erased_at__isnull=True)
+        .first()
+    )
+    if evidence is None:
+        raise Http404
+    response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type)
+    response["Content-Disposition"] = f'inline; filename="{evidence.public_id.hex}.jpg"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,6 +1,12 @@
 from django.contrib import admin
 
-from sessions_app.models import AuditEvent, Evidence, Participant, TermsAcceptance, VerificationSession
+from sessions_app.models import (
+    AuditEvent,
+    Evidence,
+    Participant,
+    TermsAcceptance,
+    VerificationSession,
+)
 
 
 class ParticipantInline(admin.TabularInline):

@@ -19,6 +19,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from kyc.ids import uuid_or_none
 from sessions_app import selectors, services, signaling
 from sessions_app.audit import Actor
 from sessions_app.realtime import session_group
@@ -213,7 +214,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         from sessions_app.models import Participant
 
         participant = Participant.objects.filter(
-            public_id=_uuid_or_none(payload["participant"]), session_id=self.identity.session_id
+            public_id=uuid_or_none(payload["participant"]), session_id=self.identity.session_id
         ).first()
         if participant is None:
             raise ValidationError("That participant is not in this call.")
@@ -326,9 +327,3 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
     def _state_and_validity(self):
         return self._state(), selectors.call_identity_still_valid(self.identity)
 
-
-def _uuid_or_none(value: str):
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None

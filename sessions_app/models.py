@@ -212,6 +212,8 @@ class Evidence(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     source = models.CharField(max_length=20, choices=Source.choices)
     label = models.CharField(max_length=64, blank=True, help_text="e.g. the liveness action")
+    # Liveness captures are short bursts of frames; 0 for a single still.
+    frame_index = models.PositiveSmallIntegerField(default=0)
     file = models.FileField(storage=evidence_storage, max_length=255)
     content_type = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField()
@@ -228,7 +230,9 @@ class Evidence(models.Model):
         verbose_name_plural = "evidence"
         constraints = [
             # A capture is answered once per source: a retried upload is not stored twice.
-            models.UniqueConstraint(fields=["capture", "source"], name="evidence_once_per_capture_and_source")
+            models.UniqueConstraint(
+                fields=["capture", "source", "frame_index"], name="evidence_once_per_capture_source_frame"
+            )
         ]
 
     def __str__(self):

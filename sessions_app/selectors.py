@@ -4,9 +4,10 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
-from sessions_app.models import Participant, VerificationSession
+from sessions_app.models import Evidence, Participant, VerificationSession
 
 CUSTOMER = "customer"
 OPERATOR = "operator"
@@ -149,6 +150,7 @@ def call_state_for_customer(*, participant_id: int) -> dict:
             "state": participant.state,
             "prompt": participant.current_prompt,
             "decision": shared_decision(participant),
+            "capture": pending_capture_for_customer(participant),
         },
         "others": others,
         "operator": {"name": session.operator.display_name} if session.operator else None,
@@ -162,9 +164,58 @@ def call_state_for_customer(*, participant_id: int) -> dict:
     return state
 
 
+def pending_capture_for_customer(participant: Participant) -> dict | None:
+    """The capture the customer's page should take now, if any: the newest
+    request not yet answered from the customer's own camera."""
+    from workflows.models import CaptureRequest
+    from workflows.services import capture_frames_expected
+
+    capture = (
+        CaptureRequest.objects.filter(participant=participant, state=CaptureRequest.State.REQUESTED)
+        .order_by("-created_at")
+        .first()
+    )
+    if capture is None:
+        return None
+    frames = capture_frames_expected(capture, Evidence.Source.CUSTOMER_DEVICE)
+    done = set(
+        capture.evidence.filter(source=Evidence.Source.CUSTOMER_DEVICE).values_list("frame_index", flat=True)
+    )
+    return {
+        "id": capture.public_id.hex,
+        "kind": capture.kind,
+        "label": capture.label,
+        "frames": frames,
+        "missing": [i for i in range(frames) if i not in done],
+    }
+
+
+def _evidence_summary(evidence: Evidence) -> dict:
+    return {
+        "id": evidence.public_id.hex,
+        "kind": evidence.kind,
+        "source": evidence.source,
+        "label": evidence.label,
+        "frame": evidence.frame_index,
+        "capture": evidence.capture.public_id.hex if evidence.capture_id else None,
+        "width": evidence.width,
+        "height": evidence.height,
+        "sha256": evidence.sha256,
+        "url": reverse("operators:evidence", args=[evidence.public_id.hex]),
+        "created_at": _iso(evidence.created_at),
+    }
+
+
 def call_state_for_operator(*, session_id: int) -> dict:
     session = VerificationSession.objects.select_related("business").get(pk=session_id)
     participants = []
+    evidence_by_participant: dict[int, list] = {}
+    for evidence in (
+        Evidence.objects.filter(session=session, erased_at__isnull=True)
+        .select_related("capture")
+        .order_by("created_at")
+    ):
+        evidence_by_participant.setdefault(evidence.participant_id, []).append(_evidence_summary(evidence))
     for participant in session.participants.select_related("decision").prefetch_related("steps").order_by(
         "position"
     ):
@@ -182,6 +233,8 @@ def call_state_for_operator(*, session_id: int) -> dict:
                     {"position": s.position, "kind": s.kind, "state": s.state, "config": s.config, "data": s.data}
                     for s in participant.steps.all()
                 ],
+                "evidence": evidence_by_participant.get(participant.pk, []),
+                "capture": pending_capture_for_customer(participant),
                 "decision": (
                     {
                         "outcome": decision.outcome,

@@ -105,8 +105,15 @@ def _locked_session(session_id: int) -> VerificationSession:
 
 
 def _locked_participant(participant_id: int) -> Participant:
+    # Session first, then participant: session_assign_operator and
+    # _session_end_locked lock a session and then its participants, and taking
+    # the two the other way round here deadlocks with them on PostgreSQL (a
+    # customer leaving the queue as the operator answers). A participant never
+    # changes session, so reading session_id unlocked is safe.
+    session_id = Participant.objects.values_list("session_id", flat=True).get(pk=participant_id)
+    session = _locked_session(session_id)
     participant = Participant.objects.select_for_update().get(pk=participant_id)
-    participant.session = _locked_session(participant.session_id)
+    participant.session = session
     return participant
 
 

@@ -113,7 +113,11 @@ def _validate_prompt(frame: dict) -> dict:
     _require(isinstance(prompt, dict), "invalid", "prompt must be an object or null")
     code = prompt.get("code")
     # isinstance first: a list or object is unhashable and `in` a frozenset raises.
-    _require(isinstance(code, str) and code in PROMPT_CODES, "invalid", f"prompt.code must be one of {', '.join(sorted(PROMPT_CODES))}")
+    _require(
+        isinstance(code, str) and code in PROMPT_CODES,
+        "invalid",
+        f"prompt.code must be one of {', '.join(sorted(PROMPT_CODES))}",
+    )
     text = prompt.get("text", "")
     _require(isinstance(text, str) and len(text) <= 500, "invalid", "prompt.text must be a text of at most 500 characters")
     return {"participant": participant, "prompt": {"code": code, "text": text}}

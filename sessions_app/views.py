@@ -10,9 +10,14 @@ from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.http import require_GET, require_POST
 
+from kyc.ids import uuid_or_none
 from sessions_app import services
-from sessions_app.models import Participant
-from sessions_app.selectors import PARTICIPANT_SESSION_KEY, rtc_configuration_for, shared_decision
+from sessions_app.models import Evidence, Participant
+from sessions_app.selectors import (
+    PARTICIPANT_SESSION_KEY,
+    rtc_configuration_for,
+    shared_decision,
+)
 from sessions_app.services import LinkInvalid
 from sessions_app.ui_strings import customer_strings
 
@@ -96,6 +101,7 @@ def call_page(request, participant: Participant):
         "session_id": session.public_id.hex,
         "kind": session.kind,
         "join_url": reverse("sessions_app:join"),
+        "capture_url_prefix": reverse("sessions_app:capture_upload", args=["X"])[:-1],
         "ws_path": f"/ws/call/{session.public_id.hex}/",
         "redirect_url": session.redirect_url,
         "ended": session.is_ended or participant.state == Participant.State.REMOVED,
@@ -151,3 +157,38 @@ def join(request, participant: Participant):
             "rtc": rtc_configuration_for(participant.public_id.hex),
         }
     )
+
+
+@customer_view
+def capture_upload(request, participant: Participant, capture_id: str):
+    """The customer's page sends the frame it grabbed from its own camera.
+    Only a capture requested of this very participant is accepted."""
+    from sessions_app.images import InvalidImage
+    from workflows.models import CaptureRequest
+    from workflows.services import evidence_store_image
+
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    capture = CaptureRequest.objects.filter(public_id=uuid_or_none(capture_id), participant=participant).first()
+    if capture is None:
+        return _json_error("unknown_capture", "No such capture was requested of you.", 404)
+    upload = request.FILES.get("image")
+    if upload is None:
+        return _json_error("missing_file", "Send the image in the field 'image'.", 400)
+    try:
+        frame = int(request.POST.get("frame", "0"))
+        evidence = evidence_store_image(
+            capture=capture, source=Evidence.Source.CUSTOMER_DEVICE, data=upload.read(), frame_index=frame
+        )
+    except ValueError:
+        return _json_error("invalid", "frame must be a number.", 400)
+    except InvalidImage as error:
+        return _json_error(error.code, error.message, 400)
+    except ValidationError as error:
+        return _json_error("rejected", " ".join(error.messages), 409)
+    return JsonResponse({"evidence": evidence.public_id.hex, "sha256": evidence.sha256}, status=201)
+
+
+def _json_error(code: str, message: str, status: int):
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+

@@ -4,7 +4,8 @@ them must not get in:
 - ``operator_a`` works for ``business_a``; ``operator_b`` for ``business_b``.
 - ``compliance_user`` reviews; ``outsider`` is a logged-in user with no role.
 - ``live_call`` is a one-on-one session of business A with a customer whose
-  link works (``live_call.link_token``).
+  link works (``live_call.link_token``); ``waiting_call`` is the same call
+  with the customer in the queue, ``answered_call`` with Alice answering it.
 """
 
 from dataclasses import dataclass
@@ -17,7 +18,13 @@ from operators.models import COMPLIANCE_GROUP, Business, Operator
 from operators.services import operator_create
 from sessions_app.audit import Actor
 from sessions_app.models import Participant, VerificationSession
-from sessions_app.services import ParticipantSpec, session_create
+from sessions_app.services import (
+    ParticipantSpec,
+    participant_accept_terms,
+    participant_join,
+    session_assign_operator,
+    session_create,
+)
 from workflows.models import WorkflowTemplate
 
 STANDARD_STEPS = [
@@ -28,6 +35,22 @@ STANDARD_STEPS = [
     {"kind": "questions", "questions": ["What is your date of birth?"]},
     {"kind": "notes"},
 ]
+
+
+@pytest.fixture(scope="session")
+def _disabled_django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite, test in a database file, as the product runs, not in memory.
+
+    Django's in-memory test database is one shared cache between threads, and
+    there a second writer fails at once with "database table is locked"
+    instead of waiting for the lock (the busy timeout does not apply), so the
+    concurrency tests would test an artefact. PostgreSQL is left as it is.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
 
 
 @pytest.fixture(autouse=True)
@@ -126,3 +149,23 @@ def other_call(business_b, workflow_b) -> LiveCall:
     session, links = create_call(business_b, workflow_b, names=("Erika Musterfrau",))
     participant, url = links[0]
     return LiveCall(session=session, participant=participant, link_url=url)
+
+
+@pytest.fixture
+def waiting_call(live_call) -> LiveCall:
+    """``live_call`` after its customer accepted the terms and clicked Join:
+    the session waits in business A's queue."""
+    participant_accept_terms(participant=live_call.participant, ip_address="192.0.2.10", user_agent="pytest")
+    participant_join(participant=live_call.participant)
+    live_call.session.refresh_from_db()
+    live_call.participant.refresh_from_db()
+    return live_call
+
+
+@pytest.fixture
+def answered_call(waiting_call, operator_a) -> LiveCall:
+    """``waiting_call`` answered by Alice (``operator_a``): customer and operator are in the call."""
+    session_assign_operator(session_id=waiting_call.session.pk, operator=operator_a)
+    waiting_call.session.refresh_from_db()
+    waiting_call.participant.refresh_from_db()
+    return waiting_call

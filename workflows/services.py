@@ -1,8 +1,29 @@
-from django.db import transaction
+"""Writes for the per-participant workflow: steps, capture requests, the
+evidence that answers them, liveness challenges, questions and notes. Each
+write is stored first and then pushed to both sides, so a reload or a
+reconnect shows exactly the same state."""
+
+import hashlib
+import random
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
+from sessions_app import realtime
 from sessions_app.audit import Actor, audit_record
-from workflows.models import StepState, WorkflowTemplate
+from sessions_app.images import image_sanitize
+from sessions_app.models import Evidence, Participant, VerificationSession
+from workflows import steps as kinds
+from workflows.models import CaptureRequest, StepState, WorkflowTemplate
+
+LIVENESS_BURST_FRAMES = 5
+MAX_NOTES_CHARS = 20_000
+MAX_ANSWER_CHARS = 2_000
+_random = random.SystemRandom()
 
 
 def participant_steps_create(*, participant, workflow: WorkflowTemplate) -> list[StepState]:
@@ -14,9 +35,14 @@ def participant_steps_create(*, participant, workflow: WorkflowTemplate) -> list
     )
 
 
+def _changed(participant: Participant) -> None:
+    VerificationSession.objects.filter(pk=participant.session_id).update(state_version=F("state_version") + 1)
+    realtime.session_changed_on_commit(participant.session)
+
+
 def step_transition(*, step: StepState, target: str, actor: Actor, data: dict | None = None) -> StepState:
     with transaction.atomic():
-        step = StepState.objects.select_for_update().select_related("participant__session").get(pk=step.pk)
+        step = StepState.objects.select_for_update().select_related("participant__session__business").get(pk=step.pk)
         StepState.MACHINE.check(step.state, target)
         previous = step.state
         now = timezone.now()
@@ -38,6 +64,7 @@ def step_transition(*, step: StepState, target: str, actor: Actor, data: dict | 
             action="step.transition",
             data={"step": step.position, "kind": step.kind, "from": previous, "to": target},
         )
+        _changed(participant)
     return step
 
 
@@ -46,3 +73,251 @@ def step_complete_pre_call(*, participant, kind: str, actor: Actor) -> None:
     step = participant.steps.filter(kind=kind).first()
     if step and step.state != StepState.State.PASSED:
         step_transition(step=step, target=StepState.State.PASSED, actor=actor)
+
+
+# --- operator actions inside the call ----------------------------------------------
+
+
+def _locked_step_in_call(step: StepState, operator) -> StepState:
+    step = StepState.objects.select_for_update().select_related("participant__session__business").get(pk=step.pk)
+    participant = step.participant
+    if participant.session.operator_id != operator.pk:
+        raise ValidationError("Only the operator of this call can do that.")
+    if participant.state != Participant.State.IN_CALL:
+        raise ValidationError("The participant is not in the call.")
+    if step.kind in kinds.PRE_CALL_KINDS:
+        raise ValidationError("That step is done by the customer before the call.")
+    return step
+
+
+def _liveness_challenge(config: dict) -> list[str]:
+    # Random subset in random order: a replayed recording cannot know it.
+    count = int(config.get("action_count", 3))
+    return _random.sample(list(kinds.LIVENESS_ACTIONS), count)
+
+
+def _question_order(config: dict) -> list[int]:
+    order = list(range(len(config.get("questions", []))))
+    if config.get("randomize"):
+        _random.shuffle(order)
+    ask = config.get("ask_count")
+    return order[:ask] if isinstance(ask, int) and ask > 0 else order
+
+
+def step_start(*, step: StepState, operator) -> StepState:
+    """Open an in-call step. Liveness draws its challenge and questions their
+    order now, once; a restarted liveness step draws a fresh challenge."""
+    actor = Actor.operator(operator)
+    with transaction.atomic():
+        step = _locked_step_in_call(step, operator)
+        data = {}
+        if step.kind == kinds.LIVENESS:
+            data = {"challenge": _liveness_challenge(step.config), "action_index": 0, "captured": []}
+        elif step.kind == kinds.QUESTIONS and "question_order" not in step.data:
+            data = {"question_order": _question_order(step.config), "answers": {}}
+        if step.state != StepState.State.IN_PROGRESS:
+            step = step_transition(step=step, target=StepState.State.IN_PROGRESS, actor=actor, data=data)
+        elif data:
+            step.data = {**step.data, **data}
+            step.save(update_fields=["data", "updated_at"])
+            _changed(step.participant)
+        if step.kind == kinds.LIVENESS:
+            _prompt(step.participant, {"code": step.data["challenge"][0], "text": ""}, actor)
+    return step
+
+
+def step_finish(*, step: StepState, operator, outcome: str) -> StepState:
+    targets = {"pass": StepState.State.PASSED, "fail": StepState.State.FAILED, "skip": StepState.State.SKIPPED}
+    if outcome not in targets:
+        raise ValidationError(f"Unknown outcome {outcome!r}.")
+    with transaction.atomic():
+        step = _locked_step_in_call(step, operator)
+        step = step_transition(step=step, target=targets[outcome], actor=Actor.operator(operator))
+        if step.participant.current_prompt:
+            _prompt(step.participant, None, Actor.operator(operator))
+    return step
+
+
+def _prompt(participant: Participant, prompt: dict | None, actor: Actor) -> None:
+    from sessions_app.services import participant_set_prompt
+
+    participant_set_prompt(participant=participant, prompt=prompt, actor=actor)
+
+
+def capture_request_create(*, step: StepState, operator, kind: str) -> CaptureRequest:
+    """Ask the customer's page for a still (or, for liveness, a short burst)."""
+    allowed = {
+        kinds.DOCUMENT: {Evidence.Kind.DOCUMENT_FRONT, Evidence.Kind.DOCUMENT_BACK, Evidence.Kind.FACE},
+        kinds.LIVENESS: {Evidence.Kind.LIVENESS_FRAME, Evidence.Kind.FACE},
+    }
+    with transaction.atomic():
+        step = _locked_step_in_call(step, operator)
+        if kind not in allowed.get(step.kind, set()):
+            raise ValidationError(f"A {step.kind} step cannot capture {kind}.")
+        if step.state != StepState.State.IN_PROGRESS:
+            step = step_transition(step=step, target=StepState.State.IN_PROGRESS, actor=Actor.operator(operator))
+        label = ""
+        if kind == Evidence.Kind.LIVENESS_FRAME:
+            challenge = step.data.get("challenge") or []
+            index = step.data.get("action_index", 0)
+            if index >= len(challenge):
+                raise ValidationError("Every liveness action has been captured.")
+            label = challenge[index]
+        # A newer request replaces any the customer has not answered yet.
+        CaptureRequest.objects.filter(
+            participant=step.participant, state=CaptureRequest.State.REQUESTED
+        ).update(state=CaptureRequest.State.CANCELLED)
+        capture = CaptureRequest.objects.create(participant=step.participant, step=step, kind=kind, label=label)
+        audit_record(
+            business=step.participant.session.business,
+            session=step.participant.session,
+            participant=step.participant,
+            actor=Actor.operator(operator),
+            action="capture.requested",
+            data={"capture": str(capture.public_id), "kind": kind, "label": label, "step": step.position},
+        )
+        _changed(step.participant)
+    return capture
+
+
+def capture_frames_expected(capture: CaptureRequest, source: str) -> int:
+    if capture.kind == Evidence.Kind.LIVENESS_FRAME and source == Evidence.Source.CUSTOMER_DEVICE:
+        return LIVENESS_BURST_FRAMES
+    return 1
+
+
+def evidence_store_image(*, capture: CaptureRequest, source: str, data: bytes, frame_index: int = 0) -> Evidence:
+    """Store one uploaded image answering a capture request. Idempotent: the
+    same capture, source and frame uploaded twice is stored once."""
+    if source not in (Evidence.Source.CUSTOMER_DEVICE, Evidence.Source.OPERATOR_VIEW):
+        raise ValidationError("Unknown source.")
+    if not 0 <= frame_index < capture_frames_expected(capture, source):
+        raise ValidationError("Unexpected frame number.")
+    existing = Evidence.objects.filter(capture=capture, source=source, frame_index=frame_index).first()
+    if existing:
+        return existing
+    if capture.state == CaptureRequest.State.CANCELLED:
+        raise ValidationError("This capture was replaced by a newer one.")
+    clean = image_sanitize(data)  # raises InvalidImage with a clear code
+    digest = hashlib.sha256(clean.data).hexdigest()
+    participant = Participant.objects.select_related("session__business").get(pk=capture.participant_id)
+    session = participant.session
+    evidence_id = uuid.uuid4()
+    try:
+        with transaction.atomic():
+            evidence = Evidence(
+                public_id=evidence_id,
+                session=session,
+                participant=participant,
+                step_id=capture.step_id,
+                capture=capture,
+                kind=capture.kind,
+                source=source,
+                label=capture.label,
+                frame_index=frame_index,
+                content_type=clean.content_type,
+                size=len(clean.data),
+                sha256=digest,
+                width=clean.width,
+                height=clean.height,
+            )
+            # A server-made name: nothing of the upload's name or type survives.
+            evidence.file.save(f"{session.public_id.hex}/{evidence_id.hex}.jpg", ContentFile(clean.data), save=False)
+            evidence.save()
+            if source == Evidence.Source.CUSTOMER_DEVICE and frame_index == capture_frames_expected(capture, source) - 1:
+                CaptureRequest.objects.filter(pk=capture.pk).update(
+                    state=CaptureRequest.State.FULFILLED, fulfilled_at=timezone.now()
+                )
+                if capture.kind == Evidence.Kind.LIVENESS_FRAME:
+                    _prompt_next_liveness_action(capture)
+            audit_record(
+                business=session.business,
+                session=session,
+                participant=participant,
+                actor=Actor.customer() if source == Evidence.Source.CUSTOMER_DEVICE else Actor.system(),
+                action="evidence.stored",
+                data={
+                    "evidence": str(evidence_id),
+                    "kind": capture.kind,
+                    "source": source,
+                    "label": capture.label,
+                    "frame": frame_index,
+                    "sha256": digest,
+                    "size": len(clean.data),
+                },
+            )
+            _changed(participant)
+            transaction.on_commit(lambda: _run_checks_later(evidence.pk))
+    except IntegrityError:
+        # The same frame raced in twice: keep the first, drop our file.
+        evidence.file.delete(save=False)
+        return Evidence.objects.get(capture=capture, source=source, frame_index=frame_index)
+    return evidence
+
+
+def _prompt_next_liveness_action(capture: CaptureRequest) -> None:
+    """The burst for one action is in: move the challenge on and prompt the
+    next action (or clear the prompt after the last)."""
+    step = StepState.objects.select_for_update().select_related("participant__session__operator").get(pk=capture.step_id)
+    challenge = step.data.get("challenge") or []
+    index = step.data.get("action_index", 0) + 1
+    step.data = {**step.data, "action_index": index, "captured": [*step.data.get("captured", []), capture.label]}
+    step.save(update_fields=["data", "updated_at"])
+    participant = step.participant
+    participant.refresh_from_db()
+    if participant.state != Participant.State.IN_CALL:
+        return
+    operator = participant.session.operator
+    actor = Actor.operator(operator) if operator else Actor.system()
+    _prompt(participant, {"code": challenge[index], "text": ""} if index < len(challenge) else None, actor)
+
+
+def _run_checks_later(evidence_id: int) -> None:
+    """Automated checks on the new capture, when the checks engine is installed."""
+    try:
+        from workflows.tasks import run_checks_for_evidence
+    except ImportError:
+        return
+    run_checks_for_evidence.delay(evidence_id)
+
+
+def question_answer_record(*, step: StepState, operator, question: int, answer: str) -> StepState:
+    if not isinstance(question, int) or question < 0 or question >= len(step.config.get("questions", [])):
+        raise ValidationError("Unknown question.")
+    with transaction.atomic():
+        step = _locked_step_in_call(step, operator)
+        if step.kind != kinds.QUESTIONS:
+            raise ValidationError("Not a questions step.")
+        answers = {**step.data.get("answers", {}), str(question): answer[:MAX_ANSWER_CHARS]}
+        step.data = {**step.data, "answers": answers}
+        step.save(update_fields=["data", "updated_at"])
+        audit_record(
+            business=step.participant.session.business,
+            session=step.participant.session,
+            participant=step.participant,
+            actor=Actor.operator(operator),
+            action="question.answered",
+            data={"step": step.position, "question": question},
+        )
+        _changed(step.participant)
+    return step
+
+
+def notes_save(*, step: StepState, operator, text: str) -> StepState:
+    """Saved as the operator types (debounced by the page): no lost notes."""
+    with transaction.atomic():
+        step = StepState.objects.select_for_update().select_related("participant__session__business").get(pk=step.pk)
+        if step.participant.session.operator_id != operator.pk:
+            raise ValidationError("Only the operator of this call can write its notes.")
+        if step.kind != kinds.NOTES:
+            raise ValidationError("Not a notes step.")
+        if step.participant.session.is_ended and step.participant.session.ended_at and (
+            timezone.now() - step.participant.session.ended_at
+        ).total_seconds() > 3600:
+            raise ValidationError("Notes close an hour after the call.")
+        step.data = {**step.data, "text": text[:MAX_NOTES_CHARS]}
+        if step.state == StepState.State.PENDING:
+            step.state = StepState.State.IN_PROGRESS
+            step.started_at = timezone.now()
+        step.save()
+    return step

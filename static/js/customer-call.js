@@ -4,7 +4,11 @@
 
 import { CallEngine } from "./call-engine.js";
 import { bindCallControls, DurationClock, postForm, readJson, RemoteTiles } from "./call-ui.js";
+import { grabFrame } from "./frame-grab.js";
 import { LevelMeter, LightMeter, LocalMedia, mediaErrorKey } from "./local-media.js";
+
+const BURST_INTERVAL_MS = 300;
+const capturesInFlight = new Set();
 
 const data = readJson("page-data");
 const t = readJson("i18n");
@@ -121,6 +125,33 @@ function renderState(state) {
     $("waiting-others").textContent = format(t.waitingOthers, { names: missing.join(", ") });
   }
   renderPrompt(state.me.prompt);
+  if (state.me.capture) takeCapture(state.me.capture);
+}
+
+async function takeCapture(capture) {
+  // The operator asked for a still: take it from this camera's own track,
+  // at its full resolution, and upload it. A reload or a reconnect asks
+  // again for whatever frames are still missing.
+  if (capturesInFlight.has(capture.id)) return;
+  capturesInFlight.add(capture.id);
+  const flash = $("capture-flash");
+  flash.hidden = false;
+  try {
+    for (const [n, frame] of capture.missing.entries()) {
+      if (n > 0) await new Promise((resolve) => setTimeout(resolve, BURST_INTERVAL_MS));
+      const blob = await grabFrame(localVideo);
+      const body = new FormData();
+      body.append("image", blob, "capture.jpg");
+      body.append("frame", String(frame));
+      const answer = await postForm(`${data.capture_url_prefix}${capture.id}`, body);
+      if (!answer.ok && answer.status !== 409) throw new Error(`upload failed: ${answer.status}`);
+    }
+  } catch (err) {
+    console.warn("capture failed", err);
+    capturesInFlight.delete(capture.id); // the next state push retries it
+  } finally {
+    setTimeout(() => (flash.hidden = true), 400);
+  }
 }
 
 function startEngine(joinAnswer) {

@@ -5,6 +5,7 @@
 import { CallEngine } from "./call-engine.js";
 import { bindCallControls, DurationClock, postForm, readJson, RemoteTiles } from "./call-ui.js";
 import { LocalMedia, mediaErrorKey } from "./local-media.js";
+import { WorkflowPanel } from "./workflow-panel.js";
 
 const data = readJson("page-data");
 const $ = (id) => document.getElementById(id);
@@ -14,7 +15,6 @@ const media = new LocalMedia();
 const engineRef = { engine: null };
 const clock = new DurationClock($("call-duration"));
 const tiles = new RemoteTiles($("remote-tiles"), { operatorLabel: "Operator", mutedLabel: "Muted", cameraOffLabel: "Camera off" });
-const cards = new Map();
 let ended = false;
 
 function showEnded() {
@@ -28,32 +28,25 @@ function showEnded() {
   $("btn-end").hidden = true;
 }
 
-function cardFor(participant) {
-  let card = cards.get(participant.peer_id);
-  if (card) return card;
-  const fragment = $("participant-template").content.cloneNode(true);
-  card = fragment.querySelector(".participant-card");
-  card.dataset.peerId = participant.peer_id;
-  card.querySelectorAll("[data-prompt]").forEach((button) =>
-    button.addEventListener("click", () => {
-      const code = button.dataset.prompt;
-      engineRef.engine.send({ type: "prompt", participant: participant.peer_id, prompt: code ? { code } : null });
-    })
-  );
-  const form = card.querySelector(".decision-form");
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const body = new FormData(form);
-    body.set("participant", participant.peer_id);
-    const answer = await postForm(data.decide_url, body);
-    card.querySelector(".decision-result").textContent = answer.ok
-      ? "Decision recorded."
-      : (answer.body.error && answer.body.error.message) || "The decision could not be recorded.";
-  });
-  $("participants-panel").append(card);
-  cards.set(participant.peer_id, card);
-  return card;
+function showToast(text) {
+  const toast = $("toast");
+  toast.textContent = text;
+  toast.hidden = false;
+  clearTimeout(showToast.timer);
+  showToast.timer = setTimeout(() => (toast.hidden = true), 5000);
 }
+
+const panel = new WorkflowPanel({
+  tabs: $("participant-tabs"),
+  panels: $("participant-panels"),
+  data,
+  engineRef,
+  remoteVideoFor: (peerId) => {
+    const tile = document.querySelector(`.tile.remote[data-peer-id="${peerId}"] video`);
+    return tile || null;
+  },
+  onToast: showToast,
+});
 
 function renderState(state) {
   if (state.session.ended) {
@@ -61,28 +54,23 @@ function renderState(state) {
     return;
   }
   clock.start(state.session.answered_at, state.session.server_time);
-  for (const participant of state.participants) {
-    const card = cardFor(participant);
-    card.querySelector(".participant-name").textContent = participant.name;
-    card.querySelector(".participant-meta").textContent = [
-      participant.business_reference,
-      participant.language && participant.language.toUpperCase(),
-      participant.state.replace("_", " "),
-    ]
-      .filter(Boolean)
-      .join(" · ");
-    card.querySelector(".current-prompt").textContent = participant.prompt
-      ? `Showing: ${participant.prompt.code.replaceAll("_", " ")}`
-      : "No prompt shown.";
-    const decided = !!participant.decision;
-    card.querySelector(".decision-form fieldset").disabled = decided || participant.state !== "in_call";
-    if (decided) {
-      card.querySelector(".decision-result").textContent = `Decided: ${participant.decision.outcome} (${participant.decision.reason_code})${participant.decision.shared ? ", shared" : ""}.`;
-    }
-    card.dataset.state = participant.state;
-    tiles.setMedia(participant.peer_id, participant.media);
-  }
+  panel.render(state.participants);
+  for (const participant of state.participants) tiles.setMedia(participant.peer_id, participant.media);
 }
+
+document.addEventListener("keydown", (event) => {
+  if (event.target.closest("input, textarea, select, [contenteditable]") || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (document.querySelector("dialog[open]")) return;
+  const key = event.key.toLowerCase();
+  if (key === "c") panel.shortcutCapture();
+  else if (key === "n") panel.shortcutNextStep();
+  else if (key === "m") $("btn-audio").click();
+  else if (/^[1-9]$/.test(key) && panel.participants[Number(key) - 1]) {
+    panel.active = panel.participants[Number(key) - 1].peer_id;
+    panel.render(panel.participants);
+  } else return;
+  event.preventDefault();
+});
 
 async function updateQuality() {
   const engine = engineRef.engine;

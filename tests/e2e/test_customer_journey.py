@@ -82,7 +82,7 @@ def test_whole_call_from_join_to_shared_result(call):
     customer.get_by_role("button", name="Done").click()
 
     # A prompt from the operator appears in the customer's call frame.
-    operator.get_by_role("button", name="Document front").click()
+    operator.get_by_role("button", name="Ask for front").click()
     expect(customer.locator("#prompt")).to_contain_text("front of your identity document")
     screenshot(customer, "customer-in-call-desktop")
     screenshot(operator, "operator-in-call")
@@ -103,7 +103,7 @@ def test_whole_call_from_join_to_shared_result(call):
 
 def test_reload_mid_call_comes_back_into_the_call_with_the_same_prompt(call):
     customer, operator = call
-    operator.get_by_role("button", name="Document back").click()
+    operator.get_by_role("button", name="Ask for back").click()
     expect(customer.locator("#prompt")).to_contain_text("show the back")
     customer.reload()
     # No Join click: the page goes straight back into the running call.
@@ -126,8 +126,8 @@ def test_websocket_forcibly_closed_mid_call_recovers_without_dropping_media(call
     assert customer.evaluate("window.__pcs.filter((pc) => pc.connectionState === 'connected').length") == 1
     wait_decoding(customer)
     # Control events flow over the new socket.
-    operator.get_by_role("button", name="Look at camera").click()
-    expect(customer.locator("#prompt")).to_contain_text("look straight into the camera")
+    operator.get_by_role("button", name="Ask for back").click()
+    expect(customer.locator("#prompt")).to_contain_text("show the back")
 
 
 def test_customer_ends_the_call_with_confirmation_and_both_sides_see_it(call):
@@ -191,7 +191,7 @@ def test_phone_layout_in_call(server, browser):
     customer_join(phone)
     operator_answer_first(operator)
     wait_decoding(phone)
-    operator.get_by_role("button", name="Document front").click()
+    operator.get_by_role("button", name="Ask for front").click()
     expect(phone.locator("#prompt")).to_be_visible()
     # Every control fits on the phone's screen.
     for name in ["Mute microphone", "Turn camera off", "Mirror my preview", "End the call"]:

@@ -1,0 +1,393 @@
+// The operator's workflow panel: a tab per participant, their steps, the
+// step being worked on, their captures, and the decision. Everything shown
+// comes from the server's state; every click is stored on the server first.
+
+import { postForm } from "./call-ui.js";
+
+const STEP_LABELS = {
+  terms: "Terms",
+  device_check: "Device check",
+  document: "Document",
+  liveness: "Liveness",
+  questions: "Questions",
+  notes: "Notes",
+};
+const ACTION_LABELS = {
+  turn_left: "Turn head left",
+  turn_right: "Turn head right",
+  look_up: "Look up",
+  blink: "Blink",
+  move_closer: "Move closer",
+};
+const KIND_LABELS = {
+  document_front: "Document front",
+  document_back: "Document back",
+  face: "Face",
+  liveness_frame: "Liveness",
+};
+const TWO_SIDED = new Set(["id_card", "residence_permit", "driving_licence"]);
+const CALL_STEPS = new Set(["document", "liveness", "questions", "notes"]);
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value === true ? "" : value);
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+export class WorkflowPanel {
+  constructor({ tabs, panels, data, engineRef, remoteVideoFor, onToast }) {
+    this.tabs = tabs;
+    this.panels = panels;
+    this.data = data;
+    this.engineRef = engineRef;
+    this.remoteVideoFor = remoteVideoFor;
+    this.toast = onToast;
+    this.participants = [];
+    this.active = null; // peer id of the selected tab
+    this.selectedStep = new Map(); // peer id -> step position
+    this.notesTimers = new Map();
+    this.dialog = document.getElementById("evidence-dialog");
+  }
+
+  stepUrl(peerId, position, action) {
+    return this.data.step_url_template.replace("PID", peerId).replace("POS", String(position)).replace("ACTION", action);
+  }
+
+  async act(peerId, position, action, body = {}) {
+    const answer = await postForm(this.stepUrl(peerId, position, action), body);
+    if (!answer.ok) this.toast((answer.body.error && answer.body.error.message) || "That did not work.");
+    return answer;
+  }
+
+  prompt(peerId, code) {
+    this.engineRef.engine.send({ type: "prompt", participant: peerId, prompt: code ? { code } : null });
+  }
+
+  async capture(peerId, position, kind) {
+    const answer = await this.act(peerId, position, "capture", { kind });
+    if (!answer.ok) return;
+    // Keep what the operator saw too, next to the customer's full-resolution still.
+    const video = this.remoteVideoFor(peerId);
+    if (!video) return;
+    try {
+      const { grabFrame } = await import("./frame-grab.js");
+      const blob = await grabFrame(video);
+      const body = new FormData();
+      body.append("image", blob, "operator-view.jpg");
+      await postForm(this.data.capture_url_template.replace("CID", answer.body.capture), body);
+    } catch (err) {
+      console.warn("operator frame not kept", err);
+    }
+  }
+
+  currentParticipant() {
+    return this.participants.find((p) => p.peer_id === this.active) || this.participants[0];
+  }
+
+  defaultStep(participant) {
+    const open = participant.steps.find((s) => CALL_STEPS.has(s.kind) && !["passed", "failed", "skipped"].includes(s.state));
+    return (open || participant.steps.find((s) => CALL_STEPS.has(s.kind)) || participant.steps[0]).position;
+  }
+
+  selected(participant) {
+    if (!this.selectedStep.has(participant.peer_id)) this.selectedStep.set(participant.peer_id, this.defaultStep(participant));
+    return participant.steps.find((s) => s.position === this.selectedStep.get(participant.peer_id));
+  }
+
+  render(participants) {
+    this.participants = participants;
+    if (!this.active || !participants.some((p) => p.peer_id === this.active)) this.active = participants[0]?.peer_id;
+    this.tabs.replaceChildren(
+      ...participants.map((p) =>
+        el(
+          "button",
+          {
+            type: "button",
+            role: "tab",
+            id: `tab-${p.peer_id}`,
+            "aria-selected": String(p.peer_id === this.active),
+            "aria-controls": `panel-${p.peer_id}`,
+            class: `tab state-${p.state}`,
+            onclick: () => {
+              this.active = p.peer_id;
+              this.render(this.participants);
+            },
+          },
+          p.name,
+          p.decision ? el("span", { class: `badge outcome-${p.decision.outcome}`, text: p.decision.outcome }) : null
+        )
+      )
+    );
+    this.tabs.hidden = participants.length < 2;
+    for (const participant of participants) this.renderPanel(participant);
+    for (const panel of [...this.panels.children]) {
+      if (!participants.some((p) => `panel-${p.peer_id}` === panel.id)) panel.remove();
+    }
+  }
+
+  renderPanel(participant) {
+    let panel = document.getElementById(`panel-${participant.peer_id}`);
+    if (!panel) {
+      panel = el("section", { role: "tabpanel", id: `panel-${participant.peer_id}`, class: "participant-card" });
+      panel.dataset.peerId = participant.peer_id;
+      this.panels.append(panel);
+    }
+    panel.hidden = participant.peer_id !== this.active;
+    panel.dataset.state = participant.state;
+    // Keep what the operator is typing: a state push must never eat a note.
+    const focused = panel.contains(document.activeElement) && document.activeElement.matches("textarea, input[type=text]");
+    if (focused) {
+      this.refreshPassive(panel, participant);
+      return;
+    }
+    const step = this.selected(participant);
+    panel.replaceChildren(
+      el("h2", { class: "participant-name", text: participant.name }),
+      el("p", {
+        class: "participant-meta muted",
+        text: [participant.business_reference, (participant.language || "").toUpperCase(), participant.state.replace("_", " ")]
+          .filter(Boolean)
+          .join(" · "),
+      }),
+      el(
+        "ol",
+        { class: "step-list", "aria-label": "Steps" },
+        ...participant.steps.map((s) =>
+          el(
+            "li",
+            {},
+            el(
+              "button",
+              {
+                type: "button",
+                class: `step-button state-${s.state}`,
+                "aria-current": String(s.position === step.position),
+                onclick: () => {
+                  this.selectedStep.set(participant.peer_id, s.position);
+                  this.renderPanel(participant);
+                },
+              },
+              el("span", { text: STEP_LABELS[s.kind] || s.kind }),
+              el("span", { class: "step-state", text: s.state.replace("_", " ") })
+            )
+          )
+        )
+      ),
+      this.stepDetail(participant, step),
+      this.evidenceGallery(participant),
+      this.decisionForm(participant)
+    );
+  }
+
+  refreshPassive(panel, participant) {
+    const gallery = panel.querySelector(".evidence-gallery");
+    if (gallery) gallery.replaceWith(this.evidenceGallery(participant));
+  }
+
+  stepButtons(participant, step) {
+    const finished = ["passed", "failed", "skipped"].includes(step.state);
+    return el(
+      "div",
+      { class: "step-outcome" },
+      el("button", { type: "button", class: "button small ok", disabled: finished && step.state === "passed", onclick: () => this.act(participant.peer_id, step.position, "pass") }, "Pass"),
+      el("button", { type: "button", class: "button small danger-outline", onclick: () => this.act(participant.peer_id, step.position, "fail") }, "Fail"),
+      el("button", { type: "button", class: "button small", onclick: () => this.act(participant.peer_id, step.position, "skip") }, "Skip")
+    );
+  }
+
+  stepDetail(participant, step) {
+    const id = participant.peer_id;
+    const inCall = participant.state === "in_call";
+    const box = el("section", { class: `step-detail kind-${step.kind}`, "aria-label": `${STEP_LABELS[step.kind]} step` });
+    box.append(el("h3", { text: `${STEP_LABELS[step.kind]} · ${step.state.replace("_", " ")}` }));
+    if (!CALL_STEPS.has(step.kind)) {
+      box.append(el("p", { class: "muted", text: "Done by the customer before the call." }));
+      return box;
+    }
+    if (!inCall && step.kind !== "notes") {
+      box.append(el("p", { class: "muted", text: "The participant is not in the call." }));
+      return box;
+    }
+    if (step.kind === "document") {
+      const kinds = step.config.document_kinds || [];
+      const twoSided = kinds.some((k) => TWO_SIDED.has(k));
+      box.append(
+        el("p", { class: "muted", text: `Accepted: ${kinds.join(", ").replaceAll("_", " ")}` }),
+        el(
+          "div",
+          { class: "button-row" },
+          el("button", { type: "button", class: "button small", onclick: () => this.prompt(id, "document_front") }, "Ask for front"),
+          el("button", { type: "button", class: "button small primary", "data-shortcut": "capture", onclick: () => this.capture(id, step.position, "document_front") }, "Capture front"),
+          twoSided ? el("button", { type: "button", class: "button small", onclick: () => this.prompt(id, "document_back") }, "Ask for back") : null,
+          twoSided ? el("button", { type: "button", class: "button small primary", onclick: () => this.capture(id, step.position, "document_back") }, "Capture back") : null
+        ),
+        this.stepButtons(participant, step)
+      );
+    } else if (step.kind === "liveness") {
+      const challenge = step.data.challenge || [];
+      const index = step.data.action_index || 0;
+      box.append(
+        el(
+          "div",
+          { class: "button-row" },
+          el("button", { type: "button", class: "button small", onclick: () => this.prompt(id, "look_at_camera") }, "Ask to look at camera"),
+          el("button", { type: "button", class: "button small primary", "data-shortcut": challenge.length && index < challenge.length ? null : "capture", onclick: () => this.capture(id, step.position, "face") }, "Capture face"),
+          el("button", { type: "button", class: "button small", onclick: () => this.act(id, step.position, "start") }, challenge.length ? "New challenge" : "Start challenge")
+        )
+      );
+      if (challenge.length) {
+        box.append(
+          el(
+            "ol",
+            { class: "challenge" },
+            ...challenge.map((action, i) =>
+              el("li", { class: i < index ? "done" : i === index ? "current" : "" }, ACTION_LABELS[action] || action, i < index ? " ✓" : "")
+            )
+          )
+        );
+        if (index < challenge.length) {
+          box.append(
+            el(
+              "button",
+              { type: "button", class: "button small primary", "data-shortcut": "capture", onclick: () => this.capture(id, step.position, "liveness_frame") },
+              `Capture: ${ACTION_LABELS[challenge[index]]}`
+            )
+          );
+        }
+      }
+      box.append(this.stepButtons(participant, step));
+    } else if (step.kind === "questions") {
+      const questions = step.config.questions || [];
+      const order = step.data.question_order;
+      const answers = step.data.answers || {};
+      if (!order) {
+        box.append(el("button", { type: "button", class: "button small primary", onclick: () => this.act(id, step.position, "start") }, "Start questions"));
+      } else {
+        const next = order.find((q) => !(String(q) in answers));
+        const list = el("ol", { class: "qa" });
+        for (const q of order) {
+          if (String(q) in answers) list.append(el("li", {}, el("strong", { text: questions[q] }), el("span", { text: ` ${answers[String(q)]}` })));
+        }
+        box.append(list);
+        if (next !== undefined) {
+          const input = el("input", { type: "text", name: "answer", "aria-label": `Answer to: ${questions[next]}`, autocomplete: "off" });
+          const form = el(
+            "form",
+            {
+              class: "question-form stack",
+              onsubmit: async (event) => {
+                event.preventDefault();
+                await this.act(id, step.position, "answer", { question: String(next), answer: input.value });
+              },
+            },
+            el("label", {}, el("span", { class: "question-text", text: questions[next] }), input),
+            el("button", { type: "submit", class: "button small primary" }, "Save answer")
+          );
+          box.append(form);
+        } else {
+          box.append(el("p", { class: "muted", text: "All questions answered." }));
+        }
+      }
+      box.append(this.stepButtons(participant, step));
+    } else if (step.kind === "notes") {
+      const status = el("span", { class: "muted notes-status", "aria-live": "polite" });
+      const area = el("textarea", { rows: "6", name: "notes", "aria-label": "Notes" });
+      area.value = step.data.text || "";
+      area.addEventListener("input", () => {
+        status.textContent = "Saving…";
+        clearTimeout(this.notesTimers.get(id));
+        this.notesTimers.set(
+          id,
+          setTimeout(async () => {
+            const answer = await this.act(id, step.position, "notes", { text: area.value });
+            status.textContent = answer.ok ? "Saved" : "Not saved";
+          }, 500)
+        );
+      });
+      box.append(el("label", { class: "stack" }, "Notes (saved as you type)", area), status);
+    }
+    return box;
+  }
+
+  evidenceGallery(participant) {
+    const customerShots = participant.evidence.filter((e) => e.source === "customer_device" && (e.kind !== "liveness_frame" || e.frame === 0));
+    const gallery = el("section", { class: "evidence-gallery", "aria-label": "Captures" });
+    if (!customerShots.length) {
+      gallery.append(el("p", { class: "muted", text: "No captures yet." }));
+      return gallery;
+    }
+    gallery.append(
+      ...customerShots.map((shot) => {
+        const seen = participant.evidence.find((e) => e.capture === shot.capture && e.source === "operator_view");
+        return el(
+          "figure",
+          { class: "thumb" },
+          el(
+            "button",
+            { type: "button", class: "thumb-button", "aria-label": `Enlarge ${KIND_LABELS[shot.kind]} ${shot.label}`, onclick: () => this.enlarge(shot, seen) },
+            el("img", { src: shot.url, alt: `${KIND_LABELS[shot.kind]} ${shot.label}`.trim(), loading: "lazy" })
+          ),
+          el("figcaption", { text: `${KIND_LABELS[shot.kind]}${shot.label ? ` · ${ACTION_LABELS[shot.label] || shot.label}` : ""} · ${shot.width}×${shot.height}` })
+        );
+      })
+    );
+    return gallery;
+  }
+
+  enlarge(shot, seen) {
+    const body = this.dialog.querySelector(".evidence-body");
+    body.replaceChildren(
+      el("figure", {}, el("img", { src: shot.url, alt: "Customer's camera, full resolution" }), el("figcaption", { text: `Customer's camera · ${shot.width}×${shot.height} · SHA-256 ${shot.sha256.slice(0, 16)}…` })),
+      seen ? el("figure", {}, el("img", { src: seen.url, alt: "What you saw" }), el("figcaption", { text: `What you saw · ${seen.width}×${seen.height}` })) : null
+    );
+    this.dialog.showModal();
+  }
+
+  decisionForm(participant) {
+    const decided = participant.decision;
+    const wrap = el("section", { class: "decision" });
+    if (decided) {
+      wrap.append(el("p", { class: "decision-result", text: `Decided: ${decided.outcome} (${decided.reason_code})${decided.shared ? ", shared with the customer" : ""}.` }));
+      return wrap;
+    }
+    const form = document.getElementById("decision-template").content.firstElementChild.cloneNode(true);
+    form.querySelector("fieldset").disabled = participant.state !== "in_call";
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = new FormData(form);
+      body.set("participant", participant.peer_id);
+      const answer = await postForm(this.data.decide_url, body);
+      if (!answer.ok) this.toast((answer.body.error && answer.body.error.message) || "The decision could not be recorded.");
+    });
+    wrap.append(form);
+    return wrap;
+  }
+
+  // --- keyboard shortcuts -------------------------------------------------------
+  shortcutCapture() {
+    const panel = document.getElementById(`panel-${this.active}`);
+    const button = panel && panel.querySelector("[data-shortcut=capture]");
+    if (button) button.click();
+  }
+
+  async shortcutNextStep() {
+    const participant = this.currentParticipant();
+    if (!participant) return;
+    const step = this.selected(participant);
+    if (CALL_STEPS.has(step.kind) && !["passed", "failed", "skipped"].includes(step.state) && step.kind !== "notes") {
+      await this.act(participant.peer_id, step.position, "pass");
+    }
+    const next = participant.steps.find((s) => s.position > step.position && CALL_STEPS.has(s.kind));
+    if (next) {
+      this.selectedStep.set(participant.peer_id, next.position);
+      if (next.state === "pending" && next.kind !== "notes") await this.act(participant.peer_id, next.position, "start");
+      this.renderPanel(participant);
+    }
+  }
+}
