@@ -320,4 +320,5 @@ def notes_save(*, step: StepState, operator, text: str) -> StepState:
             step.state = StepState.State.IN_PROGRESS
             step.started_at = timezone.now()
         step.save()
+        _changed(step.participant)
     return step

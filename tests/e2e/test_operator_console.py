@@ -1,0 +1,171 @@
+"""The operator's console in real Chromium: the whole workflow of one call,
+with the customer's fake camera showing a picture the test knows."""
+
+import io
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import new_page
+from tests.e2e.flows import customer_join, customer_open_link_and_accept, operator_answer_first, operator_login, wait_decoding
+from tests.e2e.harness import launch_browser, screenshot
+from tests.e2e.media import HEIGHT, WIDTH, mean_colour, split_colours, write_y4m
+
+RED = (220, 30, 30)
+BLUE = (30, 60, 220)
+
+
+@pytest.fixture(scope="module")
+def customer_browser(playwright_instance, tmp_path_factory):
+    """The customer's browser: its camera shows red on the left, blue on the right."""
+    y4m = write_y4m(split_colours(RED, BLUE), tmp_path_factory.mktemp("camera") / "split.y4m")
+    browser = launch_browser(playwright_instance, [f"--use-file-for-fake-video-capture={y4m}"])
+    yield browser
+    browser.close()
+
+
+def fetch_image(page, url: str) -> Image.Image:
+    """Download a capture the way the operator's browser would (its cookies)."""
+    response = page.request.get(page.url.split("/console/")[0] + url)
+    assert response.status == 200, response.status
+    assert response.headers["cache-control"] == "no-store"
+    return Image.open(io.BytesIO(response.body()))
+
+
+def close_to(colour, expected, tolerance=45):
+    return all(abs(a - b) <= tolerance for a, b in zip(colour, expected))
+
+
+def step(page, label):
+    return page.locator(".participant-card:visible .step-button", has_text=label)
+
+
+def test_operator_walks_the_whole_workflow(server, browser, customer_browser):
+    seed = server.seed(business="console-walk")
+    operator = new_page(browser)
+    operator_login(operator, server.base_urls[0], seed["operator"]["username"], seed["operator"]["password"])
+    customer = new_page(customer_browser)
+    customer_open_link_and_accept(customer, seed["one_on_one"]["links"][0])
+    customer_join(customer)
+    expect(operator.locator("#queue-body tr")).to_contain_text("Max Mustermann")
+    operator_answer_first(operator)
+    wait_decoding(customer)
+    wait_decoding(operator)
+    card = operator.locator(".participant-card:visible")
+
+    # Document: prompt, then capture the front from the customer's camera.
+    operator.get_by_role("button", name="Ask for front").click()
+    expect(customer.locator("#prompt")).to_contain_text("front of your identity document")
+    operator.get_by_role("button", name="Capture front").click()
+    front = card.locator(".evidence-gallery img").first
+    expect(front).to_be_visible()
+    image = fetch_image(operator, front.get_attribute("src"))
+    # The customer's own camera at its full resolution, not mirrored.
+    assert image.size == (WIDTH, HEIGHT)
+    assert close_to(mean_colour(image, (20, 20, WIDTH // 2 - 20, HEIGHT - 20)), RED)
+    assert close_to(mean_colour(image, (WIDTH // 2 + 20, 20, WIDTH - 20, HEIGHT - 20)), BLUE)
+
+    # The back by keyboard shortcut is not the default capture; use the button,
+    # and "C" re-captures the front.
+    operator.get_by_role("button", name="Capture back").click()
+    expect(card.locator(".evidence-gallery img")).to_have_count(2)
+    operator.locator("body").press("c")
+    expect(card.locator(".evidence-gallery img")).to_have_count(3)
+
+    # Enlarge shows the customer's still beside what the operator saw.
+    card.locator(".thumb-button").first.click()
+    expect(operator.locator("#evidence-dialog img")).to_have_count(2)
+    seen = fetch_image(operator, operator.locator("#evidence-dialog img").nth(1).get_attribute("src"))
+    assert seen.size[0] > 0
+    operator.get_by_role("button", name="Close").click()
+    card.get_by_role("button", name="Pass", exact=True).click()
+    expect(step(operator, "Document")).to_contain_text("passed")
+
+    # Liveness: a random challenge, prompted one action at a time.
+    step(operator, "Liveness").click()
+    operator.get_by_role("button", name="Capture face").click()
+    operator.get_by_role("button", name="Start challenge").click()
+    expect(customer.locator("#prompt")).to_be_visible()
+    actions = card.locator(".challenge li")
+    expect(actions).to_have_count(3)
+    for done in range(3):
+        prompt_before = customer.locator("#prompt-text").inner_text()
+        card.get_by_role("button", name="Capture:").click()
+        expect(card.locator(".challenge li.done")).to_have_count(done + 1, timeout=15_000)
+        if done < 2:
+            expect(customer.locator("#prompt-text")).not_to_have_text(prompt_before)
+    expect(customer.locator("#prompt")).to_be_hidden()
+    card.get_by_role("button", name="Pass", exact=True).click()
+
+    # Questions, one by one.
+    step(operator, "Questions").click()
+    card.get_by_role("button", name="Start questions").click()
+    for answer in ["1 January 1990", "A savings account"]:
+        card.locator("input[name=answer]").fill(answer)
+        card.get_by_role("button", name="Save answer").click()
+        expect(card.locator(".qa")).to_contain_text(answer)
+    expect(card).to_contain_text("All questions answered.")
+
+    # Notes are saved as they are typed, and survive a reload of the console.
+    step(operator, "Notes").click()
+    card.get_by_role("textbox", name="Notes").fill("Customer calm; document looks genuine.")
+    expect(card.locator(".notes-status")).to_have_text("Saved")
+    screenshot(operator, "operator-console-mid-call")
+    operator.reload()
+    wait_decoding(operator)
+    card = operator.locator(".participant-card:visible")
+    expect(step(operator, "Document")).to_contain_text("passed")
+    expect(step(operator, "Liveness")).to_contain_text("passed")
+    # Front, back, front again, the face, and one thumbnail per liveness action.
+    expect(card.locator(".evidence-gallery img")).to_have_count(7)
+    step(operator, "Notes").click()
+    expect(card.get_by_role("textbox", name="Notes")).to_have_value("Customer calm; document looks genuine.")
+
+    # Decide, share, end: the customer sees the result.
+    card.get_by_label("Rejected").check()
+    card.get_by_label("Reason").select_option("document_unreadable")
+    card.get_by_label("Share the result with the customer").check()
+    card.get_by_role("button", name="Record decision").click()
+    expect(card.locator(".decision-result")).to_contain_text("Decided: reject")
+    operator.get_by_role("button", name="End the call").click()
+    operator.get_by_role("button", name="End call").click()
+    expect(customer.locator("#ended-title")).to_have_text("We could not verify your identity")
+    customer.context.close()
+    operator.context.close()
+
+
+REMOTE_FRAME_JS = """
+() => {
+  const video = document.querySelector('.tile.remote video');
+  const canvas = document.createElement('canvas');
+  canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(video, 0, 0);
+  const px = (x) => Array.from(ctx.getImageData(Math.floor(canvas.width * x), Math.floor(canvas.height / 2), 1, 1).data.slice(0, 3));
+  return { left: px(0.15), right: px(0.85) };
+}
+"""
+
+
+def test_flip_mirrors_only_the_customers_own_preview(server, browser, customer_browser):
+    seed = server.seed(business="flip")
+    operator = new_page(browser)
+    operator_login(operator, server.base_urls[0], seed["operator"]["username"], seed["operator"]["password"])
+    customer = new_page(customer_browser)
+    customer_open_link_and_accept(customer, seed["one_on_one"]["links"][0])
+    customer_join(customer)
+    operator_answer_first(operator)
+    wait_decoding(operator)
+    customer.get_by_role("button", name="Mirror my preview").click()
+    # The customer's preview now shows blue on the left...
+    shot = Image.open(io.BytesIO(customer.locator("#local-video").screenshot()))
+    width, height = shot.size
+    assert close_to(mean_colour(shot, (10, height // 3, width // 5, 2 * height // 3)), BLUE, tolerance=60)
+    # ...while the operator still receives red on the left.
+    operator.wait_for_function("() => document.querySelector('.tile.remote video').videoWidth > 0")
+    colours = operator.evaluate(REMOTE_FRAME_JS)
+    assert close_to(colours["left"], RED, tolerance=60), colours
+    assert close_to(colours["right"], BLUE, tolerance=60), colours
+    customer.context.close()
+    operator.context.close()
