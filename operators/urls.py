@@ -13,6 +13,7 @@ urlpatterns = [
     path("calls/<str:session_id>/", views.call, name="call"),
     path("calls/<str:session_id>/decide", views.decide, name="decide"),
     path("calls/<str:session_id>/end", views.end_call, name="end"),
+    path("calls/<str:session_id>/participants/<str:participant_id>/remove", views.remove_participant, name="remove_participant"),
     path(
         "calls/<str:session_id>/participants/<str:participant_id>/steps/<int:position>/<str:action>",
         views.step_action,

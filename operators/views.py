@@ -102,6 +102,7 @@ def call(request, operator, session_id: str):
             "operators:step_action", args=[session.public_id.hex, "PID", 0, "ACTION"]
         ).replace("/steps/0/", "/steps/POS/"),
         "capture_url_template": reverse("operators:capture_upload", args=[session.public_id.hex, "CID"]),
+        "remove_url_template": reverse("operators:remove_participant", args=[session.public_id.hex, "PID"]),
         "console_url": reverse("operators:console"),
         "ended": session.is_ended,
     }
@@ -136,6 +137,21 @@ def decide(request, operator, session_id: str):
         )
     except ValidationError as error:
         return JsonResponse({"error": {"code": "invalid", "message": " ".join(error.messages)}}, status=400)
+    return JsonResponse({"ok": True})
+
+
+@require_POST
+@operator_required
+def remove_participant(request, operator, session_id: str, participant_id: str):
+    session = _own_call(operator, session_id)
+    participant = session.participants.filter(public_id=uuid_or_none(participant_id)).first()
+    if participant is None:
+        return _json_error("unknown_participant", "No such participant.", 404)
+    try:
+        session_services.participant_remove(participant=participant, operator=operator)
+    except (ValidationError, IllegalTransition) as error:
+        message = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        return _json_error("rejected", message, 409)
     return JsonResponse({"ok": True})
 
 

@@ -122,10 +122,10 @@ class Participant(models.Model):
             State.DECLINED: frozenset(),
             # Back to terms_accepted: the customer left the queue (closed the
             # tab) before anybody answered.
-            State.WAITING: frozenset({State.TERMS_ACCEPTED, State.IN_CALL, State.LEFT}),
+            State.WAITING: frozenset({State.TERMS_ACCEPTED, State.IN_CALL, State.LEFT, State.REMOVED}),
             State.IN_CALL: frozenset({State.LEFT, State.REMOVED, State.DECIDED}),
             # A customer who dropped may come back with their link.
-            State.LEFT: frozenset({State.WAITING, State.IN_CALL}),
+            State.LEFT: frozenset({State.WAITING, State.IN_CALL, State.REMOVED}),
             State.REMOVED: frozenset(),
             State.DECIDED: frozenset(),
         },

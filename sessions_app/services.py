@@ -350,6 +350,21 @@ def participant_leave(*, participant: Participant, actor: Actor, reason: str = "
             _session_end_locked(session, actor=actor, reason=reason)
 
 
+def participant_remove(*, participant: Participant, operator) -> None:
+    """The operator takes one customer out of a call; the others go on. The
+    removed customer's link stops working and their socket is closed."""
+    with transaction.atomic():
+        participant = _locked_participant(participant.pk)
+        session = participant.session
+        if session.operator_id != operator.pk:
+            raise ValidationError("Only the operator of this call can remove a participant.")
+        if participant.state == P.REMOVED:
+            return
+        _participant_move(participant, P.REMOVED, actor=Actor.operator(operator))
+        if session.state == S.IN_CALL and not session.participants.filter(state__in=[P.IN_CALL, P.WAITING]).exists():
+            _session_end_locked(session, actor=Actor.operator(operator), reason="everyone_left")
+
+
 def participant_set_media_state(*, participant_id: int, audio: bool, video: bool) -> None:
     Participant.objects.filter(pk=participant_id).update(media_state={"audio": audio, "video": video})
 

@@ -147,7 +147,7 @@ export class WorkflowPanel {
       return;
     }
     const step = this.selected(participant);
-    panel.replaceChildren(
+    panel.replaceChildren(...[
       el("h2", { class: "participant-name", text: participant.name }),
       el("p", {
         class: "participant-meta muted",
@@ -181,8 +181,23 @@ export class WorkflowPanel {
       ),
       this.stepDetail(participant, step),
       this.evidenceGallery(participant),
-      this.decisionForm(participant)
-    );
+      this.decisionForm(participant),
+      ["in_call", "waiting", "left"].includes(participant.state) && this.participants.length > 1
+        ? el(
+            "button",
+            {
+              type: "button",
+              class: "button small danger-outline remove-participant",
+              onclick: async () => {
+                if (!confirm(`Remove ${participant.name} from the call? Their link stops working.`)) return;
+                const answer = await postForm(this.data.remove_url_template.replace("PID", participant.peer_id), {});
+                if (!answer.ok) this.toast((answer.body.error && answer.body.error.message) || "Could not remove.");
+              },
+            },
+            `Remove ${participant.name} from the call`
+          )
+        : null,
+    ].filter(Boolean));
   }
 
   refreshPassive(panel, participant) {
@@ -344,7 +359,7 @@ export class WorkflowPanel {
     const body = this.dialog.querySelector(".evidence-body");
     body.replaceChildren(
       el("figure", {}, el("img", { src: shot.url, alt: "Customer's camera, full resolution" }), el("figcaption", { text: `Customer's camera · ${shot.width}×${shot.height} · SHA-256 ${shot.sha256.slice(0, 16)}…` })),
-      seen ? el("figure", {}, el("img", { src: seen.url, alt: "What you saw" }), el("figcaption", { text: `What you saw · ${seen.width}×${seen.height}` })) : null
+      ...(seen ? [el("figure", {}, el("img", { src: seen.url, alt: "What you saw" }), el("figcaption", { text: `What you saw · ${seen.width}×${seen.height}` }))] : [])
     );
     this.dialog.showModal();
   }
