@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "sessions_app",
     "operators",
     "workflows",
@@ -235,9 +237,56 @@ USE_I18N = True
 USE_TZ = True
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    # The integration API (/api/v1/) authenticates businesses by API key only;
+    # no cookie session, so no CSRF surface and no operator's login works there.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["operators.api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "operators.api.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Verity integration API",
+    "DESCRIPTION": (
+        "Create video verification sessions, send the customers their links, read the outcome. "
+        "Authenticate with `Authorization: Bearer <API key>`. Every error is a JSON problem "
+        "(`type`, `code`, `title`, `detail`, `status`, `errors`)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and docs are public (they hold no data); a stale key sent
+    # to them by a browser plugin must not turn them into a 401.
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The docs page loads Swagger UI from our own static files
+    # (drf-spectacular-sidecar), never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "SessionStateEnum": "sessions_app.models.VerificationSession.State",
+        "SessionKindEnum": "sessions_app.models.VerificationSession.Kind",
+        "ParticipantStateEnum": "sessions_app.models.Participant.State",
+        "StepStateEnum": "workflows.models.StepState.State",
+        "StepKindEnum": "workflows.steps.STEP_KINDS",
+    },
+}
+
+# --- Integration: idempotency, webhooks, e-mails, retention -------------------
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
+# A webhook is retried with exponential backoff (capped) for this long after
+# the event; the last attempt falls on the end of the window.
+WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+CELERY_BEAT_SCHEDULE = {
+    # Re-sends webhook events and link e-mails whose time has come. The
+    # database is the queue: a worker restart loses nothing, the sweep
+    # picks up where the dead worker stopped.
+    "outbox-sweep": {"task": "operators.tasks.outbox_sweep", "schedule": 30.0},
+    "retention-erase": {"task": "operators.tasks.retention_erase_due", "schedule": 3600.0},
 }
 
 # --- Logging: UTC timestamps, one line per record, never a token ------------

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", lambda request: redirect("operators:console")),
     path("healthz", health),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("operators.api.urls")),
     path("console/", include("operators.urls")),
     path("", include("sessions_app.urls")),
 ]

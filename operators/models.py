@@ -3,6 +3,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 OPERATORS_GROUP = "operators"
@@ -94,3 +95,221 @@ class Decision(models.Model):
 
     def __str__(self):
         return f"{self.get_outcome_display()} ({self.reason_code})"
+
+
+# --- The business's integration: API keys, idempotency, webhooks, e-mails ------
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(business=business)
+
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiKey(models.Model):
+    """A business's key to the integration API.
+
+    Only the SHA-256 of the key is stored: the key is shown once, when it is
+    made, and a database leak does not leak working keys. The key has 256
+    random bits, so a fast hash is enough (nothing to brute-force). The prefix
+    is the visible start of the key, for telling keys apart in lists and logs.
+    """
+
+    PREFIX_LENGTH = 12  # "vty_" and 8 characters of the key
+
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="api_keys")
+    name = models.CharField(max_length=100, help_text="What the key is for, e.g. 'CRM production'.")
+    prefix = models.CharField(max_length=16, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "API key"
+        ordering = ["business", "-created_at"]
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.name})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class IdempotencyKeyQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(business=business)
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a create request that carried an Idempotency-Key.
+
+    The key itself is stored only as a hash, and the answer (it holds the
+    customers' links) only encrypted with a key derived from the client's
+    Idempotency-Key and SECRET_KEY: the database alone reveals no working link.
+    Rows are removed after IDEMPOTENCY_KEY_TTL_HOURS.
+    """
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="+")
+    key_hash = models.CharField(max_length=64)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_encrypted = models.TextField()
+    session = models.ForeignKey(
+        "sessions_app.VerificationSession", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = IdempotencyKeyQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["business", "key_hash"], name="idempotency_key_unique_per_business")
+        ]
+
+
+class WebhookEventQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(business=business)
+
+    def due(self, now):
+        return self.filter(state=WebhookEvent.State.PENDING, next_attempt_at__lte=now)
+
+
+class WebhookEvent(models.Model):
+    """The outbox: one event for one business, written in the same
+    transaction as the change it reports, delivered afterwards until the
+    receiver answers 2xx or the retry window closes. ``public_id`` is the
+    stable event id every attempt carries, for the receiver to de-duplicate.
+    ``body`` is stored as the exact bytes sent, so every attempt signs and
+    sends the same body."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed: retries exhausted")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="webhook_events")
+    event_type = models.CharField(max_length=40, db_index=True)
+    session = models.ForeignKey(
+        "sessions_app.VerificationSession", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    participant = models.ForeignKey(
+        "sessions_app.Participant", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.TextField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Also the lease of an attempt in progress: a sender pushes it forward
+    # before it calls out, so a second sender leaves the event alone.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    objects = WebhookEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+
+    def __str__(self):
+        return f"{self.event_type} {self.public_id}"
+
+
+class WebhookDeliveryQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(event__business=business)
+
+
+class WebhookDelivery(models.Model):
+    """One attempt to deliver one event: the delivery log."""
+
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
+    attempt = models.PositiveIntegerField()
+    # Each attempt goes to the business's endpoint of that moment.
+    url = models.URLField(max_length=500)
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    response_excerpt = models.CharField(max_length=500, blank=True)
+    manual = models.BooleanField(default=False, help_text="Sent again by hand from the admin.")
+
+    objects = WebhookDeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["event", "attempt"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self):
+        return f"attempt {self.attempt}: {self.status_code or self.error}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class LinkEmailQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(participant__session__business=business)
+
+
+class LinkEmail(models.Model):
+    """A customer's link e-mail waiting to be sent.
+
+    The link token is held only encrypted and only until the e-mail is out:
+    the product otherwise keeps just the token's hash. Sending is idempotent:
+    a row that was sent, or whose link was replaced or revoked meanwhile, is
+    never sent (again).
+    """
+
+    participant = models.ForeignKey("sessions_app.Participant", on_delete=models.PROTECT, related_name="+")
+    link_encrypted = models.TextField(blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    # When the next attempt is due; also the lease of an attempt in progress.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    skipped_reason = models.CharField(max_length=40, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    objects = LinkEmailQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["sent_at", "next_attempt_at"])]
+
+    def __str__(self):
+        return f"Link e-mail {self.pk} ({'sent' if self.sent_at else self.skipped_reason or 'pending'})"
+
+
+class SessionErasureQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(session__business=business)
+
+
+class SessionErasure(models.Model):
+    """A session whose personal data and evidence were erased under the
+    business's retention period. What stays is the anonymised record: states,
+    timestamps, step outcomes, decisions' codes and the audit trail."""
+
+    session = models.OneToOneField("sessions_app.VerificationSession", on_delete=models.PROTECT, related_name="erasure")
+    erased_at = models.DateTimeField(default=timezone.now)
+    retention_days = models.PositiveIntegerField()
+    participants = models.PositiveIntegerField(default=0)
+    evidence_files = models.PositiveIntegerField(default=0)
+
+    objects = SessionErasureQuerySet.as_manager()
+
+    def __str__(self):
+        return f"Erasure of session {self.session_id} on {self.erased_at:%Y-%m-%d}"

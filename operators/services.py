@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from operators.models import OPERATORS_GROUP, Business, Decision, Operator
+from operators.webhooks import PARTICIPANT_DECIDED, webhook_emit
 from sessions_app import realtime
 from sessions_app.audit import Actor, audit_record
 from sessions_app.models import Participant
@@ -73,5 +74,18 @@ def decision_record(
             actor=Actor.operator(operator),
             action="decision.recorded",
             data={"decision": decision.pk, "outcome": outcome, "reason_code": reason_code},
+        )
+        webhook_emit(
+            business=session.business,
+            event_type=PARTICIPANT_DECIDED,
+            session=session,
+            participant=participant,
+            data={
+                "decision": {
+                    "outcome": outcome,
+                    "reason_code": reason_code,
+                    "decided_at": decision.created_at.isoformat(),
+                }
+            },
         )
     return decision

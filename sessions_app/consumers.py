@@ -70,12 +70,24 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
     async def close(self, code=None, reason=None):
         if not self.closing:
             self.closing = True
+            # Tell the peers now: the socket's disconnect event comes only
+            # when the browser acknowledges the close, if ever.
+            await self._say_bye()
             await super().close(code=code, reason=reason)
+
+    async def _say_bye(self):
+        if self.identity is None or self.said_bye:
+            return
+        self.said_bye = True
+        await self.channel_layer.group_send(
+            self.group, {"type": "roster.bye", "peer_id": self.identity.peer_id, "channel": self.channel_name}
+        )
 
     async def connect(self):
         self.identity = None
         self.closing = False
         self.replaced = False
+        self.said_bye = False
         self.roster: dict[str, dict] = {}  # peer_id -> {"info", "channel", "seen"}
         self.media = {"audio": True, "video": True}
         self.bucket = signaling.TokenBucket(settings.SIGNALING_RATE_PER_SECOND, settings.SIGNALING_RATE_BURST)
@@ -103,10 +115,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         if self.identity is None:
             return
         try:
-            await self.channel_layer.group_send(
-                self.group,
-                {"type": "roster.bye", "peer_id": self.identity.peer_id, "channel": self.channel_name},
-            )
+            await self._say_bye()
             if self.identity.role == CUSTOMER and not self.replaced:
                 await database_sync_to_async(services.participant_disconnected)(
                     participant_id=self.identity.participant_id

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from operators.webhooks import webhook_on_participant_move, webhook_on_session_move
 from sessions_app import realtime
 from sessions_app.audit import Actor, audit_record
 from sessions_app.links import link_token_hash, link_token_new, link_url
@@ -78,6 +79,7 @@ def _session_move(session: VerificationSession, target: str, *, actor: Actor, da
         action="session.transition",
         data={"from": previous, "to": target, **(data or {})},
     )
+    webhook_on_session_move(session, previous=previous, target=target, data=data)
     realtime.session_changed_on_commit(session)
 
 
@@ -97,6 +99,7 @@ def _participant_move(participant: Participant, target: str, *, actor: Actor, da
         action="participant.transition",
         data={"from": previous, "to": target, **(data or {})},
     )
+    webhook_on_participant_move(participant, previous=previous, target=target)
     realtime.session_changed_on_commit(session)
 
 

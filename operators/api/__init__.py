@@ -1,0 +1,1 @@
+"""The businesses' integration API, versioned under /api/v1/."""

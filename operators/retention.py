@@ -1,0 +1,125 @@
+"""Data retention: erase the evidence and personal fields of sessions past
+their business's retention period, keeping an anonymised record.
+
+What stays: the session's and participants' states and timestamps, step
+states, the decision's outcome and reason code, evidence metadata (kind,
+size, SHA-256: the proof of what was captured, not the capture), terms
+version and time, and the audit trail. The audit trail holds ids and codes
+only, so it is never touched and its hash chain still verifies; the erasure
+itself is one more audit event.
+
+Files are deleted after the database commit: a rollback must never leave a
+row pointing at a deleted file. A crash between commit and deletion leaves
+rows marked erased whose file name is still set; every run deletes those
+first, so no file outlives its erasure for long.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from operators.models import Business, Decision, IdempotencyKey, LinkEmail, SessionErasure, WebhookEvent
+from sessions_app.audit import Actor, audit_record
+from sessions_app.models import Evidence, Participant, TermsAcceptance, VerificationSession
+from workflows.models import StepState
+
+logger = logging.getLogger(__name__)
+
+
+def retention_sessions_due(*, business: Business, now=None):
+    """The business's sessions past retention and not yet erased: ended
+    before the cutoff, or never started and every link expired before it."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=business.retention_days)
+    never_started = Q(state=VerificationSession.State.CREATED, last_link_expiry__lt=cutoff)
+    return (
+        VerificationSession.objects.for_business(business)
+        .filter(erasure__isnull=True)
+        .annotate(last_link_expiry=Max("participants__link_expires_at"))
+        .filter(Q(ended_at__lt=cutoff) | never_started)
+    )
+
+
+def session_erase(*, session: VerificationSession, now=None) -> SessionErasure:
+    """Erase one session's personal data and evidence. Idempotent."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = VerificationSession.objects.select_for_update().select_related("business").get(pk=session.pk)
+        existing = SessionErasure.objects.filter(session=session).first()
+        if existing:
+            return existing
+        participant_count = Participant.objects.filter(session=session).update(
+            name="",
+            email="",
+            business_reference="",
+            date_of_birth=None,
+            media_state={},
+            current_prompt=None,
+            erased_at=now,
+        )
+        VerificationSession.objects.filter(pk=session.pk).update(business_reference="", redirect_url="")
+        TermsAcceptance.objects.filter(participant__session=session).update(ip_address=None, user_agent="")
+        # Step data holds answers, notes and challenge details.
+        StepState.objects.filter(participant__session=session).update(data={})
+        Decision.objects.filter(participant__session=session).update(comment="")
+        evidence_count = Evidence.objects.filter(session=session, erased_at__isnull=True).update(erased_at=now)
+        # Operational copies that may carry references or links.
+        LinkEmail.objects.filter(participant__session=session).delete()
+        WebhookEvent.objects.filter(session=session).delete()
+        IdempotencyKey.objects.filter(session=session).delete()
+        erasure = SessionErasure.objects.create(
+            session=session,
+            erased_at=now,
+            retention_days=session.business.retention_days,
+            participants=participant_count,
+            evidence_files=evidence_count,
+        )
+        audit_record(
+            business=session.business,
+            session=session,
+            actor=Actor.system(),
+            action="session.erased",
+            data={
+                "retention_days": session.business.retention_days,
+                "participants": participant_count,
+                "evidence": evidence_count,
+            },
+        )
+        session_id = session.pk
+        transaction.on_commit(lambda: evidence_files_purge(session_id=session_id))
+    return erasure
+
+
+def evidence_files_purge(*, session_id: int | None = None) -> int:
+    """Delete the files of erased evidence that still have one."""
+    pending = Evidence.objects.filter(erased_at__isnull=False).exclude(file="")
+    if session_id is not None:
+        pending = pending.filter(session_id=session_id)
+    purged = 0
+    for evidence in pending.iterator():
+        storage = evidence.file.storage
+        try:
+            storage.delete(evidence.file.name)  # a missing file is no error
+        except OSError:
+            logger.exception("could not delete the file of erased evidence %s", evidence.pk)
+            continue
+        Evidence.objects.filter(pk=evidence.pk).update(file="")
+        purged += 1
+    return purged
+
+
+def retention_erase_due(*, now=None) -> int:
+    """Erase every session past retention, business by business. Returns how many."""
+    now = now or timezone.now()
+    evidence_files_purge()
+    erased = 0
+    for business in Business.objects.all():
+        for session_id in retention_sessions_due(business=business, now=now).values_list("pk", flat=True):
+            session_erase(session=VerificationSession(pk=session_id), now=now)
+            erased += 1
+    if erased:
+        logger.info("retention: erased %s sessions", erased)
+    return erased

@@ -1,0 +1,260 @@
+"""What the integration API reads and answers (operators.api)."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from rest_framework import serializers
+
+from sessions_app.models import Participant, VerificationSession
+from workflows.models import StepState, WorkflowTemplate
+
+MAX_LINK_TTL_HOURS = 30 * 24
+
+
+# --- input ---------------------------------------------------------------------------
+
+
+class ParticipantInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, help_text="The customer's full name, shown to the operator.")
+    email = serializers.EmailField(
+        required=False, allow_blank=True, default="", help_text="Needed when the links are e-mailed."
+    )
+    business_reference = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="", help_text="Your own id of this customer."
+    )
+    language = serializers.ChoiceField(
+        choices=[code for code, _name in settings.LANGUAGES],
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The customer's language for the e-mail and the call page; empty: the browser's.",
+    )
+    date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
+
+    def validate_name(self, value):
+        if not value.strip():
+            raise serializers.ValidationError("This field may not be blank.")
+        return value.strip()
+
+
+class SessionCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=VerificationSession.Kind.choices,
+        required=False,
+        help_text="one_on_one (one participant) or multi_user (2 or more). Default: from the number of participants.",
+    )
+    workflow = serializers.IntegerField(min_value=1, help_text="The id of one of your workflow templates.")
+    participants = ParticipantInputSerializer(many=True, allow_empty=False)
+    business_reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    redirect_url = serializers.URLField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Where the customer's page sends them when the session is over.",
+    )
+    link_ttl_hours = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_LINK_TTL_HOURS,
+        required=False,
+        default=None,
+        allow_null=True,
+        help_text="How long the links are valid. Default: the installation's LINK_DEFAULT_TTL_HOURS.",
+    )
+    send_links = serializers.BooleanField(
+        required=False, default=False, help_text="E-mail each participant their link (each needs an e-mail)."
+    )
+
+    def validate_redirect_url(self, value):
+        if value and not value.lower().startswith(("https://", "http://")):
+            raise serializers.ValidationError("Enter an http or https URL.")
+        return value
+
+    def validate_workflow(self, value):
+        # The same answer for another business's workflow and for none at all:
+        # a business never learns what other businesses have.
+        workflow = WorkflowTemplate.objects.for_business(self.context["business"]).filter(pk=value).first()
+        if workflow is None:
+            raise serializers.ValidationError("Unknown workflow.")
+        if not workflow.is_active:
+            raise serializers.ValidationError("This workflow is not active.")
+        return workflow
+
+    def validate(self, attrs):
+        participants = attrs["participants"]
+        kind = attrs.get("kind") or (
+            VerificationSession.Kind.ONE_ON_ONE if len(participants) == 1 else VerificationSession.Kind.MULTI_USER
+        )
+        attrs["kind"] = kind
+        if kind == VerificationSession.Kind.ONE_ON_ONE and len(participants) != 1:
+            raise serializers.ValidationError(
+                {"participants": ["A one-on-one session has exactly one participant."]}
+            )
+        maximum = settings.MULTI_USER_MAX_PARTICIPANTS
+        if kind == VerificationSession.Kind.MULTI_USER and not 2 <= len(participants) <= maximum:
+            raise serializers.ValidationError(
+                {"participants": [f"A multi-user session has 2 to {maximum} participants."]}
+            )
+        if attrs.get("send_links"):
+            missing = {
+                str(index): {"email": ["Needed to send the link."]}
+                for index, participant in enumerate(participants)
+                if not participant.get("email")
+            }
+            if missing:
+                raise serializers.ValidationError({"participants": missing})
+        attrs["link_ttl"] = timedelta(hours=attrs["link_ttl_hours"]) if attrs.get("link_ttl_hours") else None
+        return attrs
+
+
+class SessionListFilterSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=VerificationSession.State.choices, required=False)
+    created_after = serializers.DateTimeField(required=False, help_text="Sessions created at or after this time.")
+    created_before = serializers.DateTimeField(required=False, help_text="Sessions created before this time.")
+    business_reference = serializers.CharField(
+        max_length=200, required=False, help_text="The session's or a participant's business reference, exactly."
+    )
+    page_size = serializers.IntegerField(min_value=1, max_value=100, required=False)
+    cursor = serializers.CharField(required=False, max_length=500, help_text="From a previous page's next/previous.")
+
+
+# --- output ---------------------------------------------------------------------------
+
+
+class StepResultSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StepState
+        fields = ["position", "kind", "state", "started_at", "finished_at"]
+
+
+class DecisionSerializer(serializers.Serializer):
+    outcome = serializers.CharField()
+    reason_code = serializers.CharField()
+    decided_at = serializers.DateTimeField(source="created_at")
+    shared_with_customer = serializers.BooleanField()
+
+
+class CheckResultSerializer(serializers.Serializer):
+    """Placeholder for the automated checks' results (face match, document,
+    liveness), which arrive with the checks engine."""
+
+    kind = serializers.CharField()
+    outcome = serializers.CharField()
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id")
+    decision = serializers.SerializerMethodField()
+    steps = StepResultSerializer(many=True, read_only=True)
+    check_results = serializers.SerializerMethodField(
+        help_text="Automated check results for this participant (empty until the checks engine runs)."
+    )
+    erased = serializers.SerializerMethodField(help_text="Personal fields were erased under retention.")
+
+    class Meta:
+        model = Participant
+        fields = [
+            "id",
+            "name",
+            "email",
+            "business_reference",
+            "language",
+            "date_of_birth",
+            "state",
+            "state_changed_at",
+            "link_expires_at",
+            "link_revoked_at",
+            "erased",
+            "steps",
+            "decision",
+            "check_results",
+        ]
+
+    def get_decision(self, participant) -> DecisionSerializer(allow_null=True):
+        decision = getattr(participant, "decision", None)
+        return DecisionSerializer(decision).data if decision is not None else None
+
+    def get_check_results(self, participant) -> CheckResultSerializer(many=True):
+        # The checks engine (another issue) adds a CheckResult model; until
+        # then there is nothing to report, and the field is stable for clients.
+        return []
+
+    def get_erased(self, participant) -> bool:
+        return participant.erased_at is not None
+
+
+class ParticipantLinkSerializer(ParticipantSerializer):
+    link = serializers.SerializerMethodField(help_text="The participant's link. Shown in this answer only.")
+
+    class Meta(ParticipantSerializer.Meta):
+        fields = [*ParticipantSerializer.Meta.fields, "link"]
+
+    def get_link(self, participant) -> str:
+        return self.context["links"][participant.pk]
+
+
+class WorkflowRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id")
+    workflow = WorkflowRefSerializer()
+    call_duration_seconds = serializers.SerializerMethodField(
+        help_text="From the operator answering to the end (or now, while the call runs); null before."
+    )
+    participants = ParticipantSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = VerificationSession
+        fields = [
+            "id",
+            "kind",
+            "state",
+            "business_reference",
+            "redirect_url",
+            "workflow",
+            "created_at",
+            "waiting_at",
+            "answered_at",
+            "ended_at",
+            "state_changed_at",
+            "call_duration_seconds",
+            "participants",
+        ]
+
+    def get_call_duration_seconds(self, session) -> int | None:
+        duration = session.call_duration
+        return int(duration.total_seconds()) if duration is not None else None
+
+
+class SessionCreatedSerializer(SessionSerializer):
+    participants = serializers.SerializerMethodField()
+
+    class Meta(SessionSerializer.Meta):
+        fields = SessionSerializer.Meta.fields
+
+    def get_participants(self, session) -> ParticipantLinkSerializer(many=True):
+        participants = sorted(self.context["participants"], key=lambda participant: participant.position)
+        return ParticipantLinkSerializer(participants, many=True, context=self.context).data
+
+
+class ParticipantLinkSentSerializer(serializers.Serializer):
+    participant = ParticipantSerializer()
+    link = serializers.CharField(help_text="The new link (the previous one no longer works).")
+    email_queued = serializers.BooleanField()
+
+
+class ProblemSerializer(serializers.Serializer):
+    """Every error the API answers (RFC 9457 problem details, plus a stable code)."""
+
+    type = serializers.CharField(help_text="A URI naming the problem: urn:verity:problem:<code>.")
+    code = serializers.CharField(help_text="Stable machine-readable code, e.g. validation_error, not_found.")
+    title = serializers.CharField()
+    detail = serializers.CharField()
+    status = serializers.IntegerField()
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="For validation errors: the field (dotted path, e.g. participants.0.email) and its messages.",
+    )

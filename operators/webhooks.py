@@ -1,0 +1,328 @@
+"""Webhooks: tell the business what happened to its sessions.
+
+An outbox. ``webhook_emit`` writes a WebhookEvent row in the caller's
+transaction, next to the change it reports: the event exists exactly when the
+change does. After commit a Celery task delivers it; a failed attempt is
+scheduled again with exponential backoff (capped at six hours) until the
+receiver answers 2xx or WEBHOOK_RETRY_HOURS have passed since the event, the
+last attempt falling on the end of that window. The schedule lives in the
+database, and the periodic ``outbox_sweep`` sends whatever is due, so a
+worker restart, a lost task or a broker outage loses nothing.
+
+Delivery is at least once: a receiver may see an event twice (a timeout after
+it processed the request, a manual re-send) and de-duplicates on the event id,
+which every attempt carries unchanged (``Verity-Event-Id`` header, ``id`` in
+the body). Events of one session may arrive out of order; ``created_at`` and
+the session's ``state`` tell which is newer.
+
+Each request is signed: ``Verity-Signature: v1=<hex>`` is the HMAC-SHA256,
+keyed with the business's webhook secret, of ``<Verity-Timestamp>.<body>``.
+README.md shows how to verify it.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from operators.models import Business, WebhookDelivery, WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+SESSION_CREATED = "session.created"
+PARTICIPANT_JOINED = "participant.joined"
+SESSION_IN_CALL = "session.in_call"
+PARTICIPANT_DECIDED = "participant.decided"
+SESSION_COMPLETED = "session.completed"
+SESSION_ABANDONED = "session.abandoned"
+SESSION_EXPIRED = "session.expired"
+SESSION_CANCELLED = "session.cancelled"
+CHECKS_COMPLETED = "checks.completed"
+EVENT_TYPES = frozenset(
+    {
+        SESSION_CREATED,
+        PARTICIPANT_JOINED,
+        SESSION_IN_CALL,
+        PARTICIPANT_DECIDED,
+        SESSION_COMPLETED,
+        SESSION_ABANDONED,
+        SESSION_EXPIRED,
+        SESSION_CANCELLED,
+        CHECKS_COMPLETED,
+    }
+)
+
+SIGNATURE_VERSION = "v1"
+MAX_BACKOFF = timedelta(hours=6)
+FIRST_BACKOFF = timedelta(seconds=30)
+# How long an attempt in progress holds its event before another sender may try.
+ATTEMPT_LEASE = timedelta(minutes=2)
+
+
+# --- writing events ---------------------------------------------------------------------
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def _session_data(session) -> dict:
+    # Ids, states and the business's own references; no names or e-mails (the
+    # business has them, and a webhook log should not hold personal data).
+    return {
+        "id": str(session.public_id),
+        "kind": session.kind,
+        "state": session.state,
+        "business_reference": session.business_reference,
+        "created_at": _iso(session.created_at),
+        "answered_at": _iso(session.answered_at),
+        "ended_at": _iso(session.ended_at),
+    }
+
+
+def _participant_data(participant) -> dict:
+    return {
+        "id": str(participant.public_id),
+        "state": participant.state,
+        "business_reference": participant.business_reference,
+    }
+
+
+def webhook_emit(*, business: Business, event_type: str, session, participant=None, data: dict) -> WebhookEvent | None:
+    """Write one event to the outbox in the caller's transaction and deliver
+    it after commit. Nothing is written while the business has no endpoint."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"Unknown webhook event type {event_type!r}.")
+    if not business.webhook_url:
+        return None
+    now = timezone.now()
+    event = WebhookEvent(
+        business=business,
+        event_type=event_type,
+        session=session,
+        participant=participant,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    payload_data = {"session": _session_data(session)} if session is not None else {}
+    if participant is not None:
+        payload_data["participant"] = _participant_data(participant)
+    payload_data.update(data)
+    event.body = json.dumps(
+        {
+            "id": str(event.public_id),
+            "type": event_type,
+            "created_at": now.isoformat(),
+            "business": str(business.public_id),
+            "data": payload_data,
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+        default=str,
+    )
+    event.save()
+    event_id = event.pk
+    # robust: a broker that is down must not turn the committed change into an
+    # error; the sweep delivers the event later.
+    transaction.on_commit(lambda: _enqueue(event_id), robust=True)
+    return event
+
+
+def _enqueue(event_id: int) -> None:
+    from operators.tasks import webhook_deliver
+
+    webhook_deliver.delay(event_id)
+
+
+_SESSION_EVENTS = {
+    "in_call": SESSION_IN_CALL,
+    "completed": SESSION_COMPLETED,
+    "abandoned": SESSION_ABANDONED,
+    "expired": SESSION_EXPIRED,
+    "cancelled": SESSION_CANCELLED,
+}
+
+
+def webhook_on_session_move(session, *, previous: str, target: str, data: dict | None = None) -> None:
+    """Called by sessions_app.services._session_move inside its transaction."""
+    event_type = _SESSION_EVENTS.get(target)
+    if event_type is None:
+        return
+    extra = {"previous_state": previous}
+    if data and "reason" in data:
+        extra["reason"] = data["reason"]
+    webhook_emit(business=session.business, event_type=event_type, session=session, data=extra)
+
+
+def webhook_on_participant_move(participant, *, previous: str, target: str) -> None:
+    """Called by sessions_app.services._participant_move inside its
+    transaction. participant.decided is written by decision_record, with the
+    decision."""
+    joined = target == "waiting" or (target == "in_call" and previous == "left")
+    if not joined:
+        return
+    session = participant.session
+    webhook_emit(
+        business=session.business,
+        event_type=PARTICIPANT_JOINED,
+        session=session,
+        participant=participant,
+        data={"rejoined": previous == "left"},
+    )
+
+
+def webhook_emit_checks_completed(*, session, participant=None, results: list[dict]) -> WebhookEvent | None:
+    """For the automated checks: call inside the transaction that stores the
+    results. ``results`` is a list of JSON-ready dicts (e.g. kind, outcome, score)."""
+    return webhook_emit(
+        business=session.business,
+        event_type=CHECKS_COMPLETED,
+        session=session,
+        participant=participant,
+        data={"checks": results},
+    )
+
+
+# --- delivering ---------------------------------------------------------------------------
+
+
+def webhook_signature(*, secret: str, timestamp: str, body: str) -> str:
+    digest = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
+    return f"{SIGNATURE_VERSION}={digest}"
+
+
+def webhook_backoff(attempts: int) -> timedelta:
+    """The wait after the given number of failed attempts: 30 s, 1 min, 2 min, … capped at 6 h."""
+    return min(FIRST_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    # A redirect is an answer, not a success: the business fixes its URL.
+    # Following it could also carry the signed body somewhere unintended.
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str, str]:
+    """(status code or None, response excerpt, error)."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
+            return response.status, response.read(500).decode("utf-8", "replace"), ""
+    except urllib.error.HTTPError as exc:
+        excerpt = ""
+        try:
+            excerpt = exc.read(500).decode("utf-8", "replace")
+        except Exception:  # the error body is only a courtesy for the log
+            pass
+        return exc.code, excerpt, f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return None, "", f"{type(exc).__name__}: {reason}"[:500]
+
+
+def _attempt(event: WebhookEvent, *, attempt: int, manual: bool) -> WebhookDelivery:
+    business = event.business
+    started = timezone.now()
+    url = business.webhook_url
+    if not url:
+        status, excerpt, error, duration_ms = None, "", "The business has no webhook URL.", 0
+    else:
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Verity-Webhooks/1",
+            "Verity-Event-Id": str(event.public_id),
+            "Verity-Event-Type": event.event_type,
+            "Verity-Timestamp": timestamp,
+            "Verity-Signature": webhook_signature(secret=business.webhook_secret, timestamp=timestamp, body=event.body),
+            "Verity-Attempt": str(attempt),
+        }
+        clock = time.monotonic()
+        status, excerpt, error = _post(url, event.body.encode("utf-8"), headers)
+        duration_ms = int((time.monotonic() - clock) * 1000)
+    return WebhookDelivery.objects.create(
+        event=event,
+        attempt=attempt,
+        url=url[:500],
+        started_at=started,
+        duration_ms=duration_ms,
+        status_code=status,
+        error=error[:500],
+        response_excerpt=excerpt[:500],
+        manual=manual,
+    )
+
+
+def webhook_deliver(*, event_id: int, now=None) -> str:
+    """Make one attempt at a due event. Returns what happened.
+
+    The event is claimed by pushing next_attempt_at forward in one UPDATE (a
+    lease) instead of locking it across the HTTP request: on SQLite a
+    transaction held that long would stop every other writer, and on
+    PostgreSQL it would hold a connection for as long as the receiver dawdles.
+    """
+    now = now or timezone.now()
+    claimed = WebhookEvent.objects.filter(
+        pk=event_id, state=WebhookEvent.State.PENDING, next_attempt_at__lte=now
+    ).update(next_attempt_at=now + ATTEMPT_LEASE + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS))
+    if not claimed:
+        return "not_due"
+    event = WebhookEvent.objects.select_related("business").get(pk=event_id)
+    attempt = event.attempts + 1
+    delivery = _attempt(event, attempt=attempt, manual=False)
+    finished = timezone.now()
+    if delivery.succeeded:
+        WebhookEvent.objects.filter(pk=event.pk).update(
+            state=WebhookEvent.State.DELIVERED, attempts=attempt, delivered_at=finished, last_error=""
+        )
+        return "delivered"
+    deadline = event.created_at + timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
+    update = {"attempts": attempt, "last_error": delivery.error or f"HTTP {delivery.status_code}"}
+    if finished >= deadline:
+        update["state"] = WebhookEvent.State.FAILED
+        logger.warning("webhook event %s failed for good after %s attempts", event.public_id, attempt)
+    else:
+        update["next_attempt_at"] = min(finished + webhook_backoff(attempt), deadline)
+    WebhookEvent.objects.filter(pk=event.pk).update(**update)
+    return "failed" if update.get("state") else "retry"
+
+
+def webhook_event_resend(*, event: WebhookEvent) -> WebhookDelivery:
+    """Send an event again now, by hand (admin), whatever its state, with
+    the same id and body. A success marks it delivered; a failure leaves its
+    state and schedule as they were."""
+    event = WebhookEvent.objects.select_related("business").get(pk=event.pk)
+    delivery = _attempt(event, attempt=event.attempts + 1, manual=True)
+    update = {"attempts": event.attempts + 1}
+    if delivery.succeeded:
+        update.update(state=WebhookEvent.State.DELIVERED, delivered_at=timezone.now(), last_error="")
+    else:
+        update["last_error"] = delivery.error or f"HTTP {delivery.status_code}"
+    WebhookEvent.objects.filter(pk=event.pk).update(**update)
+    return delivery
+
+
+def webhook_events_due(*, now=None, limit: int = 500) -> list[int]:
+    now = now or timezone.now()
+    return list(WebhookEvent.objects.due(now).order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+
+
+def business_webhook_secret_rotate(*, business: Business) -> str:
+    """A new signing secret; the old one stops being used at once."""
+    secret = secrets.token_hex(32)
+    Business.objects.filter(pk=business.pk).update(webhook_secret=secret)
+    business.webhook_secret = secret
+    return secret
