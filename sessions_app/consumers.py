@@ -23,7 +23,7 @@ from kyc.ids import uuid_or_none
 from sessions_app import selectors, services, signaling
 from sessions_app.audit import Actor
 from sessions_app.realtime import session_group
-from sessions_app.selectors import CUSTOMER, OPERATOR, PARTICIPANT_SESSION_KEY
+from sessions_app.selectors import CUSTOMER, OPERATOR
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +51,9 @@ def _identity_for_scope(scope) -> selectors.CallIdentity | None:
         session_public_id = uuid.UUID(scope["url_route"]["kwargs"]["session_id"])
     except (KeyError, ValueError):
         return None
-    django_session = scope.get("session")
-    participant_id = django_session.get(PARTICIPANT_SESSION_KEY) if django_session is not None else None
+    participant_id, link_hash = selectors.customer_session_participant(scope.get("session"))
     return selectors.call_identity(
-        user=scope.get("user"), participant_id=participant_id, session_public_id=session_public_id
+        user=scope.get("user"), participant_id=participant_id, session_public_id=session_public_id, link_hash=link_hash
     )
 
 

@@ -16,6 +16,22 @@ OPERATOR_PEER_ID = "operator"
 IN_CALL_STATES = (Participant.State.WAITING, Participant.State.IN_CALL, Participant.State.DECIDED)
 
 PARTICIPANT_SESSION_KEY = "verity_participant_id"
+# The hash of the link the browser opened: a reissued or revoked link must
+# also shut out a browser that opened the old one.
+PARTICIPANT_LINK_KEY = "verity_participant_link"
+
+
+def customer_session_bind(store, participant: Participant) -> None:
+    """Bind a browser's session (Django's, server-side) to the participant
+    whose link it opened."""
+    store[PARTICIPANT_SESSION_KEY] = participant.pk
+    store[PARTICIPANT_LINK_KEY] = participant.link_token_hash
+
+
+def customer_session_participant(store) -> tuple[int | None, str | None]:
+    if store is None:
+        return None, None
+    return store.get(PARTICIPANT_SESSION_KEY), store.get(PARTICIPANT_LINK_KEY)
 
 
 @dataclass(frozen=True)
@@ -28,6 +44,7 @@ class CallIdentity:
     business_id: int
     participant_id: int | None = None
     operator_id: int | None = None
+    link_hash: str | None = None
 
     def peer_info(self) -> dict:
         return {"peer_id": self.peer_id, "role": self.role, "name": self.name}
@@ -37,7 +54,9 @@ def participant_peer_id(participant: Participant) -> str:
     return participant.public_id.hex
 
 
-def call_identity(*, user, participant_id: int | None, session_public_id: uuid.UUID) -> CallIdentity | None:
+def call_identity(
+    *, user, participant_id: int | None, session_public_id: uuid.UUID, link_hash: str | None = None
+) -> CallIdentity | None:
     """Who this socket is in the call, or None when it may not be in it.
 
     An operator must be the one assigned to this very call; a customer must
@@ -67,7 +86,7 @@ def call_identity(*, user, participant_id: int | None, session_public_id: uuid.U
     if participant_id is None:
         return None
     participant = Participant.objects.filter(pk=participant_id, session=session).first()
-    if participant is None or participant.state not in IN_CALL_STATES:
+    if participant is None or participant.state not in IN_CALL_STATES or participant.link_token_hash != link_hash:
         return None
     participant.session = session
     if participant_access_problem(participant):
@@ -80,6 +99,7 @@ def call_identity(*, user, participant_id: int | None, session_public_id: uuid.U
         session_public_id=session.public_id,
         business_id=session.business_id,
         participant_id=participant.pk,
+        link_hash=link_hash,
     )
 
 
@@ -99,6 +119,7 @@ def call_identity_still_valid(identity: CallIdentity) -> bool:
     return (
         participant is not None
         and participant.state in IN_CALL_STATES
+        and participant.link_token_hash == identity.link_hash
         and participant_access_problem(participant) is None
     )
 

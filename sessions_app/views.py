@@ -11,10 +11,12 @@ from django.utils import translation
 from django.views.decorators.http import require_GET, require_POST
 
 from kyc.ids import uuid_or_none
+from kyc.state_machine import IllegalTransition
 from sessions_app import services
 from sessions_app.models import Evidence, Participant
 from sessions_app.selectors import (
-    PARTICIPANT_SESSION_KEY,
+    customer_session_bind,
+    customer_session_participant,
     rtc_configuration_for,
     shared_decision,
 )
@@ -44,7 +46,7 @@ def customer_view(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        participant_id = request.session.get(PARTICIPANT_SESSION_KEY)
+        participant_id, link_hash = customer_session_participant(request.session)
         participant = (
             Participant.objects.select_related("session__business", "session__workflow")
             .filter(pk=participant_id)
@@ -54,6 +56,9 @@ def customer_view(view):
         )
         if participant is None:
             return render(request, "customer/no_session.html", status=403)
+        if participant.link_token_hash != link_hash:
+            # The link this browser opened was replaced by a new one.
+            return _link_problem_page(request, LinkInvalid.REVOKED)
         problem = services.participant_access_problem(participant)
         if problem and not (problem == LinkInvalid.FINISHED and view.__name__ == "call_page"):
             return _link_problem_page(request, problem)
@@ -75,7 +80,7 @@ def link_open(request, token: str):
         response = _link_problem_page(request, problem.reason)
     else:
         request.session.cycle_key()
-        request.session[PARTICIPANT_SESSION_KEY] = participant.pk
+        customer_session_bind(request.session, participant)
         response = redirect("sessions_app:call")
     response["Referrer-Policy"] = "no-referrer"
     return response
@@ -136,7 +141,10 @@ def terms_accept(request, participant: Participant):
 @require_POST
 @customer_view
 def terms_decline(request, participant: Participant):
-    services.participant_decline_terms(participant=participant)
+    try:
+        services.participant_decline_terms(participant=participant)
+    except IllegalTransition:
+        pass  # accepted already (a back button, a second tab): the call page says where they are
     return redirect("sessions_app:call")
 
 

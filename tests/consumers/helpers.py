@@ -16,7 +16,7 @@ from django.test import Client
 
 from kyc.asgi import application
 from sessions_app import services
-from sessions_app.selectors import PARTICIPANT_SESSION_KEY
+from sessions_app.selectors import customer_session_bind
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 # Generous: with REDIS_URL set every message crosses Redis pub/sub.
@@ -33,7 +33,7 @@ QUEUE_PATH = "/ws/console/queue/"
 def customer_session_key(participant) -> str:
     """The session the /v/<token> view leaves in the customer's browser."""
     store = import_module(settings.SESSION_ENGINE).SessionStore()
-    store[PARTICIPANT_SESSION_KEY] = participant.pk
+    customer_session_bind(store, participant)
     store.save()
     return store.session_key
 
