@@ -274,7 +274,8 @@ def webhook_deliver(*, event_id: int, now=None) -> str:
     transaction held that long would stop every other writer, and on
     PostgreSQL it would hold a connection for as long as the receiver dawdles.
     """
-    now = now or timezone.now()
+    started = timezone.now()
+    now = now or started  # tests pass a later "now" to walk the retry schedule
     claimed = WebhookEvent.objects.filter(
         pk=event_id, state=WebhookEvent.State.PENDING, next_attempt_at__lte=now
     ).update(next_attempt_at=now + ATTEMPT_LEASE + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS))
@@ -283,7 +284,7 @@ def webhook_deliver(*, event_id: int, now=None) -> str:
     event = WebhookEvent.objects.select_related("business").get(pk=event_id)
     attempt = event.attempts + 1
     delivery = _attempt(event, attempt=attempt, manual=False)
-    finished = timezone.now()
+    finished = now + (timezone.now() - started)
     if delivery.succeeded:
         WebhookEvent.objects.filter(pk=event.pk).update(
             state=WebhookEvent.State.DELIVERED, attempts=attempt, delivered_at=finished, last_error=""

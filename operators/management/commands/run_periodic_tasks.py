@@ -1,0 +1,22 @@
+"""Run the periodic tasks once (for cron in embedded mode, where no Celery
+beat runs): the outbox sweep (webhooks and link e-mails that are due) and
+the retention job."""
+
+from django.core.management.base import BaseCommand
+
+from operators import tasks
+
+
+class Command(BaseCommand):
+    help = "Run the outbox sweep and the retention job once."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--only", choices=["outbox", "retention"], help="Run just one of them.")
+
+    def handle(self, *args, only=None, **options):
+        # Called as plain functions, now. The sweep hands each due item to
+        # Celery: to the workers with Redis, inline in embedded mode.
+        if only in (None, "outbox"):
+            self.stdout.write(f"outbox sweep: {tasks.outbox_sweep()}")
+        if only in (None, "retention"):
+            self.stdout.write(f"retention: {tasks.retention_erase_due()}")
