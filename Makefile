@@ -27,8 +27,8 @@ run: install
 	$(BIN)/python manage.py collectstatic --no-input -v0
 	$(BIN)/python manage.py seed_demo
 	@if [ -n "$$REDIS_URL" ]; then \
-		echo "Starting a Celery worker (REDIS_URL is set)"; \
-		$(BIN)/celery -A kyc worker --loglevel=INFO --concurrency=2 & \
+		echo "Starting a Celery worker with beat (REDIS_URL is set)"; \
+		$(BIN)/celery -A kyc worker --beat --loglevel=INFO --concurrency=2 & \
 	fi; \
 	exec $(BIN)/daphne -b $(HOST) -p $(PORT) kyc.asgi:application
 

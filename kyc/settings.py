@@ -186,6 +186,9 @@ SIGNALING_RATE_BURST = env_int("SIGNALING_RATE_BURST", 200)
 # A participant or operator not heard from for this long is gone (a crashed
 # browser or server never says goodbye).
 PRESENCE_TIMEOUT_SECONDS = env_int("PRESENCE_TIMEOUT_SECONDS", 30)
+# A call nobody has been heard from for this long (every browser gone, or
+# the network down) ends as interrupted.
+CALL_RESUME_WINDOW_SECONDS = env_int("CALL_RESUME_WINDOW_SECONDS", 45)
 LINK_DEFAULT_TTL_HOURS = env_int("LINK_DEFAULT_TTL_HOURS", 72)
 MULTI_USER_MAX_PARTICIPANTS = env_int("MULTI_USER_MAX_PARTICIPANTS", 4)
 
@@ -287,6 +290,7 @@ CELERY_BEAT_SCHEDULE = {
     # picks up where the dead worker stopped.
     "outbox-sweep": {"task": "operators.tasks.outbox_sweep", "schedule": 30.0},
     "retention-erase": {"task": "operators.tasks.retention_erase_due", "schedule": 3600.0},
+    "sessions-housekeeping": {"task": "sessions_app.housekeeping.sessions_housekeeping", "schedule": 15.0},
 }
 
 # --- Logging: UTC timestamps, one line per record, never a token ------------

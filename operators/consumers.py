@@ -11,6 +11,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from operators import selectors, services
 from operators.models import Operator
+from sessions_app.housekeeping import sweep_if_due
 from sessions_app.realtime import queue_group
 
 REFRESH_SECONDS = 5
@@ -76,6 +77,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
     async def _refresh_forever(self):
         while True:
             await asyncio.sleep(REFRESH_SECONDS)
+            await database_sync_to_async(sweep_if_due)()
             await self._send_queue()
 
     async def _send_queue(self):

@@ -457,6 +457,16 @@ def session_end(*, session: VerificationSession, actor: Actor, reason: str = "en
     return session
 
 
+def session_expire(*, session: VerificationSession) -> VerificationSession:
+    """Every link of a session nobody started has expired."""
+    with transaction.atomic():
+        session = _locked_session(session.pk)
+        if session.state != S.CREATED:
+            return session
+        _session_move(session, S.EXPIRED, actor=Actor.system(), data={"reason": "links_expired"})
+    return session
+
+
 def session_cancel(*, session: VerificationSession, actor: Actor) -> VerificationSession:
     with transaction.atomic():
         session = _locked_session(session.pk)
