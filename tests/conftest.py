@@ -38,7 +38,7 @@ STANDARD_STEPS = [
 
 
 @pytest.fixture(scope="session")
-def _disabled_django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
     """On SQLite, test in a database file, as the product runs, not in memory.
 
     Django's in-memory test database is one shared cache between threads, and
