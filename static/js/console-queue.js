@@ -81,6 +81,9 @@ function render(queue) {
         cell.textContent = text;
         row.append(cell);
       }
+      // The waiting time counts on between server updates.
+      row.cells[0].dataset.since = String(Date.now() - entry.waiting_seconds * 1000);
+      row.cells[0].classList.add("wait-time");
       const action = document.createElement("td");
       const button = document.createElement("button");
       button.type = "button";
@@ -94,6 +97,12 @@ function render(queue) {
     })
   );
 }
+
+setInterval(() => {
+  for (const cell of document.querySelectorAll(".wait-time")) {
+    cell.textContent = formatWait(Math.floor((Date.now() - Number(cell.dataset.since)) / 1000));
+  }
+}, 1000);
 
 const socket = new SignalingSocket(data.queue_ws_path, { instance: "console" });
 socket.addEventListener("message", ({ detail }) => {
