@@ -1,13 +1,28 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils import timezone
 
-from operators.models import Business, Decision, Operator
+from operators.compliance import ComplianceReadOnlyAdmin
+from operators.integration import api_key_create, api_key_revoke
+from operators.models import ApiKey, Business, Decision, Operator, SessionErasure, WebhookDelivery, WebhookEvent
+from operators.webhooks import business_webhook_secret_rotate, webhook_event_resend
+from sessions_app.audit import Actor
 
 
 @admin.register(Business)
 class BusinessAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "retention_days", "created_at"]
+    list_display = ["name", "slug", "retention_days", "webhook_url", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    fields = ["name", "slug", "retention_days", "webhook_url", "webhook_secret"]
+    readonly_fields = ["webhook_secret"]
+    actions = ["rotate_webhook_secret"]
+
+    @admin.action(description="Rotate the webhook signing secret (the old one stops at once)")
+    def rotate_webhook_secret(self, request, queryset):
+        for business in queryset:
+            business_webhook_secret_rotate(business=business)
+        self.message_user(request, f"New signing secret for {queryset.count()} business(es).", messages.SUCCESS)
 
 
 @admin.register(Operator)
@@ -19,9 +34,136 @@ class OperatorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(admin.ModelAdmin):
+class DecisionAdmin(ComplianceReadOnlyAdmin):
     list_display = ["participant", "outcome", "reason_code", "operator", "shared_with_customer", "created_at"]
-    list_filter = ["outcome", "reason_code", "operator__business", "created_at"]
+    list_filter = ["outcome", "reason_code", "operator__business", "operator", "created_at"]
     search_fields = ["participant__name", "participant__business_reference", "comment"]
     raw_id_fields = ["participant", "operator"]
     date_hierarchy = "created_at"
+    list_select_related = ["participant__session__business", "operator"]
+
+
+@admin.register(SessionErasure)
+class SessionErasureAdmin(ComplianceReadOnlyAdmin):
+    """What retention erased: ids and counts only, nothing to audit."""
+
+    audit_views = False
+    list_display = ["session", "erased_at", "retention_days", "participants", "evidence_files"]
+    list_filter = ["session__business", "erased_at"]
+    raw_id_fields = ["session"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are made here and shown once; only their hash is kept. Revoke,
+    never delete: the key's history stays visible."""
+
+    list_display = ["prefix", "name", "business", "created_at", "created_by", "last_used_at", "revoked_at"]
+    list_filter = ["business", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["prefix", "name", "business__name"]
+    actions = ["revoke_keys"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["business", "name"]
+        return ["business", "name", "prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["business", "prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        api_key, raw_key = api_key_create(business=obj.business, name=obj.name, created_by=request.user)
+        obj.pk = api_key.pk
+        obj.prefix, obj.key_hash, obj.created_at = api_key.prefix, api_key.key_hash, api_key.created_at
+        # Shown once, in the answer to this request; never stored, never in a
+        # message (messages may live in a cookie).
+        request.verity_new_api_key = raw_key
+
+    def response_add(self, request, obj, post_url_continue=None):
+        raw_key = getattr(request, "verity_new_api_key", None)
+        if raw_key is None:
+            return super().response_add(request, obj, post_url_continue)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "API key created",
+            "api_key": obj,
+            "raw_key": raw_key,
+        }
+        return TemplateResponse(request, "admin/operators/apikey/created.html", context)
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke_keys(self, request, queryset):
+        for api_key in queryset.filter(revoked_at__isnull=True):
+            api_key_revoke(api_key=api_key, actor=Actor.staff(request.user))
+        self.message_user(request, "Revoked.", messages.SUCCESS)
+
+
+class WebhookDeliveryInline(admin.TabularInline):
+    model = WebhookDelivery
+    extra = 0
+    can_delete = False
+    fields = ["attempt", "started_at", "url", "status_code", "error", "duration_ms", "response_excerpt", "manual"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    """The outbox and its delivery log, with a manual re-send."""
+
+    list_display = ["public_id", "event_type", "business", "state", "attempts", "created_at", "next_attempt_at", "last_error"]
+    list_filter = ["state", "event_type", "business"]
+    search_fields = ["public_id", "session__public_id"]
+    readonly_fields = [
+        "public_id",
+        "business",
+        "event_type",
+        "session",
+        "participant",
+        "state",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "delivered_at",
+        "last_error",
+        "body",
+    ]
+    fields = readonly_fields
+    inlines = [WebhookDeliveryInline]
+    actions = ["resend"]
+    list_select_related = ["business"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # an event is what happened; only re-sending it is an action
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Send again now (same event id)", permissions=["resend"])
+    def resend(self, request, queryset):
+        results = [webhook_event_resend(event=event) for event in queryset[:50]]
+        ok = sum(1 for delivery in results if delivery.succeeded)
+        level = messages.SUCCESS if ok == len(results) else messages.WARNING
+        self.message_user(request, f"Sent {len(results)} event(s) at {timezone.now():%H:%M:%S}: {ok} answered 2xx.", level)
+
+    def has_resend_permission(self, request):
+        return request.user.is_active and (
+            request.user.is_superuser or request.user.has_perm("operators.change_webhookevent")
+        )

@@ -1,12 +1,26 @@
-from django.contrib import admin
+"""Compliance review of sessions in the admin: read-only for the compliance
+group (operators.compliance.ComplianceReadOnlyAdmin), every look at personal
+data audited, a review page per session with everything on one screen, the
+session's captures streamed through an authorised view, and an export."""
 
-from sessions_app.models import (
-    AuditEvent,
-    Evidence,
-    Participant,
-    TermsAcceptance,
-    VerificationSession,
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from kyc.ids import uuid_or_none
+from operators.compliance import (
+    ComplianceReadOnlyAdmin,
+    compliance_view_record,
+    session_export_zip,
+    session_for_review,
+    session_review,
 )
+from operators.models import Decision
+from sessions_app.models import AuditEvent, Evidence, Participant, TermsAcceptance, VerificationSession
 
 
 class ParticipantInline(admin.TabularInline):
@@ -15,52 +29,220 @@ class ParticipantInline(admin.TabularInline):
     fields = ["name", "email", "business_reference", "language", "state", "link_expires_at", "link_revoked_at"]
     readonly_fields = fields
     show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class DecisionOutcomeFilter(admin.SimpleListFilter):
+    title = "decision"
+    parameter_name = "decision"
+
+    def lookups(self, request, model_admin):
+        return [*Decision.Outcome.choices, ("none", "No decision")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.exclude(participants__decision__isnull=False)
+        if value in Decision.Outcome.values:
+            return queryset.filter(participants__decision__outcome=value).distinct()
+        return queryset
 
 
 @admin.register(VerificationSession)
-class VerificationSessionAdmin(admin.ModelAdmin):
-    list_display = ["public_id", "business", "kind", "state", "operator", "business_reference", "created_at", "answered_at", "ended_at"]
-    list_filter = ["business", "state", "kind", "operator", "created_at"]
-    search_fields = ["business_reference", "participants__name", "participants__email", "participants__business_reference"]
-    readonly_fields = ["public_id", "state", "state_changed_at", "waiting_at", "answered_at", "ended_at", "state_version"]
+class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
+    list_display = [
+        "public_id",
+        "business",
+        "kind",
+        "state",
+        "operator",
+        "business_reference",
+        "created_at",
+        "answered_at",
+        "ended_at",
+        "review_link",
+    ]
+    list_filter = ["business", "state", DecisionOutcomeFilter, "operator", "kind", "created_at"]
+    search_fields = [
+        "business_reference",
+        "participants__name",
+        "participants__email",
+        "participants__business_reference",
+    ]
+    readonly_fields = [
+        "public_id",
+        "state",
+        "state_changed_at",
+        "waiting_at",
+        "answered_at",
+        "ended_at",
+        "state_version",
+    ]
+    list_select_related = ["business", "operator"]
     date_hierarchy = "created_at"
     inlines = [ParticipantInline]
+    change_form_template = "admin/sessions_app/verificationsession/change_form.html"
+
+    @admin.display(description="Review")
+    def review_link(self, obj):
+        return format_html('<a href="{}">Review</a>', reverse("admin:sessions_app_verificationsession_review", args=[obj.pk]))
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:object_id>/review/", wrap(self.review_view), name="sessions_app_verificationsession_review"),
+            path("<int:object_id>/export/", wrap(self.export_view), name="sessions_app_verificationsession_export"),
+            path(
+                "<int:object_id>/evidence/<str:evidence_id>/",
+                wrap(self.evidence_view),
+                name="sessions_app_verificationsession_evidence",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _session_or_404(self, request, object_id) -> VerificationSession:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        session = get_object_or_404(VerificationSession.objects.values_list("pk", flat=True), pk=object_id)
+        return session_for_review(session)
+
+    def review_view(self, request, object_id):
+        """Everything about one session on one screen."""
+        session = self._session_or_404(request, object_id)
+        review = session_review(session)
+        compliance_view_record(user=request.user, obj=session, view="session_reviewed")
+        context = {
+            **self.admin_site.each_context(request),
+            **review,
+            "opts": self.model._meta,
+            "title": "Session review",
+            "original": session,
+            "evidence_url_name": "admin:sessions_app_verificationsession_evidence",
+        }
+        return TemplateResponse(request, "admin/sessions_app/verificationsession/review.html", context)
+
+    def export_view(self, request, object_id):
+        """The session's full record (record.json) and its evidence files in a zip."""
+        session = self._session_or_404(request, object_id)
+        content = session_export_zip(session=session, user=request.user)
+        response = HttpResponse(content, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="session-{session.public_id}.zip"'
+        return response
+
+    def evidence_view(self, request, object_id, evidence_id):
+        """One capture, streamed from private storage to a compliance reviewer.
+        Never a public URL: this view checks who asks and audits the look."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        public_id = uuid_or_none(evidence_id)
+        evidence = (
+            Evidence.objects.select_related("session__business", "participant")
+            .filter(session_id=object_id, public_id=public_id, erased_at__isnull=True)
+            .exclude(file="")
+            .first()
+            if public_id
+            else None
+        )
+        if evidence is None:
+            raise Http404("No such evidence.")
+        try:
+            handle = evidence.file.open("rb")
+        except OSError:
+            raise Http404("The file is missing from storage.") from None
+        compliance_view_record(
+            user=request.user, obj=evidence, view="evidence_viewed", data={"evidence": str(evidence.public_id)}
+        )
+        inline = evidence.content_type.startswith("image/")
+        response = FileResponse(handle, content_type=evidence.content_type, as_attachment=not inline)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "no-store, private"
+        return response
 
 
 @admin.register(Participant)
-class ParticipantAdmin(admin.ModelAdmin):
+class ParticipantAdmin(ComplianceReadOnlyAdmin):
     list_display = ["name", "email", "session", "state", "language", "link_expires_at", "link_revoked_at"]
     list_filter = ["state", "language", "session__business"]
     search_fields = ["name", "email", "business_reference"]
     readonly_fields = ["public_id", "link_token_hash", "state", "state_changed_at", "last_seen_at"]
     raw_id_fields = ["session"]
+    list_select_related = ["session__business"]
 
 
 @admin.register(TermsAcceptance)
-class TermsAcceptanceAdmin(admin.ModelAdmin):
+class TermsAcceptanceAdmin(ComplianceReadOnlyAdmin):
     list_display = ["participant", "terms_version", "accepted_at", "ip_address"]
     list_filter = ["terms_version", "participant__session__business"]
     search_fields = ["participant__name", "participant__email"]
     raw_id_fields = ["participant"]
+    list_select_related = ["participant__session__business"]
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(admin.ModelAdmin):
-    list_display = ["public_id", "session", "participant", "kind", "source", "content_type", "size", "sha256", "created_at"]
+class EvidenceAdmin(ComplianceReadOnlyAdmin):
+    list_display = [
+        "public_id",
+        "session",
+        "participant",
+        "kind",
+        "source",
+        "content_type",
+        "size",
+        "sha256",
+        "created_at",
+        "erased_at",
+    ]
     list_filter = ["kind", "source", "session__business"]
     search_fields = ["sha256", "participant__name"]
-    raw_id_fields = ["session", "participant", "step"]
-    readonly_fields = ["sha256", "size", "content_type", "file"]
+    raw_id_fields = ["session", "participant", "step", "capture"]
+    # The file has no public URL (the admin's file widget would ask for one):
+    # it is linked through the authorised, audited evidence view instead.
+    exclude = ["file"]
+    readonly_fields = ["sha256", "size", "content_type", "file_link", "erased_at"]
+    list_select_related = ["session__business", "participant"]
+
+    @admin.display(description="file")
+    def file_link(self, evidence):
+        if evidence.erased_at or not evidence.file:
+            return "erased" if evidence.erased_at else "—"
+        url = reverse("admin:sessions_app_verificationsession_evidence", args=[evidence.session_id, evidence.public_id])
+        return format_html('<a href="{}">Open (authorised view)</a>', url)
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["business", "sequence", "created_at", "action", "actor_kind", "actor_user", "session", "participant"]
+class AuditEventAdmin(ComplianceReadOnlyAdmin):
+    """The trail itself holds ids and codes, no personal data: reading it is not audited."""
+
+    audit_views = False
+    list_display = ["business", "sequence", "created_at", "action", "actor_kind", "actor_user", "session_id_", "participant_id_"]
     list_filter = ["business", "action", "actor_kind"]
     search_fields = ["action", "session__public_id"]
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
+    list_select_related = ["business", "actor_user", "session", "participant"]
 
-    def has_add_permission(self, request):
+    # Ids, not the participant's name: this list stays free of personal data.
+    @admin.display(description="session")
+    def session_id_(self, event):
+        return event.session.public_id if event.session else "—"
+
+    @admin.display(description="participant")
+    def participant_id_(self, event):
+        return event.participant.public_id if event.participant else "—"
+
+    def get_fields(self, request, obj=None):
+        return [f for f in self.readonly_fields if f not in ("session", "participant")] + [
+            "session_id_",
+            "participant_id_",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    # Append-only, for superusers too.
+    def has_add_permission(self, request, *args):
         return False
 
     def has_change_permission(self, request, obj=None):

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from operators.compliance import ComplianceReadOnlyAdmin
 from workflows.models import StepState, WorkflowTemplate
 
 
@@ -15,8 +16,11 @@ class WorkflowTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(StepState)
-class StepStateAdmin(admin.ModelAdmin):
+class StepStateAdmin(ComplianceReadOnlyAdmin):
+    """A participant's step results (answers and notes in ``data``): read-only for compliance, audited."""
+
     list_display = ["participant", "position", "kind", "state", "started_at", "finished_at"]
     list_filter = ["kind", "state", "participant__session__business"]
     search_fields = ["participant__name", "participant__business_reference"]
     raw_id_fields = ["participant"]
+    list_select_related = ["participant__session__business"]

@@ -1,0 +1,353 @@
+"""Compliance review in the Django admin: who may see what, the audit of
+every look at personal data, a session's full record and its export.
+
+The compliance group (operators.models.COMPLIANCE_GROUP) reads sessions,
+participants, step results, evidence, decisions, terms acceptances and the
+audit trail of every business; only superusers change or delete. Each admin
+page that shows personal data writes an audit event to the trail of the
+business whose data it showed: who (the staff user), what (model and ids),
+when. Those events hold ids only, never the data itself, like every audit
+event, so erasure under retention never has to touch the trail.
+"""
+
+import hashlib
+import io
+import json
+import mimetypes
+import zipfile
+from collections import defaultdict
+from datetime import timedelta
+
+from django.contrib import admin
+from django.db import transaction
+from django.utils import timezone
+
+from operators.models import COMPLIANCE_GROUP, WebhookEvent
+from sessions_app.audit import Actor, audit_record
+from sessions_app.models import AuditEvent, Evidence, Participant, VerificationSession
+
+# How many row ids one list-view audit event names; a page shows at most 100
+# by default, so this is only a bound.
+LIST_AUDIT_MAX_IDS = 200
+
+
+def is_compliance_reviewer(user) -> bool:
+    if not (user.is_active and user.is_staff):
+        return False
+    return user.is_superuser or user.groups.filter(name=COMPLIANCE_GROUP).exists()
+
+
+# --- the audit of looks -------------------------------------------------------------------
+
+
+def _subject(obj):
+    """(business, session, participant) an admin object belongs to."""
+    if isinstance(obj, VerificationSession):
+        return obj.business, obj, None
+    if isinstance(obj, Participant):
+        return obj.session.business, obj.session, obj
+    participant = getattr(obj, "participant", None)
+    session = getattr(obj, "session", None) or (participant.session if participant else None)
+    if session is None:
+        return None, None, None
+    return session.business, session, participant
+
+
+def _label(model) -> str:
+    return f"{model._meta.app_label}.{model._meta.model_name}"
+
+
+def compliance_view_record(*, user, obj, view: str, data: dict | None = None) -> None:
+    """One look at one object's personal data."""
+    business, session, participant = _subject(obj)
+    if business is None:
+        return
+    audit_record(
+        business=business,
+        session=session,
+        participant=participant,
+        actor=Actor.staff(user),
+        action=f"compliance.{view}",
+        data={"model": _label(type(obj)), "object": obj.pk, **(data or {})},
+    )
+
+
+def compliance_list_record(*, user, model, objects, searched: bool, filtered: bool) -> None:
+    """A list page showed these rows: one event per business on the page. The
+    search text is not kept (it may be a name); only that there was one."""
+    by_business = defaultdict(list)
+    for obj in objects:
+        business, _session, _participant = _subject(obj)
+        if business is not None:
+            by_business[business].append(obj.pk)
+    with transaction.atomic():
+        for business, ids in by_business.items():
+            audit_record(
+                business=business,
+                actor=Actor.staff(user),
+                action="compliance.list_viewed",
+                data={
+                    "model": _label(model),
+                    "objects": ids[:LIST_AUDIT_MAX_IDS],
+                    "count": len(ids),
+                    "searched": searched,
+                    "filtered": filtered,
+                },
+            )
+
+
+class ComplianceReadOnlyAdmin(admin.ModelAdmin):
+    """Compliance reviewers see; only superusers add, change or delete.
+    Every list and detail page is audited as a look at personal data."""
+
+    audit_views = True
+
+    def has_module_permission(self, request):
+        return is_compliance_reviewer(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_compliance_reviewer(request.user)
+
+    def has_add_permission(self, request, *args):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl") if response.status_code == 200 else None
+        if self.audit_views and changelist is not None:
+            filters = {key for key in request.GET if key not in ("q", "p", "o", "_changelist_filters")}
+            compliance_list_record(
+                user=request.user,
+                model=self.model,
+                objects=list(changelist.result_list),
+                searched=bool(request.GET.get("q")),
+                filtered=bool(filters),
+            )
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        original = getattr(response, "context_data", {}).get("original") if response.status_code == 200 else None
+        if self.audit_views and original is not None and request.method == "GET":
+            compliance_view_record(user=request.user, obj=original, view="record_viewed")
+        return response
+
+
+# --- a session's full record -----------------------------------------------------------------
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def evidence_file_name(evidence: Evidence) -> str:
+    extension = mimetypes.guess_extension(evidence.content_type) or ".bin"
+    participant = evidence.participant.public_id if evidence.participant_id else "session"
+    return f"evidence/{participant}/{evidence.public_id}{extension}"
+
+
+def session_for_review(session_pk) -> VerificationSession:
+    return (
+        VerificationSession.objects.select_related("business", "workflow", "operator__user")
+        .prefetch_related(
+            "participants__steps",
+            "participants__evidence",
+            "participants__audit_events",
+        )
+        .get(pk=session_pk)
+    )
+
+
+def session_review(session: VerificationSession) -> dict:
+    """Everything the review page and the export show, as plain data."""
+    participants = []
+    for participant in session.participants.order_by("position"):
+        decision = getattr(participant, "decision", None)
+        terms = getattr(participant, "terms_acceptance", None)
+        participants.append(
+            {
+                "participant": participant,
+                "terms": terms,
+                "steps": list(participant.steps.order_by("position")),
+                "decision": decision,
+                "evidence": list(
+                    Evidence.objects.filter(participant=participant).order_by("created_at", "frame_index")
+                ),
+                # The automated checks (another issue) add a CheckResult model;
+                # until then there are none to show.
+                "check_results": [],
+            }
+        )
+    duration = session.call_duration
+    return {
+        "session": session,
+        "call_duration": duration - timedelta(microseconds=duration.microseconds) if duration else None,
+        "participants": participants,
+        "session_evidence": list(Evidence.objects.filter(session=session, participant__isnull=True)),
+        "timeline": list(
+            AuditEvent.objects.filter(session=session).select_related("actor_user", "participant").order_by("sequence")
+        ),
+        "webhook_events": list(WebhookEvent.objects.filter(session=session).order_by("created_at")),
+        "erasure": getattr(session, "erasure", None),
+    }
+
+
+def session_record(session: VerificationSession) -> dict:
+    """The session's full record as JSON-ready data, for an auditor."""
+    review = session_review(session)
+    operator = session.operator
+
+    def evidence_entry(evidence):
+        return {
+            "id": str(evidence.public_id),
+            "kind": evidence.kind,
+            "source": evidence.source,
+            "label": evidence.label,
+            "frame_index": evidence.frame_index,
+            "content_type": evidence.content_type,
+            "size": evidence.size,
+            "sha256": evidence.sha256,
+            "width": evidence.width,
+            "height": evidence.height,
+            "created_at": _iso(evidence.created_at),
+            "erased_at": _iso(evidence.erased_at),
+            "file": evidence_file_name(evidence) if evidence.file else None,
+        }
+
+    participants = []
+    for entry in review["participants"]:
+        participant, decision, terms = entry["participant"], entry["decision"], entry["terms"]
+        participants.append(
+            {
+                "id": str(participant.public_id),
+                "position": participant.position,
+                "name": participant.name,
+                "email": participant.email,
+                "business_reference": participant.business_reference,
+                "language": participant.language,
+                "date_of_birth": _iso(participant.date_of_birth),
+                "state": participant.state,
+                "state_changed_at": _iso(participant.state_changed_at),
+                "link_expires_at": _iso(participant.link_expires_at),
+                "link_revoked_at": _iso(participant.link_revoked_at),
+                "erased_at": _iso(participant.erased_at),
+                "terms_acceptance": terms
+                and {
+                    "terms_version": terms.terms_version,
+                    "accepted_at": _iso(terms.accepted_at),
+                    "ip_address": terms.ip_address,
+                    "user_agent": terms.user_agent,
+                },
+                "steps": [
+                    {
+                        "position": step.position,
+                        "kind": step.kind,
+                        "state": step.state,
+                        "data": step.data,
+                        "started_at": _iso(step.started_at),
+                        "finished_at": _iso(step.finished_at),
+                    }
+                    for step in entry["steps"]
+                ],
+                "decision": decision
+                and {
+                    "outcome": decision.outcome,
+                    "reason_code": decision.reason_code,
+                    "comment": decision.comment,
+                    "shared_with_customer": decision.shared_with_customer,
+                    "operator": decision.operator.display_name,
+                    "operator_username": decision.operator.user.get_username(),
+                    "decided_at": _iso(decision.created_at),
+                },
+                "evidence": [evidence_entry(evidence) for evidence in entry["evidence"]],
+                "check_results": entry["check_results"],
+            }
+        )
+    erasure = review["erasure"]
+    return {
+        "exported_at": timezone.now().isoformat(),
+        "session": {
+            "id": str(session.public_id),
+            "business": {"id": str(session.business.public_id), "name": session.business.name},
+            "kind": session.kind,
+            "state": session.state,
+            "workflow": {"id": session.workflow_id, "name": session.workflow.name},
+            "business_reference": session.business_reference,
+            "redirect_url": session.redirect_url,
+            "operator": operator and {"name": operator.display_name, "username": operator.user.get_username()},
+            "created_at": _iso(session.created_at),
+            "waiting_at": _iso(session.waiting_at),
+            "answered_at": _iso(session.answered_at),
+            "ended_at": _iso(session.ended_at),
+            "call_duration_seconds": (
+                int(session.call_duration.total_seconds()) if session.call_duration is not None else None
+            ),
+            "erasure": erasure
+            and {"erased_at": _iso(erasure.erased_at), "retention_days": erasure.retention_days},
+        },
+        "participants": participants,
+        "session_evidence": [evidence_entry(evidence) for evidence in review["session_evidence"]],
+        "audit_trail": [
+            {
+                "sequence": event.sequence,
+                "created_at": _iso(event.created_at),
+                "action": event.action,
+                "actor_kind": event.actor_kind,
+                "actor_user": event.actor_user.get_username() if event.actor_user else None,
+                "participant": str(event.participant.public_id) if event.participant else None,
+                "data": event.data,
+                "previous_hash": event.previous_hash,
+                "hash": event.hash,
+            }
+            for event in review["timeline"]
+        ],
+        "webhook_events": [
+            {
+                "id": str(event.public_id),
+                "type": event.event_type,
+                "state": event.state,
+                "attempts": event.attempts,
+                "created_at": _iso(event.created_at),
+                "delivered_at": _iso(event.delivered_at),
+            }
+            for event in review["webhook_events"]
+        ],
+    }
+
+
+def session_export_zip(*, session: VerificationSession, user) -> bytes:
+    """record.json and every evidence file still held, in one zip. Each
+    file's SHA-256 is checked against the one recorded at capture; a mismatch
+    is written into the record, not hidden. The export is audited."""
+    record = session_record(session)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        evidence_by_id = {
+            str(evidence.public_id): evidence
+            for evidence in Evidence.objects.filter(session=session, erased_at__isnull=True).exclude(file="")
+        }
+        entries = [entry for p in record["participants"] for entry in p["evidence"]] + record["session_evidence"]
+        for entry in entries:
+            evidence = evidence_by_id.get(entry["id"])
+            if evidence is None:
+                continue
+            try:
+                with evidence.file.open("rb") as handle:
+                    content = handle.read()
+            except OSError:
+                entry["file"] = None
+                entry["file_problem"] = "missing from storage"
+                continue
+            entry["sha256_verified"] = hashlib.sha256(content).hexdigest() == evidence.sha256
+            archive.writestr(entry["file"], content)
+        archive.writestr("record.json", json.dumps(record, indent=2, ensure_ascii=False, default=str))
+    compliance_view_record(
+        user=user, obj=session, view="session_exported", data={"evidence_files": len(evidence_by_id)}
+    )
+    return buffer.getvalue()
