@@ -56,7 +56,11 @@ def image_sanitize(data: bytes) -> CleanImage:
                 rgb = image.convert("RGB")
         except InvalidImage:
             raise
-        except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            # Pillow refuses these at open, before our own pixel check runs:
+            # the same answer, not "not an image".
+            raise InvalidImage("too_many_pixels", "The image has too many pixels.") from exc
+        except UnidentifiedImageError as exc:
             raise InvalidImage("not_an_image", "The file is not an image we can read.") from exc
         except (OSError, SyntaxError, ValueError) as exc:
             raise InvalidImage("corrupt", "The image is damaged.") from exc

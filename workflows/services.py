@@ -205,6 +205,9 @@ def evidence_store_image(*, capture: CaptureRequest, source: str, data: bytes, f
     evidence_id = uuid.uuid4()
     try:
         with transaction.atomic():
+            # Frames of one burst may arrive side by side: the lock lets
+            # exactly one of them see the burst complete.
+            capture = CaptureRequest.objects.select_for_update().get(pk=capture.pk)
             evidence = Evidence(
                 public_id=evidence_id,
                 session=session,
@@ -224,7 +227,14 @@ def evidence_store_image(*, capture: CaptureRequest, source: str, data: bytes, f
             # A server-made name: nothing of the upload's name or type survives.
             evidence.file.save(f"{session.public_id.hex}/{evidence_id.hex}.jpg", ContentFile(clean.data), save=False)
             evidence.save()
-            if source == Evidence.Source.CUSTOMER_DEVICE and frame_index == capture_frames_expected(capture, source) - 1:
+            # Complete when every frame is in, not when the last number
+            # arrives: a retried earlier frame may come after it.
+            if (
+                source == Evidence.Source.CUSTOMER_DEVICE
+                and capture.state == CaptureRequest.State.REQUESTED
+                and Evidence.objects.filter(capture=capture, source=source).count()
+                == capture_frames_expected(capture, source)
+            ):
                 CaptureRequest.objects.filter(pk=capture.pk).update(
                     state=CaptureRequest.State.FULFILLED, fulfilled_at=timezone.now()
                 )
@@ -258,7 +268,13 @@ def evidence_store_image(*, capture: CaptureRequest, source: str, data: bytes, f
 def _prompt_next_liveness_action(capture: CaptureRequest) -> None:
     """The burst for one action is in: move the challenge on and prompt the
     next action (or clear the prompt after the last)."""
-    step = StepState.objects.select_for_update().select_related("participant__session__operator").get(pk=capture.step_id)
+    # of=self: the session's operator is a nullable join, which PostgreSQL
+    # will not lock ("FOR UPDATE cannot be applied to the nullable side").
+    step = (
+        StepState.objects.select_for_update(of=("self",))
+        .select_related("participant__session__operator")
+        .get(pk=capture.step_id)
+    )
     challenge = step.data.get("challenge") or []
     index = step.data.get("action_index", 0) + 1
     step.data = {**step.data, "action_index": index, "captured": [*step.data.get("captured", []), capture.label]}
