@@ -16,6 +16,7 @@ from operators import selectors, services
 from operators.models import Decision
 from sessions_app import services as session_services
 from sessions_app.audit import Actor
+from sessions_app.images import MAX_UPLOAD_BYTES
 from sessions_app.models import Evidence, VerificationSession
 from sessions_app.selectors import rtc_configuration_for
 from workflows import services as workflow_services
@@ -122,7 +123,7 @@ def call(request, operator, session_id: str):
 @require_POST
 @operator_required
 def decide(request, operator, session_id: str):
-    session = _session_of_business(operator, session_id)
+    session = _own_call(operator, session_id)
     participant = session.participants.filter(public_id=uuid_or_none(request.POST.get("participant", ""))).first()
     if participant is None:
         return JsonResponse({"error": {"code": "unknown_participant", "message": "No such participant."}}, status=404)
@@ -224,6 +225,8 @@ def operator_capture_upload(request, operator, session_id: str, capture_id: str)
     upload = request.FILES.get("image")
     if upload is None:
         return _json_error("missing_file", "Send the image in the field 'image'.", 400)
+    if upload.size > MAX_UPLOAD_BYTES:  # refused before it is read into memory
+        return _json_error("too_large", "The image is too large.", 400)
     try:
         evidence = workflow_services.evidence_store_image(
             capture=capture, source=Evidence.Source.OPERATOR_VIEW, data=upload.read()

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kyc.ids import uuid_or_none
 from kyc.state_machine import IllegalTransition
 from sessions_app import services
+from sessions_app.images import MAX_UPLOAD_BYTES
 from sessions_app.models import Evidence, Participant
 from sessions_app.selectors import (
     customer_session_bind,
@@ -183,6 +184,8 @@ def capture_upload(request, participant: Participant, capture_id: str):
     upload = request.FILES.get("image")
     if upload is None:
         return _json_error("missing_file", "Send the image in the field 'image'.", 400)
+    if upload.size > MAX_UPLOAD_BYTES:  # refused before it is read into memory
+        return _json_error("too_large", "The image is too large.", 400)
     try:
         frame = int(request.POST.get("frame", "0"))
         evidence = evidence_store_image(

@@ -160,6 +160,8 @@ def capture_request_create(*, step: StepState, operator, kind: str) -> CaptureRe
         if kind == Evidence.Kind.LIVENESS_FRAME:
             challenge = step.data.get("challenge") or []
             index = step.data.get("action_index", 0)
+            if not challenge:
+                raise ValidationError("Start the liveness challenge first.")
             if index >= len(challenge):
                 raise ValidationError("Every liveness action has been captured.")
             label = challenge[index]
