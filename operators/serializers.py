@@ -1,6 +1,6 @@
 """What the integration API reads and answers (operators.api)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from rest_framework import serializers
@@ -35,6 +35,11 @@ class ParticipantInputSerializer(serializers.Serializer):
         if not value.strip():
             raise serializers.ValidationError("This field may not be blank.")
         return value.strip()
+
+    def validate_date_of_birth(self, value):
+        if value is not None and not (date(1900, 1, 1) <= value <= date.today()):
+            raise serializers.ValidationError("Enter a date of birth between 1900 and today.")
+        return value
 
 
 class SessionCreateSerializer(serializers.Serializer):

@@ -79,6 +79,7 @@ def test_creation_is_audited_as_the_business_api(api_a, workflow_a):
         ({"participants": [{"name": "Max", "email": "not-an-email"}]}, "participants.0.email"),
         ({"participants": [{"name": "Max", "language": "xx"}]}, "participants.0.language"),
         ({"participants": [{"name": "Max", "date_of_birth": "17.05.1990"}]}, "participants.0.date_of_birth"),
+        ({"participants": [{"name": "Max", "date_of_birth": "2999-01-01"}]}, "participants.0.date_of_birth"),
         ({"participants": []}, "participants"),
         ({"participants": "Max"}, "participants"),
         ({"workflow": None}, "workflow"),
