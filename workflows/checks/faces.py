@@ -1,0 +1,296 @@
+"""Finding faces and telling whether two of them are the same person.
+
+dlib (the prebuilt ``dlib-bin`` wheel) with the models of the
+``face-recognition-models`` package: the HOG face detector, the 68-point
+landmark predictor and the 128-dimensional ResNet face descriptor. The models
+ship inside the package; nothing is downloaded. The same landmarks serve the
+liveness check (eye aspect ratio, head pose), so one engine covers every face
+check. ``face_recognition`` is a thin wrapper over the same calls and is not
+needed.
+
+Distances are Euclidean between descriptors: dlib's own evaluation puts the
+same person below 0.6. On the photos that ship with scikit-image and
+matplotlib, the same person measured 0.07-0.28 and different people 0.68
+(see bench/checks_accuracy.py for the full figures).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from workflows.checks.images import load_rgb
+from workflows.checks.results import FACE_MATCH, FAILED, NEEDS_REVIEW, PASSED, CheckOutcome, Reason, guarded
+
+ENGINE = "dlib"
+ENGINE_REVISION = "faces.1"
+
+# dlib's recommended decision distance; a workflow may set a stricter one.
+DEFAULT_THRESHOLD = 0.6
+# HOG detections below this score were, on the test photos, patches of
+# clothing and printed texture rather than faces.
+MIN_DETECTION_SCORE = 0.3
+# Detection runs on a copy at most this wide or high; landmarks and
+# descriptors use the full-resolution image.
+DETECT_MAX_SIDE = 800
+UPSAMPLE_BELOW = 100
+
+
+@functools.lru_cache(maxsize=1)
+def models():
+    import dlib
+    import face_recognition_models as bundled
+
+    return (
+        dlib.get_frontal_face_detector(),
+        dlib.shape_predictor(bundled.pose_predictor_model_location()),
+        dlib.face_recognition_model_v1(bundled.face_recognition_model_location()),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def engine_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return f"{version('dlib-bin')}+{version('face-recognition-models')}+{ENGINE_REVISION}"
+    except Exception:  # noqa: BLE001 - informative only
+        return f"unknown+{ENGINE_REVISION}"
+
+
+@dataclass
+class DetectedFace:
+    box: tuple[int, int, int, int]  # left, top, right, bottom in image pixels
+    score: float
+    landmarks: np.ndarray  # 68 x 2, image pixels, dlib's iBUG 300-W order
+    _image_key: str = ""
+
+    @property
+    def width(self) -> int:
+        return self.box[2] - self.box[0]
+
+    @property
+    def height(self) -> int:
+        return self.box[3] - self.box[1]
+
+    @property
+    def area(self) -> int:
+        return self.width * self.height
+
+    def to_dict(self) -> dict:
+        return {"box": list(self.box), "score": round(self.score, 3)}
+
+
+# Detections and descriptors of recently seen images: the liveness check and
+# the face match look at the same frames within one task.
+_cache: OrderedDict[tuple, object] = OrderedDict()
+_cache_lock = threading.Lock()
+_CACHE_SIZE = 256
+
+
+def _cached(key, compute):
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    value = compute()
+    with _cache_lock:
+        _cache[key] = value
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return value
+
+
+def _image_key(rgb: np.ndarray) -> str:
+    return hashlib.blake2b(rgb.tobytes(), digest_size=16).hexdigest() + str(rgb.shape)
+
+
+def detect_faces(image) -> list[DetectedFace]:
+    """Every face found, largest first, with its 68 landmarks."""
+    rgb = load_rgb(image)
+    key = _image_key(rgb)
+    return _cached(("faces", key), lambda: _detect(rgb, key))
+
+
+def _detect(rgb: np.ndarray, key: str) -> list[DetectedFace]:
+    import cv2
+    import dlib
+
+    detector, predictor, _ = models()
+    h, w = rgb.shape[:2]
+    scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
+    small = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+    # Without upsampling HOG finds faces from about 80 px and is four times
+    # faster; a webcam face is larger than that. Small faces (a document's
+    # portrait) need one upsampling.
+    rects, scores, _ = detector.run(small, 0, 0.0)
+    found = [rect for rect, score in zip(rects, scores) if score >= MIN_DETECTION_SCORE]
+    if not found or max(rect.width() for rect in found) < UPSAMPLE_BELOW:
+        rects, scores, _ = detector.run(small, 1, 0.0)
+    faces = []
+    for rect, score in zip(rects, scores):
+        if score < MIN_DETECTION_SCORE:
+            continue
+        box = (
+            max(0, round(rect.left() / scale)),
+            max(0, round(rect.top() / scale)),
+            min(w, round(rect.right() / scale)),
+            min(h, round(rect.bottom() / scale)),
+        )
+        shape = predictor(rgb, dlib.rectangle(*box))
+        landmarks = np.array([(p.x, p.y) for p in shape.parts()], dtype=float)
+        faces.append(DetectedFace(box, float(score), landmarks, key))
+    faces.sort(key=lambda face: face.area, reverse=True)
+    return faces
+
+
+def face_descriptor(image, face: DetectedFace) -> np.ndarray:
+    """The 128-d descriptor of one detected face."""
+    rgb = load_rgb(image)
+
+    def compute():
+        import dlib
+
+        _, predictor, recogniser = models()
+        shape = predictor(rgb, dlib.rectangle(*face.box))
+        return np.array(recogniser.compute_face_descriptor(rgb, shape), dtype=float)
+
+    return _cached(("descriptor", face._image_key or _image_key(rgb), face.box), compute)
+
+
+def face_distance(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(np.asarray(a) - np.asarray(b)))
+
+
+@dataclass
+class FaceInImage:
+    count: int
+    face: DetectedFace | None
+    descriptor: np.ndarray | None
+
+
+def largest_face(image) -> FaceInImage:
+    rgb = load_rgb(image)
+    faces = detect_faces(rgb)
+    if not faces:
+        return FaceInImage(0, None, None)
+    return FaceInImage(len(faces), faces[0], face_descriptor(rgb, faces[0]))
+
+
+def similarity(distance: float) -> float:
+    """A 0..1 score for people who read scores: 1 is identical, 0 is a
+    distance of 1.0 or more (far beyond any threshold in use)."""
+    return round(max(0.0, 1.0 - distance), 4)
+
+
+RETAKE_FACE = "Ask the customer to face the camera in even light, alone in the picture, and capture again."
+RETAKE_PORTRAIT = "Capture the document page with the photo again, flat, filling the frame, without reflections."
+
+
+@guarded(FACE_MATCH, ENGINE, engine_version())
+def check_face_match(
+    *,
+    live_face,
+    document,
+    threshold: float = DEFAULT_THRESHOLD,
+    liveness_frames=(),
+    review_margin: float = 0.05,
+) -> CheckOutcome:
+    """Compare the live face with the document's portrait, and every
+    liveness frame with the live face (a person swapped mid-call).
+
+    passed: one face live, a portrait on the document, distance at most
+    ``threshold``, and every liveness frame's face within it too.
+    failed: a clear mismatch (beyond threshold + review_margin) of the
+    portrait or of any liveness frame.
+    needs_review: no face, several faces in the live capture, no portrait,
+    or a distance just past the threshold.
+    """
+    failed: list[Reason] = []
+    review: list[Reason] = []
+    details: dict = {"threshold": threshold}
+
+    live = largest_face(live_face)
+    details["live_faces"] = live.count
+    if live.count == 0:
+        return CheckOutcome(
+            kind=FACE_MATCH,
+            status=NEEDS_REVIEW,
+            score=None,
+            reasons=[Reason("face.none_live", "No face was found in the live face capture.", RETAKE_FACE)],
+            details=details,
+        )
+    if live.count > 1:
+        review.append(
+            Reason("face.several_live", f"{live.count} faces in the live face capture; the largest was used.",
+                   RETAKE_FACE)
+        )
+
+    distance = None
+    if document is not None:
+        portrait = largest_face(document)
+        details["document_faces"] = portrait.count
+        if portrait.count == 0:
+            review.append(Reason("face.none_document", "No portrait was found on the document capture.",
+                                 RETAKE_PORTRAIT))
+        else:
+            # Passports often print a second, smaller "ghost" portrait: several
+            # faces on a document are expected, the largest is the photo.
+            distance = face_distance(live.descriptor, portrait.descriptor)
+            details["distance"] = round(distance, 4)
+            if distance > threshold + review_margin:
+                failed.append(
+                    Reason("face.mismatch",
+                           f"The live face does not match the document portrait (distance {distance:.2f}, "
+                           f"threshold {threshold:.2f}).")
+                )
+            elif distance > threshold:
+                review.append(
+                    Reason("face.borderline",
+                           f"The live face is close to the threshold of the document portrait (distance "
+                           f"{distance:.2f}, threshold {threshold:.2f}).")
+                )
+    else:
+        review.append(Reason("face.no_document", "There is no document capture to compare the face with."))
+
+    frames = []
+    for index, frame in enumerate(liveness_frames):
+        label = f"frame {index + 1}"
+        if isinstance(frame, tuple):
+            label, frame = frame
+        found = largest_face(frame)
+        if found.count == 0:
+            frames.append({"frame": label, "faces": 0, "distance": None})
+            continue
+        frame_distance = face_distance(live.descriptor, found.descriptor)
+        frames.append({"frame": label, "faces": found.count, "distance": round(frame_distance, 4)})
+        if frame_distance > threshold + review_margin:
+            failed.append(
+                Reason("face.swap",
+                       f"The person in liveness {label} is not the person of the live face capture (distance "
+                       f"{frame_distance:.2f}).")
+            )
+        elif frame_distance > threshold:
+            review.append(Reason("face.swap_borderline", f"The person in liveness {label} is close to the threshold "
+                                                          f"(distance {frame_distance:.2f})."))
+    if frames:
+        details["liveness_frames"] = frames
+
+    if failed:
+        status = FAILED
+    elif review:
+        status = NEEDS_REVIEW
+    else:
+        status = PASSED
+    return CheckOutcome(
+        kind=FACE_MATCH,
+        status=status,
+        score=similarity(distance) if distance is not None else None,
+        reasons=failed + review,
+        details=details,
+    )

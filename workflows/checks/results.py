@@ -1,0 +1,108 @@
+"""What every check engine returns: one plain, JSON-ready outcome.
+
+The engines know nothing about Django. A Celery task turns an outcome into a
+``CheckResult`` row; the recommendation reads outcomes back. ``status`` is one
+of four words, and only ``passed`` counts in the customer's favour: an engine
+that could not look (bad capture, exception, timeout) says so instead of
+guessing.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+logger = logging.getLogger(__name__)
+
+PASSED = "passed"
+FAILED = "failed"
+NEEDS_REVIEW = "needs_review"
+ERROR = "error"
+STATUSES = (PASSED, FAILED, NEEDS_REVIEW, ERROR)
+
+# Check kinds, as stored in CheckResult.kind.
+MRZ = "mrz"
+FACE_MATCH = "face_match"
+LIVENESS = "liveness"
+QUALITY = "quality"
+KINDS = (MRZ, FACE_MATCH, LIVENESS, QUALITY)
+
+# Worst first: the status of a whole made of parts is the worst part's.
+_SEVERITY = {ERROR: 3, FAILED: 2, NEEDS_REVIEW: 1, PASSED: 0}
+
+
+def worst(statuses, default: str = PASSED) -> str:
+    statuses = list(statuses)
+    if not statuses:
+        return default
+    return max(statuses, key=lambda s: _SEVERITY.get(s, _SEVERITY[ERROR]))
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a check is not simply passed: a stable code for programs and an
+    English sentence for the operator. ``advice`` is what to do during the
+    call (a retake), empty when there is nothing the customer can do."""
+
+    code: str
+    message: str
+    advice: str = ""
+
+
+@dataclass
+class CheckOutcome:
+    kind: str
+    status: str
+    score: float | None
+    reasons: list[Reason] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    engine: str = ""
+    engine_version: str = ""
+    duration_ms: int = 0
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown check status {self.status!r}")
+
+    @property
+    def advice(self) -> list[str]:
+        return [reason.advice for reason in self.reasons if reason.advice]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def guarded(kind: str, engine: str, engine_version: str) -> Callable:
+    """Time a check and turn any exception into an ``error`` outcome.
+
+    The engines run native code on customer-supplied images; a crash there
+    must end as "could not check" (which the recommendation turns into a
+    review), never as a missing result that someone might read as a pass.
+    """
+
+    def decorate(check: Callable[..., CheckOutcome]) -> Callable[..., CheckOutcome]:
+        @functools.wraps(check)
+        def run(*args, **kwargs) -> CheckOutcome:
+            started = time.perf_counter()
+            try:
+                outcome = check(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - every failure must become a result
+                logger.exception("%s check failed with an exception", kind)
+                outcome = CheckOutcome(
+                    kind=kind,
+                    status=ERROR,
+                    score=None,
+                    reasons=[Reason("engine.exception", f"The {kind} check could not run: {type(exc).__name__}.")],
+                    details={"exception": type(exc).__name__, "message": str(exc)[:500]},
+                )
+            outcome.engine = outcome.engine or engine
+            outcome.engine_version = outcome.engine_version or engine_version
+            outcome.duration_ms = round((time.perf_counter() - started) * 1000)
+            return outcome
+
+        return run
+
+    return decorate
