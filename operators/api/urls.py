@@ -1,7 +1,8 @@
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 
 from operators.api import schema, views  # noqa: F401  (schema registers the bearer scheme)
+from operators.api.docs import SwaggerDocsView
 
 app_name = "api"
 
@@ -20,12 +21,8 @@ urlpatterns = [
         name="participant_send_link",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    # Swagger UI with its start-up script as a separate same-origin file
-    # (the site's CSP forbids inline scripts); assets come from
-    # drf-spectacular-sidecar's static files, never a CDN. Checked in
-    # Chromium under the unchanged CSP: the page works; only the template's
-    # small inline <style> (box-sizing, background) is refused, which is
-    # cosmetic. (Redoc is left out: it injects its styles inline.)
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    # Swagger UI, checked in Chromium under the site's CSP (see
+    # SwaggerDocsView). Redoc is left out: it injects its styles inline.
+    path("docs/", SwaggerDocsView.as_view(url_name="api:schema"), name="docs"),
     re_path(r"^.*$", views.NotFoundView.as_view()),
 ]
