@@ -14,6 +14,7 @@ import time
 import uuid
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -61,6 +62,19 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
     identity: selectors.CallIdentity | None = None
 
     closing = False
+
+    async def dispatch(self, message):
+        # Channels' own dispatch first hops to the one shared sync thread to
+        # close stale database connections, for every frame and every relayed
+        # message: each signal then queues behind whatever database work
+        # (connects, heartbeats) holds that thread. This consumer reaches the
+        # database only through database_sync_to_async, which closes stale
+        # connections around each call itself, so the hop buys nothing here.
+        # (bench/signaling_capacity.py measures the difference.)
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def send_json(self, content, close=False):
         if not self.closing:
