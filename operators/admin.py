@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from operators.compliance import ComplianceReadOnlyAdmin
 from operators.integration import api_key_create, api_key_revoke
-from operators.models import ApiKey, Business, Decision, Operator, SessionErasure, WebhookDelivery, WebhookEvent
+from operators.models import ApiKey, Business, Decision, Operator, SessionErasure, TotpDevice, WebhookDelivery, WebhookEvent
 from operators.webhooks import business_webhook_secret_rotate, webhook_event_resend
 from sessions_app.audit import Actor
 
@@ -21,7 +21,7 @@ class BusinessAdmin(admin.ModelAdmin):
     @admin.action(description="Rotate the webhook signing secret (the old one stops at once)")
     def rotate_webhook_secret(self, request, queryset):
         for business in queryset:
-            business_webhook_secret_rotate(business=business)
+            business_webhook_secret_rotate(business=business, actor=Actor.staff(request.user))
         self.message_user(request, f"New signing secret for {queryset.count()} business(es).", messages.SUCCESS)
 
 
@@ -31,6 +31,31 @@ class OperatorAdmin(admin.ModelAdmin):
     list_filter = ["business", "presence"]
     search_fields = ["display_name", "user__username", "user__email"]
     raw_id_fields = ["user"]
+    actions = ["end_sessions"]
+
+    @admin.action(description="End this operator's sessions (signed out everywhere, sockets close)")
+    def end_sessions(self, request, queryset):
+        from operators.security import user_sessions_end
+
+        ended = sum(user_sessions_end(user=operator.user, by=request.user) for operator in queryset.select_related("user"))
+        self.message_user(request, f"Ended {ended} session(s) of {queryset.count()} operator(s).", messages.SUCCESS)
+
+
+@admin.register(TotpDevice)
+class TotpDeviceAdmin(admin.ModelAdmin):
+    """Who uses two-step sign-in. Deleting a device lets a user who lost the
+    phone sign in with the password and enrol again; nothing else changes here."""
+
+    list_display = ["user", "confirmed_at", "created_at"]
+    search_fields = ["user__username"]
+    fields = ["user", "confirmed_at", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Decision)

@@ -17,6 +17,8 @@ first, so no file outlives its erasure for long.
 import logging
 from datetime import timedelta
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -70,6 +72,11 @@ def session_erase(*, session: VerificationSession, now=None) -> SessionErasure:
         LinkEmail.objects.filter(participant__session=session).delete()
         WebhookEvent.objects.filter(session=session).delete()
         IdempotencyKey.objects.filter(session=session).delete()
+        # The admin's change history names a participant in its object_repr.
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Participant),
+            object_id__in=[str(pk) for pk in Participant.objects.filter(session=session).values_list("pk", flat=True)],
+        ).update(object_repr="(erased)", change_message="")
         erasure = SessionErasure.objects.create(
             session=session,
             erased_at=now,

@@ -12,8 +12,9 @@ worker restart, a lost task or a broker outage loses nothing.
 Delivery is at least once: a receiver may see an event twice (a timeout after
 it processed the request, a manual re-send) and de-duplicates on the event id,
 which every attempt carries unchanged (``Verity-Event-Id`` header, ``id`` in
-the body). Events of one session may arrive out of order; ``created_at`` and
-the session's ``state`` tell which is newer.
+the body). One session's events are sent in the order they were written: an
+event waits while an older one of its session is pending, and goes as soon as
+that one is delivered (a manual re-send is the exception).
 
 Each request is signed: ``Verity-Signature: v1=<hex>`` is the HMAC-SHA256,
 keyed with the business's webhook secret, of ``<Verity-Timestamp>.<body>``.
@@ -35,6 +36,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from operators.models import Business, WebhookDelivery, WebhookEvent
+from sessions_app.audit import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -276,6 +278,11 @@ def webhook_deliver(*, event_id: int, now=None) -> str:
     """
     started = timezone.now()
     now = now or started  # tests pass a later "now" to walk the retry schedule
+    if _older_event_of_session_pending(event_id):
+        # One session's events reach the business in the order they happened:
+        # this one waits while an older one is still on its way (in backoff,
+        # or being sent now), which hands on to it once delivered.
+        return "waiting"
     claimed = WebhookEvent.objects.filter(
         pk=event_id, state=WebhookEvent.State.PENDING, next_attempt_at__lte=now
     ).update(next_attempt_at=now + ATTEMPT_LEASE + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS))
@@ -289,6 +296,7 @@ def webhook_deliver(*, event_id: int, now=None) -> str:
         WebhookEvent.objects.filter(pk=event.pk).update(
             state=WebhookEvent.State.DELIVERED, attempts=attempt, delivered_at=finished, last_error=""
         )
+        _hand_on_to_next_of_session(event, now=finished)
         return "delivered"
     deadline = event.created_at + timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
     update = {"attempts": attempt, "last_error": delivery.error or f"HTTP {delivery.status_code}"}
@@ -299,6 +307,34 @@ def webhook_deliver(*, event_id: int, now=None) -> str:
         update["next_attempt_at"] = min(finished + webhook_backoff(attempt), deadline)
     WebhookEvent.objects.filter(pk=event.pk).update(**update)
     return "failed" if update.get("state") else "retry"
+
+
+def _pending_of_session(session_id):
+    return WebhookEvent.objects.filter(session_id=session_id, state=WebhookEvent.State.PENDING).order_by(
+        "created_at", "pk"
+    )
+
+
+def _older_event_of_session_pending(event_id: int) -> bool:
+    event = WebhookEvent.objects.filter(pk=event_id).values("session_id", "created_at").first()
+    if event is None or event["session_id"] is None:
+        return False
+    first = _pending_of_session(event["session_id"]).values_list("pk", flat=True).first()
+    return first is not None and first != event_id
+
+
+def _hand_on_to_next_of_session(event: WebhookEvent, *, now) -> None:
+    """The receiver just took an event: the session's next one, which waited
+    behind it, goes now rather than at its own (possibly distant) retry time."""
+    if event.session_id is None:
+        return
+    following = _pending_of_session(event.session_id).first()
+    if following is None:
+        return
+    if following.next_attempt_at > now:
+        WebhookEvent.objects.filter(pk=following.pk, state=WebhookEvent.State.PENDING).update(next_attempt_at=now)
+    following_id = following.pk
+    transaction.on_commit(lambda: _enqueue(following_id), robust=True)
 
 
 def webhook_event_resend(*, event: WebhookEvent) -> WebhookDelivery:
@@ -321,9 +357,11 @@ def webhook_events_due(*, now=None, limit: int = 500) -> list[int]:
     return list(WebhookEvent.objects.due(now).order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
 
 
-def business_webhook_secret_rotate(*, business: Business) -> str:
+def business_webhook_secret_rotate(*, business: Business, actor) -> str:
     """A new signing secret; the old one stops being used at once."""
     secret = secrets.token_hex(32)
-    Business.objects.filter(pk=business.pk).update(webhook_secret=secret)
+    with transaction.atomic():
+        Business.objects.filter(pk=business.pk).update(webhook_secret=secret)
+        audit_record(business=business, actor=actor, action="webhook_secret.rotated")
     business.webhook_secret = secret
     return secret

@@ -1,11 +1,11 @@
 """POST /api/v1/sessions/{id}/cancel."""
 
+import pytest
+
+from sessions_app.audit import Actor
 from sessions_app.models import VerificationSession
 from sessions_app.services import LinkInvalid, participant_resolve_link, session_end
-from sessions_app.audit import Actor
 from tests.api.test_api_authentication import assert_problem
-
-import pytest
 
 
 def url(session):

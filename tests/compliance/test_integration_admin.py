@@ -75,3 +75,16 @@ def test_delivery_log_is_visible_and_an_event_can_be_sent_again(superuser, busin
         assert receiver.ids() == [str(event.public_id)] * 2
     finally:
         receiver.stop()
+
+
+def test_rotating_the_webhook_secret_is_audited(superuser, business_a):
+    from sessions_app.models import AuditEvent
+
+    old = business_a.webhook_secret
+    browser_of(superuser).post(
+        reverse("admin:operators_business_changelist"),
+        {"action": "rotate_webhook_secret", "_selected_action": [business_a.pk]},
+    )
+    business_a.refresh_from_db()
+    assert business_a.webhook_secret != old and len(business_a.webhook_secret) == 64
+    assert AuditEvent.objects.get(action="webhook_secret.rotated").actor_user == superuser

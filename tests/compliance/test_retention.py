@@ -2,6 +2,7 @@
 evidence files and personal fields; an anonymised record and the audit trail
 stay, and the chain still verifies."""
 
+import io
 from datetime import timedelta
 from pathlib import Path
 
@@ -104,9 +105,10 @@ def test_the_periodic_task_and_the_command_run_the_job(ended_call, business_a, b
     _age(ended_call.session, business_a.retention_days + 1)
     assert tasks.retention_erase_due()["sessions_erased"] == 1
     later, _ = create_call(business_a, workflow_a)
-    session_end_later = VerificationSession.objects.filter(pk=later.pk)
-    session_end_later.update(state="cancelled", ended_at=timezone.now() - timedelta(days=400))
-    call_command("run_periodic_tasks", "--only", "retention", stdout=open("/dev/null", "w"))
+    VerificationSession.objects.filter(pk=later.pk).update(
+        state="cancelled", ended_at=timezone.now() - timedelta(days=400)
+    )
+    call_command("run_periodic_tasks", "--only", "retention", stdout=io.StringIO())
     assert SessionErasure.objects.filter(session=later).exists()
 
 
@@ -124,3 +126,16 @@ def test_the_api_shows_an_erased_session_as_anonymised(ended_call, business_a, k
 
 def test_the_beat_schedule_runs_retention(settings):
     assert settings.CELERY_BEAT_SCHEDULE["retention-erase"]["task"] == "operators.tasks.retention_erase_due"
+
+
+def test_the_admin_history_forgets_the_name(ended_call, business_a, superuser):
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    LogEntry.objects.log_actions(
+        user_id=superuser.pk, queryset=[ended_call.participant], action_flag=CHANGE, change_message="Changed name."
+    )
+    _age(ended_call.session, business_a.retention_days + 1)
+    retention_erase_due()
+    entry = LogEntry.objects.get(content_type=ContentType.objects.get_for_model(Participant))
+    assert "Mustermann" not in entry.object_repr
