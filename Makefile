@@ -22,6 +22,7 @@ install-test: $(BIN)/python
 # and the OCR-B font in which the checks' tests print their synthetic MRZs.
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@test -x /usr/bin/turnserver || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn >/dev/null)  # the TURN test
 	@test -f /usr/share/fonts/opentype/ocr-b/OCRB.otf || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-ocr-b >/dev/null)
 
 run: install

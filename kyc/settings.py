@@ -14,6 +14,7 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from kyc.env import env_bool, env_int, env_list, env_str
+from kyc.net import parse_trusted_proxies
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VERITY_VAR_DIR", str(BASE_DIR / "var")))
@@ -45,6 +46,10 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"
 _public_host = urlparse(PUBLIC_BASE_URL).hostname or "127.0.0.1"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", sorted({"127.0.0.1", "localhost", _public_host}))
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PUBLIC_BASE_URL])
+# Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR
+# ranges, comma-separated). Empty: the header is ignored. See kyc/net.py.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+parse_trusted_proxies(TRUSTED_PROXIES)  # a typo fails at start-up
 
 INSTALLED_APPS = [
     "daphne",
@@ -74,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "operators.middleware.StaffSessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -134,6 +140,18 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Throttle counts live here: in Redis they are shared by every daphne process.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "verity",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -191,6 +209,13 @@ PRESENCE_TIMEOUT_SECONDS = env_int("PRESENCE_TIMEOUT_SECONDS", 30)
 CALL_RESUME_WINDOW_SECONDS = env_int("CALL_RESUME_WINDOW_SECONDS", 45)
 LINK_DEFAULT_TTL_HOURS = env_int("LINK_DEFAULT_TTL_HOURS", 72)
 MULTI_USER_MAX_PARTICIPANTS = env_int("MULTI_USER_MAX_PARTICIPANTS", 4)
+# Frames per client IP across all its sockets (an office or a carrier NAT
+# puts many people behind one address: generous, it stops floods only).
+SIGNALING_IP_RATE_PER_SECOND = env_int("SIGNALING_IP_RATE_PER_SECOND", 300)
+SIGNALING_IP_RATE_BURST = env_int("SIGNALING_IP_RATE_BURST", 1500)
+SIGNALING_IP_WINDOW_SECONDS = env_int("SIGNALING_IP_WINDOW_SECONDS", 10)
+# The shared (cross-process) count is updated once per this many frames.
+SIGNALING_IP_REPORT_EVERY = env_int("SIGNALING_IP_REPORT_EVERY", 100)
 
 # --- Security ---------------------------------------------------------------
 HTTPS = env_bool("HTTPS", False)
@@ -202,6 +227,15 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_COOKIE_NAME = "verity_session"
+# Logged-in staff (operators, compliance, admins): logged out after this long
+# without a request, and this long after login whatever they do. Their open
+# sockets close at the next heartbeat. See operators/middleware.py.
+OPERATOR_IDLE_TIMEOUT_SECONDS = env_int("OPERATOR_IDLE_TIMEOUT_SECONDS", 30 * 60)
+OPERATOR_ABSOLUTE_TIMEOUT_SECONDS = env_int("OPERATOR_ABSOLUTE_TIMEOUT_SECONDS", 10 * 3600)
+# Guessing link tokens: this many unknown tokens per client IP per window,
+# then 429 until the window ends.
+LINK_THROTTLE_FAILURES = env_int("LINK_THROTTLE_FAILURES", 20)
+LINK_THROTTLE_WINDOW_SECONDS = env_int("LINK_THROTTLE_WINDOW_SECONDS", 600)
 SECURE_SSL_REDIRECT = HTTPS and env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS

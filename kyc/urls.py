@@ -3,6 +3,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import include, path
 
+from operators.security_views import admin_login
+
 
 def health(request):
     return HttpResponse("ok", content_type="text/plain")
@@ -11,6 +13,7 @@ def health(request):
 urlpatterns = [
     path("", lambda request: redirect("operators:console")),
     path("healthz", health),
+    path("admin/login/", admin_login),  # through the operators' sign-in: the second factor applies
     path("admin/", admin.site.urls),
     path("api/v1/", include("operators.api.urls")),
     path("console/", include("operators.urls")),

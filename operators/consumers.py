@@ -9,8 +9,11 @@ import json
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from kyc import throttle
+from kyc.net import scope_client_ip
 from operators import selectors, services
 from operators.models import Operator
+from operators.security import socket_signed_in_user
 from sessions_app.housekeeping import sweep_if_due
 from sessions_app.realtime import queue_group
 
@@ -22,8 +25,9 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
     operator: Operator | None = None
 
     async def connect(self):
+        self.client_ip = scope_client_ip(self.scope)
         await self.accept()
-        self.operator = await database_sync_to_async(selectors.operator_for_user)(self.scope.get("user"))
+        self.operator = await database_sync_to_async(self._still_operator)()
         if self.operator is None:
             await self.send_json({"type": "error", "code": "forbidden", "message": "Operators only.", "fatal": True})
             await self.close(code=4403)
@@ -46,6 +50,9 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         if self.operator is None:
             return
+        if not await throttle.ip_frame_allowed(self.client_ip):
+            await self.close(code=4429)
+            return
         if text_data is None or len(text_data) > MAX_FRAME_CHARS:
             await self.send_json({"type": "error", "code": "invalid", "message": "Frames are small JSON objects."})
             return
@@ -63,9 +70,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
             await self._send_queue()
         elif frame.get("type") == "heartbeat":
             await database_sync_to_async(services.operator_touch)(operator_id=self.operator.pk)
-            still_operator = await database_sync_to_async(selectors.operator_for_user)(self.scope.get("user"))
-            if still_operator is None:
-                await self.close(code=4403)
+            if not await self._close_unless_still_operator():
                 return
             await self.send_json({"type": "heartbeat_ack"})
         else:
@@ -78,7 +83,25 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
         while True:
             await asyncio.sleep(REFRESH_SECONDS)
             await database_sync_to_async(sweep_if_due)()
+            # Also here, not only on heartbeats: a console whose page stopped
+            # beating still loses its queue within seconds of a sign-out.
+            if not await self._close_unless_still_operator():
+                return
             await self._send_queue()
+
+    def _still_operator(self) -> Operator | None:
+        """The operator of this socket's session as it is now: the scope's
+        user was loaded at connect and would not notice a sign-out, an admin
+        ending the sessions, a deactivation or a timeout."""
+        user = socket_signed_in_user(self.scope)
+        return selectors.operator_for_user(user) if user is not None else None
+
+    async def _close_unless_still_operator(self) -> bool:
+        if await database_sync_to_async(self._still_operator)() is not None:
+            return True
+        await self.send_json({"type": "error", "code": "forbidden", "message": "Signed out.", "fatal": True})
+        await self.close(code=4403)
+        return False
 
     async def _send_queue(self):
         await self.send_json(await database_sync_to_async(selectors.queue_snapshot)(operator=self.operator))

@@ -313,3 +313,41 @@ class SessionErasure(models.Model):
 
     def __str__(self):
         return f"Erasure of session {self.session_id} on {self.erased_at:%Y-%m-%d}"
+
+
+# --- Staff sign-in: second factor and the sessions an admin can end ------------
+
+
+class TotpDevice(models.Model):
+    """A user's authenticator app (TOTP, RFC 6238): optional, per user. Once
+    confirmed, the password alone no longer signs the user in.
+
+    The secret is held encrypted under a key derived from SECRET_KEY
+    (operators.crypto): a copy of the database alone cannot make codes.
+    Changing SECRET_KEY therefore invalidates every device; an admin deletes
+    the device and the user enrols again. ``last_used_step`` refuses a code
+    that was already used (a code read over a shoulder is worth nothing)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp_device")
+    secret_encrypted = models.TextField(editable=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_step = models.BigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "TOTP device"
+
+    def __str__(self):
+        return f"TOTP of {self.user} ({'confirmed' if self.confirmed_at else 'enrolling'})"
+
+
+class LoginSession(models.Model):
+    """A Django session a user signed in with, so an admin can end them all
+    (the session store itself cannot be searched by user)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Session of {self.user} since {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,12 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from operators import views
+from operators import security_views, views
 
 app_name = "operators"
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/code", security_views.totp_verify, name="totp_verify"),
+    path("security/two-step", security_views.totp_settings, name="totp_settings"),
     path("logout/", auth_views.LogoutView.as_view(next_page="operators:login"), name="logout"),
     path("", views.console, name="console"),
     path("sessions/<str:session_id>/answer", views.answer, name="answer"),

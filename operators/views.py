@@ -64,6 +64,16 @@ class LoginView(auth_views.LoginView):
     template_name = "operators/login.html"
     redirect_authenticated_user = True
 
+    def form_valid(self, form):
+        from operators import totp
+
+        user = form.get_user()
+        if totp.totp_required(user):
+            # Right password, not signed in yet: the code step decides.
+            totp.totp_pending_start(self.request, user=user, next_url=self.get_success_url())
+            return redirect("operators:totp_verify")
+        return super().form_valid(form)
+
 
 @require_GET
 @operator_required

@@ -20,7 +20,9 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from kyc import throttle
 from kyc.ids import uuid_or_none
+from kyc.net import scope_client_ip
 from sessions_app import selectors, services, signaling
 from sessions_app.audit import Actor
 from sessions_app.realtime import session_group
@@ -52,9 +54,14 @@ def _identity_for_scope(scope) -> selectors.CallIdentity | None:
         session_public_id = uuid.UUID(scope["url_route"]["kwargs"]["session_id"])
     except (KeyError, ValueError):
         return None
+    from operators.security import socket_user_still_signed_in
+
     participant_id, link_hash = selectors.customer_session_participant(scope.get("session"))
+    user = scope.get("user")
+    if user is not None and user.is_authenticated and not socket_user_still_signed_in(scope):
+        user = None  # a session past its timeouts opens nothing
     return selectors.call_identity(
-        user=scope.get("user"), participant_id=participant_id, session_public_id=session_public_id, link_hash=link_hash
+        user=user, participant_id=participant_id, session_public_id=session_public_id, link_hash=link_hash
     )
 
 
@@ -105,6 +112,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         self.media = {"audio": True, "video": True}
         self.bucket = signaling.TokenBucket(settings.SIGNALING_RATE_PER_SECOND, settings.SIGNALING_RATE_BURST)
         self.strikes = 0
+        self.client_ip = scope_client_ip(self.scope)
         await self.accept()
         self.identity = await database_sync_to_async(_identity_for_scope)(self.scope)
         if self.identity is None:
@@ -140,6 +148,11 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.identity is None:
+            return
+        if not await throttle.ip_frame_allowed(self.client_ip):
+            # Many sockets of one address together: over its budget, each
+            # socket that speaks is closed (kyc/throttle.py logs it).
+            await self.close(code=CLOSE_FLOOD)
             return
         if not self.bucket.allow():
             self.strikes += 1
@@ -215,7 +228,12 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         if self.identity.role == CUSTOMER:
             services.participant_touch(participant_id=self.identity.participant_id)
         else:
+            from operators.security import socket_user_still_signed_in
+
             operator_touch(operator_id=self.identity.operator_id)
+            # Signed out, sessions ended by an admin, timed out: the socket goes too.
+            if not socket_user_still_signed_in(self.scope):
+                return False
         return selectors.call_identity_still_valid(self.identity)
 
     def _end_call(self):

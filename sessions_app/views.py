@@ -3,6 +3,7 @@ request, calls one service, renders."""
 
 from functools import wraps
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
@@ -10,7 +11,9 @@ from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.http import require_GET, require_POST
 
+from kyc import throttle
 from kyc.ids import uuid_or_none
+from kyc.net import client_ip
 from kyc.state_machine import IllegalTransition
 from sessions_app import services
 from sessions_app.images import MAX_UPLOAD_BYTES
@@ -33,7 +36,7 @@ LINK_PROBLEM_STATUS = {
 
 
 def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return client_ip(request)  # X-Forwarded-For only from TRUSTED_PROXIES
 
 
 def _link_problem_page(request, reason: str):
@@ -75,9 +78,17 @@ def customer_view(view):
 def link_open(request, token: str):
     """Exchange the link token for a session cookie, then redirect to a URL
     without the token: it never sits in history, referrers or logs."""
+    ip = client_ip(request)
+    if throttle.link_guessing_blocked(ip):
+        response = render(request, "customer/link_throttled.html", status=429)
+        response["Retry-After"] = str(settings.LINK_THROTTLE_WINDOW_SECONDS)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
     try:
         participant = services.participant_resolve_link(raw_token=token)
     except LinkInvalid as problem:
+        if problem.reason == LinkInvalid.UNKNOWN:
+            throttle.link_lookup_failed(ip)  # a guess; a real but expired link is not
         response = _link_problem_page(request, problem.reason)
     else:
         request.session.cycle_key()

@@ -51,11 +51,13 @@ BUSINESS_PATH = {
     "workflows.CaptureRequest": "participant__session__business",
     **INTEGRATION_BUSINESS_PATH,
 }
+# Owned by a user, not a business: staff sign-in (operators/security.py, operators/totp.py).
+USER_OWNED = {"operators.TotpDevice", "operators.LoginSession"}
 TENANT_MODELS = [
     model
     for app_label in ("sessions_app", "operators", "workflows")
     for model in apps.get_app_config(app_label).get_models()
-    if model is not Business
+    if model is not Business and f"{model._meta.app_label}.{model.__name__}" not in USER_OWNED
 ]
 
 
