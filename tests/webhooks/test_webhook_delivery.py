@@ -129,3 +129,21 @@ def test_the_current_endpoint_is_used_for_a_retry(event, receiver, hooked_busine
     receiver.start()  # a new port: the business moved its endpoint
     type(hooked_business_a).objects.filter(pk=hooked_business_a.pk).update(webhook_url=receiver.url)
     assert webhook_deliver(event_id=event.pk, now=refreshed(event).next_attempt_at) == "delivered"
+
+
+def test_a_session_events_go_in_the_order_they_happened(
+    hooked_business_a, live_call, receiver, django_capture_on_commit_callbacks
+):
+    """The second event of a session waits while the first is in backoff, and
+    follows it as soon as the first is delivered."""
+    receiver.script = [500, 200]
+    first = emit(hooked_business_a, live_call.session)
+    second = webhook_emit(
+        business=hooked_business_a, event_type="session.cancelled", session=live_call.session, data={}
+    )
+    assert webhook_deliver(event_id=first.pk) == "retry"
+    assert webhook_deliver(event_id=second.pk) == "waiting"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhook_deliver(event_id=first.pk, now=refreshed(first).next_attempt_at) == "delivered"
+    assert receiver.ids()[-2:] == [str(first.public_id), str(second.public_id)]
+    assert refreshed(second).state == WebhookEvent.State.DELIVERED
