@@ -190,14 +190,14 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def on_heartbeat(self, payload):
-        still_valid = await database_sync_to_async(self._touch_and_check)()
+        still_valid, version = await database_sync_to_async(self._heartbeat_check)()
         if not still_valid:
             await self.send_json(
                 {"type": "error", "code": "forbidden", "message": "You are no longer part of this call.", "fatal": True}
             )
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        await self.send_json({"type": "heartbeat_ack", "t": time.time()})
+        await self.send_json({"type": "heartbeat_ack", "t": time.time(), "version": version})
         await self._announce("roster.alive")
         self._expire_silent_peers()
 
@@ -235,6 +235,18 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             if not socket_user_still_signed_in(self.scope):
                 return False
         return selectors.call_identity_still_valid(self.identity)
+
+    def _heartbeat_check(self) -> tuple[bool, int | None]:
+        # The state's version rides on every answer: a page that missed a
+        # change (the channel layer delivers at most once, and loses what is
+        # sent while Redis restarts) sees it is behind and asks for the state.
+        from sessions_app.models import VerificationSession
+
+        still_valid = self._touch_and_check()
+        version = (
+            VerificationSession.objects.filter(pk=self.identity.session_id).values_list("state_version", flat=True).first()
+        )
+        return still_valid, version
 
     def _end_call(self):
         from sessions_app.models import Participant, VerificationSession

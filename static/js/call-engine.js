@@ -164,6 +164,13 @@ export class CallEngine extends EventTarget {
         this.lastState = message;
         this.emit("state", message);
         break;
+      case "heartbeat_ack":
+        // A change whose nudge was lost (the channel layer delivers at most
+        // once): the server's version is ahead of ours, so ask for the state.
+        if (this.lastState && typeof message.version === "number" && message.version > this.lastState.version) {
+          this.socket.send({ type: "sync" });
+        }
+        break;
       case "peer_joined":
         this.addPeer(message);
         break;

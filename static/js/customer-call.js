@@ -180,6 +180,10 @@ function startEngine(joinAnswer) {
     if (detail.fatal) {
       if (detail.code === 4000) showEnded();
       else if (root.dataset.stage === "connecting") setStage("device");
+      // Shut out mid-call: the call ended while this page could not hear the
+      // server (a network outage beyond the resume window), or the link was
+      // revoked. The page, reloaded, shows what the server says now.
+      else if (root.dataset.stage === "in_call") location.reload();
       return;
     }
     $("reconnect-banner").hidden = false;

@@ -2,6 +2,9 @@
 // Fatal close codes (call ended, not allowed, opened elsewhere) stop it.
 
 const HEARTBEAT_MS = 10000;
+// An attempt into a silent network can hang for minutes (TCP sends its SYN
+// again ever more slowly): give up on it and try again on the backoff.
+const CONNECT_TIMEOUT_MS = 10000;
 const FATAL_CODES = new Set([4000, 4403, 4409, 4429]);
 
 export class SignalingSocket extends EventTarget {
@@ -20,7 +23,11 @@ export class SignalingSocket extends EventTarget {
     this.stopped = false;
     const ws = new WebSocket(this.url);
     this.ws = ws;
+    const connectTimer = setTimeout(() => {
+      if (ws.readyState === WebSocket.CONNECTING) ws.close();
+    }, CONNECT_TIMEOUT_MS);
     ws.addEventListener("open", () => {
+      clearTimeout(connectTimer);
       this.attempt = 0;
       this.lastAck = Date.now();
       this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
@@ -37,6 +44,7 @@ export class SignalingSocket extends EventTarget {
       this.dispatchEvent(new CustomEvent("message", { detail: message }));
     });
     ws.addEventListener("close", (event) => {
+      clearTimeout(connectTimer);
       clearInterval(this.heartbeat);
       if (this.ws !== ws) return;
       const fatal = FATAL_CODES.has(event.code);
