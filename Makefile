@@ -19,10 +19,12 @@ install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,checks]'
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own here),
+# and ffmpeg (with a font for the clock it burns in) to compose call recordings,
 # and the OCR-B font in which the checks' tests print their synthetic MRZs.
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	@test -x /usr/bin/turnserver || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn >/dev/null)  # the TURN test
+	@(test -x /usr/bin/ffmpeg && test -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg fonts-dejavu-core >/dev/null)
 	@test -f /usr/share/fonts/opentype/ocr-b/OCRB.otf || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-ocr-b >/dev/null)
 
 run: install

@@ -17,5 +17,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("operators.api.urls")),
     path("console/", include("operators.urls")),
+    path("recordings/", include("sessions_app.recording_urls")),
     path("", include("sessions_app.urls")),
 ]

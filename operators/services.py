@@ -8,6 +8,7 @@ from operators.webhooks import PARTICIPANT_DECIDED, webhook_emit
 from sessions_app import realtime
 from sessions_app.audit import Actor, audit_record
 from sessions_app.models import Participant
+from sessions_app.recordings import recording_problem_for_approval
 from sessions_app.services import _locked_participant, _participant_move
 
 
@@ -53,6 +54,11 @@ def decision_record(
             raise ValidationError("Only the operator of this call can decide.")
         if participant.state != Participant.State.IN_CALL:
             raise ValidationError("A decision needs the participant in the call.")
+        if outcome == Decision.Outcome.APPROVE:
+            # The workflow may make the recording mandatory: no approval without it.
+            problem = recording_problem_for_approval(participant)
+            if problem:
+                raise ValidationError(problem)
         decision = Decision.objects.create(
             participant=participant,
             outcome=outcome,

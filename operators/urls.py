@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from operators import security_views, views
+from sessions_app import recording_views
 
 app_name = "operators"
 
@@ -23,4 +24,16 @@ urlpatterns = [
     ),
     path("calls/<str:session_id>/captures/<str:capture_id>", views.operator_capture_upload, name="capture_upload"),
     path("evidence/<str:evidence_id>", views.evidence_file, name="evidence"),
+    path("calls/<str:session_id>/recordings", recording_views.recording_start, name="recording_start"),
+    path("calls/<str:session_id>/recordings/<str:recording_id>", recording_views.recording_status, name="recording"),
+    path(
+        "calls/<str:session_id>/recordings/<str:recording_id>/chunks/<int:index>",
+        recording_views.recording_chunk,
+        name="recording_chunk",
+    ),
+    path(
+        "calls/<str:session_id>/recordings/<str:recording_id>/finish",
+        recording_views.recording_finish,
+        name="recording_finish",
+    ),
 ]

@@ -115,6 +115,8 @@ def call(request, operator, session_id: str):
         "capture_url_template": reverse("operators:capture_upload", args=[session.public_id.hex, "CID"]),
         "remove_url_template": reverse("operators:remove_participant", args=[session.public_id.hex, "PID"]),
         "console_url": reverse("operators:console"),
+        "recording_start_url": reverse("operators:recording_start", args=[session.public_id.hex]),
+        "recording_required": session.workflow.recording_required,
         "ended": session.is_ended,
     }
     return render(

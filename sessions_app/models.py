@@ -220,6 +220,7 @@ class Evidence(models.Model):
     sha256 = models.CharField(max_length=64)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True, help_text="Recordings only.")
     created_at = models.DateTimeField(auto_now_add=True)
     erased_at = models.DateTimeField(null=True, blank=True)
 
@@ -308,3 +309,85 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit events are append-only.")
+
+
+class RecordingQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(session__business=business)
+
+
+class Recording(models.Model):
+    """One segment of one stream the operator's browser recorded: a
+    participant's received stream (``stream`` is their peer id) or the
+    operator's own ("operator"). A page that went away (a crash, a reload)
+    leaves its segments interrupted; the page that comes back starts the
+    next segment of each stream. After the call the chunks of a segment are
+    assembled into one Evidence file and the chunk files deleted."""
+
+    class State(models.TextChoices):
+        RECORDING = "recording", _("Recording")
+        FINISHED = "finished", _("Finished")
+        INTERRUPTED = "interrupted", _("Interrupted")
+
+    OPERATOR_STREAM = "operator"
+
+    public_id = models.UUIDField(unique=True, editable=False, help_text="Chosen by the browser: a retried start is one segment.")
+    session = models.ForeignKey(VerificationSession, on_delete=models.PROTECT, related_name="recordings")
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, null=True, blank=True, related_name="recordings"
+    )
+    stream = models.CharField(max_length=64)
+    segment = models.PositiveIntegerField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RECORDING)
+    mime_type = models.CharField(max_length=64)
+    # Server time; the browser says how long before its request the recorder
+    # started, so a retried request does not shift the segment on the clock.
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    chunk_count = models.PositiveIntegerField(null=True, blank=True, help_text="Announced when finished.")
+    last_chunk_at = models.DateTimeField(null=True, blank=True)
+    evidence = models.OneToOneField(
+        Evidence, on_delete=models.PROTECT, null=True, blank=True, related_name="recording_segment"
+    )
+    # What assembly found: missing chunk numbers, checksum failures.
+    verification = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RecordingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["session", "stream", "segment"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "stream", "segment"], name="recording_segment_unique")
+        ]
+
+    def __str__(self):
+        return f"Recording {self.stream} #{self.segment} ({self.state})"
+
+
+class RecordingChunkQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(recording__session__business=business)
+
+
+class RecordingChunk(models.Model):
+    """A numbered piece of a segment, as the browser produced it. Stored once
+    per number: a retry with the same bytes is a no-op, different bytes are
+    refused."""
+
+    recording = models.ForeignKey(Recording, on_delete=models.PROTECT, related_name="chunks")
+    index = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    # Emptied once the segment is assembled (the bytes live on in its file).
+    file = models.FileField(storage=evidence_storage, max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RecordingChunkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["recording", "index"]
+        constraints = [models.UniqueConstraint(fields=["recording", "index"], name="recording_chunk_once")]
+
+    def __str__(self):
+        return f"Chunk {self.index} of {self.recording_id}"

@@ -129,6 +129,8 @@ def _iso(value):
 
 
 def _session_summary(session: VerificationSession) -> dict:
+    from sessions_app.recordings import recording_active
+
     return {
         "id": session.public_id.hex,
         "state": session.state,
@@ -136,6 +138,8 @@ def _session_summary(session: VerificationSession) -> dict:
         "answered_at": _iso(session.answered_at),
         "ended_at": _iso(session.ended_at),
         "ended": session.is_ended,
+        # Every participant's screen shows the recording badge from this.
+        "recording": recording_active(session),
         "server_time": timezone.now().isoformat(),
     }
 

@@ -17,6 +17,7 @@ from sessions_app import realtime
 from sessions_app.audit import Actor, audit_record
 from sessions_app.links import link_token_hash, link_token_new, link_url
 from sessions_app.models import Participant, TermsAcceptance, VerificationSession
+from sessions_app.recordings import recording_compose_on_commit
 from workflows import steps as step_kinds
 from workflows.services import participant_steps_create, step_complete_pre_call
 
@@ -81,6 +82,8 @@ def _session_move(session: VerificationSession, target: str, *, actor: Actor, da
     )
     webhook_on_session_move(session, previous=previous, target=target, data=data)
     realtime.session_changed_on_commit(session)
+    if previous == S.IN_CALL and target in VerificationSession.ENDED_STATES:
+        recording_compose_on_commit(session)  # the recording of the call, once it is over
 
 
 def _participant_move(participant: Participant, target: str, *, actor: Actor, data: dict | None = None) -> None:

@@ -4,6 +4,7 @@ Bob (``operator_b``, Beta Bank) must not get at anything of Alpha Bank, and
 Alice (``operator_a``) nothing of Beta Bank.
 """
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -21,7 +22,7 @@ from operators.selectors import (
 )
 from operators.services import decision_record, operator_set_presence
 from sessions_app.audit import Actor
-from sessions_app.models import AuditEvent, Evidence, Participant, VerificationSession
+from sessions_app.models import AuditEvent, Evidence, Participant, Recording, RecordingChunk, VerificationSession
 from sessions_app.selectors import call_identity
 from sessions_app.services import (
     ParticipantSpec,
@@ -49,6 +50,8 @@ BUSINESS_PATH = {
     "workflows.WorkflowTemplate": "business",
     "workflows.StepState": "participant__session__business",
     "workflows.CaptureRequest": "participant__session__business",
+    "sessions_app.Recording": "session__business",
+    "sessions_app.RecordingChunk": "recording__session__business",
     **INTEGRATION_BUSINESS_PATH,
 }
 # Owned by a user, not a business: staff sign-in (operators/security.py, operators/totp.py).
@@ -84,6 +87,11 @@ def _decided_call(call, operator):
         size=1,
         sha256="0" * 64,
     )
+    recording = Recording.objects.create(
+        public_id=uuid.uuid4(), session=call.session, stream="operator", segment=1,
+        mime_type="video/webm", started_at=timezone.now(),
+    )
+    RecordingChunk.objects.create(recording=recording, index=0, sha256="0" * 64, size=1, file="chunks/x.part")
     decision_record(participant=call.participant, operator=operator, outcome="approve", reason_code="verified")
 
 
