@@ -112,6 +112,8 @@ function renderState(state) {
     showEnded();
     return;
   }
+  // The operator's page records the call; everyone sees that it does.
+  $("recording-badge").hidden = !(session.recording && session.state === "in_call");
   if (session.state === "in_call") {
     if (root.dataset.stage !== "in_call") setStage("in_call");
     clock.start(session.answered_at, session.server_time);

@@ -5,6 +5,7 @@
 import { CallEngine } from "./call-engine.js";
 import { bindCallControls, DurationClock, postForm, readJson, RemoteTiles } from "./call-ui.js";
 import { LocalMedia, mediaErrorKey } from "./local-media.js";
+import { CallRecorder } from "./recorder.js";
 import { WorkflowPanel } from "./workflow-panel.js";
 
 const data = readJson("page-data");
@@ -16,16 +17,49 @@ const engineRef = { engine: null };
 const clock = new DurationClock($("call-duration"));
 const tiles = new RemoteTiles($("remote-tiles"), { operatorLabel: "Operator", mutedLabel: "Muted", cameraOffLabel: "Camera off" });
 let ended = false;
+// Records what this page receives and sends, from the answer to the end.
+const recorder = data.ended ? null : new CallRecorder({ startUrl: data.recording_start_url });
 
 function showEnded() {
   if (ended) return;
   ended = true;
   clock.stop();
+  if (recorder) saveRecording();
   if (engineRef.engine) engineRef.engine.stop();
   media.stop();
   root.dataset.stage = "ended";
   $("ended-panel").hidden = false;
   $("btn-end").hidden = true;
+}
+
+function showRecordingProblem({ message }) {
+  const warning = $("recording-warning");
+  warning.textContent = data.recording_required
+    ? `${message} This workflow requires the recording: you cannot approve until it runs.`
+    : message;
+  warning.hidden = false;
+}
+
+function saveRecording() {
+  // The last chunks are still on their way: say so until the server has them.
+  const status = $("recording-status");
+  status.hidden = false;
+  const show = ({ pending }) => {
+    status.textContent = pending ? `Saving the recording… (${pending} parts left)` : "Saving the recording…";
+  };
+  show({ pending: recorder.pendingChunks });
+  recorder.addEventListener("progress", ({ detail }) => show(detail));
+  window.addEventListener("beforeunload", warnUnsaved);
+  recorder.stopAll().then(() => {
+    status.textContent = "Recording saved.";
+    status.dataset.saved = "true";
+    window.removeEventListener("beforeunload", warnUnsaved);
+  });
+}
+
+function warnUnsaved(event) {
+  event.preventDefault();
+  event.returnValue = "";
 }
 
 function showToast(text) {
@@ -54,6 +88,7 @@ function renderState(state) {
     return;
   }
   clock.start(state.session.answered_at, state.session.server_time);
+  $("recording-badge").hidden = !state.session.recording;
   panel.render(state.participants);
   for (const participant of state.participants) tiles.setMedia(participant.peer_id, participant.media);
 }
@@ -113,10 +148,16 @@ async function main() {
     tiles.ensure(detail.peerId, detail.info);
     tiles.setMedia(detail.peerId, detail.media);
   });
-  engine.addEventListener("remote-stream", ({ detail }) => tiles.setStream(detail.peerId, detail.stream));
+  engine.addEventListener("remote-stream", ({ detail }) => {
+    tiles.setStream(detail.peerId, detail.stream);
+    recorder.record(detail.peerId, detail.stream);
+  });
   engine.addEventListener("peer-state", ({ detail }) => tiles.setConnection(detail.peerId, detail.state));
   engine.addEventListener("peer-media", ({ detail }) => tiles.setMedia(detail.peerId, detail.media));
-  engine.addEventListener("peer-left", ({ detail }) => tiles.remove(detail.peerId));
+  engine.addEventListener("peer-left", ({ detail }) => {
+    tiles.remove(detail.peerId);
+    recorder.stop(detail.peerId);
+  });
   engine.addEventListener("ended", () => showEnded());
   engine.addEventListener("socket-open", () => ($("reconnect-banner").hidden = true));
   engine.addEventListener("socket-close", ({ detail }) => {
@@ -124,6 +165,11 @@ async function main() {
     if (detail.fatal) showEnded();
     else $("reconnect-banner").hidden = false;
   });
+  recorder.addEventListener("problem", ({ detail }) => showRecordingProblem(detail));
+  recorder.addEventListener("recovered", () => ($("recording-warning").hidden = true));
+  recorder.record("operator", media.stream);
+  // A camera or microphone switch changes the tracks: a new segment.
+  media.addEventListener("track-replaced", () => recorder.record("operator", media.stream));
   engine.start();
   root.dataset.stage = "in_call";
   setInterval(updateQuality, 2000);
