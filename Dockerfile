@@ -19,4 +19,6 @@ RUN useradd --system --home /var/lib/verity verity && mkdir -p /var/lib/verity &
 USER verity
 EXPOSE 8000
 # Migrations run from a release step (`python manage.py migrate`), not at every start.
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "kyc.asgi:application"]
+# kyc.serve is daphne with its access log through Verity's logging (UTC, one
+# line per record, link tokens redacted); daphne's own prints /v/<token>.
+CMD ["python", "-m", "kyc.serve", "-b", "0.0.0.0", "-p", "8000", "kyc.asgi:application"]

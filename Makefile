@@ -35,7 +35,7 @@ run: install
 		echo "Starting a Celery worker with beat (REDIS_URL is set)"; \
 		$(BIN)/celery -A kyc worker --beat --loglevel=INFO --concurrency=2 & \
 	fi; \
-	exec $(BIN)/daphne -b $(HOST) -p $(PORT) kyc.asgi:application
+	exec $(BIN)/python -m kyc.serve -b $(HOST) -p $(PORT) kyc.asgi:application
 
 test: install-test browser
 	$(BIN)/python -m pytest

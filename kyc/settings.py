@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from kyc.env import env_bool, env_int, env_list, env_str
@@ -195,7 +196,12 @@ ICE_TURN_URLS = env_list("ICE_TURN_URLS", [])
 # HMAC of "expiry:user" with this shared secret, valid for a limited time.
 TURN_SHARED_SECRET = env_str("TURN_SHARED_SECRET", "")
 TURN_CREDENTIAL_TTL_SECONDS = env_int("TURN_CREDENTIAL_TTL_SECONDS", 3600)
+# "relay": browsers use TURN only, so customer and operator never learn each
+# other's IP address (needs ICE_TURN_URLS). A typo fails at start-up; the
+# browser would otherwise refuse the whole configuration mid-call.
 ICE_TRANSPORT_POLICY = env_str("ICE_TRANSPORT_POLICY", "all")
+if ICE_TRANSPORT_POLICY not in ("all", "relay"):
+    raise ImproperlyConfigured(f"ICE_TRANSPORT_POLICY={ICE_TRANSPORT_POLICY!r} is neither all nor relay")
 
 # --- Signaling limits -------------------------------------------------------
 SIGNALING_MAX_FRAME_BYTES = env_int("SIGNALING_MAX_FRAME_BYTES", 64 * 1024)
@@ -346,5 +352,8 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "daphne": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # At DEBUG this logger dumps whole template contexts (CSRF tokens,
+        # customers' names) for every missing variable: never below INFO.
+        "django.template": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
