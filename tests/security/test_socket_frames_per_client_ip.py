@@ -133,3 +133,19 @@ async def test_relaying_a_signal_makes_no_database_query(sockets, answered_call,
     assert [m["candidate"]["candidate"] for m in received] == [f"c{i}" for i in range(20)]
     assert relay_queries == []
     assert queries != []
+
+
+async def test_the_queue_socket_shares_the_addresses_budget(sockets, answered_call, operator_a, small_ip_budget):
+    """The console's queue socket counts against the same per-address budget."""
+    from tests.consumers.helpers import QUEUE_PATH
+
+    key = await database_sync_to_async(user_session_key)(operator_a.user)
+    queue = await open_from(sockets, QUEUE_PATH, key, IP)
+    assert (await queue.receive())["type"] == "queue"
+    for _ in range(12):
+        await queue.send({"type": "heartbeat"})
+    await queue.drain()
+
+    await queue.send({"type": "heartbeat"})
+
+    await queue.closed_with(CLOSE_FLOOD)
