@@ -24,7 +24,13 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import new_page
-from tests.e2e.flows import customer_join, customer_open_link_and_accept, operator_answer_first, operator_login, wait_decoding
+from tests.e2e.flows import (
+    customer_join,
+    customer_open_link_and_accept,
+    operator_answer_first,
+    operator_login,
+    wait_decoding,
+)
 from tests.e2e.harness import screenshot
 
 CALL_SECONDS = 6
@@ -176,8 +182,13 @@ def test_each_stream_was_recorded_separately_from_the_answer_to_the_end(recorded
         assert segment["chunks"] >= 2  # uploaded as produced, a few seconds each
         started = datetime.fromisoformat(segment["started_at"])
         assert (started - answered).total_seconds() < 5  # recording began right after the answer
-        # The original per-stream file covers the call until the end.
-        assert abs(segment["duration"] - (ended - started).total_seconds()) < 1.5, segment
+        # The original per-stream file covers the call until the end. Not to
+        # the second: a segment's start is placed by its start request (late
+        # by that request's latency), the customer's media stops a moment
+        # before the operator's page hears of the end, and that page stops
+        # its recorders only then (seconds later on a machine this busy).
+        covered = (ended - started).total_seconds()
+        assert covered - 2.5 < segment["duration"] < covered + 5, segment
         assert {s["codec_type"] for s in ffprobe(segment["path"])["streams"]} == {"audio", "video"}
 
 
