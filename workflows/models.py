@@ -125,3 +125,64 @@ class CaptureRequest(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.label} ({self.state})"
+
+
+class CheckResultQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(participant__session__business=business)
+
+
+class CheckResult(models.Model):
+    """What one automated check saw in one piece of evidence.
+
+    Written by the Celery task ``run_checks_for_evidence``, once per
+    evidence, check kind and engine version: running the task again finds the
+    row and stops, while a new engine version checks the same evidence anew
+    and keeps the old result beside it. ``details`` holds the reasons (each
+    with a code, a message and retake advice), what was measured and, for
+    the MRZ, the fields read: personal data, erased with the evidence.
+    """
+
+    class Kind(models.TextChoices):
+        MRZ = "mrz", _("Document MRZ")
+        FACE_MATCH = "face_match", _("Face match")
+        LIVENESS = "liveness", _("Liveness")
+        QUALITY = "quality", _("Image quality")
+
+    class Status(models.TextChoices):
+        PASSED = "passed", _("Passed")
+        FAILED = "failed", _("Failed")
+        NEEDS_REVIEW = "needs_review", _("Needs review")
+        ERROR = "error", _("Error")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    evidence = models.ForeignKey("sessions_app.Evidence", on_delete=models.CASCADE, related_name="check_results")
+    participant = models.ForeignKey(
+        "sessions_app.Participant", on_delete=models.CASCADE, related_name="check_results"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    score = models.FloatField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    engine = models.CharField(max_length=64)
+    engine_version = models.CharField(max_length=128)
+    duration_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CheckResultQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["participant", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evidence", "kind", "engine_version"], name="check_result_once_per_evidence_kind_version"
+            )
+        ]
+        indexes = [models.Index(fields=["participant", "kind", "created_at"], name="check_result_participant_kind")]
+
+    def __str__(self):
+        return f"{self.kind} {self.status}"
+
+    @property
+    def reasons(self) -> list[dict]:
+        return self.details.get("reasons", [])

@@ -112,3 +112,17 @@ def test_engine_exception_becomes_an_error_result(monkeypatch, astronaut_frame, 
 def test_unreadable_image_bytes_become_an_error_result(passport):
     outcome = faces.check_face_match(live_face=b"not a jpeg", document=passport)
     assert outcome.status == ERROR
+
+
+def test_liveness_frames_alone_are_compared_without_a_document(astronaut_frame, astronaut_challenges):
+    outcome = faces.check_face_match(
+        live_face=astronaut_frame, document=None, liveness_frames=astronaut_challenges["blink"][:2]
+    )
+    assert outcome.status == PASSED, outcome.reasons
+    assert "distance" not in outcome.details and outcome.score > 0.5
+
+
+def test_no_document_and_no_frames_needs_review(astronaut_frame):
+    outcome = faces.check_face_match(live_face=astronaut_frame, document=None)
+    assert outcome.status == NEEDS_REVIEW
+    assert codes(outcome) == ["face.no_document"]

@@ -99,3 +99,19 @@ def test_stored_rows_with_reasons_in_their_details_are_read():
 
 def test_required_kinds_follow_the_workflow():
     assert recommend([outcome(MRZ, PASSED)], required=[MRZ]).decision == APPROVE
+
+
+def test_engine_timeout_is_an_error_result_that_reviews():
+    from workflows.checks.results import guarded
+
+    class SoftTimeLimitExceeded(Exception):
+        """Celery's, as the worker raises it inside a running task."""
+
+    @guarded(MRZ, "test", "1")
+    def slow_check():
+        raise SoftTimeLimitExceeded()
+
+    timed_out = slow_check()
+    assert timed_out.status == ERROR
+    assert timed_out.reasons[0].code == "engine.timeout"
+    assert recommend([timed_out, *ALL_PASSED[1:]]).decision == REVIEW

@@ -34,7 +34,7 @@ from sessions_app.services import (
 )
 from tests.api.isolation_rows import INTEGRATION_BUSINESS_PATH, integration_rows
 from tests.conftest import create_call
-from workflows.models import CaptureRequest
+from workflows.models import CaptureRequest, CheckResult
 
 # How each business-owned model reaches its business. A new model must be added
 # here (and get a for_business queryset), or the first test fails.
@@ -50,6 +50,7 @@ BUSINESS_PATH = {
     "workflows.WorkflowTemplate": "business",
     "workflows.StepState": "participant__session__business",
     "workflows.CaptureRequest": "participant__session__business",
+    "workflows.CheckResult": "participant__session__business",
     "sessions_app.Recording": "session__business",
     "sessions_app.RecordingChunk": "recording__session__business",
     **INTEGRATION_BUSINESS_PATH,
@@ -75,7 +76,7 @@ def _decided_call(call, operator):
     # Set-up only: rows made directly, the capture services are tested elsewhere.
     document_step = call.participant.steps.get(kind="document")
     capture = CaptureRequest.objects.create(participant=call.participant, step=document_step, kind=Evidence.Kind.FACE)
-    Evidence.objects.create(
+    evidence = Evidence.objects.create(
         session=call.session,
         participant=call.participant,
         step=document_step,
@@ -86,6 +87,10 @@ def _decided_call(call, operator):
         content_type="image/jpeg",
         size=1,
         sha256="0" * 64,
+    )
+    CheckResult.objects.create(
+        evidence=evidence, participant=call.participant, kind=CheckResult.Kind.QUALITY,
+        status=CheckResult.Status.PASSED, engine="test", engine_version="1",
     )
     recording = Recording.objects.create(
         public_id=uuid.uuid4(), session=call.session, stream="operator", segment=1,

@@ -202,7 +202,8 @@ def check_face_match(
     review_margin: float = 0.05,
 ) -> CheckOutcome:
     """Compare the live face with the document's portrait, and every
-    liveness frame with the live face (a person swapped mid-call).
+    liveness frame with the live face (a person swapped mid-call). With no
+    document but liveness frames, only the frames are compared.
 
     passed: one face live, a portrait on the document, distance at most
     ``threshold``, and every liveness frame's face within it too.
@@ -255,7 +256,7 @@ def check_face_match(
                            f"The live face is close to the threshold of the document portrait (distance "
                            f"{distance:.2f}, threshold {threshold:.2f}).")
                 )
-    else:
+    elif not liveness_frames:
         review.append(Reason("face.no_document", "There is no document capture to compare the face with."))
 
     frames = []
@@ -287,6 +288,9 @@ def check_face_match(
         status = NEEDS_REVIEW
     else:
         status = PASSED
+    if distance is None and frames:
+        # Only the liveness frames were compared: score the farthest of them.
+        distance = max((f["distance"] for f in frames if f["distance"] is not None), default=None)
     return CheckOutcome(
         kind=FACE_MATCH,
         status=status,

@@ -257,7 +257,11 @@ def judge_action(action: str, frames: list, *, mirrored: bool = False) -> Action
     return verdict
 
 
-@guarded(LIVENESS, ENGINE, faces.engine_version().replace(faces.ENGINE_REVISION, ENGINE_REVISION))
+def engine_version() -> str:
+    return faces.engine_version().replace(faces.ENGINE_REVISION, ENGINE_REVISION)
+
+
+@guarded(LIVENESS, ENGINE, engine_version())
 def check_liveness(challenges: dict[str, list], *, mirrored: bool = False) -> CheckOutcome:
     """``challenges`` maps each asked action to its frames, in capture order.
 

@@ -380,9 +380,19 @@ def _solutions(lines: list[str], layout: Layout, candidates: list[tuple[int, int
 
 
 # Largest number of characters changed in one repair, and the largest set of
-# candidate swaps searched in pairs or triples.
+# candidate swaps searched in pairs and in triples (a blurred zone hesitates
+# everywhere: searching all its triples would take a minute and prove nothing).
 MAX_SWAPS = 3
 MAX_CANDIDATES_FOR_SEARCH = 40
+MAX_CANDIDATES_FOR_TRIPLES = 16
+
+
+def _searchable(size: int, candidates: list) -> bool:
+    if size == 1:
+        return True
+    if size == 2:
+        return len(candidates) <= MAX_CANDIDATES_FOR_SEARCH
+    return len(candidates) <= MAX_CANDIDATES_FOR_TRIPLES
 
 
 def _candidates(rows: list[list[Char]], layout: Layout) -> list[tuple[int, int, str]]:
@@ -420,14 +430,17 @@ def _checksum_repair(rows: list[list[Char]], layout: Layout) -> tuple[list[list[
         return rows, [], []
     candidates = _candidates(rows, layout)
     for size in range(1, MAX_SWAPS + 1):
-        if size > 1 and len(candidates) > MAX_CANDIDATES_FOR_SEARCH:
+        if not _searchable(size, candidates):
             break
         solutions = _solutions(lines, layout, candidates, size)
         if not solutions:
             continue
         rivals = []
-        if len(solutions) == 1 and size < MAX_SWAPS and len(candidates) <= MAX_CANDIDATES_FOR_SEARCH:
+        if len(solutions) == 1 and size < MAX_SWAPS and _searchable(size + 1, candidates):
             rivals = _solutions(lines, layout, candidates, size + 1)
+        elif len(solutions) == 1 and size < MAX_SWAPS:
+            # A rival could not be ruled out: do not trust the one answer.
+            rivals = solutions
         if len(solutions) == 1 and not rivals:
             repaired = [list(row) for row in rows]
             notes = []
@@ -516,10 +529,17 @@ def parse_mrz(raw_lines: list, *, today: dt.date | None = None) -> MrzData | Non
         _length_variants(line, layout.width, inner=(index != layout.name_line))
         for index, line in enumerate(cleaned)
     ]
+    typed = []
     for combo in itertools.islice(itertools.product(*per_line), 64):
         repairs: list[str] = []
         rows = [list(line) for line in combo]
         _type_repair(rows, layout, repairs)
+        valid = sum(_evaluate([_text(row) for row in rows], layout).values())
+        typed.append((valid, combo, rows, repairs))
+    # Only the few fillings that already satisfy the most check digits are
+    # worth a repair search.
+    typed.sort(key=lambda item: -item[0])
+    for _, combo, rows, repairs in typed[:4]:
         rows, checksum_notes, ambiguous = _checksum_repair(rows, layout)
         lines = [_text(row) for row in rows]
         checks = _evaluate(lines, layout)

@@ -90,12 +90,20 @@ def guarded(kind: str, engine: str, engine_version: str) -> Callable:
             try:
                 outcome = check(*args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - every failure must become a result
+                # Celery's soft time limit raises inside the engine; so may a
+                # caller's own deadline.
+                timed_out = isinstance(exc, TimeoutError) or type(exc).__name__ == "SoftTimeLimitExceeded"
                 logger.exception("%s check failed with an exception", kind)
+                reason = (
+                    Reason("engine.timeout", f"The {kind} check took too long and was stopped.")
+                    if timed_out
+                    else Reason("engine.exception", f"The {kind} check could not run: {type(exc).__name__}.")
+                )
                 outcome = CheckOutcome(
                     kind=kind,
                     status=ERROR,
                     score=None,
-                    reasons=[Reason("engine.exception", f"The {kind} check could not run: {type(exc).__name__}.")],
+                    reasons=[reason],
                     details={"exception": type(exc).__name__, "message": str(exc)[:500]},
                 )
             outcome.engine = outcome.engine or engine

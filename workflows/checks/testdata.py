@@ -226,9 +226,18 @@ def random_holder(seed: int, *, today: dt.date | None = None, layout: str = "TD3
         optional = "".join(rng.choice(letters + digits) for _ in range(rng.randint(6, 14)))
     elif layout == "TD1" and rng.random() < 0.5:
         optional = "".join(rng.choice(digits) for _ in range(rng.randint(5, 12)))
+    surname = rng.choice(SURNAMES)
+    given = rng.choice(GIVEN_NAMES) + (f" {rng.choice(GIVEN_NAMES)}" if rng.random() < 0.3 else "")
+    # The mrz package refuses a name longer than its field (ICAO would
+    # truncate it): keep the generated ones within the layout's width.
+    width = {"TD1": 30, "TD2": 31, "TD3": 39}[layout]
+    while len(surname) + 2 + len(given) > width and " " in given:
+        given = given.rsplit(" ", 1)[0]
+    while len(surname) + 2 + len(given) > width:
+        surname = rng.choice([name for name in SURNAMES if len(name) <= 10])
     return DocumentHolder(
-        surname=rng.choice(SURNAMES),
-        given_names=rng.choice(GIVEN_NAMES) + (f" {rng.choice(GIVEN_NAMES)}" if rng.random() < 0.3 else ""),
+        surname=surname,
+        given_names=given,
         document_number=number,
         nationality=rng.choice(NATIONALITIES),
         birth_date=birth,

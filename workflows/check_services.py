@@ -1,0 +1,256 @@
+"""Writes of the automated checks: run the engines on stored evidence and keep
+what they saw as CheckResult rows.
+
+Kept apart from workflows/services.py (the console's captures, steps and
+questions) so the two grow without stepping on each other; the capture
+service calls in here only through the Celery task
+``workflows.tasks.run_checks_for_evidence``.
+
+What runs on which evidence (customer's camera unless said otherwise):
+
+- document front: quality, MRZ, face match against the latest live face;
+- document back: quality, MRZ (an ID card's MRZ is on its back);
+- face: quality, face match against the latest document front;
+- liveness frames: once the burst of one action is complete, liveness of
+  that action and face match of its frames against the latest live face,
+  stored on the burst's first frame;
+- anything from the operator's view (the frame the operator received):
+  quality only, so the operator knows whether the video itself is usable;
+  the identity checks read the customer's full-resolution captures.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from sessions_app import realtime
+from sessions_app.audit import Actor, audit_record
+from sessions_app.models import Evidence, VerificationSession
+from workflows.checks.results import ERROR, CheckOutcome, Reason
+from workflows.models import CheckResult
+
+logger = logging.getLogger(__name__)
+
+LIVENESS_BURST_FRAMES = 5
+
+
+def _engine_versions() -> dict[str, Callable[[], str]]:
+    from workflows.checks import faces, liveness, mrz, quality
+
+    return {
+        CheckResult.Kind.MRZ: mrz.engine_version,
+        CheckResult.Kind.FACE_MATCH: faces.engine_version,
+        CheckResult.Kind.LIVENESS: liveness.engine_version,
+        CheckResult.Kind.QUALITY: quality.engine_version,
+    }
+
+
+@dataclass
+class PlannedCheck:
+    kind: str
+    subject: Evidence  # the evidence the result is stored on
+    run: Callable[[], CheckOutcome]
+
+
+def _read(evidence: Evidence) -> bytes:
+    with evidence.file.open("rb") as handle:
+        return handle.read()
+
+
+def _latest(participant_id: int, kind: str) -> Evidence | None:
+    return (
+        Evidence.objects.filter(
+            participant_id=participant_id, kind=kind, source=Evidence.Source.CUSTOMER_DEVICE, erased_at__isnull=True
+        )
+        .exclude(file="")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def _burst(evidence: Evidence) -> list[Evidence]:
+    return list(
+        Evidence.objects.filter(
+            participant_id=evidence.participant_id,
+            capture_id=evidence.capture_id,
+            label=evidence.label,
+            kind=Evidence.Kind.LIVENESS_FRAME,
+            source=Evidence.Source.CUSTOMER_DEVICE,
+            erased_at__isnull=True,
+        )
+        .exclude(file="")
+        .order_by("frame_index")
+    )
+
+
+def checks_planned(evidence: Evidence) -> list[PlannedCheck]:
+    """The checks this evidence calls for (see the module docstring)."""
+    from workflows.checks import faces, liveness, mrz, quality
+
+    participant = evidence.participant
+    workflow = participant.session.workflow
+    plan: list[PlannedCheck] = []
+    kind = evidence.kind
+
+    if kind in (Evidence.Kind.DOCUMENT_FRONT, Evidence.Kind.DOCUMENT_BACK, Evidence.Kind.FACE):
+        capture_kind = quality.FACE if kind == Evidence.Kind.FACE else quality.DOCUMENT
+        plan.append(PlannedCheck(CheckResult.Kind.QUALITY, evidence,
+                                 lambda: quality.check_quality(_read(evidence), kind=capture_kind)))
+    if evidence.source != Evidence.Source.CUSTOMER_DEVICE:
+        return plan
+
+    if kind in (Evidence.Kind.DOCUMENT_FRONT, Evidence.Kind.DOCUMENT_BACK):
+        plan.append(PlannedCheck(
+            CheckResult.Kind.MRZ,
+            evidence,
+            lambda: mrz.check_mrz(
+                _read(evidence),
+                expected_name=participant.name or None,
+                expected_birth_date=participant.date_of_birth,
+                minimum_age=workflow.minimum_age,
+            ),
+        ))
+    if kind == Evidence.Kind.DOCUMENT_FRONT:
+        face = _latest(participant.pk, Evidence.Kind.FACE)
+        if face is not None:
+            plan.append(PlannedCheck(
+                CheckResult.Kind.FACE_MATCH,
+                evidence,
+                lambda: faces.check_face_match(
+                    live_face=_read(face), document=_read(evidence), threshold=workflow.face_match_threshold
+                ),
+            ))
+    elif kind == Evidence.Kind.FACE:
+        document = _latest(participant.pk, Evidence.Kind.DOCUMENT_FRONT)
+        if document is not None:
+            plan.append(PlannedCheck(
+                CheckResult.Kind.FACE_MATCH,
+                evidence,
+                lambda: faces.check_face_match(
+                    live_face=_read(evidence), document=_read(document), threshold=workflow.face_match_threshold
+                ),
+            ))
+    elif kind == Evidence.Kind.LIVENESS_FRAME:
+        burst = _burst(evidence)
+        # One result per burst, on its first frame, once every frame is in:
+        # whichever frame completes the burst runs it, the others stop here.
+        if len(burst) >= LIVENESS_BURST_FRAMES:
+            first = burst[0]
+            action = evidence.label
+            plan.append(PlannedCheck(
+                CheckResult.Kind.LIVENESS,
+                first,
+                lambda: liveness.check_liveness({action: [_read(frame) for frame in burst]}),
+            ))
+            face = _latest(participant.pk, Evidence.Kind.FACE)
+            if face is not None:
+                # The person-swap check only: the document is compared when
+                # the face or the document front arrives.
+                plan.append(PlannedCheck(
+                    CheckResult.Kind.FACE_MATCH,
+                    first,
+                    lambda: faces.check_face_match(
+                        live_face=_read(face),
+                        document=None,
+                        threshold=workflow.face_match_threshold,
+                        liveness_frames=[(f"{action} {frame.frame_index + 1}", _read(frame)) for frame in burst],
+                    ),
+                ))
+    return plan
+
+
+def _outcome_details(outcome: CheckOutcome) -> dict:
+    return {
+        **outcome.details,
+        "reasons": [
+            {"code": reason.code, "message": reason.message, "advice": reason.advice} for reason in outcome.reasons
+        ],
+    }
+
+
+def check_result_store(*, subject: Evidence, kind: str, engine_version: str, outcome: CheckOutcome) -> CheckResult:
+    """Keep one outcome, once: a second worker that computed the same
+    result finds the first one's row and returns it."""
+    participant = subject.participant
+    session = participant.session
+    try:
+        with transaction.atomic():
+            result = CheckResult.objects.create(
+                evidence=subject,
+                participant=participant,
+                kind=kind,
+                status=outcome.status,
+                score=outcome.score,
+                details=_outcome_details(outcome),
+                engine=outcome.engine,
+                engine_version=engine_version,
+                duration_ms=outcome.duration_ms,
+            )
+            audit_record(
+                business=session.business,
+                session=session,
+                participant=participant,
+                actor=Actor.system(),
+                action="check.recorded",
+                data={
+                    "check": str(result.public_id),
+                    "evidence": str(subject.public_id),
+                    "kind": kind,
+                    "status": outcome.status,
+                    "engine": outcome.engine,
+                    "engine_version": engine_version,
+                },
+            )
+            # The operator's panel reloads the session state on this signal.
+            VerificationSession.objects.filter(pk=session.pk).update(state_version=F("state_version") + 1)
+            realtime.session_changed_on_commit(session)
+    except IntegrityError:
+        return CheckResult.objects.get(evidence=subject, kind=kind, engine_version=engine_version)
+    return result
+
+
+def evidence_run_checks(*, evidence_id: int) -> list[CheckResult]:
+    """Run every check this evidence calls for and store each result once.
+
+    Idempotent per evidence, kind and engine version: a check already stored
+    is not run again. Engine failures are stored as ``error`` results (the
+    recommendation turns them into a review); database errors propagate, for
+    the task to retry.
+    """
+    evidence = (
+        Evidence.objects.select_related("participant__session__workflow", "participant__session__business")
+        .filter(pk=evidence_id)
+        .first()
+    )
+    if evidence is None or evidence.participant is None or evidence.erased_at or not evidence.file:
+        logger.info("no checks for evidence %s: gone, erased or not a participant's", evidence_id)
+        return []
+    versions = _engine_versions()
+    results = []
+    for planned in checks_planned(evidence):
+        version = versions[planned.kind]()
+        existing = CheckResult.objects.filter(evidence=planned.subject, kind=planned.kind, engine_version=version).first()
+        if existing is not None:
+            results.append(existing)
+            continue
+        try:
+            outcome = planned.run()
+        except OSError as exc:
+            # The stored file could not be read (engines guard their own
+            # failures): a result that says so, so the participant is
+            # reviewed instead of waiting for a check that never comes.
+            outcome = CheckOutcome(
+                kind=planned.kind,
+                status=ERROR,
+                score=None,
+                reasons=[Reason("evidence.unreadable", f"The capture could not be read ({type(exc).__name__}).")],
+            )
+        results.append(
+            check_result_store(subject=planned.subject, kind=planned.kind, engine_version=version, outcome=outcome)
+        )
+    return results

@@ -1,0 +1,87 @@
+"""Celery tasks of the automated checks. Each takes ids, loads what it needs
+and is idempotent: tasks are acknowledged late, so one may run twice, and a
+result already stored for an evidence, check and engine version is kept."""
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from celery import current_app, shared_task
+from django.db import InterfaceError, OperationalError, connection
+
+from workflows import check_services
+
+logger = logging.getLogger(__name__)
+
+# The OCR reads a capture in about a second of CPU and the liveness burst in
+# a few; the soft limit leaves room for a loaded worker, then each running
+# engine is stopped and stored as an "error" result (the recommendation turns
+# it into a review). The hard limit catches native code that ignores it.
+SOFT_TIME_LIMIT = 120
+TIME_LIMIT = 150
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _inline() -> bool:
+    """True in embedded mode, where Celery runs tasks inside the request."""
+    return bool(current_app.conf.task_always_eager)
+
+
+def background_pool() -> ThreadPoolExecutor:
+    """Embedded mode's stand-in for a worker: one thread in the web process.
+
+    Under daphne every synchronous view and database call shares one thread;
+    seconds of OCR there would stall the calls' signaling. One thread keeps
+    the checks in arrival order (a burst's last frame after the face).
+    """
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verity-checks")
+        return _pool
+
+
+def _run_in_background(evidence_id: int) -> None:
+    try:
+        check_services.evidence_run_checks(evidence_id=evidence_id)
+    except Exception:  # noqa: BLE001 - nobody waits for this thread: log it
+        logger.exception("checks of evidence %s failed", evidence_id)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=5,
+    soft_time_limit=SOFT_TIME_LIMIT,
+    time_limit=TIME_LIMIT,
+)
+def run_checks_for_evidence(self, evidence_id: int) -> list[dict]:
+    """Run the checks one stored capture calls for; returns what was stored.
+
+    On a worker: transient database errors (a dropped connection, a
+    failover) are retried with backoff; anything else fails the task.
+    In embedded mode (no broker, Celery runs ``delay`` inline, right after
+    the capture's upload commits) the checks go to a background thread and a
+    failure is only logged: a check never turns a stored capture into a
+    failed upload, and the missing result makes the recommendation a review.
+    Called directly (tests, a shell), it runs here and now.
+    """
+    if _inline() and self.request.is_eager and not self.request.called_directly:
+        background_pool().submit(_run_in_background, evidence_id)
+        return []
+    try:
+        results = check_services.evidence_run_checks(evidence_id=evidence_id)
+    except Exception:
+        if _inline():
+            logger.exception("checks of evidence %s failed", evidence_id)
+            return []
+        raise
+    return [{"id": result.pk, "kind": result.kind, "status": result.status} for result in results]
