@@ -294,3 +294,44 @@ def test_uploads_failing_warn_the_operator_and_nothing_is_lost_when_they_resume(
         assert segment["chunks"] >= 6, segment  # the outage's chunks arrived late, none lost
     customer.context.close()
     operator.context.close()
+
+
+def test_an_operator_who_reloads_mid_call_goes_on_recording_in_new_segments(server, browser):
+    """What a crashed and reopened console does: the page that comes back
+    records the next segment of every stream; the composition has them all."""
+    seed = server.seed(business="reload-recording")
+    session_id = seed["one_on_one"]["session"]
+    operator_base = server.base_urls[-1]
+    operator = new_page(browser, base_url=operator_base)
+    operator_login(operator, operator_base, seed["operator"]["username"], seed["operator"]["password"])
+    customer = new_page(browser)
+    customer_open_link_and_accept(customer, seed["one_on_one"]["links"][0])
+    customer_join(customer)
+    operator_answer_first(operator)
+    wait_decoding(operator)
+    expect(operator.locator("#recording-badge")).to_be_visible()
+    time.sleep(4)  # at least one chunk of each stream on the server
+    operator.reload()
+    wait_decoding(operator)
+    expect(operator.locator("#recording-badge")).to_be_visible()
+    expect(customer.locator("#recording-badge")).to_be_visible()
+    time.sleep(4)
+    operator.get_by_role("button", name="End the call").click()
+    operator.get_by_role("button", name="End call").click()
+    expect(operator.locator("#recording-status")).to_have_text("Recording saved.", timeout=90_000)
+    server.manage("recording_compose", session_id, "--wait", "60")
+    facts = json.loads(shell(server, FACTS.format(session=session_id)).strip().splitlines()[-1])
+
+    by_stream: dict[str, list] = {}
+    for segment in facts["segments"]:
+        by_stream.setdefault(segment["stream"], []).append(segment)
+    assert len(by_stream) == 2, facts["segments"]
+    for segments in by_stream.values():
+        assert [s["segment"] for s in segments] == [1, 2]
+        assert [s["state"] for s in segments] == ["interrupted", "finished"]
+        assert all(s["chunks"] >= 1 and s["duration"] for s in segments), segments
+    call = (datetime.fromisoformat(facts["ended_at"]) - datetime.fromisoformat(facts["answered_at"])).total_seconds()
+    probe = ffprobe(facts["composed"]["path"])
+    assert abs(float(probe["format"]["duration"]) - call) < 1.0
+    customer.context.close()
+    operator.context.close()
