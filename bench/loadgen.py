@@ -232,7 +232,12 @@ class Call:
         started = time.perf_counter()
         await self.customer.open(stats)
         await self.operator.open(stats)
-        await asyncio.wait_for(asyncio.gather(self.customer.peer_known.wait(), self.operator.peer_known.wait()), 30)
+        waits = [asyncio.ensure_future(s.peer_known.wait()) for s in (self.customer, self.operator)]
+        _, pending = await asyncio.wait(waits, timeout=30)
+        for wait in pending:
+            wait.cancel()
+        if pending:
+            raise TimeoutError("the server did not introduce the two sides of the call")
         stats.ready_ms.append((time.perf_counter() - started) * 1000)
         self.connected = True
         for sock in (self.customer, self.operator):

@@ -57,13 +57,29 @@ def _connected(count: int) -> str:
     return f"() => window.__bench.pcs.filter((pc) => !pc.closed && pc.connected !== null).length >= {count}"
 
 
+def _timeline(t0: float, states: list[dict]) -> list:
+    """Per page, ms from t0: when its socket opened, and each connection's
+    creation, connection and first decoded frame (for reading a slow run)."""
+    def rel(value):
+        return round(value - t0) if value is not None else None
+
+    return [
+        {
+            "socket_open": [rel(s["open"]) for s in state["sockets"] if "/ws/call/" in s["url"]],
+            "pcs": [[rel(p["created"]), rel(p["connected"]), rel(p["decoded"])] for p in state["pcs"] if not p["closed"]],
+        }
+        for state in states
+    ]
+
+
 def _mesh_times(t0: float, states: list[dict]) -> dict:
     decoded, connected = [], []
     for state in states:
         pcs = [pc for pc in state["pcs"] if not pc["closed"]]
         decoded += [pc["decoded"] for pc in pcs if pc["decoded"] is not None]
         connected += [pc["connected"] for pc in pcs if pc["connected"] is not None]
-    return {"decoded_s": (max(decoded) - t0) / 1000, "connected_s": (max(connected) - t0) / 1000}
+    return {"decoded_s": (max(decoded) - t0) / 1000, "connected_s": (max(connected) - t0) / 1000,
+            "timeline_ms": _timeline(t0, states)}
 
 
 def _customer_ready(page, link: str):

@@ -42,6 +42,7 @@ all traffic goes to 127.0.0.1.
 import argparse
 import asyncio
 import os
+import statistics
 import shutil
 import subprocess
 import sys
@@ -75,7 +76,7 @@ CEILING_SHARE = 1 / 3
 NEW_CALL_RATE = 10.0
 NEW_CALL_HOLD_S = 3.0
 POOL_CALLS = 60
-CEILING_RATES = [250, 500, 1000, 1500, 2000, 3000, 4000, 6000, 8000, 12000]
+CEILING_RATES = [100, 250, 500, 1000, 1500, 2000, 3000, 4000, 6000, 8000, 12000]
 # Everything is over after this long, whatever happens.
 RUN_LIMIT_S = 30 * 60
 DEFAULT_TIME_LIMIT_S = 8 * 60
@@ -420,9 +421,11 @@ async def run_ceiling(loads: dict[str, Load], pids: dict[str, list[int]], calls:
         out.setdefault("load_generator_bound", {})[name] = any(w["load_generator_cpu"] > 0.9 for w in windows)
         # The relay's CPU per message at the rates it held: what one free
         # core would carry, whatever else the machine was doing.
-        costs = [w["cpu_ms_per_message"] for w in windows if w["cpu_ms_per_message"] and w["relay_p99_ms"]
-                 and w["relay_p99_ms"] <= CEILING_P99_MS and w["offered_per_s"] >= 500]
-        out["cpu_ms_per_message"][name] = min(costs) if costs else None
+        # Counted where the relay kept up with what was offered (latency
+        # aside: that is the machine's other load), per message delivered.
+        costs = [w["cpu_ms_per_message"] for w in windows if w["cpu_ms_per_message"]
+                 and w["relayed_per_s"] >= 0.9 * w["offered_per_s"]]
+        out["cpu_ms_per_message"][name] = statistics.median(costs) if costs else None
     # Profile daphne relaying at ~70 % of its ceiling.
     if profile:
         for name, pid in profile.items():
