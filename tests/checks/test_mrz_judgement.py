@@ -136,3 +136,11 @@ def test_outcome_is_json_ready():
     import json
 
     json.dumps(judge(expected_name="Anna Maria Eriksson").to_dict())
+
+
+def test_valid_but_ambiguous_reading_needs_review():
+    read = reading(td.mrz_lines(holder(expiry_date=dt.date(2030, 1, 1)), "TD3"))
+    read.data.ambiguous = ["document_number"]
+    outcome = judge_mrz(read, today=TODAY)
+    assert outcome.status == NEEDS_REVIEW
+    assert codes(outcome) == ["mrz.ambiguous"]

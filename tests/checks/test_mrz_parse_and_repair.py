@@ -125,3 +125,22 @@ def test_lines_of_no_known_layout_are_not_an_mrz():
 def test_birth_year_past_this_year_is_last_century():
     data = parse_mrz(td.mrz_lines(holder(birth_date=dt.date(1950, 3, 1)), "TD3"), today=TODAY)
     assert data.birth_date == dt.date(1950, 3, 1)
+
+
+def test_valid_reading_with_a_rival_the_ocr_also_weighed_is_ambiguous():
+    """Two letters O read as zeros at places weighed 7 and 3 leave every check
+    digit valid (seen on a generated passport): where the OCR gave the letter
+    some probability at both, the reading is not trusted."""
+    truth = td.mrz_lines(holder(document_number="R9K0W5OO1", optional_data=""), "TD3")
+    line = [Char(c) for c in truth[1].replace("R9K0W5OO1", "R9K0W5001")]
+    line[6] = Char("0", (("O", 0.0017),))
+    line[7] = Char("0", (("O", 0.0013),))
+    data = parse_mrz([truth[0], line], today=TODAY)
+    assert data.check_digits_valid
+    assert data.ambiguous == ["document_number"]
+
+
+def test_valid_reading_the_ocr_was_sure_of_is_trusted():
+    truth = td.mrz_lines(holder(document_number="R9K0W5001", optional_data=""), "TD3")
+    data = parse_mrz(truth, today=TODAY)
+    assert data.check_digits_valid and not data.ambiguous
