@@ -90,6 +90,7 @@ def pytest_terminal_summary(terminalreporter):
 from tests.conftest import (  # noqa: E402,F401  (shared named fixtures)
     business_a,
     django_db_modify_db_settings,
+    live_call,
     operator_a,
     workflow_a,
 )
@@ -98,6 +99,6 @@ from tests.conftest import (  # noqa: E402,F401  (shared named fixtures)
 def _jobs_first(items):
     """The job scenarios first, so their workers are gone before the browser
     stack starts (this machine has two cores)."""
-    items.sort(key=lambda item: 1 if ("call" in item.fixturenames or "browser" in item.fixturenames) else 0)
+    items.sort(key=lambda item: 1 if {"call", "browser", "stack"} & set(item.fixturenames) else 0)
 
 from faults.jobs import broker_celery, job_dir, job_redis, receiver, start_worker  # noqa: E402,F401

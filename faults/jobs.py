@@ -39,9 +39,13 @@ def job_redis():
 
 
 @pytest.fixture()
-def job_dir(tmp_path, settings):
-    settings.EVIDENCE_ROOT = tmp_path / "evidence"
-    return tmp_path
+def job_dir(settings):
+    # Not tmp_path: pytest runs of other people on this machine prune
+    # /tmp/pytest-of-*/ while ours still uses it.
+    workdir = Path(tempfile.mkdtemp(prefix="verity-faults-job-"))
+    settings.EVIDENCE_ROOT = workdir / "evidence"
+    yield workdir
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture()
@@ -51,12 +55,24 @@ def broker_celery(settings, job_redis):
 
     previous = (app.conf.broker_url, app.conf.task_always_eager)
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    app.close()  # drop a producer pool made for another broker
+    _forget_broker_connections(app)
     app.conf.broker_url = job_redis.url(1)
     app.conf.task_always_eager = False
     yield app
-    app.close()
+    _forget_broker_connections(app)
     app.conf.broker_url, app.conf.task_always_eager = previous
+
+
+def _forget_broker_connections(app):
+    """Drop the connection and producer pools made for another broker (an
+    earlier test's, or the in-memory one): a task sent through them would
+    never reach this test's Redis. Celery has no public call for this. Not
+    closed: kombu keeps them in global pool groups, per broker URL, and hands
+    a closed one out again."""
+    app._pool = None
+    amqp = app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
 
 
 @pytest.fixture()

@@ -163,6 +163,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# With acks_late, a task whose worker was killed outright (main process and
+# all) stays unacknowledged in Redis until this many seconds have passed, then
+# goes to another worker. Celery's default is an hour: a check or a recording
+# would wait that long. It must exceed the longest task (checks stop at 150 s)
+# and every countdown, or a running task is handed out twice. Each worker
+# looks for such tasks every 10 s (kombu's default looks every 100 s).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 600),
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+}
 
 # --- Files ------------------------------------------------------------------
 STATIC_URL = "/static/"
