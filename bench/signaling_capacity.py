@@ -76,10 +76,10 @@ CEILING_SHARE = 1 / 3
 NEW_CALL_RATE = 10.0
 NEW_CALL_HOLD_S = 3.0
 POOL_CALLS = 60
-CEILING_RATES = [100, 250, 500, 1000, 1500, 2000, 3000, 4000, 6000, 8000, 12000]
+CEILING_RATES = [100, 250, 500, 1000, 1500, 2000, 3000, 4000, 6000, 8000, 12000, 16000]
 # Everything is over after this long, whatever happens.
 RUN_LIMIT_S = 30 * 60
-DEFAULT_TIME_LIMIT_S = 8 * 60
+DEFAULT_TIME_LIMIT_S = 6 * 60
 DEFAULT_CONFIGS = ("redis", "floor", "memory", "redis-2")
 
 
@@ -319,7 +319,8 @@ async def run_levels(name: str, load: Load, pids: list[int], levels: list[int], 
         level_out["calls"], level_out["sockets"] = reached, 2 * reached
         connected = reached
         saturated = None
-        if reached < level:
+        out_of_time = reached < level and time.monotonic() >= deadline
+        if reached < level and not out_of_time:
             saturated = (f"reached {reached} of {level} calls in {took:.0f} s "
                          f"({failures} failed; connect budget {level_budget_s:.0f} s)")
         # Idle: memory per connected socket.
@@ -329,7 +330,7 @@ async def run_levels(name: str, load: Load, pids: list[int], levels: list[int], 
         # The relay's own processes (daphne, or the floor relay): Redis's
         # memory is reported beside it, not in it.
         level_out["rss_per_socket_kb"] = (sum(rss[:servers]) - sum(rss0[:servers])) / 1024 / (2 * reached) if reached else None
-        last = saturated or level == levels[-1]
+        last = saturated or out_of_time or level == levels[-1]
         if last and reached:
             # Heartbeats only: every socket beats once in 10 s. What presence
             # costs at this many sockets.
@@ -359,6 +360,8 @@ async def run_levels(name: str, load: Load, pids: list[int], levels: list[int], 
             saturated = f"heartbeats answered after {hb_p99 / 1000:.0f} s (p99) at {reached} calls"
         level_out["saturated"] = saturated
         out["levels"].append(level_out)
+        if out_of_time:
+            out["stopped"] = f"time limit at {reached} of {level} calls (not saturated)"
         print(f"  {name:8} {reached:5} calls: connect {fmt(level_out['connect']['sockets_per_s'])} sockets/s "
               f"({fmt(level_out['connect']['cpu_ms_per_socket'], 1)} ms CPU each), "
               f"{fmt(level_out['rss_per_socket_kb'], 1)} KB/socket, steady p99 "
@@ -367,6 +370,8 @@ async def run_levels(name: str, load: Load, pids: list[int], levels: list[int], 
               + (f"; SATURATED: {saturated}" if saturated else ""), flush=True)
         if saturated:
             out["stopped"] = f"saturated: {saturated}"
+            break
+        if out_of_time:
             break
     await load.close_calls([c for c in calls if c.connected])
     return out
