@@ -4,7 +4,7 @@ every benchmark. Nothing here times anything or checks a figure's value;
 
 Running a benchmark's smallest configuration does not fit the 60 s a smoke
 test may take on this shared 2-core machine: the signaling one alone (a
-server, Redis, three calls, ours and the floor) takes 30 s on a quiet
+server, Redis, three calls, ours and the floor) takes ~25 s on a quiet
 machine and over 100 s on a busy one, the browser ones longer. So that run is
 here but skipped unless BENCH_SMOKE=1."""
 
