@@ -9,6 +9,11 @@ import { LevelMeter, LightMeter, LocalMedia, mediaErrorKey } from "./local-media
 
 const BURST_INTERVAL_MS = 300;
 const capturesInFlight = new Set();
+// A failed upload tries again by itself, with backoff: no later state push
+// may come to remind the page (nothing else in the call has to change).
+const captureAttempts = new Map();
+const CAPTURE_RETRY_LIMIT = 6;
+let latestCapture = null;
 
 const data = readJson("page-data");
 const t = readJson("i18n");
@@ -127,7 +132,8 @@ function renderState(state) {
     $("waiting-others").textContent = format(t.waitingOthers, { names: missing.join(", ") });
   }
   renderPrompt(state.me.prompt);
-  if (state.me.capture) takeCapture(state.me.capture);
+  latestCapture = state.me.capture || null;
+  if (latestCapture) takeCapture(latestCapture);
 }
 
 async function takeCapture(capture) {
@@ -150,7 +156,15 @@ async function takeCapture(capture) {
     }
   } catch (err) {
     console.warn("capture failed", err);
-    capturesInFlight.delete(capture.id); // the next state push retries it
+    capturesInFlight.delete(capture.id); // the next state push retries it, or the timer below
+    const attempt = (captureAttempts.get(capture.id) || 0) + 1;
+    captureAttempts.set(capture.id, attempt);
+    if (attempt <= CAPTURE_RETRY_LIMIT) {
+      setTimeout(() => {
+        // Only the capture still asked for: a newer request replaces this one.
+        if (latestCapture && latestCapture.id === capture.id) takeCapture(latestCapture);
+      }, 500 * 2 ** (attempt - 1));
+    }
   } finally {
     setTimeout(() => (flash.hidden = true), 400);
   }

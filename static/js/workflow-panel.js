@@ -52,6 +52,9 @@ export class WorkflowPanel {
     this.active = null; // peer id of the selected tab
     this.selectedStep = new Map(); // peer id -> step position
     this.notesTimers = new Map();
+    // The decision form of each undecided participant, kept across renders: a state push
+    // (a check result, a capture) must never clear an outcome the operator has ticked.
+    this.decisionForms = new Map();
     this.dialog = document.getElementById("evidence-dialog");
   }
 
@@ -368,18 +371,23 @@ export class WorkflowPanel {
     const decided = participant.decision;
     const wrap = el("section", { class: "decision" });
     if (decided) {
+      this.decisionForms.delete(participant.peer_id);
       wrap.append(el("p", { class: "decision-result", text: `Decided: ${decided.outcome} (${decided.reason_code})${decided.shared ? ", shared with the customer" : ""}.` }));
       return wrap;
     }
-    const form = document.getElementById("decision-template").content.firstElementChild.cloneNode(true);
+    let form = this.decisionForms.get(participant.peer_id);
+    if (!form) {
+      form = document.getElementById("decision-template").content.firstElementChild.cloneNode(true);
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const body = new FormData(form);
+        body.set("participant", participant.peer_id);
+        const answer = await postForm(this.data.decide_url, body);
+        if (!answer.ok) this.toast((answer.body.error && answer.body.error.message) || "The decision could not be recorded.");
+      });
+      this.decisionForms.set(participant.peer_id, form);
+    }
     form.querySelector("fieldset").disabled = participant.state !== "in_call";
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const body = new FormData(form);
-      body.set("participant", participant.peer_id);
-      const answer = await postForm(this.data.decide_url, body);
-      if (!answer.ok) this.toast((answer.body.error && answer.body.error.message) || "The decision could not be recorded.");
-    });
     wrap.append(form);
     return wrap;
   }

@@ -31,6 +31,20 @@ INSTRUMENT = """
 """
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test shows the end of its server's log beside the
+    assertion: what the server refused or raised is most of a diagnosis."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    server = item.funcargs.get("server")
+    if server is not None:
+        tail = "\n".join(server.logs().splitlines()[-120:])
+        report.sections.append(("daphne log (last 120 lines)", tail))
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/e2e/" in str(item.fspath):

@@ -126,6 +126,12 @@ def test_operator_walks_the_whole_workflow(server, browser, customer_browser):
     card.get_by_label("Rejected").check()
     card.get_by_label("Reason").select_option("document_unreadable")
     card.get_by_label("Share the result with the customer").check()
+    # The panel redraws on every state push (a check result, another click); what the
+    # operator has ticked in the decision form survives it.
+    step(operator, "Questions").click()
+    expect(card.get_by_label("Rejected")).to_be_checked()
+    expect(card.get_by_label("Reason")).to_have_value("document_unreadable")
+    expect(card.get_by_label("Share the result with the customer")).to_be_checked()
     card.get_by_role("button", name="Record decision").click()
     expect(card.locator(".decision-result")).to_contain_text("Decided: reject")
     operator.get_by_role("button", name="End the call").click()
