@@ -30,13 +30,14 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from kyc.ids import uuid_or_none
 from sessions_app import realtime, recording_media
 from sessions_app.audit import Actor, audit_record
 from sessions_app.models import (
+    AuditEvent,
     Evidence,
     Participant,
     Recording,
@@ -596,18 +597,46 @@ def _compose(session: VerificationSession, recordings: list[Recording], workdir:
     return COMPOSED
 
 
-def recording_sessions_pending() -> list[int]:
+def recording_sessions_pending(*, ended_before=None, ended_after=None, max_failures: int | None = None) -> list[int]:
     """Ended sessions with recordings but no composed file (for the
-    management command and a periodic sweep)."""
+    management command and the periodic sweep). The sweep narrows it to a
+    window of end times and leaves out sessions that failed to compose too
+    often (their failures are in the audit trail for a person to look at)."""
     composed = Evidence.objects.filter(kind=Evidence.Kind.RECORDING, source=Evidence.Source.SERVER).values("session_id")
-    return list(
-        VerificationSession.objects.filter(
-            state__in=VerificationSession.ENDED_STATES, recordings__isnull=False, erasure__isnull=True
+    sessions = VerificationSession.objects.filter(
+        state__in=VerificationSession.ENDED_STATES, recordings__isnull=False, erasure__isnull=True
+    ).exclude(pk__in=composed)
+    if ended_before is not None:
+        sessions = sessions.filter(ended_at__lt=ended_before)
+    if ended_after is not None:
+        sessions = sessions.filter(ended_at__gte=ended_after)
+    if max_failures is not None:
+        failed_often = (
+            AuditEvent.objects.filter(action="recording.compose_failed", session__isnull=False)
+            .values("session_id")
+            .annotate(failures=Count("pk"))
+            .filter(failures__gte=max_failures)
+            .values("session_id")
         )
-        .exclude(pk__in=composed)
-        .values_list("pk", flat=True)
-        .distinct()
-    )
+        sessions = sessions.exclude(pk__in=failed_often)
+    return list(sessions.values_list("pk", flat=True).distinct())
+
+
+def compose_sweep_window(*, now=None) -> tuple:
+    """(ended_after, ended_before) of the calls the periodic sweep composes.
+
+    It starts after the call's own task has had its chance: that task retries
+    until the finish grace, and a task lost with a killed worker is handed
+    out again after the broker's visibility timeout. Starting later keeps the
+    sweep a backstop for lost compositions, not a second ffmpeg racing the
+    first. It ends RECORDING_COMPOSE_SWEEP_HOURS after the call: older ones
+    are left to ``manage.py recording_compose --pending``, so a call that can
+    never compose is not retried every few minutes for ever."""
+    now = now or timezone.now()
+    visibility = timedelta(seconds=settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600))
+    ended_before = now - finish_grace() - visibility
+    ended_after = now - timedelta(hours=_setting("RECORDING_COMPOSE_SWEEP_HOURS", 48))
+    return ended_after, ended_before
 
 
 # --- retention -----------------------------------------------------------------
