@@ -312,6 +312,23 @@ def composed_recording(session: VerificationSession) -> Evidence | None:
     )
 
 
+def recording_viewed_record(*, user, evidence: Evidence) -> None:
+    """Someone played a recording: into the session's audit trail, once per
+    playback (see evidence_streaming.evidence_file_response)."""
+    from operators.selectors import operator_for_user
+
+    operator = operator_for_user(user)
+    session = evidence.session
+    audit_record(
+        business=session.business,
+        session=session,
+        participant=evidence.participant,
+        actor=Actor.operator(operator) if operator else Actor.staff(user),
+        action="recording.viewed",
+        data={"evidence": evidence.public_id.hex},
+    )
+
+
 # --- after the call -----------------------------------------------------------
 
 NOT_ENDED = "not_ended"
