@@ -22,6 +22,7 @@ from operators.compliance import (
 from operators.models import Decision
 from sessions_app.evidence_streaming import evidence_file_response
 from sessions_app.models import AuditEvent, Evidence, Participant, TermsAcceptance, VerificationSession
+from sessions_app.recording_views import recording_player_context
 
 
 class ParticipantInline(admin.TabularInline):
@@ -122,6 +123,9 @@ class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
             "title": "Session review",
             "original": session,
             "evidence_url_name": "admin:sessions_app_verificationsession_evidence",
+            # The composed call and the audit timeline that seeks it, played
+            # through the authorised, range-capable /recordings/<id> view.
+            "recording_player": recording_player_context(session=session, user=request.user),
         }
         return TemplateResponse(request, "admin/sessions_app/verificationsession/review.html", context)
 

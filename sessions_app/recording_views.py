@@ -194,7 +194,7 @@ def recording_player_context(*, session, user) -> dict | None:
     if not may_review_recording(user, session):
         return None
     composed = recordings.composed_recording(session)
-    t0 = session.answered_at
+    t0 = recordings.composed_time_zero(composed) if composed else session.answered_at
     events = []
     for event in AuditEvent.objects.filter(session=session).order_by("sequence"):
         offset = (event.created_at - t0).total_seconds() if t0 else None

@@ -23,7 +23,7 @@ import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -327,6 +327,23 @@ def recording_viewed_record(*, user, evidence: Evidence) -> None:
         action="recording.viewed",
         data={"evidence": evidence.public_id.hex},
     )
+
+
+def composed_time_zero(composed: Evidence):
+    """The moment second 0 of the composed file shows: the time 0 the
+    composition recorded in its audit event (the answer, or the first
+    recorder's start when the call has no answer time), so an event at time
+    t plays at t minus it."""
+    event = (
+        AuditEvent.objects.filter(
+            session_id=composed.session_id, action="recording.composed", data__evidence=composed.public_id.hex
+        )
+        .order_by("-sequence")
+        .first()
+    )
+    if event and event.data.get("t0"):
+        return datetime.fromisoformat(event.data["t0"])
+    return composed.session.answered_at
 
 
 # --- after the call -----------------------------------------------------------
