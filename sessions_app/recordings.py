@@ -438,6 +438,7 @@ def _segment_assemble(recording: Recording, workdir: Path) -> Evidence | None:
         locked = Recording.objects.select_for_update().get(pk=recording.pk)
         if locked.evidence_id is not None:
             return locked.evidence  # another run assembled it meanwhile
+        _raise_if_erased(session)
         evidence = Evidence(
             public_id=evidence_id,
             session=session,
@@ -503,6 +504,23 @@ def recording_chunk_files_delete(*, recording_id: int | None = None, session_id:
     return deleted
 
 
+class _SessionErased(Exception):
+    pass
+
+
+def _raise_if_erased(session: VerificationSession) -> None:
+    """Retention may erase the session while ffmpeg runs (a business may keep
+    evidence for 0 days): checked again where a file is about to become
+    Evidence. session_erase locks the session row, so holding that lock here
+    means the erasure either committed before (seen) or waits until after
+    this Evidence exists (and erases it with the rest)."""
+    from operators.models import SessionErasure
+
+    VerificationSession.objects.select_for_update().filter(pk=session.pk).first()
+    if SessionErasure.objects.filter(session_id=session.pk).exists():
+        raise _SessionErased
+
+
 def recording_compose_session(*, session_id: int, force: bool = False) -> str:
     """Assemble every segment and compose the whole call. Idempotent: a second
     run finds the composed Evidence and does nothing. Waits (returns WAITING)
@@ -526,6 +544,8 @@ def recording_compose_session(*, session_id: int, force: bool = False) -> str:
     workdir = Path(tempfile.mkdtemp(prefix="verity-compose-"))
     try:
         return _compose(session, recordings, workdir)
+    except _SessionErased:
+        return ERASED
     except recording_media.MediaError as error:
         logger.exception("composing the recording of session %s failed", session.pk)
         audit_record(
@@ -593,6 +613,7 @@ def _compose(session: VerificationSession, recordings: list[Recording], workdir:
         VerificationSession.objects.select_for_update().get(pk=session.pk)
         if composed_recording(session) is not None:
             return ALREADY  # a concurrent run got there first
+        _raise_if_erased(session)
         evidence = Evidence(
             public_id=evidence_id,
             session=session,
