@@ -4,6 +4,12 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VERITY_VAR_DIR=/var/lib/verity
 WORKDIR /app
+# ffmpeg composes call recordings (sessions_app/recording_media.py); the
+# DejaVu font is the one it burns the call's clock in with: the Debian
+# packages `make media` installs for `make run` and `make test`.
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ffmpeg fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY kyc kyc
 COPY sessions_app sessions_app

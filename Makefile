@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test install install-test browser e2e bench clean faults
+.PHONY: run test install install-test media browser e2e bench clean faults
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,16 +18,19 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,checks]'
 
+# ffmpeg (with the font of the clock it burns in) composes call recordings:
+# for `make run`, the tests, and the Dockerfile, which installs the same packages.
+media:
+	@(test -x /usr/bin/ffmpeg && test -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg fonts-dejavu-core >/dev/null)
+
 # Debian's Chromium for the browser tests (Playwright cannot download its own here),
-# and ffmpeg (with a font for the clock it burns in) to compose call recordings,
-# and the OCR-B font in which the checks' tests print their synthetic MRZs.
-browser:
+# ffmpeg (above), and the OCR-B font in which the checks' tests print their synthetic MRZs.
+browser: media
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	@test -x /usr/bin/turnserver || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn >/dev/null)  # the TURN test
-	@(test -x /usr/bin/ffmpeg && test -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg fonts-dejavu-core >/dev/null)
 	@test -f /usr/share/fonts/opentype/ocr-b/OCRB.otf || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-ocr-b >/dev/null)
 
-run: install
+run: install media
 	$(BIN)/python manage.py migrate --no-input -v0
 	$(BIN)/python manage.py collectstatic --no-input -v0
 	$(BIN)/python manage.py seed_demo

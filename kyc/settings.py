@@ -342,6 +342,9 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "operators.tasks.outbox_sweep", "schedule": 30.0},
     "retention-erase": {"task": "operators.tasks.retention_erase_due", "schedule": 3600.0},
     "sessions-housekeeping": {"task": "sessions_app.housekeeping.sessions_housekeeping", "schedule": 15.0},
+    # Composes call recordings whose own task was lost (the worker was down
+    # when the call ended); see sessions_app.recordings.compose_sweep_window.
+    "recording-compose-pending": {"task": "sessions_app.tasks.recording_compose_pending", "schedule": 300.0},
 }
 
 # --- Logging: UTC timestamps, one line per record, never a token ------------

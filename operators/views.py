@@ -5,17 +5,19 @@ from functools import wraps
 
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kyc.ids import uuid_or_none
 from kyc.state_machine import IllegalTransition
 from operators import selectors, services
 from operators.models import Decision
+from sessions_app import recordings
 from sessions_app import services as session_services
 from sessions_app.audit import Actor
+from sessions_app.evidence_streaming import evidence_file_response
 from sessions_app.images import MAX_UPLOAD_BYTES
 from sessions_app.models import Evidence, VerificationSession
 from sessions_app.selectors import rtc_configuration_for
@@ -250,19 +252,25 @@ def operator_capture_upload(request, operator, session_id: str, capture_id: str)
     return JsonResponse({"evidence": evidence.public_id.hex, "sha256": evidence.sha256}, status=201)
 
 
-@require_GET
+@require_http_methods(["GET", "HEAD"])
 @operator_required
 def evidence_file(request, operator, evidence_id: str):
-    """A captured image, for an operator of the business that owns it. Never
-    a public URL: streamed here after the check, and never cached."""
+    """A capture or a recording, for an operator of the business that owns
+    it. Never a public URL: streamed here after the check, never cached, with
+    range requests so a recording can be played and sought."""
     evidence = (
         Evidence.objects.for_business(operator.business)
+        .select_related("session__business", "participant")
         .filter(public_id=uuid_or_none(evidence_id), erased_at__isnull=True)
+        .exclude(file="")
         .first()
     )
     if evidence is None:
         raise Http404
-    response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type)
-    response["Content-Disposition"] = f'inline; filename="{evidence.public_id.hex}.jpg"'
-    response["Cache-Control"] = "no-store"
-    return response
+    on_look = None
+    if evidence.kind == Evidence.Kind.RECORDING:
+        # Playing a recording is audited wherever it is played from.
+        def on_look():
+            recordings.recording_viewed_record(user=request.user, evidence=evidence)
+
+    return evidence_file_response(request, evidence, on_look=on_look)

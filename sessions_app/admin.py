@@ -5,7 +5,7 @@ session's captures streamed through an authorised view, and an export."""
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -20,7 +20,9 @@ from operators.compliance import (
     session_review,
 )
 from operators.models import Decision
+from sessions_app.evidence_streaming import evidence_file_response
 from sessions_app.models import AuditEvent, Evidence, Participant, TermsAcceptance, VerificationSession
+from sessions_app.recording_views import recording_player_context
 
 
 class ParticipantInline(admin.TabularInline):
@@ -121,6 +123,9 @@ class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
             "title": "Session review",
             "original": session,
             "evidence_url_name": "admin:sessions_app_verificationsession_evidence",
+            # The composed call and the audit timeline that seeks it, played
+            # through the authorised, range-capable /recordings/<id> view.
+            "recording_player": recording_player_context(session=session, user=request.user),
         }
         return TemplateResponse(request, "admin/sessions_app/verificationsession/review.html", context)
 
@@ -148,18 +153,16 @@ class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
         )
         if evidence is None:
             raise Http404("No such evidence.")
-        try:
-            handle = evidence.file.open("rb")
-        except OSError:
-            raise Http404("The file is missing from storage.") from None
-        compliance_view_record(
-            user=request.user, obj=evidence, view="evidence_viewed", data={"evidence": str(evidence.public_id)}
-        )
-        inline = evidence.content_type.startswith("image/")
-        response = FileResponse(handle, content_type=evidence.content_type, as_attachment=not inline)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "no-store, private"
-        return response
+
+        def on_look():
+            compliance_view_record(
+                user=request.user, obj=evidence, view="evidence_viewed", data={"evidence": str(evidence.public_id)}
+            )
+
+        # Images and recordings show in the browser (a recording seeks with
+        # range requests); anything else is downloaded.
+        inline = evidence.content_type.startswith(("image/", "video/", "audio/"))
+        return evidence_file_response(request, evidence, on_look=on_look, attachment=not inline)
 
 
 @admin.register(Participant)

@@ -14,10 +14,7 @@ operator of that call only, CSRF header required):
 - ``POST .../recordings/<id>/finish`` (chunks) closes the segment.
 """
 
-import asyncio
-import re
-
-from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -25,11 +22,8 @@ from kyc.ids import uuid_or_none
 from operators.models import COMPLIANCE_GROUP
 from operators.views import _own_call, operator_required
 from sessions_app import recordings
-from sessions_app.audit import Actor, audit_record
+from sessions_app.evidence_streaming import evidence_file_response
 from sessions_app.models import AuditEvent, Evidence, Recording
-
-STREAM_BLOCK_BYTES = 256 * 1024
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 def _error(code: str, message: str, status: int) -> JsonResponse:
@@ -173,70 +167,6 @@ def may_review_recording(user, session) -> bool:
     return operator is not None and operator.business_id == session.business_id
 
 
-def _byte_range(header: str, size: int):
-    """(start, end) inclusive for one satisfiable range; None to send the
-    whole file (no header, a malformed one, or several ranges, which RFC 9110
-    lets a server ignore); "unsatisfiable" for 416."""
-    match = _RANGE.match(header.strip()) if header else None
-    if not match or (not match.group(1) and not match.group(2)):
-        return None
-    first, last = match.group(1), match.group(2)
-    if first:
-        start = int(first)
-        end = min(int(last), size - 1) if last else size - 1
-        if last and int(last) < start:
-            return None
-        if start >= size:
-            return "unsatisfiable"
-        return start, end
-    suffix = int(last)
-    if suffix == 0 or size == 0:
-        return "unsatisfiable"
-    return max(0, size - suffix), size - 1
-
-
-def _read_blocks(path: str, start: int, length: int):
-    with open(path, "rb") as source:
-        source.seek(start)
-        while length > 0:
-            block = source.read(min(STREAM_BLOCK_BYTES, length))
-            if not block:
-                return
-            length -= len(block)
-            yield block
-
-
-async def _read_blocks_async(path: str, start: int, length: int):
-    # Under daphne a synchronous iterator would be read whole into memory
-    # first (Django's ASGI handler lists it): read block by block in a thread.
-    source = await asyncio.to_thread(open, path, "rb")
-    try:
-        await asyncio.to_thread(source.seek, start)
-        while length > 0:
-            block = await asyncio.to_thread(source.read, min(STREAM_BLOCK_BYTES, length))
-            if not block:
-                return
-            length -= len(block)
-            yield block
-    finally:
-        await asyncio.to_thread(source.close)
-
-
-def _audit_look(user, evidence: Evidence) -> None:
-    from operators.selectors import operator_for_user
-
-    operator = operator_for_user(user)
-    session = evidence.session
-    audit_record(
-        business=session.business,
-        session=session,
-        participant=evidence.participant,
-        actor=Actor.operator(operator) if operator else Actor.staff(user),
-        action="recording.viewed",
-        data={"evidence": evidence.public_id.hex},
-    )
-
-
 @require_http_methods(["GET", "HEAD"])
 def recording_file(request, evidence_id: str):
     """A recording (the composed call or one stream's segment), streamed with
@@ -252,40 +182,9 @@ def recording_file(request, evidence_id: str):
     )
     if evidence is None or not may_review_recording(request.user, evidence.session):
         raise Http404  # another business's recording does not exist, as far as they can tell
-    path = evidence.file.path
-    size = evidence.size
-    etag = f'"{evidence.sha256}"'
-    wanted = _byte_range(request.headers.get("Range", ""), size)
-    if_range = request.headers.get("If-Range")
-    if wanted is not None and if_range and if_range != etag:
-        wanted = None  # the file the client has part of is not this one: send it whole
-    if request.method == "GET" and wanted != "unsatisfiable" and (wanted is None or wanted[0] == 0):
-        _audit_look(request.user, evidence)  # once per playback, not per range
-    if wanted == "unsatisfiable":
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-    else:
-        start, end = wanted if wanted else (0, size - 1)
-        length = max(0, end - start + 1)
-        if request.method == "HEAD":
-            response = HttpResponse(status=206 if wanted else 200)
-        else:
-            blocks = (
-                _read_blocks_async(path, start, length)
-                if hasattr(request, "scope")
-                else _read_blocks(path, start, length)
-            )
-            response = StreamingHttpResponse(blocks, status=206 if wanted else 200)
-        response["Content-Length"] = str(length)
-        if wanted:
-            response["Content-Range"] = f"bytes {start}-{end}/{size}"
-    response["Content-Type"] = evidence.content_type
-    response["Accept-Ranges"] = "bytes"
-    response["ETag"] = etag
-    response["Cache-Control"] = "private, no-store"
-    extension = "mp4" if evidence.content_type == "video/mp4" else "webm"
-    response["Content-Disposition"] = f'inline; filename="{evidence.public_id.hex}.{extension}"'
-    return response
+    return evidence_file_response(
+        request, evidence, on_look=lambda: recordings.recording_viewed_record(user=request.user, evidence=evidence)
+    )
 
 
 def recording_player_context(*, session, user) -> dict | None:
@@ -295,7 +194,7 @@ def recording_player_context(*, session, user) -> dict | None:
     if not may_review_recording(user, session):
         return None
     composed = recordings.composed_recording(session)
-    t0 = session.answered_at
+    t0 = recordings.composed_time_zero(composed) if composed else session.answered_at
     events = []
     for event in AuditEvent.objects.filter(session=session).order_by("sequence"):
         offset = (event.created_at - t0).total_seconds() if t0 else None

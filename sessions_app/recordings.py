@@ -23,20 +23,21 @@ import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from kyc.ids import uuid_or_none
 from sessions_app import realtime, recording_media
 from sessions_app.audit import Actor, audit_record
 from sessions_app.models import (
+    AuditEvent,
     Evidence,
     Participant,
     Recording,
@@ -311,6 +312,40 @@ def composed_recording(session: VerificationSession) -> Evidence | None:
     )
 
 
+def recording_viewed_record(*, user, evidence: Evidence) -> None:
+    """Someone played a recording: into the session's audit trail, once per
+    playback (see evidence_streaming.evidence_file_response)."""
+    from operators.selectors import operator_for_user
+
+    operator = operator_for_user(user)
+    session = evidence.session
+    audit_record(
+        business=session.business,
+        session=session,
+        participant=evidence.participant,
+        actor=Actor.operator(operator) if operator else Actor.staff(user),
+        action="recording.viewed",
+        data={"evidence": evidence.public_id.hex},
+    )
+
+
+def composed_time_zero(composed: Evidence):
+    """The moment second 0 of the composed file shows: the time 0 the
+    composition recorded in its audit event (the answer, or the first
+    recorder's start when the call has no answer time), so an event at time
+    t plays at t minus it."""
+    event = (
+        AuditEvent.objects.filter(
+            session_id=composed.session_id, action="recording.composed", data__evidence=composed.public_id.hex
+        )
+        .order_by("-sequence")
+        .first()
+    )
+    if event and event.data.get("t0"):
+        return datetime.fromisoformat(event.data["t0"])
+    return composed.session.answered_at
+
+
 # --- after the call -----------------------------------------------------------
 
 NOT_ENDED = "not_ended"
@@ -403,6 +438,7 @@ def _segment_assemble(recording: Recording, workdir: Path) -> Evidence | None:
         locked = Recording.objects.select_for_update().get(pk=recording.pk)
         if locked.evidence_id is not None:
             return locked.evidence  # another run assembled it meanwhile
+        _raise_if_erased(session)
         evidence = Evidence(
             public_id=evidence_id,
             session=session,
@@ -468,6 +504,23 @@ def recording_chunk_files_delete(*, recording_id: int | None = None, session_id:
     return deleted
 
 
+class _SessionErased(Exception):
+    pass
+
+
+def _raise_if_erased(session: VerificationSession) -> None:
+    """Retention may erase the session while ffmpeg runs (a business may keep
+    evidence for 0 days): checked again where a file is about to become
+    Evidence. session_erase locks the session row, so holding that lock here
+    means the erasure either committed before (seen) or waits until after
+    this Evidence exists (and erases it with the rest)."""
+    from operators.models import SessionErasure
+
+    VerificationSession.objects.select_for_update().filter(pk=session.pk).first()
+    if SessionErasure.objects.filter(session_id=session.pk).exists():
+        raise _SessionErased
+
+
 def recording_compose_session(*, session_id: int, force: bool = False) -> str:
     """Assemble every segment and compose the whole call. Idempotent: a second
     run finds the composed Evidence and does nothing. Waits (returns WAITING)
@@ -491,6 +544,8 @@ def recording_compose_session(*, session_id: int, force: bool = False) -> str:
     workdir = Path(tempfile.mkdtemp(prefix="verity-compose-"))
     try:
         return _compose(session, recordings, workdir)
+    except _SessionErased:
+        return ERASED
     except recording_media.MediaError as error:
         logger.exception("composing the recording of session %s failed", session.pk)
         audit_record(
@@ -558,6 +613,7 @@ def _compose(session: VerificationSession, recordings: list[Recording], workdir:
         VerificationSession.objects.select_for_update().get(pk=session.pk)
         if composed_recording(session) is not None:
             return ALREADY  # a concurrent run got there first
+        _raise_if_erased(session)
         evidence = Evidence(
             public_id=evidence_id,
             session=session,
@@ -596,18 +652,46 @@ def _compose(session: VerificationSession, recordings: list[Recording], workdir:
     return COMPOSED
 
 
-def recording_sessions_pending() -> list[int]:
+def recording_sessions_pending(*, ended_before=None, ended_after=None, max_failures: int | None = None) -> list[int]:
     """Ended sessions with recordings but no composed file (for the
-    management command and a periodic sweep)."""
+    management command and the periodic sweep). The sweep narrows it to a
+    window of end times and leaves out sessions that failed to compose too
+    often (their failures are in the audit trail for a person to look at)."""
     composed = Evidence.objects.filter(kind=Evidence.Kind.RECORDING, source=Evidence.Source.SERVER).values("session_id")
-    return list(
-        VerificationSession.objects.filter(
-            state__in=VerificationSession.ENDED_STATES, recordings__isnull=False, erasure__isnull=True
+    sessions = VerificationSession.objects.filter(
+        state__in=VerificationSession.ENDED_STATES, recordings__isnull=False, erasure__isnull=True
+    ).exclude(pk__in=composed)
+    if ended_before is not None:
+        sessions = sessions.filter(ended_at__lt=ended_before)
+    if ended_after is not None:
+        sessions = sessions.filter(ended_at__gte=ended_after)
+    if max_failures is not None:
+        failed_often = (
+            AuditEvent.objects.filter(action="recording.compose_failed", session__isnull=False)
+            .values("session_id")
+            .annotate(failures=Count("pk"))
+            .filter(failures__gte=max_failures)
+            .values("session_id")
         )
-        .exclude(pk__in=composed)
-        .values_list("pk", flat=True)
-        .distinct()
-    )
+        sessions = sessions.exclude(pk__in=failed_often)
+    return list(sessions.values_list("pk", flat=True).distinct())
+
+
+def compose_sweep_window(*, now=None) -> tuple:
+    """(ended_after, ended_before) of the calls the periodic sweep composes.
+
+    It starts after the call's own task has had its chance: that task retries
+    until the finish grace, and a task lost with a killed worker is handed
+    out again after the broker's visibility timeout. Starting later keeps the
+    sweep a backstop for lost compositions, not a second ffmpeg racing the
+    first. It ends RECORDING_COMPOSE_SWEEP_HOURS after the call: older ones
+    are left to ``manage.py recording_compose --pending``, so a call that can
+    never compose is not retried every few minutes for ever."""
+    now = now or timezone.now()
+    visibility = timedelta(seconds=settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600))
+    ended_before = now - finish_grace() - visibility
+    ended_after = now - timedelta(hours=_setting("RECORDING_COMPOSE_SWEEP_HOURS", 48))
+    return ended_after, ended_before
 
 
 # --- retention -----------------------------------------------------------------

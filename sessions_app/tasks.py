@@ -2,12 +2,20 @@
 idempotent: tasks are acknowledged late, so one may run twice."""
 
 from celery import current_app, shared_task
+from django.core.cache import cache
 
 from sessions_app import recordings
 
 # While a segment is still open after the call (its last chunks uploading),
 # look again this often until the grace period has passed.
 COMPOSE_RETRY_SECONDS = 10
+# The sweep gives up on a call whose composition failed this often (each
+# failure is a recording.compose_failed audit event); the management command
+# still takes it.
+COMPOSE_SWEEP_MAX_FAILURES = 3
+# A sweep killed with its worker frees the lease after this long.
+COMPOSE_SWEEP_LEASE_KEY = "recording-compose-pending"
+COMPOSE_SWEEP_LEASE_SECONDS = 30 * 60
 
 
 @shared_task(acks_late=True)
@@ -23,10 +31,22 @@ def recording_compose(session_id: int) -> str:
 
 @shared_task(acks_late=True)
 def recording_compose_pending() -> dict:
-    """Periodic sweep: compose every ended session whose recording was left
-    waiting (a worker restart lost its task, a crashed page never finished)."""
+    """Periodic sweep (CELERY_BEAT_SCHEDULE): compose every ended session
+    whose recording was left waiting (a worker down at the end of the call
+    lost its task, a crashed page never finished). One sweep at a time: a
+    sweep composing long calls can outlast the beat interval, and the next
+    one must not compose the same calls beside it."""
+    if not cache.add(COMPOSE_SWEEP_LEASE_KEY, 1, timeout=COMPOSE_SWEEP_LEASE_SECONDS):
+        return {"skipped": 1}
     outcomes: dict[str, int] = {}
-    for session_id in recordings.recording_sessions_pending():
-        outcome = recordings.recording_compose_session(session_id=session_id)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    try:
+        ended_after, ended_before = recordings.compose_sweep_window()
+        pending = recordings.recording_sessions_pending(
+            ended_after=ended_after, ended_before=ended_before, max_failures=COMPOSE_SWEEP_MAX_FAILURES
+        )
+        for session_id in pending:
+            outcome = recordings.recording_compose_session(session_id=session_id)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    finally:
+        cache.delete(COMPOSE_SWEEP_LEASE_KEY)
     return outcomes

@@ -43,6 +43,7 @@ from sessions_app.recordings import composed_recording
 session = VerificationSession.objects.get(public_id="{session}")
 composed = composed_recording(session)
 print(json.dumps({{
+    "pk": session.pk,
     "answered_at": session.answered_at.isoformat(),
     "ended_at": session.ended_at.isoformat(),
     "composed": composed and {{"id": composed.public_id.hex, "path": composed.file.path, "size": composed.size,
@@ -207,11 +208,12 @@ def test_compliance_streams_it_with_range_requests_and_plays_it(recorded, server
     tail = page.request.get(url, headers={"Range": "bytes=-100"})
     assert tail.status == 206 and len(tail.body()) == 100
 
-    # The player: Chromium itself seeks through the file with range requests,
-    # and clicking an audit event moves the video to it.
+    # The player on the session's review page: Chromium itself seeks through
+    # the file with range requests, and clicking an audit event moves the
+    # video to it.
     ranges = []
     page.on("request", lambda request: ranges.append(request.headers.get("range")) if url in request.url else None)
-    page.goto(f"/recordings/sessions/{recorded['session']}/")
+    page.goto(f"/admin/sessions_app/verificationsession/{recorded['facts']['pk']}/review/")
     video = page.locator("[data-recording-player] video")
     page.wait_for_function("() => document.querySelector('[data-recording-player] video').readyState >= 1", timeout=30_000)
     assert abs(video.evaluate("v => v.duration") - composed["duration"]) < 0.5

@@ -126,6 +126,28 @@ def test_the_per_stream_originals_are_served_the_same_way(carol, composed):
     assert response["Content-Type"].startswith("video/webm")
 
 
+def test_the_operators_evidence_view_serves_the_same_ranges(alice, composed):
+    """The console's /console/evidence/<id> and /recordings/<id> share one
+    range-serving helper: the same 206, and the playback is audited once."""
+    url = f"/console/evidence/{composed.public_id.hex}"
+    first = alice.get(url, headers={"Range": "bytes=0-99"})
+    seek = alice.get(url, headers={"Range": f"bytes=100-{composed.size - 1}"})
+
+    assert first.status_code == seek.status_code == 206
+    assert first["Content-Range"] == f"bytes 0-99/{composed.size}"
+    assert first["Accept-Ranges"] == "bytes"
+    assert first["Content-Type"] == "video/mp4"
+    assert first["Content-Disposition"] == f'inline; filename="{composed.public_id.hex}.mp4"'
+    assert _body(first) + _body(seek) == _bytes(composed)
+    assert AuditEvent.objects.filter(session=composed.session, action="recording.viewed").count() == 1
+
+
+def test_the_operators_evidence_view_refuses_another_business(bob, composed):
+    response = bob.get(f"/console/evidence/{composed.public_id.hex}", headers={"Range": "bytes=0-"})
+
+    assert response.status_code == 404
+
+
 @pytest.mark.parametrize("who", ["bob", "oscar"])
 def test_other_businesses_and_outsiders_get_404(request, who, composed):
     response = request.getfixturevalue(who).get(_url(composed), headers={"Range": "bytes=0-"})
