@@ -15,7 +15,8 @@ COPY kyc kyc
 COPY sessions_app sessions_app
 COPY operators operators
 COPY workflows workflows
-RUN pip install --no-cache-dir .
+# The checks extra carries the OCR and face engines with their models, as `make run` installs.
+RUN pip install --no-cache-dir ".[checks]"
 COPY manage.py ./
 COPY templates templates
 COPY static static
