@@ -113,13 +113,21 @@ def participant_checks_awaited(participant: Participant, *, customer_only: bool 
     return [(evidence, kind) for evidence, kind in due if (evidence.pk, kind) not in stored]
 
 
+def _recommendation(participant: Participant, current: list[CheckResult], awaited) -> Recommendation:
+    # From the customer's captures only: the quality of the frame the
+    # operator received tells the operator about the video (a 480×270 frame
+    # while the bandwidth ramps up), not about the customer's identity, and
+    # must not hold back a recommendation the full-resolution captures earn.
+    from_customer = [result for result in current if result.evidence.source == Evidence.Source.CUSTOMER_DEVICE]
+    return recommend(from_customer, required=_required(participant), pending=sorted({kind for _, kind in awaited}))
+
+
 def participant_recommendation(participant: Participant) -> Recommendation:
     """Approve, review or reject, with reasons; fails closed (see
     workflows.checks.recommendation). Checks due on the customer's captures
     and not stored yet count as checks still running."""
     current = _current(participant_check_results(participant))
-    pending = {kind for _, kind in participant_checks_awaited(participant)}
-    return recommend(current, required=_required(participant), pending=sorted(pending))
+    return _recommendation(participant, current, participant_checks_awaited(participant))
 
 
 # --- what people see of a result ------------------------------------------------------------
@@ -233,7 +241,13 @@ def check_result_summary(result: CheckResult, *, current: bool = True, full_deta
             "label": evidence.label,
         },
         "summary": _summary(result, details),
-        "advice": [reason["advice"] for reason in details["reasons"] if reason["advice"]],
+        # Retakes are the customer's: the frame the operator received only
+        # says how the video looks.
+        "advice": (
+            [reason["advice"] for reason in details["reasons"] if reason["advice"]]
+            if evidence.source == Evidence.Source.CUSTOMER_DEVICE
+            else []
+        ),
         "facts": _facts(result, details),
         "details": result.details if full_details else details,
     }
@@ -263,10 +277,7 @@ def participant_checks(participant: Participant, *, history: bool = False, full_
     else:
         shown = [result for result in results if result.pk in current_ids]
     awaited = participant_checks_awaited(participant)
-    current_results = [result for result in results if result.pk in current_ids]
-    recommendation = recommend(
-        current_results, required=_required(participant), pending=sorted({kind for _, kind in awaited})
-    )
+    recommendation = _recommendation(participant, current, awaited)
     return {
         "results": [
             check_result_summary(result, current=result.pk in current_ids, full_details=full_details)

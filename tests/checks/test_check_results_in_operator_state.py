@@ -95,3 +95,15 @@ def test_a_stored_result_moves_the_state_version_on(answered_call):
     before = call_state_for_operator(session_id=answered_call.session.pk)["version"]
     fakes.store(fakes.capture(answered_call.participant, Evidence.Kind.FACE), fakes.quality_passed())
     assert call_state_for_operator(session_id=answered_call.session.pk)["version"] == before + 1
+
+
+def test_the_frame_the_operator_received_never_holds_back_the_recommendation(answered_call):
+    """Its quality is shown (the video is poor), without retake advice, and
+    the recommendation reads the customer's full-resolution captures only."""
+    seen = fakes.capture(answered_call.participant, source=Evidence.Source.OPERATOR_VIEW)
+    fakes.store(seen, fakes.quality_blurred())
+    checks = operator_checks(answered_call)
+    [quality] = checks["results"]
+    assert quality["status"] == "needs_review" and quality["advice"] == []
+    assert "quality" not in checks["recommendation"]["statuses"]
+    assert "quality.blurred" not in {reason["code"] for reason in checks["recommendation"]["reasons"]}
