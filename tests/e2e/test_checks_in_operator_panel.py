@@ -1,12 +1,12 @@
 """The automated checks during a real call: the customer's fake camera shows
 a synthetic passport, the operator captures the document front, and the
 operator's workflow panel shows the MRZ result (passed, with the document
-number read) and the system recommendation while the call goes on.
-
-The face part of the issue's end-to-end test is not here: Chromium's fake
-camera plays one file for the whole browser process, so a face would take
-a second customer browser rejoining the call; the face checks are covered
-below the browser (tests/checks)."""
+number read) and the system recommendation while the call goes on. Then
+the customer's face: Chromium's fake camera plays one file for the whole
+browser process, so the customer opens their link again in a second
+browser whose camera films them (the call moves to the newest window, as
+it does when a customer switches devices), the operator captures the face,
+and the panel shows the face matched with the passport's portrait."""
 
 import datetime as dt
 from pathlib import Path
@@ -43,6 +43,17 @@ def write_y4m(rgb: np.ndarray, path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
+def face_browser(playwright_instance, tmp_path_factory):
+    """The same customer's second device: its camera films her face (the astronaut, 640×480)."""
+    from workflows.checks import testdata as td
+
+    y4m = write_y4m(td.live_frame(td.astronaut(), seed=5), tmp_path_factory.mktemp("camera") / "face.y4m")
+    browser = launch_browser(playwright_instance, [f"--use-file-for-fake-video-capture={y4m}"])
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="module")
 def passport_browser(playwright_instance, tmp_path_factory):
     """The customer's browser: its camera films Max Mustermann's passport on a table (1280×720)."""
     from workflows.checks import testdata as td
@@ -65,12 +76,15 @@ def passport_browser(playwright_instance, tmp_path_factory):
     browser.close()
 
 
-def test_operator_sees_the_mrz_result_of_the_captured_passport_during_the_call(server, browser, passport_browser):
+def test_operator_sees_the_check_results_of_passport_and_face_during_the_call(
+    server, browser, passport_browser, face_browser
+):
     seed = server.seed(business="checks-panel")
     operator = new_page(browser)
     operator_login(operator, server.base_urls[0], seed["operator"]["username"], seed["operator"]["password"])
+    link = seed["one_on_one"]["links"][0]
     customer = new_page(passport_browser)
-    customer_open_link_and_accept(customer, seed["one_on_one"]["links"][0])
+    customer_open_link_and_accept(customer, link)
     customer_join(customer)
     operator_answer_first(operator)
     wait_decoding(customer)
@@ -99,5 +113,22 @@ def test_operator_sees_the_mrz_result_of_the_captured_passport_during_the_call(s
         # Still in the call, and the decision is still the operator's.
         expect(operator.get_by_role("button", name="Capture front")).to_be_enabled()
         expect(card.locator(".decision form")).to_be_visible()
+
+        # The face, from the customer's second device.
+        face = new_page(face_browser)
+        face.goto(link)
+        expect(face.locator("#call-duration")).to_be_visible()
+        wait_decoding(face)
+        operator.locator(".participant-card:visible .step-button", has_text="Liveness").click()
+        operator.get_by_role("button", name="Capture face").click()
+        match = checks.locator(".check[data-kind=face_match]")
+        expect(match).to_have_attribute("data-status", "passed", timeout=CHECK_TIMEOUT_MS)
+        expect(match).to_contain_text("Face match")
+        expect(match.locator(".check-facts")).to_contain_text("Distance")
+        face_quality = checks.locator(".check[data-kind=quality]").filter(has_text="Face").first
+        expect(face_quality).to_have_attribute("data-status", "passed", timeout=CHECK_TIMEOUT_MS)
+        # The liveness challenge has not been done: still a review.
+        expect(recommendation.locator(".recommendation-decision")).to_have_text("Review")
+        expect(recommendation).to_contain_text("no liveness result")
     finally:
         screenshot(operator, "checks-panel-operator")
