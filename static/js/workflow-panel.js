@@ -250,7 +250,7 @@ export class WorkflowPanel {
         ...checks.results.map((result) =>
           el(
             "li",
-            { class: `check status-${result.status}`, "data-kind": result.kind, "data-status": result.status },
+            { class: `check status-${result.status}`, "data-kind": result.kind, "data-status": result.status, "data-source": result.evidence.source },
             el(
               "p",
               { class: "check-head" },
