@@ -175,6 +175,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
 }
 
+# Where the automated checks run when there is no broker (embedded mode):
+# "background" (one thread in the web process, so seconds of OCR never stall
+# a call's signaling), "inline" (in the request that stored the capture,
+# after its commit) or "off". With a broker they always go to the workers.
+# Tests set "off" unless they are about the checks (tests/conftest.py).
+CHECKS_EMBEDDED_MODES = ("background", "inline", "off")
+CHECKS_EMBEDDED_MODE = env_str("CHECKS_EMBEDDED_MODE", "background").lower()
+if CHECKS_EMBEDDED_MODE not in CHECKS_EMBEDDED_MODES:
+    raise ImproperlyConfigured(
+        f"CHECKS_EMBEDDED_MODE={CHECKS_EMBEDDED_MODE!r} is not one of {', '.join(CHECKS_EMBEDDED_MODES)}"
+    )
+
 # --- Files ------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))

@@ -164,6 +164,15 @@ def session_for_review(session_pk) -> VerificationSession:
     )
 
 
+def _checks(participant) -> dict:
+    """Every automated check result (a retake's superseded ones marked so),
+    with all it stored, and the system recommendation."""
+    from workflows.check_selectors import participant_checks
+
+    checks = participant_checks(participant, history=True, full_details=True)
+    return {"check_results": checks["results"], "recommendation": checks["recommendation"]}
+
+
 def session_review(session: VerificationSession) -> dict:
     """Everything the review page and the export show, as plain data."""
     participants = []
@@ -179,9 +188,7 @@ def session_review(session: VerificationSession) -> dict:
                 "evidence": list(
                     Evidence.objects.filter(participant=participant).order_by("created_at", "frame_index")
                 ),
-                # The automated checks (another issue) add a CheckResult model;
-                # until then there are none to show.
-                "check_results": [],
+                **_checks(participant),
             }
         )
     duration = session.call_duration
@@ -267,6 +274,7 @@ def session_record(session: VerificationSession) -> dict:
                 },
                 "evidence": [evidence_entry(evidence) for evidence in entry["evidence"]],
                 "check_results": entry["check_results"],
+                "recommendation": entry["recommendation"],
             }
         )
     erasure = review["erasure"]

@@ -4,9 +4,10 @@ their business's retention period, keeping an anonymised record.
 What stays: the session's and participants' states and timestamps, step
 states, the decision's outcome and reason code, evidence metadata (kind,
 size, SHA-256: the proof of what was captured, not the capture), terms
-version and time, and the audit trail. The audit trail holds ids and codes
-only, so it is never touched and its hash chain still verifies; the erasure
-itself is one more audit event.
+version and time, the automated checks' kinds, statuses, scores and
+engines (not their details, which quote the document), and the audit trail.
+The audit trail holds ids and codes only, so it is never touched and its
+hash chain still verifies; the erasure itself is one more audit event.
 
 Files are deleted after the database commit: a rollback must never leave a
 row pointing at a deleted file. A crash between commit and deletion leaves
@@ -26,7 +27,7 @@ from django.utils import timezone
 from operators.models import Business, Decision, IdempotencyKey, LinkEmail, SessionErasure, WebhookEvent
 from sessions_app.audit import Actor, audit_record
 from sessions_app.models import Evidence, Participant, TermsAcceptance, VerificationSession
-from workflows.models import StepState
+from workflows.models import CheckResult, StepState
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,10 @@ def session_erase(*, session: VerificationSession, now=None) -> SessionErasure:
         StepState.objects.filter(participant__session=session).update(data={})
         Decision.objects.filter(participant__session=session).update(comment="")
         evidence_count = Evidence.objects.filter(session=session, erased_at__isnull=True).update(erased_at=now)
+        # What the checks read (names, document numbers, dates of birth from
+        # the MRZ, the OCR's text) and measured goes with the evidence; the
+        # kind, status, score and engine stay, like the evidence's metadata.
+        CheckResult.objects.filter(participant__session=session).update(details={})
         # Operational copies that may carry references or links.
         LinkEmail.objects.filter(participant__session=session).delete()
         WebhookEvent.objects.filter(session=session).delete()

@@ -6,7 +6,8 @@ from django.conf import settings
 from rest_framework import serializers
 
 from sessions_app.models import Participant, VerificationSession
-from workflows.models import StepState, WorkflowTemplate
+from workflows.check_selectors import participant_checks
+from workflows.models import CheckResult, StepState, WorkflowTemplate
 
 MAX_LINK_TTL_HOURS = 30 * 24
 
@@ -139,12 +140,50 @@ class DecisionSerializer(serializers.Serializer):
     shared_with_customer = serializers.BooleanField()
 
 
-class CheckResultSerializer(serializers.Serializer):
-    """Placeholder for the automated checks' results (face match, document,
-    liveness), which arrive with the checks engine."""
+class CheckEvidenceSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The capture's id.")
+    kind = serializers.CharField(help_text="document_front, document_back, face or liveness_frame.")
+    source = serializers.CharField(help_text="customer_device (full resolution) or operator_view.")
+    label = serializers.CharField(allow_blank=True, help_text="The liveness action, for liveness frames.")
 
+
+class CheckResultSerializer(serializers.Serializer):
+    """What one automated check saw in one capture. Advice for the operator,
+    who decides."""
+
+    id = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=CheckResult.Kind.choices)
+    status = serializers.ChoiceField(choices=CheckResult.Status.choices)
+    score = serializers.FloatField(allow_null=True, help_text="0 to 1, higher is better; null when not measured.")
+    engine = serializers.CharField()
+    engine_version = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    current = serializers.BooleanField(
+        help_text="False when a retake (or a newer engine version) replaced this result."
+    )
+    evidence = CheckEvidenceSerializer()
+    details = serializers.DictField(
+        help_text="What was read and measured, and the reasons (code, message, advice); for the MRZ the "
+        "fields read. Never images or the OCR's raw text. Empty after erasure, apart from reasons: []."
+    )
+
+
+class RecommendationReasonSerializer(serializers.Serializer):
     kind = serializers.CharField()
-    outcome = serializers.CharField()
+    status = serializers.CharField(help_text="failed, needs_review, error, missing or pending.")
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class RecommendationSerializer(serializers.Serializer):
+    """The system's recommendation from the current results. Advice only: it
+    fails closed (anything missing, pending or errored makes it review) and
+    never decides; the operator's decision is ``decision``."""
+
+    decision = serializers.ChoiceField(choices=["approve", "review", "reject"])
+    advisory = serializers.BooleanField(help_text="Always true: the operator decides.")
+    reasons = RecommendationReasonSerializer(many=True)
+    statuses = serializers.DictField(child=serializers.CharField(), help_text="Status per check kind.")
 
 
 class ParticipantSerializer(serializers.ModelSerializer):
@@ -152,7 +191,10 @@ class ParticipantSerializer(serializers.ModelSerializer):
     decision = serializers.SerializerMethodField()
     steps = StepResultSerializer(many=True, read_only=True)
     check_results = serializers.SerializerMethodField(
-        help_text="Automated check results for this participant (empty until the checks engine runs)."
+        help_text="Every automated check result of this participant, oldest first (empty until a capture is checked)."
+    )
+    recommendation = serializers.SerializerMethodField(
+        help_text="The system's recommendation from the current check results: advice, never the decision."
     )
     erased = serializers.SerializerMethodField(help_text="Personal fields were erased under retention.")
 
@@ -173,16 +215,25 @@ class ParticipantSerializer(serializers.ModelSerializer):
             "steps",
             "decision",
             "check_results",
+            "recommendation",
         ]
 
     def get_decision(self, participant) -> DecisionSerializer(allow_null=True):
         decision = getattr(participant, "decision", None)
         return DecisionSerializer(decision).data if decision is not None else None
 
+    def _checks(self, participant) -> dict:
+        # Both fields read the same computation.
+        cache = self.context.setdefault("_participant_checks", {})
+        if participant.pk not in cache:
+            cache[participant.pk] = participant_checks(participant, history=True)
+        return cache[participant.pk]
+
     def get_check_results(self, participant) -> CheckResultSerializer(many=True):
-        # The checks engine (another issue) adds a CheckResult model; until
-        # then there is nothing to report, and the field is stable for clients.
-        return []
+        return CheckResultSerializer(self._checks(participant)["results"], many=True).data
+
+    def get_recommendation(self, participant) -> RecommendationSerializer:
+        return RecommendationSerializer(self._checks(participant)["recommendation"]).data
 
     def get_erased(self, participant) -> bool:
         return participant.erased_at is not None

@@ -156,6 +156,11 @@ _SESSION_EVENTS = {
 
 def webhook_on_session_move(session, *, previous: str, target: str, data: dict | None = None) -> None:
     """Called by sessions_app.services._session_move inside its transaction."""
+    if previous == "in_call" and target in _SESSION_EVENTS and target != "in_call":
+        # The call is over: checks.completed for every participant whose
+        # checks are all in (the others get it with their last result).
+        session_id = session.pk
+        transaction.on_commit(lambda: _checks_completed_after_call(session_id), robust=True)
     event_type = _SESSION_EVENTS.get(target)
     if event_type is None:
         return
@@ -182,15 +187,29 @@ def webhook_on_participant_move(participant, *, previous: str, target: str) -> N
     )
 
 
-def webhook_emit_checks_completed(*, session, participant=None, results: list[dict]) -> WebhookEvent | None:
-    """For the automated checks: call inside the transaction that stores the
-    results. ``results`` is a list of JSON-ready dicts (e.g. kind, outcome, score)."""
+def _checks_completed_after_call(session_id: int) -> None:
+    from workflows.check_services import session_checks_completed_emit
+
+    session_checks_completed_emit(session_id=session_id)
+
+
+def webhook_emit_checks_completed(
+    *, session, participant=None, results: list[dict], recommendation: dict | None = None
+) -> WebhookEvent | None:
+    """For the automated checks (workflows.check_services.
+    participant_checks_completed_emit, which says when and how often):
+    call inside the transaction that records it. ``results`` are JSON-ready
+    dicts (kind, status, score, engine, reason codes; no personal data),
+    ``recommendation`` the system's advice (decision, reason codes)."""
+    data = {"checks": results}
+    if recommendation is not None:
+        data["recommendation"] = recommendation
     return webhook_emit(
         business=session.business,
         event_type=CHECKS_COMPLETED,
         session=session,
         participant=participant,
-        data={"checks": results},
+        data=data,
     )
 
 

@@ -232,6 +232,11 @@ def _evidence_summary(evidence: Evidence) -> dict:
 
 
 def call_state_for_operator(*, session_id: int) -> dict:
+    # The automated checks' results ride on the operator's state: a stored
+    # result bumps the state version and nudges the call's sockets
+    # (workflows.check_services.check_result_store), like any other change.
+    from workflows.check_selectors import participant_checks
+
     session = VerificationSession.objects.select_related("business").get(pk=session_id)
     participants = []
     evidence_by_participant: dict[int, list] = {}
@@ -260,6 +265,7 @@ def call_state_for_operator(*, session_id: int) -> dict:
                 ],
                 "evidence": evidence_by_participant.get(participant.pk, []),
                 "capture": pending_capture_for_customer(participant),
+                "checks": participant_checks(participant),
                 "decision": (
                     {
                         "outcome": decision.outcome,

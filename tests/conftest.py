@@ -62,6 +62,31 @@ def _private_evidence_root(settings, tmp_path):
     }
 
 
+@pytest.fixture(autouse=True)
+def _checks_off_unless_asked(settings, request):
+    """Captures stored in a test do not start the automated checks.
+
+    In embedded mode the checks run on a background thread after the upload
+    commits; in a test that thread would read rows the test database has
+    already flushed (tracebacks after the test, noise in the next one). A
+    test about the checks runs them itself, or asks with
+    ``@pytest.mark.checks("inline")`` / ``("background")``. Whatever ran
+    in the background has finished before the test's database goes away
+    (pytest_runtest_teardown below).
+    """
+    marker = request.node.get_closest_marker("checks")
+    settings.CHECKS_EMBEDDED_MODE = marker.args[0] if marker else "off"
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    # Before any fixture is torn down (the test database among them).
+    from workflows.tasks import background_pool_wait
+
+    background_pool_wait()
+    yield
+
+
 def make_user(username: str, **extra):
     return get_user_model().objects.create_user(username=username, password="correct-horse-battery-1", **extra)
 

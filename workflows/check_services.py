@@ -21,6 +21,7 @@ What runs on which evidence (customer's camera unless said otherwise):
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Callable
@@ -30,7 +31,7 @@ from django.db.models import F
 
 from sessions_app import realtime
 from sessions_app.audit import Actor, audit_record
-from sessions_app.models import Evidence, VerificationSession
+from sessions_app.models import AuditEvent, Evidence, Participant, VerificationSession
 from workflows.checks.results import ERROR, CheckOutcome, Reason
 from workflows.models import CheckResult
 
@@ -253,4 +254,113 @@ def evidence_run_checks(*, evidence_id: int) -> list[CheckResult]:
         results.append(
             check_result_store(subject=planned.subject, kind=planned.kind, engine_version=version, outcome=outcome)
         )
+    # The last capture checked after the call ends completes the participant's checks.
+    participant_checks_completed_emit(participant_id=evidence.participant_id)
     return results
+
+
+# --- checks.completed -----------------------------------------------------------------
+
+CHECKS_COMPLETED_ACTION = "checks.completed"
+
+
+def _webhook_result(result: dict) -> dict:
+    # Ids, codes and numbers only: reason messages quote names and dates,
+    # and a webhook log should hold no personal data (operators.webhooks).
+    return {
+        "id": result["id"],
+        "kind": result["kind"],
+        "status": result["status"],
+        "score": result["score"],
+        "engine": result["engine"],
+        "engine_version": result["engine_version"],
+        "created_at": result["created_at"],
+        "evidence": {"id": result["evidence"]["id"], "kind": result["evidence"]["kind"],
+                     "source": result["evidence"]["source"]},
+        "reasons": [reason["code"] for reason in result["details"]["reasons"]],
+    }
+
+
+def _results_digest(results: list[dict]) -> str:
+    return hashlib.sha256(",".join(sorted(result["id"] for result in results)).encode()).hexdigest()
+
+
+def participant_checks_completed_emit(*, participant_id: int) -> bool:
+    """Say once that a participant's checks are complete: an audit event
+    and the ``checks.completed`` webhook with the results and the
+    recommendation. True when this call said it.
+
+    Complete means: the call is over (the session ended, so no capture can
+    come), the participant has at least one result, and no check due on any
+    of their captures is still without a result
+    (check_selectors.participant_checks_awaited). Called after each
+    capture's checks and once after the call ends (operators.webhooks), so
+    whichever comes last says it. Said again only for another set of
+    current results (a new engine version re-checked the captures); never
+    twice for the same set, whoever calls and however often.
+    """
+    from operators.webhooks import webhook_emit_checks_completed
+    from workflows import check_selectors
+
+    with transaction.atomic():
+        # The lock makes the two callers (the last check, the end of the
+        # call) take turns: the second sees the first one's audit event.
+        participant = (
+            Participant.objects.select_for_update(of=("self",))
+            .select_related("session__business")
+            .filter(pk=participant_id)
+            .first()
+        )
+        if participant is None or participant.erased_at is not None:
+            return False
+        session = participant.session
+        if session.state not in VerificationSession.ENDED_STATES:
+            return False
+        if check_selectors.participant_checks_awaited(participant, customer_only=False):
+            return False
+        checks = check_selectors.participant_checks(participant)
+        if not checks["results"]:
+            return False
+        digest = _results_digest(checks["results"])
+        said = AuditEvent.objects.filter(participant=participant, action=CHECKS_COMPLETED_ACTION).values_list(
+            "data", flat=True
+        )
+        if any(data.get("results_digest") == digest for data in said):
+            return False
+        recommendation = checks["recommendation"]
+        audit_record(
+            business=session.business,
+            session=session,
+            participant=participant,
+            actor=Actor.system(),
+            action=CHECKS_COMPLETED_ACTION,
+            data={
+                "results_digest": digest,
+                "results": [result["id"] for result in checks["results"]],
+                "recommendation": recommendation["decision"],
+            },
+        )
+        webhook_emit_checks_completed(
+            session=session,
+            participant=participant,
+            results=[_webhook_result(result) for result in checks["results"]],
+            recommendation={
+                "decision": recommendation["decision"],
+                "advisory": True,
+                "reasons": [
+                    {"kind": reason["kind"], "status": reason["status"], "code": reason["code"]}
+                    for reason in recommendation["reasons"]
+                ],
+                "statuses": recommendation["statuses"],
+            },
+        )
+    return True
+
+
+def session_checks_completed_emit(*, session_id: int) -> int:
+    """After the call: say it for every participant whose checks are all in
+    already. Returns for how many it was said."""
+    return sum(
+        participant_checks_completed_emit(participant_id=participant_id)
+        for participant_id in Participant.objects.filter(session_id=session_id).values_list("pk", flat=True)
+    )

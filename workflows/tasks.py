@@ -7,6 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from celery import current_app, shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 
 from workflows import check_services
@@ -43,6 +44,16 @@ def background_pool() -> ThreadPoolExecutor:
         return _pool
 
 
+def background_pool_wait(timeout: float = 300) -> None:
+    """Return once every check handed to the background thread so far has
+    finished (the thread is first in, first out). For tests: no check may
+    outlive the test database it reads."""
+    with _pool_lock:
+        pool = _pool
+    if pool is not None:
+        pool.submit(lambda: None).result(timeout=timeout)
+
+
 def _run_in_background(evidence_id: int) -> None:
     try:
         check_services.evidence_run_checks(evidence_id=evidence_id)
@@ -69,14 +80,20 @@ def run_checks_for_evidence(self, evidence_id: int) -> list[dict]:
     On a worker: transient database errors (a dropped connection, a
     failover) are retried with backoff; anything else fails the task.
     In embedded mode (no broker, Celery runs ``delay`` inline, right after
-    the capture's upload commits) the checks go to a background thread and a
+    the capture's upload commits) the checks go to a background thread, or
+    run right here, or not at all (settings.CHECKS_EMBEDDED_MODE), and a
     failure is only logged: a check never turns a stored capture into a
     failed upload, and the missing result makes the recommendation a review.
     Called directly (tests, a shell), it runs here and now.
     """
     if _inline() and self.request.is_eager and not self.request.called_directly:
-        background_pool().submit(_run_in_background, evidence_id)
-        return []
+        mode = settings.CHECKS_EMBEDDED_MODE
+        if mode == "off":
+            return []
+        if mode == "background":
+            background_pool().submit(_run_in_background, evidence_id)
+            return []
+        # "inline": here and now, in the request that stored the capture.
     try:
         results = check_services.evidence_run_checks(evidence_id=evidence_id)
     except Exception:

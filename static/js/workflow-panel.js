@@ -25,6 +25,13 @@ const KIND_LABELS = {
   face: "Face",
   liveness_frame: "Liveness",
 };
+const CHECK_STATUS_LABELS = {
+  passed: "Passed",
+  failed: "Failed",
+  needs_review: "Needs review",
+  error: "Error",
+};
+const RECOMMENDATION_LABELS = { approve: "Approve", review: "Review", reject: "Reject" };
 const TWO_SIDED = new Set(["id_card", "residence_permit", "driving_licence"]);
 const CALL_STEPS = new Set(["document", "liveness", "questions", "notes"]);
 
@@ -184,6 +191,7 @@ export class WorkflowPanel {
       ),
       this.stepDetail(participant, step),
       this.evidenceGallery(participant),
+      this.checksPanel(participant),
       this.decisionForm(participant),
       ["in_call", "waiting", "left"].includes(participant.state) && this.participants.length > 1
         ? el(
@@ -206,6 +214,64 @@ export class WorkflowPanel {
   refreshPassive(panel, participant) {
     const gallery = panel.querySelector(".evidence-gallery");
     if (gallery) gallery.replaceWith(this.evidenceGallery(participant));
+    const checks = panel.querySelector(".checks-panel");
+    if (checks) checks.replaceWith(this.checksPanel(participant));
+  }
+
+  // What the automated checks saw, as soon as each result is stored (the
+  // server pushes the state again), and the system's recommendation. Advice
+  // only: nothing here decides, and nothing here is a button.
+  checksPanel(participant) {
+    const checks = participant.checks || { results: [], pending: [], recommendation: null };
+    const box = el("section", { class: "checks-panel", "aria-label": "Automated checks" });
+    box.append(el("h3", { text: "Automated checks" }));
+    const advice = checks.recommendation;
+    if (advice && (checks.results.length || checks.pending.length)) {
+      box.dataset.recommendation = advice.decision;
+      box.append(
+        el(
+          "div",
+          { class: `recommendation recommendation-${advice.decision}`, role: "note" },
+          el("p", {}, "System recommendation (advice, you decide): ", el("strong", { class: "recommendation-decision", text: RECOMMENDATION_LABELS[advice.decision] || advice.decision })),
+          advice.reasons.length
+            ? el("ul", { class: "recommendation-reasons" }, ...advice.reasons.slice(0, 6).map((reason) => el("li", { text: reason.message })))
+            : null
+        )
+      );
+    }
+    if (checks.pending.length) {
+      box.append(el("p", { class: "muted checks-pending", "aria-live": "polite", text: `Checking: ${checks.pending.map((kind) => kind.replace("_", " ")).join(", ")}…` }));
+    }
+    if (!checks.results.length) {
+      if (!checks.pending.length) box.append(el("p", { class: "muted", text: "No check results yet." }));
+      return box;
+    }
+    box.append(
+      el(
+        "ul",
+        { class: "check-list", "aria-live": "polite" },
+        ...checks.results.map((result) =>
+          el(
+            "li",
+            { class: `check status-${result.status}`, "data-kind": result.kind, "data-status": result.status, "data-source": result.evidence.source },
+            el(
+              "p",
+              { class: "check-head" },
+              el("span", { class: "check-kind", text: result.kind_label }),
+              el("span", { class: "muted check-capture", text: ` · ${KIND_LABELS[result.evidence.kind] || result.evidence.kind}${result.evidence.label ? ` ${ACTION_LABELS[result.evidence.label] || result.evidence.label}` : ""}${result.evidence.source === "operator_view" ? " (your view)" : ""}` }),
+              el("span", { class: `badge check-status status-${result.status}`, text: CHECK_STATUS_LABELS[result.status] || result.status }),
+              el("span", { class: "check-score muted", text: result.score === null ? "no score" : `score ${result.score.toFixed(2)}` })
+            ),
+            el("p", { class: "check-reason", text: result.summary }),
+            result.facts.length
+              ? el("dl", { class: "check-facts" }, ...result.facts.flatMap(([label, value]) => [el("dt", { text: label }), el("dd", { text: value })]))
+              : null,
+            ...(result.status === "passed" ? [] : result.advice.map((text) => el("p", { class: "check-retake" }, el("strong", { text: "Retake: " }), text)))
+          )
+        )
+      )
+    );
+    return box;
   }
 
   stepButtons(participant, step) {

@@ -188,6 +188,7 @@ def test_document_of_someone_else_recommends_reject(live_call, hopper_frame, max
     assert "face.mismatch" in {r.code for r in recommendation.reasons}
 
 
+@pytest.mark.checks("background")
 @pytest.mark.django_db(transaction=True)
 def test_embedded_mode_runs_the_checks_off_the_request_thread(business_a, workflow_a, astronaut_frame, monkeypatch):
     """As after an upload under daphne with no broker: ``delay`` returns at

@@ -3,6 +3,7 @@ evidence files and personal fields; an anonymised record and the audit trail
 stay, and the chain still verifies."""
 
 import io
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -139,3 +140,23 @@ def test_the_admin_history_forgets_the_name(ended_call, business_a, superuser):
     retention_erase_due()
     entry = LogEntry.objects.get(content_type=ContentType.objects.get_for_model(Participant))
     assert "Mustermann" not in entry.object_repr
+
+
+def test_check_results_lose_what_they_read_and_keep_their_verdict(ended_call, business_a):
+    """The MRZ's names, document number and dates are personal data."""
+    from tests.checks import fakes
+    from workflows.models import CheckResult
+
+    fakes.store(ended_call.document, fakes.mrz_passed())
+    fakes.store(ended_call.document, fakes.quality_passed())
+    _age(ended_call.session, business_a.retention_days + 1)
+
+    retention_erase_due()
+
+    results = CheckResult.objects.filter(participant=ended_call.participant)
+    assert results.count() == 2
+    for result in results:
+        assert result.details == {}
+        assert result.status == "passed" and result.score is not None and result.engine_version.startswith("test-")
+    assert fakes.DOCUMENT_NUMBER not in json.dumps(list(results.values()), default=str)
+    assert audit_verify_chain(business=business_a) == []
