@@ -2,6 +2,7 @@ import os
 import shutil
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.harness import CHROMIUM, launch_browser, running_server
 
@@ -76,6 +77,12 @@ def browser(playwright_instance):
     browser = launch_browser(playwright_instance)
     yield browser
     browser.close()
+
+
+# What a person would wait for, not what a quiet machine needs: on CI's two
+# cores, busy with four Chromium processes and daphne, a camera can take
+# seconds to start. Playwright's 5 s default made waits flaky, not stricter.
+expect.set_options(timeout=15_000)
 
 
 def new_page(browser, *, viewport=None, base_url=None):

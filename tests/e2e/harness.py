@@ -3,8 +3,9 @@
 The product runs as it does in production: daphne processes serving
 kyc.asgi over a database the test process does not touch (a fresh SQLite
 file, or a fresh PostgreSQL database when E2E_DATABASE_URL is set), with
-Redis as the channel layer when REDIS_URL is set (then two daphne processes
-can share one call).
+Redis as the channel layer and a real Celery worker when REDIS_URL is set
+(then two daphne processes can share one call, and the checks, compositions
+and webhooks run on the worker).
 """
 
 import json
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -116,7 +118,7 @@ class ProductServer:
         raise RuntimeError(f"daphne at {url} did not start:\n{self.logs()}")
 
     def logs(self) -> str:
-        return "\n".join(p.read_text() for p in sorted(self.tmp.glob("daphne-*.log")))
+        return "\n".join(p.read_text() for p in sorted(self.tmp.glob("daphne-*.log")) + sorted(self.tmp.glob("celery-*.log")))
 
     def seed(self, *, business: str, multi_user: int = 3, password: str = "e2e-operator-pass-1") -> dict:
         out = self.manage(
@@ -142,12 +144,34 @@ class ProductServer:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+# The browser tests' own Redis database when REDIS_URL is set: their worker
+# must never take a task some other test left in the default database.
+E2E_REDIS_DB = int(os.environ.get("E2E_REDIS_DB", "14"))
+
+
 @contextmanager
 def running_server(processes: int = 1):
-    server = ProductServer(processes).start()
+    """The product as production runs it: daphne processes, and with REDIS_URL
+    a real Celery worker too (checks, compositions and webhooks leave the
+    web process there, as they do in production)."""
+    server = ProductServer(processes)
+    worker = None
+    if server.env.get("REDIS_URL"):
+        import redis
+
+        from faults.services import CeleryWorker  # the fault suite's worker, reused
+
+        url = urllib.parse.urlsplit(server.env["REDIS_URL"])
+        server.env["REDIS_URL"] = urllib.parse.urlunsplit(url._replace(path=f"/{E2E_REDIS_DB}"))
+        redis.Redis.from_url(server.env["REDIS_URL"]).flushdb()
+    server.start()
     try:
+        if server.env.get("REDIS_URL"):
+            worker = CeleryWorker(server.env, server.tmp, name="e2e").start()
         yield server
     finally:
+        if worker is not None:
+            worker.stop()
         server.stop()
 
 
