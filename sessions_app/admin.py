@@ -21,7 +21,7 @@ from operators.compliance import (
 )
 from operators.models import Decision
 from sessions_app.evidence_streaming import evidence_file_response
-from sessions_app.models import AuditEvent, Evidence, Participant, TermsAcceptance, VerificationSession
+from sessions_app.models import AuditEvent, Evidence, Participant, Recording, TermsAcceptance, VerificationSession
 from sessions_app.recording_views import recording_player_context
 
 
@@ -213,6 +213,18 @@ class EvidenceAdmin(ComplianceReadOnlyAdmin):
             return "erased" if evidence.erased_at else "—"
         url = reverse("admin:sessions_app_verificationsession_evidence", args=[evidence.session_id, evidence.public_id])
         return format_html('<a href="{}">Open (authorised view)</a>', url)
+
+
+@admin.register(Recording)
+class RecordingAdmin(ComplianceReadOnlyAdmin):
+    """One recorded segment of one stream; its assembled file is an Evidence
+    (played through the authorised view of the session's review page)."""
+
+    list_display = ["session", "stream", "segment", "state", "mime_type", "started_at", "finished_at", "chunk_count"]
+    list_filter = ["state", "session__business"]
+    search_fields = ["session__public_id"]
+    raw_id_fields = ["session", "participant", "evidence"]
+    list_select_related = ["session__business"]
 
 
 @admin.register(AuditEvent)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from operators.compliance import ComplianceReadOnlyAdmin
-from workflows.models import StepState, WorkflowTemplate
+from workflows.models import CheckResult, StepState, WorkflowTemplate
 
 
 @admin.register(WorkflowTemplate)
@@ -23,4 +23,17 @@ class StepStateAdmin(ComplianceReadOnlyAdmin):
     list_filter = ["kind", "state", "participant__session__business"]
     search_fields = ["participant__name", "participant__business_reference"]
     raw_id_fields = ["participant"]
+    list_select_related = ["participant__session__business"]
+
+
+@admin.register(CheckResult)
+class CheckResultAdmin(ComplianceReadOnlyAdmin):
+    """What each automated check saw (``details`` holds what the MRZ read:
+    personal data): read-only for compliance, every look audited."""
+
+    list_display = ["participant", "kind", "status", "score", "engine", "engine_version", "duration_ms", "created_at"]
+    list_filter = ["kind", "status", "engine", "participant__session__business"]
+    search_fields = ["participant__name", "participant__business_reference"]
+    raw_id_fields = ["participant", "evidence"]
+    readonly_fields = ["public_id", "created_at"]
     list_select_related = ["participant__session__business"]

@@ -2,13 +2,32 @@
 or deletes. Alice and Bob (operators, not staff), and Stan (staff without the
 compliance group) must not get in at all."""
 
+import uuid
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from operators.models import Decision
-from sessions_app.models import AuditEvent, Evidence, TermsAcceptance
-from workflows.models import StepState
+from sessions_app.models import AuditEvent, Evidence, Recording, TermsAcceptance
+from workflows.models import CheckResult, StepState
+
+
+def a_check_result(call) -> int:
+    return CheckResult.objects.create(
+        evidence=call.document, participant=call.participant, kind=CheckResult.Kind.MRZ,
+        status=CheckResult.Status.PASSED, score=1.0, details={"fields": {"surname": "MUSTERMANN"}},
+        engine="rapidocr", engine_version="test",
+    ).pk
+
+
+def a_recording(call) -> int:
+    return Recording.objects.create(
+        public_id=uuid.uuid4(), session=call.session, participant=call.participant, stream="operator",
+        segment=0, mime_type="video/webm", started_at=timezone.now(),
+    ).pk
+
 
 MODELS = {
     "sessions_app_verificationsession": lambda call: call.session.pk,
@@ -18,6 +37,8 @@ MODELS = {
     "sessions_app_auditevent": lambda call: AuditEvent.objects.filter(session=call.session).first().pk,
     "operators_decision": lambda call: Decision.objects.get(participant=call.participant).pk,
     "workflows_stepstate": lambda call: StepState.objects.filter(participant=call.participant).first().pk,
+    "workflows_checkresult": a_check_result,
+    "sessions_app_recording": a_recording,
 }
 
 
