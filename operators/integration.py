@@ -71,7 +71,7 @@ def api_key_create(*, business: Business, name: str, created_by=None) -> tuple[A
 
 def api_key_revoke(*, api_key: ApiKey, actor: Actor) -> ApiKey:
     with transaction.atomic():
-        api_key = ApiKey.objects.select_for_update().select_related("business").get(pk=api_key.pk)
+        api_key = ApiKey.objects.select_for_update(of=("self",)).select_related("business").get(pk=api_key.pk)
         if api_key.revoked_at:
             return api_key
         api_key.revoked_at = timezone.now()

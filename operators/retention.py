@@ -50,7 +50,7 @@ def session_erase(*, session: VerificationSession, now=None) -> SessionErasure:
     """Erase one session's personal data and evidence. Idempotent."""
     now = now or timezone.now()
     with transaction.atomic():
-        session = VerificationSession.objects.select_for_update().select_related("business").get(pk=session.pk)
+        session = VerificationSession.objects.select_for_update(of=("self",)).select_related("business").get(pk=session.pk)
         existing = SessionErasure.objects.filter(session=session).first()
         if existing:
             return existing

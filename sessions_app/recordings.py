@@ -117,7 +117,7 @@ def recording_start(
     stream = (stream or "").strip()
     with transaction.atomic():
         # The session row lock numbers segments one at a time.
-        session = VerificationSession.objects.select_for_update().select_related("business").get(pk=session.pk)
+        session = VerificationSession.objects.select_for_update(of=("self",)).select_related("business").get(pk=session.pk)
         existing = Recording.objects.filter(public_id=public_id).first()
         if existing is not None:
             if existing.session_id != session.pk or existing.stream != stream:

@@ -107,7 +107,9 @@ def _participant_move(participant: Participant, target: str, *, actor: Actor, da
 
 
 def _locked_session(session_id: int) -> VerificationSession:
-    return VerificationSession.objects.select_for_update().select_related("business").get(pk=session_id)
+    # of=self: a join under FOR UPDATE locks the joined rows too, here the
+    # business's, which would make every call of a business wait for each other.
+    return VerificationSession.objects.select_for_update(of=("self",)).select_related("business").get(pk=session_id)
 
 
 def _locked_participant(participant_id: int) -> Participant:

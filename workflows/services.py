@@ -35,6 +35,23 @@ def participant_steps_create(*, participant, workflow: WorkflowTemplate) -> list
     )
 
 
+def _locked_step(step_pk: int) -> StepState:
+    """The step, locked after its session and its participant: the order every
+    service takes (sessions_app.services._locked_participant). One FOR UPDATE
+    over the step joined to its participant and session locks those rows in
+    whatever order the plan reads them, and on PostgreSQL that deadlocked with
+    a service holding the session (an operator's capture request against a
+    check result or a customer's rejoin). A step never changes participant,
+    so reading participant_id unlocked is safe."""
+    from sessions_app.services import _locked_participant
+
+    participant_id = StepState.objects.values_list("participant_id", flat=True).get(pk=step_pk)
+    participant = _locked_participant(participant_id)
+    step = StepState.objects.select_for_update(of=("self",)).get(pk=step_pk)
+    step.participant = participant
+    return step
+
+
 def _changed(participant: Participant) -> None:
     VerificationSession.objects.filter(pk=participant.session_id).update(state_version=F("state_version") + 1)
     realtime.session_changed_on_commit(participant.session)
@@ -42,7 +59,7 @@ def _changed(participant: Participant) -> None:
 
 def step_transition(*, step: StepState, target: str, actor: Actor, data: dict | None = None) -> StepState:
     with transaction.atomic():
-        step = StepState.objects.select_for_update().select_related("participant__session__business").get(pk=step.pk)
+        step = _locked_step(step.pk)
         StepState.MACHINE.check(step.state, target)
         previous = step.state
         now = timezone.now()
@@ -79,7 +96,7 @@ def step_complete_pre_call(*, participant, kind: str, actor: Actor) -> None:
 
 
 def _locked_step_in_call(step: StepState, operator) -> StepState:
-    step = StepState.objects.select_for_update().select_related("participant__session__business").get(pk=step.pk)
+    step = _locked_step(step.pk)
     participant = step.participant
     if participant.session.operator_id != operator.pk:
         raise ValidationError("Only the operator of this call can do that.")
@@ -191,6 +208,8 @@ def capture_frames_expected(capture: CaptureRequest, source: str) -> int:
 def evidence_store_image(*, capture: CaptureRequest, source: str, data: bytes, frame_index: int = 0) -> Evidence:
     """Store one uploaded image answering a capture request. Idempotent: the
     same capture, source and frame uploaded twice is stored once."""
+    from sessions_app.services import _locked_participant
+
     if source not in (Evidence.Source.CUSTOMER_DEVICE, Evidence.Source.OPERATOR_VIEW):
         raise ValidationError("Unknown source.")
     if not 0 <= frame_index < capture_frames_expected(capture, source):
@@ -207,6 +226,9 @@ def evidence_store_image(*, capture: CaptureRequest, source: str, data: bytes, f
     evidence_id = uuid.uuid4()
     try:
         with transaction.atomic():
+            # Session and participant first, the order every service locks in
+            # (a complete burst moves the liveness step and the prompt on).
+            _locked_participant(participant.pk)
             # Frames of one burst may arrive side by side: the lock lets
             # exactly one of them see the burst complete.
             capture = CaptureRequest.objects.select_for_update().get(pk=capture.pk)
@@ -324,7 +346,7 @@ def question_answer_record(*, step: StepState, operator, question: int, answer: 
 def notes_save(*, step: StepState, operator, text: str) -> StepState:
     """Saved as the operator types (debounced by the page): no lost notes."""
     with transaction.atomic():
-        step = StepState.objects.select_for_update().select_related("participant__session__business").get(pk=step.pk)
+        step = _locked_step(step.pk)
         if step.participant.session.operator_id != operator.pk:
             raise ValidationError("Only the operator of this call can write its notes.")
         if step.kind != kinds.NOTES:
