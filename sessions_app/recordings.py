@@ -230,6 +230,10 @@ def recording_finish(*, recording: Recording, operator, chunk_count: int) -> Rec
     if not 0 <= chunk_count <= max_chunks_per_segment():
         raise RecordingRejected("out_of_range", "Impossible chunk count.")
     with transaction.atomic():
+        # The session's row before the segment's, the order every service
+        # locks in (the audit chain comes last): taken the other way round,
+        # a finish racing a prompt or a composition deadlocked on PostgreSQL.
+        VerificationSession.objects.select_for_update().filter(pk=recording.session_id).first()
         # Lock the segment's row only: the participant is an outer join.
         recording = (
             Recording.objects.select_for_update(of=("self",))
@@ -435,10 +439,10 @@ def _segment_assemble(recording: Recording, workdir: Path) -> Evidence | None:
     evidence_id = uuid.uuid4()
     session = recording.session
     with transaction.atomic():
+        _raise_if_erased(session)  # the session's row first: the order every service locks in
         locked = Recording.objects.select_for_update().get(pk=recording.pk)
         if locked.evidence_id is not None:
             return locked.evidence  # another run assembled it meanwhile
-        _raise_if_erased(session)
         evidence = Evidence(
             public_id=evidence_id,
             session=session,

@@ -181,6 +181,11 @@ def check_result_store(*, subject: Evidence, kind: str, engine_version: str, out
     session = participant.session
     try:
         with transaction.atomic():
+            # The operator's panel reloads the session state on this signal.
+            # The session's row is taken first, before the audit chain: the
+            # order every service locks in (the other way round deadlocks
+            # with one that holds the session and waits for the chain).
+            VerificationSession.objects.filter(pk=session.pk).update(state_version=F("state_version") + 1)
             result = CheckResult.objects.create(
                 evidence=subject,
                 participant=participant,
@@ -207,8 +212,6 @@ def check_result_store(*, subject: Evidence, kind: str, engine_version: str, out
                     "engine_version": engine_version,
                 },
             )
-            # The operator's panel reloads the session state on this signal.
-            VerificationSession.objects.filter(pk=session.pk).update(state_version=F("state_version") + 1)
             realtime.session_changed_on_commit(session)
     except IntegrityError:
         return CheckResult.objects.get(evidence=subject, kind=kind, engine_version=engine_version)
