@@ -36,12 +36,10 @@ MRZ_FIELDS = {
 }
 
 
-def capture(participant, kind=Evidence.Kind.DOCUMENT_FRONT, *, source=Evidence.Source.CUSTOMER_DEVICE, label="",
-            frame_index=0) -> Evidence:
-    """A stored capture (a small PNG), as the capture service stores it."""
-    buffer = io.BytesIO()
-    Image.new("RGB", (32, 24), (120, 130, 140)).save(buffer, format="PNG")
-    data = buffer.getvalue()
+def evidence_from_bytes(participant, kind, data: bytes, *, content_type: str, width: int, height: int,
+                        source=Evidence.Source.CUSTOMER_DEVICE, label="", frame_index=0) -> Evidence:
+    """An image stored as the capture service stores it (private storage, its SHA-256)."""
+    extension = "png" if content_type == "image/png" else "jpg"
     evidence = Evidence(
         session=participant.session,
         participant=participant,
@@ -49,16 +47,25 @@ def capture(participant, kind=Evidence.Kind.DOCUMENT_FRONT, *, source=Evidence.S
         source=source,
         label=label,
         frame_index=frame_index,
-        content_type="image/png",
+        content_type=content_type,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
-        width=32,
-        height=24,
+        width=width,
+        height=height,
     )
-    evidence.file.save(f"{participant.session.public_id.hex}/{evidence.public_id.hex}.png", ContentFile(data),
+    evidence.file.save(f"{participant.session.public_id.hex}/{evidence.public_id.hex}.{extension}", ContentFile(data),
                        save=False)
     evidence.save()
     return evidence
+
+
+def capture(participant, kind=Evidence.Kind.DOCUMENT_FRONT, *, source=Evidence.Source.CUSTOMER_DEVICE, label="",
+            frame_index=0) -> Evidence:
+    """A stored capture (a small PNG): for tests that never look at the pixels."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), (120, 130, 140)).save(buffer, format="PNG")
+    return evidence_from_bytes(participant, kind, buffer.getvalue(), content_type="image/png", width=32, height=24,
+                               source=source, label=label, frame_index=frame_index)
 
 
 def mrz_passed() -> CheckOutcome:

@@ -6,11 +6,8 @@ Mustermann's one-on-one call with business A, whose standard workflow has a
 document step and a liveness step."""
 
 import datetime as dt
-import hashlib
-import uuid
 
 import pytest
-from django.core.files.base import ContentFile
 
 from sessions_app.models import AuditEvent, Evidence
 from workflows import check_selectors, check_services, tasks
@@ -20,28 +17,16 @@ from workflows.models import CheckResult
 from workflows.tasks import run_checks_for_evidence
 
 from .conftest import holder
+from .fakes import evidence_from_bytes
 
 MAX = holder(surname="MUSTERMANN", given_names="MAX", birth_date=dt.date(1980, 5, 17), nationality="D")
 
 
 def store(participant, kind, image, *, source=Evidence.Source.CUSTOMER_DEVICE, label="", frame_index=0):
-    data = td.jpeg_bytes(image, 92)
-    evidence = Evidence(
-        session=participant.session,
-        participant=participant,
-        kind=kind,
-        source=source,
-        label=label,
-        frame_index=frame_index,
-        content_type="image/jpeg",
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        width=image.shape[1],
-        height=image.shape[0],
-    )
-    evidence.file.save(f"{uuid.uuid4().hex}.jpg", ContentFile(data), save=False)
-    evidence.save()
-    return evidence
+    """A camera-like JPEG of ``image`` stored as the capture service stores it."""
+    return evidence_from_bytes(participant, kind, td.jpeg_bytes(image, 92), content_type="image/jpeg",
+                               width=image.shape[1], height=image.shape[0], source=source, label=label,
+                               frame_index=frame_index)
 
 
 @pytest.fixture(scope="session")
