@@ -41,6 +41,7 @@ run: install media
 	exec $(BIN)/python -m kyc.serve -b $(HOST) -p $(PORT) kyc.asgi:application
 
 test: install-test browser
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 # The fault-injection suite (issue 9): real calls and jobs, one fault injected

@@ -43,8 +43,8 @@ def main(argv=None) -> int:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from operators.models import Business
-    from operators.services import operator_create
+    from accounts.models import Business
+    from accounts.services import operator_create
     from sessions_app.audit import Actor
     from sessions_app.models import VerificationSession
     from sessions_app.selectors import OPERATOR_PEER_ID, customer_session_bind

@@ -42,8 +42,8 @@ all traffic goes to 127.0.0.1.
 import argparse
 import asyncio
 import os
-import statistics
 import shutil
+import statistics
 import subprocess
 import sys
 import time

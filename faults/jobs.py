@@ -105,7 +105,7 @@ def start_worker(job_redis, job_dir, broker_celery):
 @pytest.fixture()
 def receiver(business_a):
     """Business A's webhook endpoint."""
-    from operators.models import Business
+    from accounts.models import Business
 
     running = WebhookReceiver().start()
     Business.objects.filter(pk=business_a.pk).update(webhook_url=running.url)

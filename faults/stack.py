@@ -21,11 +21,10 @@ from contextlib import ExitStack
 from pathlib import Path
 from unittest import mock
 
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, ROOT, ProductServer
-
 from faults.netns import Namespace, unavailable_reason
 from faults.netproxy import Balancer
 from faults.services import CeleryWorker, RedisServer, WebhookReceiver
+from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, ROOT, ProductServer
 
 # The "≈ 30 s": a call nobody is heard from for this long ends.
 RESUME_WINDOW_SECONDS = 30

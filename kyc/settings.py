@@ -65,9 +65,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # The floors, lowest first (README › Layout; .importlinter enforces them).
+    "accounts",
     "sessions_app",
-    "operators",
     "workflows",
+    "operators",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("operators.api.urls")),
     path("console/", include("operators.urls")),
-    path("recordings/", include("sessions_app.recording_urls")),
+    path("recordings/", include("operators.compliance.urls")),
     path("", include("sessions_app.urls")),
+    path("", include("workflows.urls")),
 ]

@@ -2,9 +2,18 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from operators.compliance import ComplianceReadOnlyAdmin
+from accounts.models import Business, Operator, TotpDevice
+from accounts.security import user_sessions_end
+from operators.compliance import admin as compliance_admin  # noqa: F401  (registers the sessions' and workflows' models)
+from operators.compliance.access import ComplianceReadOnlyAdmin
 from operators.integration import api_key_create, api_key_revoke
-from operators.models import ApiKey, Business, Decision, Operator, SessionErasure, TotpDevice, WebhookDelivery, WebhookEvent
+from operators.models import (
+    ApiKey,
+    Decision,
+    SessionErasure,
+    WebhookDelivery,
+    WebhookEvent,
+)
 from operators.webhooks import business_webhook_secret_rotate, webhook_event_resend
 from sessions_app.audit import Actor
 
@@ -35,8 +44,6 @@ class OperatorAdmin(admin.ModelAdmin):
 
     @admin.action(description="End this operator's sessions (signed out everywhere, sockets close)")
     def end_sessions(self, request, queryset):
-        from operators.security import user_sessions_end
-
         ended = sum(user_sessions_end(user=operator.user, by=request.user) for operator in queryset.select_related("user"))
         self.message_user(request, f"Ended {ended} session(s) of {queryset.count()} operator(s).", messages.SUCCESS)
 

@@ -3,7 +3,9 @@ from django.apps import AppConfig
 
 class OperatorsConfig(AppConfig):
     name = "operators"
-    verbose_name = "Businesses and operators"
+    verbose_name = "Operator console, integration and compliance"
 
     def ready(self):
-        from operators import security  # noqa: F401  (connects the sign-in signal handlers)
+        from operators.webhooks import webhooks_connect
+
+        webhooks_connect()

@@ -9,13 +9,15 @@ import json
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from accounts import services as account_services
+from accounts.models import Operator
+from accounts.security import socket_signed_in_user
+from accounts.selectors import operator_for_user
 from kyc import throttle
 from kyc.net import scope_client_ip
-from operators import selectors, services
-from operators.models import Operator
-from operators.security import socket_signed_in_user
+from kyc.realtime import queue_group
+from operators import selectors
 from sessions_app.housekeeping import sweep_if_due
-from sessions_app.realtime import queue_group
 
 REFRESH_SECONDS = 5
 MAX_FRAME_CHARS = 4096
@@ -64,12 +66,12 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "code": "invalid_json", "message": "Not a JSON object."})
             return
         if frame.get("type") == "presence" and frame.get("presence") in Operator.Presence.values:
-            await database_sync_to_async(services.operator_set_presence)(
+            await database_sync_to_async(account_services.operator_set_presence)(
                 operator=self.operator, presence=frame["presence"]
             )
             await self._send_queue()
         elif frame.get("type") == "heartbeat":
-            await database_sync_to_async(services.operator_touch)(operator_id=self.operator.pk)
+            await database_sync_to_async(account_services.operator_touch)(operator_id=self.operator.pk)
             if not await self._close_unless_still_operator():
                 return
             await self.send_json({"type": "heartbeat_ack"})
@@ -94,7 +96,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
         user was loaded at connect and would not notice a sign-out, an admin
         ending the sessions, a deactivation or a timeout."""
         user = socket_signed_in_user(self.scope)
-        return selectors.operator_for_user(user) if user is not None else None
+        return operator_for_user(user) if user is not None else None
 
     async def _close_unless_still_operator(self) -> bool:
         if await database_sync_to_async(self._still_operator)() is not None:

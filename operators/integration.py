@@ -21,19 +21,15 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from operators.crypto import InvalidToken, secret_decrypt, secret_encrypt
-from operators.models import ApiKey, Business, IdempotencyKey, LinkEmail
+from accounts.models import Business
+from kyc.crypto import InvalidToken, secret_decrypt, secret_encrypt
+from operators.models import ApiKey, IdempotencyKey, LinkEmail
 from operators.webhooks import webhook_emit
 from sessions_app.audit import Actor, audit_record
 from sessions_app.links import link_token_hash
 from sessions_app.models import Participant
-from sessions_app.services import (
-    CreatedSession,
-    ParticipantSpec,
-    participant_access_problem,
-    participant_link_reissue,
-    session_create,
-)
+from sessions_app.selectors import participant_access_problem
+from sessions_app.services import CreatedSession, ParticipantSpec, participant_link_reissue, session_create
 
 logger = logging.getLogger(__name__)
 

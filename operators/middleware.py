@@ -5,7 +5,7 @@ from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from operators.security import security_log, staff_session_problem, staff_session_touch
+from accounts.security import security_log, staff_session_problem, staff_session_touch
 
 
 class StaffSessionTimeoutMiddleware:

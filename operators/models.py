@@ -1,59 +1,9 @@
-import secrets
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-
-OPERATORS_GROUP = "operators"
-COMPLIANCE_GROUP = "compliance"
-
-
-class Business(models.Model):
-    """The tenant that integrates Verity. Everything else belongs to one."""
-
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(unique=True)
-    retention_days = models.PositiveIntegerField(
-        default=365, help_text="Evidence and personal data are erased this many days after a session ends."
-    )
-    webhook_url = models.URLField(blank=True)
-    webhook_secret = models.CharField(max_length=64, default=secrets.token_hex, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name_plural = "businesses"
-        ordering = ["name"]
-
-    def __str__(self):
-        return self.name
-
-
-class OperatorQuerySet(models.QuerySet):
-    def for_business(self, business):
-        return self.filter(business=business)
-
-
-class Operator(models.Model):
-    """A person who interviews customers, working for one business."""
-
-    class Presence(models.TextChoices):
-        AVAILABLE = "available", _("Available")
-        BUSY = "busy", _("Busy")
-        AWAY = "away", _("Away")
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="operator")
-    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="operators")
-    display_name = models.CharField(max_length=120)
-    presence = models.CharField(max_length=16, choices=Presence.choices, default=Presence.AWAY)
-    last_seen_at = models.DateTimeField(null=True, blank=True)
-
-    objects = OperatorQuerySet.as_manager()
-
-    def __str__(self):
-        return f"{self.display_name} ({self.business})"
 
 
 class DecisionQuerySet(models.QuerySet):
@@ -88,7 +38,7 @@ class Decision(models.Model):
     reason_code = models.CharField(max_length=40, choices=Reason.choices)
     comment = models.TextField(blank=True)
     shared_with_customer = models.BooleanField(default=False)
-    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="decisions")
+    operator = models.ForeignKey("accounts.Operator", on_delete=models.PROTECT, related_name="decisions")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = DecisionQuerySet.as_manager()
@@ -119,7 +69,7 @@ class ApiKey(models.Model):
 
     PREFIX_LENGTH = 12  # "vty_" and 8 characters of the key
 
-    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="api_keys")
+    business = models.ForeignKey("accounts.Business", on_delete=models.PROTECT, related_name="api_keys")
     name = models.CharField(max_length=100, help_text="What the key is for, e.g. 'CRM production'.")
     prefix = models.CharField(max_length=16, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
@@ -158,7 +108,7 @@ class IdempotencyKey(models.Model):
     Rows are removed after IDEMPOTENCY_KEY_TTL_HOURS.
     """
 
-    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="+")
+    business = models.ForeignKey("accounts.Business", on_delete=models.CASCADE, related_name="+")
     key_hash = models.CharField(max_length=64)
     request_hash = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField()
@@ -198,7 +148,7 @@ class WebhookEvent(models.Model):
         FAILED = "failed", _("Failed: retries exhausted")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="webhook_events")
+    business = models.ForeignKey("accounts.Business", on_delete=models.PROTECT, related_name="webhook_events")
     event_type = models.CharField(max_length=40, db_index=True)
     session = models.ForeignKey(
         "sessions_app.VerificationSession", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -313,41 +263,3 @@ class SessionErasure(models.Model):
 
     def __str__(self):
         return f"Erasure of session {self.session_id} on {self.erased_at:%Y-%m-%d}"
-
-
-# --- Staff sign-in: second factor and the sessions an admin can end ------------
-
-
-class TotpDevice(models.Model):
-    """A user's authenticator app (TOTP, RFC 6238): optional, per user. Once
-    confirmed, the password alone no longer signs the user in.
-
-    The secret is held encrypted under a key derived from SECRET_KEY
-    (operators.crypto): a copy of the database alone cannot make codes.
-    Changing SECRET_KEY therefore invalidates every device; an admin deletes
-    the device and the user enrols again. ``last_used_step`` refuses a code
-    that was already used (a code read over a shoulder is worth nothing)."""
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp_device")
-    secret_encrypted = models.TextField(editable=False)
-    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_used_step = models.BigIntegerField(default=0, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = "TOTP device"
-
-    def __str__(self):
-        return f"TOTP of {self.user} ({'confirmed' if self.confirmed_at else 'enrolling'})"
-
-
-class LoginSession(models.Model):
-    """A Django session a user signed in with, so an admin can end them all
-    (the session store itself cannot be searched by user)."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    session_key = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self):
-        return f"Session of {self.user} since {self.created_at:%Y-%m-%d %H:%M}"

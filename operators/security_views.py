@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from operators import totp
+from accounts import totp
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,37 +1,14 @@
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
-from operators.models import OPERATORS_GROUP, Business, Decision, Operator
+from accounts.models import Operator
+from operators.models import Decision
 from operators.webhooks import PARTICIPANT_DECIDED, webhook_emit
-from sessions_app import realtime
+from sessions_app import locks
 from sessions_app.audit import Actor, audit_record
 from sessions_app.models import Participant
 from sessions_app.recordings import recording_problem_for_approval
-from sessions_app.services import _locked_participant, _participant_move
-
-
-def operator_create(*, user, business: Business, display_name: str = "") -> Operator:
-    with transaction.atomic():
-        group, _ = Group.objects.get_or_create(name=OPERATORS_GROUP)
-        user.groups.add(group)
-        return Operator.objects.create(
-            user=user, business=business, display_name=display_name or user.get_full_name() or user.username
-        )
-
-
-def operator_set_presence(*, operator: Operator, presence: str) -> Operator:
-    if presence not in Operator.Presence.values:
-        raise ValidationError({"presence": f"Unknown presence {presence!r}."})
-    Operator.objects.filter(pk=operator.pk).update(presence=presence, last_seen_at=timezone.now())
-    operator.presence = presence
-    realtime.queue_changed_on_commit(operator.business_id)
-    return operator
-
-
-def operator_touch(*, operator_id: int) -> None:
-    Operator.objects.filter(pk=operator_id).update(last_seen_at=timezone.now())
+from sessions_app.services import participant_mark_decided
 
 
 def decision_record(
@@ -48,7 +25,7 @@ def decision_record(
     if reason_code not in Decision.Reason.values:
         raise ValidationError({"reason_code": f"Unknown reason code {reason_code!r}."})
     with transaction.atomic():
-        participant = _locked_participant(participant.pk)
+        participant = locks.participant_lock(participant.pk)
         session = participant.session
         if session.operator_id != operator.pk:
             raise ValidationError("Only the operator of this call can decide.")
@@ -67,9 +44,8 @@ def decision_record(
             shared_with_customer=share_with_customer,
             operator=operator,
         )
-        _participant_move(
-            participant,
-            Participant.State.DECIDED,
+        participant_mark_decided(
+            participant=participant,
             actor=Actor.operator(operator),
             data={"outcome": outcome, "reason_code": reason_code, "shared": share_with_customer},
         )

@@ -1,11 +1,12 @@
 """Celery tasks of the integration. Each takes ids, loads what it needs and
 is idempotent (tasks are acknowledged late, so one may run twice); the work
 itself is in operators.integration, operators.webhooks and
-operators.retention."""
+operators.compliance.retention."""
 
 from celery import shared_task
 
-from operators import integration, retention, webhooks
+from operators import integration, webhooks
+from operators.compliance import retention
 
 
 @shared_task

@@ -1,8 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from operators import security_views, views
-from sessions_app import recording_views
+from operators import recording_views, security_views, views
 
 app_name = "operators"
 

@@ -10,6 +10,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import totp
+from accounts.selectors import operator_for_user
+from kyc.http import json_error
 from kyc.ids import uuid_or_none
 from kyc.state_machine import IllegalTransition
 from operators import selectors, services
@@ -18,10 +21,11 @@ from sessions_app import recordings
 from sessions_app import services as session_services
 from sessions_app.audit import Actor
 from sessions_app.evidence_streaming import evidence_file_response
-from sessions_app.images import MAX_UPLOAD_BYTES
 from sessions_app.models import Evidence, VerificationSession
 from sessions_app.selectors import rtc_configuration_for
 from workflows import services as workflow_services
+from workflows.models import CaptureRequest, StepState
+from workflows.views import evidence_upload_response
 
 
 def operator_required(view):
@@ -32,7 +36,7 @@ def operator_required(view):
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect(f"{reverse('operators:login')}?next={request.path}")
-        operator = selectors.operator_for_user(request.user)
+        operator = operator_for_user(request.user)
         if operator is None:
             return render(request, "operators/not_operator.html", status=403)
         return view(request, operator, *args, **kwargs)
@@ -51,15 +55,11 @@ def _session_of_business(operator, session_id: str) -> VerificationSession:
     return session
 
 
-def _own_call(operator, session_id: str) -> VerificationSession:
+def own_call(operator, session_id: str) -> VerificationSession:
     session = _session_of_business(operator, session_id)
     if session.operator_id != operator.pk:
         raise Http404
     return session
-
-
-def _json_error(code: str, message: str, status: int):
-    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
 
 
 class LoginView(auth_views.LoginView):
@@ -67,8 +67,6 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def form_valid(self, form):
-        from operators import totp
-
         user = form.get_user()
         if totp.totp_required(user):
             # Right password, not signed in yet: the code step decides.
@@ -98,14 +96,14 @@ def answer(request, operator, session_id: str):
     try:
         session_services.session_assign_operator(session_id=session.pk, operator=operator)
     except session_services.SessionNotAvailable as taken:
-        return JsonResponse({"error": {"code": "not_available", "message": str(taken)}}, status=409)
+        return json_error("not_available", str(taken), 409)
     return JsonResponse({"call_url": reverse("operators:call", args=[session.public_id.hex])})
 
 
 @require_GET
 @operator_required
 def call(request, operator, session_id: str):
-    session = _own_call(operator, session_id)
+    session = own_call(operator, session_id)
     page_data = {
         "session_id": session.public_id.hex,
         "ws_path": f"/ws/call/{session.public_id.hex}/",
@@ -137,10 +135,10 @@ def call(request, operator, session_id: str):
 @require_POST
 @operator_required
 def decide(request, operator, session_id: str):
-    session = _own_call(operator, session_id)
+    session = own_call(operator, session_id)
     participant = session.participants.filter(public_id=uuid_or_none(request.POST.get("participant", ""))).first()
     if participant is None:
-        return JsonResponse({"error": {"code": "unknown_participant", "message": "No such participant."}}, status=404)
+        return json_error("unknown_participant", "No such participant.", 404)
     try:
         services.decision_record(
             participant=participant,
@@ -151,29 +149,29 @@ def decide(request, operator, session_id: str):
             share_with_customer=request.POST.get("share") == "yes",
         )
     except ValidationError as error:
-        return JsonResponse({"error": {"code": "invalid", "message": " ".join(error.messages)}}, status=400)
+        return json_error("invalid", " ".join(error.messages), 400)
     return JsonResponse({"ok": True})
 
 
 @require_POST
 @operator_required
 def remove_participant(request, operator, session_id: str, participant_id: str):
-    session = _own_call(operator, session_id)
+    session = own_call(operator, session_id)
     participant = session.participants.filter(public_id=uuid_or_none(participant_id)).first()
     if participant is None:
-        return _json_error("unknown_participant", "No such participant.", 404)
+        return json_error("unknown_participant", "No such participant.", 404)
     try:
         session_services.participant_remove(participant=participant, operator=operator)
     except (ValidationError, IllegalTransition) as error:
         message = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
-        return _json_error("rejected", message, 409)
+        return json_error("rejected", message, 409)
     return JsonResponse({"ok": True})
 
 
 @require_POST
 @operator_required
 def end_call(request, operator, session_id: str):
-    session = _own_call(operator, session_id)
+    session = own_call(operator, session_id)
     session_services.session_end(session=session, actor=Actor.operator(operator), reason="ended_by_operator")
     return JsonResponse({"ok": True})
 
@@ -187,16 +185,14 @@ STEP_ACTIONS = ("start", "pass", "fail", "skip", "capture", "answer", "notes")
 def step_action(request, operator, session_id: str, participant_id: str, position: int, action: str):
     """Drive one step of one participant's workflow. Every action is stored
     and pushed to both sides before the answer comes back."""
-    from workflows.models import StepState
-
-    session = _own_call(operator, session_id)
+    session = own_call(operator, session_id)
     step = StepState.objects.filter(
         participant__session=session, participant__public_id=uuid_or_none(participant_id), position=position
     ).first()
     if step is None:
-        return _json_error("unknown_step", "No such step in this call.", 404)
+        return json_error("unknown_step", "No such step in this call.", 404)
     if action not in STEP_ACTIONS:
-        return _json_error("unknown_action", f"Unknown action {action!r}.", 404)
+        return json_error("unknown_action", f"Unknown action {action!r}.", 404)
     try:
         if action == "start":
             workflow_services.step_start(step=step, operator=operator)
@@ -218,9 +214,9 @@ def step_action(request, operator, session_id: str, participant_id: str, positio
             workflow_services.notes_save(step=step, operator=operator, text=request.POST.get("text", ""))
     except (ValidationError, IllegalTransition) as error:
         message = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
-        return _json_error("rejected", message, 409)
+        return json_error("rejected", message, 409)
     except ValueError:
-        return _json_error("invalid", "Malformed request.", 400)
+        return json_error("invalid", "Malformed request.", 400)
     return JsonResponse({"ok": True})
 
 
@@ -229,27 +225,11 @@ def step_action(request, operator, session_id: str, participant_id: str, positio
 def operator_capture_upload(request, operator, session_id: str, capture_id: str):
     """The frame the operator's page received, stored beside the customer's
     full-resolution one: what the operator actually saw."""
-    from sessions_app.images import InvalidImage
-    from workflows.models import CaptureRequest
-
-    session = _own_call(operator, session_id)
+    session = own_call(operator, session_id)
     capture = CaptureRequest.objects.filter(public_id=uuid_or_none(capture_id), participant__session=session).first()
     if capture is None:
-        return _json_error("unknown_capture", "No such capture in this call.", 404)
-    upload = request.FILES.get("image")
-    if upload is None:
-        return _json_error("missing_file", "Send the image in the field 'image'.", 400)
-    if upload.size > MAX_UPLOAD_BYTES:  # refused before it is read into memory
-        return _json_error("too_large", "The image is too large.", 400)
-    try:
-        evidence = workflow_services.evidence_store_image(
-            capture=capture, source=Evidence.Source.OPERATOR_VIEW, data=upload.read()
-        )
-    except InvalidImage as error:
-        return _json_error(error.code, error.message, 400)
-    except ValidationError as error:
-        return _json_error("rejected", " ".join(error.messages), 409)
-    return JsonResponse({"evidence": evidence.public_id.hex, "sha256": evidence.sha256}, status=201)
+        return json_error("unknown_capture", "No such capture in this call.", 404)
+    return evidence_upload_response(request, capture=capture, source=Evidence.Source.OPERATOR_VIEW)
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -35,8 +35,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from operators.models import Business, WebhookDelivery, WebhookEvent
+from accounts.models import Business
+from operators.models import WebhookDelivery, WebhookEvent
+from sessions_app import events as session_events
 from sessions_app.audit import audit_record
+from workflows import events as workflow_events
 
 logger = logging.getLogger(__name__)
 
@@ -154,24 +157,19 @@ _SESSION_EVENTS = {
 }
 
 
-def webhook_on_session_move(session, *, previous: str, target: str, data: dict | None = None) -> None:
-    """Called by sessions_app.services._session_move inside its transaction."""
-    if previous == "in_call" and target in _SESSION_EVENTS and target != "in_call":
-        # The call is over: checks.completed for every participant whose
-        # checks are all in (the others get it with their last result).
-        session_id = session.pk
-        transaction.on_commit(lambda: _checks_completed_after_call(session_id), robust=True)
+def webhook_on_session_move(sender, *, session, previous: str, target: str, data: dict, **kwargs) -> None:
+    """Receives sessions_app.events.session_moved, inside the move's transaction."""
     event_type = _SESSION_EVENTS.get(target)
     if event_type is None:
         return
     extra = {"previous_state": previous}
-    if data and "reason" in data:
+    if "reason" in data:
         extra["reason"] = data["reason"]
     webhook_emit(business=session.business, event_type=event_type, session=session, data=extra)
 
 
-def webhook_on_participant_move(participant, *, previous: str, target: str) -> None:
-    """Called by sessions_app.services._participant_move inside its
+def webhook_on_participant_move(sender, *, participant, previous: str, target: str, **kwargs) -> None:
+    """Receives sessions_app.events.participant_moved, inside the move's
     transaction. participant.decided is written by decision_record, with the
     decision."""
     joined = target == "waiting" or (target == "in_call" and previous == "left")
@@ -187,30 +185,30 @@ def webhook_on_participant_move(participant, *, previous: str, target: str) -> N
     )
 
 
-def _checks_completed_after_call(session_id: int) -> None:
-    from workflows.check_services import session_checks_completed_emit
-
-    session_checks_completed_emit(session_id=session_id)
-
-
-def webhook_emit_checks_completed(
-    *, session, participant=None, results: list[dict], recommendation: dict | None = None
-) -> WebhookEvent | None:
-    """For the automated checks (workflows.check_services.
-    participant_checks_completed_emit, which says when and how often):
-    call inside the transaction that records it. ``results`` are JSON-ready
-    dicts (kind, status, score, engine, reason codes; no personal data),
-    ``recommendation`` the system's advice (decision, reason codes)."""
+def webhook_on_checks_completed(
+    sender, *, session, participant, results: list[dict], recommendation: dict | None = None, **kwargs
+) -> None:
+    """Receives workflows.events.checks_completed (which says when and how
+    often), inside the transaction that records it. ``results`` are
+    JSON-ready dicts (kind, status, score, engine, reason codes; no personal
+    data), ``recommendation`` the system's advice (decision, reason codes)."""
     data = {"checks": results}
     if recommendation is not None:
         data["recommendation"] = recommendation
-    return webhook_emit(
+    webhook_emit(
         business=session.business,
         event_type=CHECKS_COMPLETED,
         session=session,
         participant=participant,
         data=data,
     )
+
+
+def webhooks_connect() -> None:
+    """Subscribe the outbox to what the lower floors announce (OperatorsConfig.ready)."""
+    session_events.session_moved.connect(webhook_on_session_move, dispatch_uid="webhook_on_session_move")
+    session_events.participant_moved.connect(webhook_on_participant_move, dispatch_uid="webhook_on_participant_move")
+    workflow_events.checks_completed.connect(webhook_on_checks_completed, dispatch_uid="webhook_on_checks_completed")
 
 
 # --- delivering ---------------------------------------------------------------------------

@@ -20,12 +20,12 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from accounts.security import socket_user_still_signed_in
 from kyc import throttle
 from kyc.ids import uuid_or_none
 from kyc.net import scope_client_ip
+from kyc.realtime import session_group
 from sessions_app import selectors, services, signaling
-from sessions_app.audit import Actor
-from sessions_app.realtime import session_group
 from sessions_app.selectors import CUSTOMER, OPERATOR
 
 logger = logging.getLogger(__name__)
@@ -54,8 +54,6 @@ def _identity_for_scope(scope) -> selectors.CallIdentity | None:
         session_public_id = uuid.UUID(scope["url_route"]["kwargs"]["session_id"])
     except (KeyError, ValueError):
         return None
-    from operators.security import socket_user_still_signed_in
-
     participant_id, link_hash = selectors.customer_session_participant(scope.get("session"))
     user = scope.get("user")
     if user is not None and user.is_authenticated and not socket_user_still_signed_in(scope):
@@ -176,7 +174,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             await handler(payload)
         except ValidationError as error:
             await self._error("rejected", " ".join(error.messages))
-        except services.LinkInvalid as error:
+        except selectors.LinkInvalid as error:
             await self._error("link_" + error.reason, "This link can no longer be used.")
 
     async def on_signal(self, payload):
@@ -223,60 +221,29 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
     # --- database work (runs in a thread) -------------------------------------------
 
     def _touch_and_check(self) -> bool:
-        from operators.services import operator_touch
-
-        if self.identity.role == CUSTOMER:
-            services.participant_touch(participant_id=self.identity.participant_id)
-        else:
-            from operators.security import socket_user_still_signed_in
-
-            operator_touch(operator_id=self.identity.operator_id)
-            # Signed out, sessions ended by an admin, timed out: the socket goes too.
-            if not socket_user_still_signed_in(self.scope):
-                return False
+        services.call_identity_touch(identity=self.identity)
+        # Signed out, sessions ended by an admin, timed out: the socket goes too.
+        if self.identity.role == OPERATOR and not socket_user_still_signed_in(self.scope):
+            return False
         return selectors.call_identity_still_valid(self.identity)
 
     def _heartbeat_check(self) -> tuple[bool, int | None]:
         # The state's version rides on every answer: a page that missed a
         # change (the channel layer delivers at most once, and loses what is
         # sent while Redis restarts) sees it is behind and asks for the state.
-        from sessions_app.models import VerificationSession
-
         still_valid = self._touch_and_check()
-        version = (
-            VerificationSession.objects.filter(pk=self.identity.session_id).values_list("state_version", flat=True).first()
-        )
-        return still_valid, version
+        return still_valid, selectors.session_state_version(self.identity.session_id)
 
     def _end_call(self):
-        from sessions_app.models import Participant, VerificationSession
-
-        if self.identity.role == OPERATOR:
-            from operators.models import Operator
-
-            operator = Operator.objects.get(pk=self.identity.operator_id)
-            session = VerificationSession.objects.get(pk=self.identity.session_id)
-            services.session_end(session=session, actor=Actor.operator(operator), reason="ended_by_operator")
-        else:
-            participant = Participant.objects.get(pk=self.identity.participant_id)
-            services.participant_leave(participant=participant, actor=Actor.customer(), reason="ended_by_customer")
+        services.call_end_by(identity=self.identity)
 
     def _set_prompt(self, payload):
-        from operators.models import Operator
-        from sessions_app.models import Participant
-
-        participant = Participant.objects.filter(
-            public_id=uuid_or_none(payload["participant"]), session_id=self.identity.session_id
-        ).first()
-        if participant is None:
-            raise ValidationError("That participant is not in this call.")
-        operator = Operator.objects.get(pk=self.identity.operator_id)
-        services.participant_set_prompt(participant=participant, prompt=payload["prompt"], actor=Actor.operator(operator))
+        services.call_prompt_set(
+            identity=self.identity, participant_public_id=uuid_or_none(payload["participant"]), prompt=payload["prompt"]
+        )
 
     def _state(self) -> dict:
-        if self.identity.role == OPERATOR:
-            return selectors.call_state_for_operator(session_id=self.identity.session_id)
-        return selectors.call_state_for_customer(participant_id=self.identity.participant_id)
+        return selectors.call_state_for(self.identity)
 
     async def _send_state(self):
         await self.send_json(await database_sync_to_async(self._state)())

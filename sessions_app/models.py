@@ -58,12 +58,12 @@ class VerificationSession(models.Model):
     }
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    business = models.ForeignKey("operators.Business", on_delete=models.PROTECT, related_name="sessions")
+    business = models.ForeignKey("accounts.Business", on_delete=models.PROTECT, related_name="sessions")
     workflow = models.ForeignKey("workflows.WorkflowTemplate", on_delete=models.PROTECT, related_name="sessions")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ONE_ON_ONE)
     state = models.CharField(max_length=16, choices=State.choices, default=State.CREATED, db_index=True)
     operator = models.ForeignKey(
-        "operators.Operator", null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
+        "accounts.Operator", null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
     )
     business_reference = models.CharField(max_length=200, blank=True)
     redirect_url = models.URLField(blank=True)
@@ -249,7 +249,7 @@ class AuditChain(models.Model):
     """The head of one business's audit chain. Appends lock this row, so two
     writers can never both extend the same predecessor."""
 
-    business = models.OneToOneField("operators.Business", on_delete=models.PROTECT, related_name="audit_chain")
+    business = models.OneToOneField("accounts.Business", on_delete=models.PROTECT, related_name="audit_chain")
     last_sequence = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
 
@@ -277,7 +277,7 @@ class AuditEvent(models.Model):
         STAFF = "staff", _("Staff")
         API = "api", _("Business API")
 
-    business = models.ForeignKey("operators.Business", on_delete=models.PROTECT, related_name="audit_events")
+    business = models.ForeignKey("accounts.Business", on_delete=models.PROTECT, related_name="audit_events")
     sequence = models.PositiveBigIntegerField()
     session = models.ForeignKey(
         VerificationSession, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"

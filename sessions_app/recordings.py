@@ -30,12 +30,14 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max
+from django.db.models import Count, Max
 from django.utils import timezone
 
+from accounts.selectors import operator_for_user
 from kyc.ids import uuid_or_none
-from sessions_app import realtime, recording_media
+from sessions_app import recording_media
 from sessions_app.audit import Actor, audit_record
+from sessions_app.changes import session_mark_changed
 from sessions_app.models import (
     AuditEvent,
     Evidence,
@@ -93,12 +95,6 @@ class RecordingRejected(Exception):
         self.code = code
         self.message = message
         self.status = status
-
-
-def _session_changed(session: VerificationSession) -> None:
-    # Both pages show the recording badge from their state snapshot.
-    VerificationSession.objects.filter(pk=session.pk).update(state_version=F("state_version") + 1)
-    realtime.session_changed_on_commit(session)
 
 
 # --- upload -------------------------------------------------------------------
@@ -164,7 +160,7 @@ def recording_start(
                 "interrupted_segments": interrupted,
             },
         )
-        _session_changed(session)
+        session_mark_changed(session)  # every page shows the recording badge
     return recording
 
 
@@ -264,7 +260,7 @@ def recording_finish(*, recording: Recording, operator, chunk_count: int) -> Rec
             action="recording.finished",
             data={"recording": recording.public_id.hex, "stream": recording.stream, "segment": recording.segment, "chunks": chunk_count},
         )
-        _session_changed(session)
+        session_mark_changed(session)  # every page shows the recording badge
         if session.is_ended:
             recording_compose_on_commit(session)
     return recording
@@ -319,8 +315,6 @@ def composed_recording(session: VerificationSession) -> Evidence | None:
 def recording_viewed_record(*, user, evidence: Evidence) -> None:
     """Someone played a recording: into the session's audit trail, once per
     playback (see evidence_streaming.evidence_file_response)."""
-    from operators.selectors import operator_for_user
-
     operator = operator_for_user(user)
     session = evidence.session
     audit_record(
@@ -512,16 +506,20 @@ class _SessionErased(Exception):
     pass
 
 
+def _session_erased(session_id: int) -> bool:
+    # Retention (operators.compliance.retention.session_erase) stamps every
+    # participant of the session it erases, in one transaction.
+    return Participant.objects.filter(session_id=session_id, erased_at__isnull=False).exists()
+
+
 def _raise_if_erased(session: VerificationSession) -> None:
     """Retention may erase the session while ffmpeg runs (a business may keep
     evidence for 0 days): checked again where a file is about to become
     Evidence. session_erase locks the session row, so holding that lock here
     means the erasure either committed before (seen) or waits until after
     this Evidence exists (and erases it with the rest)."""
-    from operators.models import SessionErasure
-
     VerificationSession.objects.select_for_update().filter(pk=session.pk).first()
-    if SessionErasure.objects.filter(session_id=session.pk).exists():
+    if _session_erased(session.pk):
         raise _SessionErased
 
 
@@ -530,12 +528,10 @@ def recording_compose_session(*, session_id: int, force: bool = False) -> str:
     run finds the composed Evidence and does nothing. Waits (returns WAITING)
     while a segment is still open, until the grace after the call's end has
     passed; ``force`` composes what there is at once."""
-    from operators.models import SessionErasure
-
     session = VerificationSession.objects.select_related("business").get(pk=session_id)
     if not session.is_ended:
         return NOT_ENDED
-    if SessionErasure.objects.filter(session=session).exists():
+    if _session_erased(session.pk):
         return ERASED
     if composed_recording(session) is not None:
         return ALREADY
@@ -696,22 +692,3 @@ def compose_sweep_window(*, now=None) -> tuple:
     ended_before = now - finish_grace() - visibility
     ended_after = now - timedelta(hours=_setting("RECORDING_COMPOSE_SWEEP_HOURS", 48))
     return ended_after, ended_before
-
-
-# --- retention -----------------------------------------------------------------
-
-
-def _purge_chunks_of_erased_session(sender, instance, created, **kwargs):
-    """Chunks never assembled (no composition ran) are not Evidence: they go
-    with the session's evidence when retention erases it."""
-    if created:
-        session_id = instance.session_id
-        transaction.on_commit(lambda: recording_chunk_files_delete(session_id=session_id), robust=True)
-
-
-def connect_retention() -> None:
-    from django.db.models.signals import post_save
-
-    post_save.connect(
-        _purge_chunks_of_erased_session, sender="operators.SessionErasure", dispatch_uid="recording_chunks_purge"
-    )

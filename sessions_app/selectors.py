@@ -4,10 +4,18 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Count, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.selectors import (
+    operator_for_user,
+    operators_available_count,
+    presence_cutoff,
+)
+from sessions_app.links import link_token_hash
 from sessions_app.models import Evidence, Participant, VerificationSession
+from sessions_app.recordings import recording_active
 
 CUSTOMER = "customer"
 OPERATOR = "operator"
@@ -15,10 +23,66 @@ OPERATOR_PEER_ID = "operator"
 # Participants in these states take part in the call's media mesh.
 IN_CALL_STATES = (Participant.State.WAITING, Participant.State.IN_CALL, Participant.State.DECIDED)
 
+S = VerificationSession.State
+P = Participant.State
+
 PARTICIPANT_SESSION_KEY = "verity_participant_id"
 # The hash of the link the browser opened: a reissued or revoked link must
 # also shut out a browser that opened the old one.
 PARTICIPANT_LINK_KEY = "verity_participant_link"
+
+
+class LinkInvalid(Exception):
+    """The link cannot be used. ``reason`` is one of UNKNOWN, EXPIRED, REVOKED, FINISHED."""
+
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    FINISHED = "finished"
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def participant_access_problem(participant: Participant, *, now=None) -> str | None:
+    """Why this participant may not use their link now, or None.
+
+    Expiry limits when a customer may start; it never cuts off a call that
+    is already running.
+    """
+    now = now or timezone.now()
+    session = participant.session
+    if participant.link_revoked_at:
+        return LinkInvalid.REVOKED
+    if participant.state in (P.DECLINED, P.REMOVED):
+        return LinkInvalid.FINISHED
+    if session.state == S.CANCELLED:
+        return LinkInvalid.REVOKED
+    if session.state == S.EXPIRED:
+        return LinkInvalid.EXPIRED
+    if session.is_ended:
+        return LinkInvalid.FINISHED
+    if participant.link_expires_at <= now and participant.state != P.IN_CALL:
+        return LinkInvalid.EXPIRED
+    return None
+
+
+def participant_resolve_link(*, raw_token: str) -> Participant:
+    """The participant a link token belongs to, if it may be used now."""
+    if not raw_token or len(raw_token) > 128:
+        raise LinkInvalid(LinkInvalid.UNKNOWN)
+    participant = (
+        Participant.objects.select_related("session__business", "session__workflow")
+        .filter(link_token_hash=link_token_hash(raw_token))
+        .first()
+    )
+    if participant is None:
+        raise LinkInvalid(LinkInvalid.UNKNOWN)
+    problem = participant_access_problem(participant)
+    if problem:
+        raise LinkInvalid(problem)
+    return participant
 
 
 def customer_session_bind(store, participant: Participant) -> None:
@@ -62,9 +126,6 @@ def call_identity(
     An operator must be the one assigned to this very call; a customer must
     hold a live link of a participant of this session who has joined.
     """
-    from operators.selectors import operator_for_user
-    from sessions_app.services import participant_access_problem
-
     session = (
         VerificationSession.objects.select_related("business").filter(public_id=session_public_id).first()
     )
@@ -113,8 +174,6 @@ def call_identity_still_valid(identity: CallIdentity) -> bool:
             operator__user__is_active=True,
             state=VerificationSession.State.IN_CALL,
         ).exists()
-    from sessions_app.services import participant_access_problem
-
     participant = Participant.objects.select_related("session").filter(pk=identity.participant_id).first()
     return (
         participant is not None
@@ -129,8 +188,6 @@ def _iso(value):
 
 
 def _session_summary(session: VerificationSession) -> dict:
-    from sessions_app.recordings import recording_active
-
     return {
         "id": session.public_id.hex,
         "state": session.state,
@@ -144,6 +201,30 @@ def _session_summary(session: VerificationSession) -> dict:
     }
 
 
+# What the floors above add to a participant's part of the call's state (the
+# workflow's steps, captures and checks): functions of the participant that
+# return extra keys, registered in their AppConfig.ready() through
+# call_state_extend. A push or a resync carries them like everything else.
+_CUSTOMER_STATE_PARTS: list = []
+_OPERATOR_STATE_PARTS: list = []
+
+
+def call_state_extend(*, customer=None, operator=None) -> None:
+    """Add ``customer(participant) -> dict`` to what that customer's own page
+    sees of themselves ("me"), and ``operator(participant) -> dict`` to that
+    participant's entry in the operator's state."""
+    for part, parts in ((customer, _CUSTOMER_STATE_PARTS), (operator, _OPERATOR_STATE_PARTS)):
+        if part is not None and part not in parts:
+            parts.append(part)
+
+
+def _state_parts(parts: list, participant: Participant) -> dict:
+    state = {}
+    for part in parts:
+        state.update(part(participant))
+    return state
+
+
 def shared_decision(participant: Participant) -> dict | None:
     decision = getattr(participant, "decision", None)
     if decision is None or not decision.shared_with_customer:
@@ -151,11 +232,20 @@ def shared_decision(participant: Participant) -> dict | None:
     return {"outcome": decision.outcome, "label": str(decision.get_outcome_display())}
 
 
+def session_state_version(session_id: int) -> int | None:
+    return VerificationSession.objects.filter(pk=session_id).values_list("state_version", flat=True).first()
+
+
+def call_state_for(identity: CallIdentity) -> dict:
+    """The state the page behind this socket may see."""
+    if identity.role == OPERATOR:
+        return call_state_for_operator(session_id=identity.session_id)
+    return call_state_for_customer(participant_id=identity.participant_id)
+
+
 def call_state_for_customer(*, participant_id: int) -> dict:
     """Everything one customer's page needs to show where they are. Nothing of
     another participant's prompt, steps or decision is in it."""
-    from operators.selectors import operators_available_count, queue_position
-
     participant = (
         Participant.objects.select_related("session__business", "session__operator", "decision")
         .get(pk=participant_id)
@@ -175,7 +265,7 @@ def call_state_for_customer(*, participant_id: int) -> dict:
             "state": participant.state,
             "prompt": participant.current_prompt,
             "decision": shared_decision(participant),
-            "capture": pending_capture_for_customer(participant),
+            **_state_parts(_CUSTOMER_STATE_PARTS, participant),
         },
         "others": others,
         "operator": {"name": session.operator.display_name} if session.operator else None,
@@ -187,32 +277,6 @@ def call_state_for_customer(*, participant_id: int) -> dict:
             "operators_available": operators_available_count(session.business),
         }
     return state
-
-
-def pending_capture_for_customer(participant: Participant) -> dict | None:
-    """The capture the customer's page should take now, if any: the newest
-    request not yet answered from the customer's own camera."""
-    from workflows.models import CaptureRequest
-    from workflows.services import capture_frames_expected
-
-    capture = (
-        CaptureRequest.objects.filter(participant=participant, state=CaptureRequest.State.REQUESTED)
-        .order_by("-created_at")
-        .first()
-    )
-    if capture is None:
-        return None
-    frames = capture_frames_expected(capture, Evidence.Source.CUSTOMER_DEVICE)
-    done = set(
-        capture.evidence.filter(source=Evidence.Source.CUSTOMER_DEVICE).values_list("frame_index", flat=True)
-    )
-    return {
-        "id": capture.public_id.hex,
-        "kind": capture.kind,
-        "label": capture.label,
-        "frames": frames,
-        "missing": [i for i in range(frames) if i not in done],
-    }
 
 
 def _evidence_summary(evidence: Evidence) -> dict:
@@ -232,11 +296,6 @@ def _evidence_summary(evidence: Evidence) -> dict:
 
 
 def call_state_for_operator(*, session_id: int) -> dict:
-    # The automated checks' results ride on the operator's state: a stored
-    # result bumps the state version and nudges the call's sockets
-    # (workflows.check_services.check_result_store), like any other change.
-    from workflows.check_selectors import participant_checks
-
     session = VerificationSession.objects.select_related("business").get(pk=session_id)
     participants = []
     evidence_by_participant: dict[int, list] = {}
@@ -246,9 +305,7 @@ def call_state_for_operator(*, session_id: int) -> dict:
         .order_by("created_at")
     ):
         evidence_by_participant.setdefault(evidence.participant_id, []).append(_evidence_summary(evidence))
-    for participant in session.participants.select_related("decision").prefetch_related("steps").order_by(
-        "position"
-    ):
+    for participant in session.participants.select_related("decision").order_by("position"):
         decision = getattr(participant, "decision", None)
         participants.append(
             {
@@ -259,13 +316,8 @@ def call_state_for_operator(*, session_id: int) -> dict:
                 "business_reference": participant.business_reference,
                 "media": participant.media_state,
                 "prompt": participant.current_prompt,
-                "steps": [
-                    {"position": s.position, "kind": s.kind, "state": s.state, "config": s.config, "data": s.data}
-                    for s in participant.steps.all()
-                ],
                 "evidence": evidence_by_participant.get(participant.pk, []),
-                "capture": pending_capture_for_customer(participant),
-                "checks": participant_checks(participant),
+                **_state_parts(_OPERATOR_STATE_PARTS, participant),
                 "decision": (
                     {
                         "outcome": decision.outcome,
@@ -283,6 +335,33 @@ def call_state_for_operator(*, session_id: int) -> dict:
         "session": {**_session_summary(session), "business_reference": session.business_reference},
         "participants": participants,
     }
+
+
+def queue_for_business(business) -> list[VerificationSession]:
+    """Sessions waiting for an operator, oldest first. A customer whose browser
+    went silent is not waiting any more, whatever the last state said."""
+    waiting = Q(participants__state=Participant.State.WAITING) & Q(
+        participants__last_seen_at__gte=presence_cutoff()
+    )
+    return list(
+        VerificationSession.objects.for_business(business)
+        .filter(state=VerificationSession.State.WAITING)
+        .annotate(
+            waiting_count=Count("participants", filter=waiting, distinct=True),
+            participant_count=Count("participants", distinct=True),
+            first_waiting_at=Min("waiting_at"),
+        )
+        .filter(waiting_count__gt=0)
+        .prefetch_related("participants")
+        .order_by("waiting_at", "pk")
+    )
+
+
+def queue_position(session: VerificationSession) -> int | None:
+    if session.state != VerificationSession.State.WAITING:
+        return None
+    ahead = [s.pk for s in queue_for_business(session.business)]
+    return ahead.index(session.pk) + 1 if session.pk in ahead else None
 
 
 def ice_servers_for(identity_label: str) -> list[dict]:

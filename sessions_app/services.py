@@ -1,7 +1,8 @@
 """Writes for sessions and participants. Every state change goes through
 ``_session_move`` / ``_participant_move``, which check the state machine,
-stamp the time, bump the version clients sync on, and write the audit event
-in the same transaction."""
+stamp the time, write the audit event, mark the session changed and announce
+the move (sessions_app.events) in the same transaction. Rows are locked in
+the order of sessions_app.locks."""
 
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -12,30 +13,24 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from operators.webhooks import webhook_on_participant_move, webhook_on_session_move
-from sessions_app import realtime
+from accounts.models import Operator
+from accounts.services import operator_touch
+from kyc import realtime
+from sessions_app import events, locks
 from sessions_app.audit import Actor, audit_record
-from sessions_app.links import link_token_hash, link_token_new, link_url
+from sessions_app.changes import session_mark_changed
+from sessions_app.links import link_token_new, link_url
 from sessions_app.models import Participant, TermsAcceptance, VerificationSession
 from sessions_app.recordings import recording_compose_on_commit
-from workflows import steps as step_kinds
-from workflows.services import participant_steps_create, step_complete_pre_call
+from sessions_app.selectors import (
+    CUSTOMER,
+    OPERATOR,
+    CallIdentity,
+    LinkInvalid,
+)
 
 S = VerificationSession.State
 P = Participant.State
-
-
-class LinkInvalid(Exception):
-    """The link cannot be used. ``reason`` is one of UNKNOWN, EXPIRED, REVOKED, FINISHED."""
-
-    UNKNOWN = "unknown"
-    EXPIRED = "expired"
-    REVOKED = "revoked"
-    FINISHED = "finished"
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 class SessionNotAvailable(Exception):
@@ -70,9 +65,9 @@ def _session_move(session: VerificationSession, target: str, *, actor: Actor, da
     timestamp_field = VerificationSession.STATE_TIMESTAMP_FIELDS.get(target)
     if timestamp_field:
         setattr(session, timestamp_field, now)
-    session.state_version = F("state_version") + 1
+    # Never write back a version read earlier: session_mark_changed bumps it.
+    session.state_version = F("state_version")
     session.save()
-    session.refresh_from_db(fields=["state_version"])
     audit_record(
         business=session.business,
         session=session,
@@ -80,8 +75,10 @@ def _session_move(session: VerificationSession, target: str, *, actor: Actor, da
         action="session.transition",
         data={"from": previous, "to": target, **(data or {})},
     )
-    webhook_on_session_move(session, previous=previous, target=target, data=data)
-    realtime.session_changed_on_commit(session)
+    session_mark_changed(session)
+    events.session_moved.send(
+        sender=VerificationSession, session=session, previous=previous, target=target, actor=actor, data=data or {}
+    )
     if previous == S.IN_CALL and target in VerificationSession.ENDED_STATES:
         recording_compose_on_commit(session)  # the recording of the call, once it is over
 
@@ -93,7 +90,6 @@ def _participant_move(participant: Participant, target: str, *, actor: Actor, da
     participant.state_changed_at = timezone.now()
     participant.save(update_fields=["state", "state_changed_at"])
     session = participant.session
-    VerificationSession.objects.filter(pk=session.pk).update(state_version=F("state_version") + 1)
     audit_record(
         business=session.business,
         session=session,
@@ -102,27 +98,10 @@ def _participant_move(participant: Participant, target: str, *, actor: Actor, da
         action="participant.transition",
         data={"from": previous, "to": target, **(data or {})},
     )
-    webhook_on_participant_move(participant, previous=previous, target=target)
-    realtime.session_changed_on_commit(session)
-
-
-def _locked_session(session_id: int) -> VerificationSession:
-    # of=self: a join under FOR UPDATE locks the joined rows too, here the
-    # business's, which would make every call of a business wait for each other.
-    return VerificationSession.objects.select_for_update(of=("self",)).select_related("business").get(pk=session_id)
-
-
-def _locked_participant(participant_id: int) -> Participant:
-    # Session first, then participant: session_assign_operator and
-    # _session_end_locked lock a session and then its participants, and taking
-    # the two the other way round here deadlocks with them on PostgreSQL (a
-    # customer leaving the queue as the operator answers). A participant never
-    # changes session, so reading session_id unlocked is safe.
-    session_id = Participant.objects.values_list("session_id", flat=True).get(pk=participant_id)
-    session = _locked_session(session_id)
-    participant = Participant.objects.select_for_update().get(pk=participant_id)
-    participant.session = session
-    return participant
+    session_mark_changed(session)
+    events.participant_moved.send(
+        sender=Participant, participant=participant, previous=previous, target=target, actor=actor, data=data or {}
+    )
 
 
 # --- creation and links -------------------------------------------------------
@@ -177,7 +156,7 @@ def session_create(
                 link_token_hash=token_hash,
                 link_expires_at=expires_at,
             )
-            participant_steps_create(participant=participant, workflow=workflow)
+            events.participant_created.send(sender=Participant, participant=participant, workflow=workflow)
             created.links.append((participant, link_url(raw)))
         audit_record(
             business=business,
@@ -193,7 +172,7 @@ def participant_link_reissue(*, participant: Participant, actor: Actor, link_ttl
     """A new link for the participant; the old one stops working at once."""
     raw, token_hash = link_token_new()
     with transaction.atomic():
-        participant = _locked_participant(participant.pk)
+        participant = locks.participant_lock(participant.pk)
         participant.link_token_hash = token_hash
         participant.link_revoked_at = None
         participant.link_expires_at = timezone.now() + (
@@ -212,7 +191,7 @@ def participant_link_reissue(*, participant: Participant, actor: Actor, link_ttl
 
 def participant_link_revoke(*, participant: Participant, actor: Actor) -> None:
     with transaction.atomic():
-        participant = _locked_participant(participant.pk)
+        participant = locks.participant_lock(participant.pk)
         if participant.link_revoked_at:
             return
         participant.link_revoked_at = timezone.now()
@@ -224,47 +203,7 @@ def participant_link_revoke(*, participant: Participant, actor: Actor) -> None:
             actor=actor,
             action="participant.link_revoked",
         )
-        realtime.session_changed_on_commit(participant.session)
-
-
-def participant_access_problem(participant: Participant, *, now=None) -> str | None:
-    """Why this participant may not use their link now, or None.
-
-    Expiry limits when a customer may start; it never cuts off a call that
-    is already running.
-    """
-    now = now or timezone.now()
-    session = participant.session
-    if participant.link_revoked_at:
-        return LinkInvalid.REVOKED
-    if participant.state in (P.DECLINED, P.REMOVED):
-        return LinkInvalid.FINISHED
-    if session.state == S.CANCELLED:
-        return LinkInvalid.REVOKED
-    if session.state == S.EXPIRED:
-        return LinkInvalid.EXPIRED
-    if session.is_ended:
-        return LinkInvalid.FINISHED
-    if participant.link_expires_at <= now and participant.state != P.IN_CALL:
-        return LinkInvalid.EXPIRED
-    return None
-
-
-def participant_resolve_link(*, raw_token: str) -> Participant:
-    """The participant a link token belongs to, if it may be used now."""
-    if not raw_token or len(raw_token) > 128:
-        raise LinkInvalid(LinkInvalid.UNKNOWN)
-    participant = (
-        Participant.objects.select_related("session__business", "session__workflow")
-        .filter(link_token_hash=link_token_hash(raw_token))
-        .first()
-    )
-    if participant is None:
-        raise LinkInvalid(LinkInvalid.UNKNOWN)
-    problem = participant_access_problem(participant)
-    if problem:
-        raise LinkInvalid(problem)
-    return participant
+        session_mark_changed(participant.session)
 
 
 # --- the customer's journey -----------------------------------------------------
@@ -272,7 +211,7 @@ def participant_resolve_link(*, raw_token: str) -> Participant:
 
 def participant_accept_terms(*, participant: Participant, ip_address: str | None, user_agent: str) -> None:
     with transaction.atomic():
-        participant = _locked_participant(participant.pk)
+        participant = locks.participant_lock(participant.pk)
         if participant.state == P.DECLINED:
             # Not a double submit: declining is final, so a late accept (from
             # a second tab) must fail loudly instead of vanishing.
@@ -286,18 +225,18 @@ def participant_accept_terms(*, participant: Participant, ip_address: str | None
             ip_address=ip_address,
             user_agent=user_agent[:512],
         )
+        # The workflow's terms step passes on this move (workflows.receivers).
         _participant_move(
             participant,
             P.TERMS_ACCEPTED,
             actor=Actor.customer(),
             data={"terms_version": str(terms.get("terms_version", "none"))},
         )
-        step_complete_pre_call(participant=participant, kind=step_kinds.TERMS, actor=Actor.customer())
 
 
 def participant_decline_terms(*, participant: Participant) -> None:
     with transaction.atomic():
-        participant = _locked_participant(participant.pk)
+        participant = locks.participant_lock(participant.pk)
         if participant.state == P.DECLINED:
             return
         _participant_move(participant, P.DECLINED, actor=Actor.customer())
@@ -314,7 +253,7 @@ def participant_decline_terms(*, participant: Participant) -> None:
 def participant_join(*, participant: Participant) -> Participant:
     """The customer clicked Join: into the queue, or straight into a running call."""
     with transaction.atomic():
-        participant = _locked_participant(participant.pk)
+        participant = locks.participant_lock(participant.pk)
         session = participant.session
         if session.is_ended:
             raise LinkInvalid(LinkInvalid.FINISHED)
@@ -322,7 +261,7 @@ def participant_join(*, participant: Participant) -> Participant:
             return participant  # a reload: already where they should be
         if participant.state not in (P.TERMS_ACCEPTED, P.LEFT):
             raise ValidationError("Accept the terms first.")
-        step_complete_pre_call(participant=participant, kind=step_kinds.DEVICE_CHECK, actor=Actor.customer())
+        # The workflow's device check passes on this move (workflows.receivers).
         _participant_move(participant, P.WAITING, actor=Actor.customer())
         if session.state == S.CREATED:
             _session_move(session, S.WAITING, actor=Actor.customer())
@@ -341,7 +280,7 @@ def participant_leave(*, participant: Participant, actor: Actor, reason: str = "
     go on, and the session ends when nobody is left in it.
     """
     with transaction.atomic():
-        participant = _locked_participant(participant.pk)
+        participant = locks.participant_lock(participant.pk)
         session = participant.session
         if participant.state == P.WAITING and session.state == S.WAITING:
             _participant_move(participant, P.TERMS_ACCEPTED, actor=actor, data={"reason": reason})
@@ -362,7 +301,7 @@ def participant_remove(*, participant: Participant, operator) -> None:
     """The operator takes one customer out of a call; the others go on. The
     removed customer's link stops working and their socket is closed."""
     with transaction.atomic():
-        participant = _locked_participant(participant.pk)
+        participant = locks.participant_lock(participant.pk)
         session = participant.session
         if session.operator_id != operator.pk:
             raise ValidationError("Only the operator of this call can remove a participant.")
@@ -398,12 +337,11 @@ def participant_set_prompt(*, participant: Participant, prompt: dict | None, act
     """Show (or clear) a prompt on the customer's screen. Stored first, so a
     reload or reconnect shows exactly the same prompt."""
     with transaction.atomic():
-        participant = _locked_participant(participant.pk)
+        participant = locks.participant_lock(participant.pk)
         if participant.state != P.IN_CALL:
             raise ValidationError("The participant is not in the call.")
         participant.current_prompt = prompt
         participant.save(update_fields=["current_prompt"])
-        VerificationSession.objects.filter(pk=participant.session_id).update(state_version=F("state_version") + 1)
         audit_record(
             business=participant.session.business,
             session=participant.session,
@@ -412,10 +350,17 @@ def participant_set_prompt(*, participant: Participant, prompt: dict | None, act
             action="prompt.shown" if prompt else "prompt.cleared",
             data={"prompt": (prompt or {}).get("code")},
         )
-        realtime.session_changed_on_commit(participant.session)
+        session_mark_changed(participant.session)
 
 
 # --- the operator's side ---------------------------------------------------------
+
+
+def participant_mark_decided(*, participant: Participant, actor: Actor, data: dict) -> None:
+    """The operator's decision on this participant is recorded (the decision
+    itself is the console's: operators.services.decision_record). The caller
+    holds ``locks.participant_lock`` inside its transaction."""
+    _participant_move(participant, P.DECIDED, actor=actor, data=data)
 
 
 def session_assign_operator(*, session_id: int, operator) -> VerificationSession:
@@ -424,7 +369,7 @@ def session_assign_operator(*, session_id: int, operator) -> VerificationSession
     winner left."""
     with transaction.atomic():
         try:
-            session = _locked_session(session_id)
+            session = locks.session_lock(session_id)
         except VerificationSession.DoesNotExist:
             raise SessionNotAvailable("This call no longer exists.") from None
         if session.business_id != operator.business_id:
@@ -455,7 +400,7 @@ def session_end(*, session: VerificationSession, actor: Actor, reason: str = "en
     """End the call for everyone: completed when every participant has a
     decision, abandoned otherwise."""
     with transaction.atomic():
-        session = _locked_session(session.pk)
+        session = locks.session_lock(session.pk)
         if session.is_ended:
             return session
         _session_end_locked(session, actor=actor, reason=reason)
@@ -465,7 +410,7 @@ def session_end(*, session: VerificationSession, actor: Actor, reason: str = "en
 def session_expire(*, session: VerificationSession) -> VerificationSession:
     """Every link of a session nobody started has expired."""
     with transaction.atomic():
-        session = _locked_session(session.pk)
+        session = locks.session_lock(session.pk)
         if session.state != S.CREATED:
             return session
         _session_move(session, S.EXPIRED, actor=Actor.system(), data={"reason": "links_expired"})
@@ -474,7 +419,7 @@ def session_expire(*, session: VerificationSession) -> VerificationSession:
 
 def session_cancel(*, session: VerificationSession, actor: Actor) -> VerificationSession:
     with transaction.atomic():
-        session = _locked_session(session.pk)
+        session = locks.session_lock(session.pk)
         if session.state == S.CANCELLED:
             return session
         # Nobody stays in the queue or the call of a cancelled session (the
@@ -486,3 +431,35 @@ def session_cancel(*, session: VerificationSession, actor: Actor) -> Verificatio
         realtime.call_ended_on_commit(session)
         realtime.queue_changed_on_commit(session.business_id)
     return session
+
+
+# --- what a call's socket does -------------------------------------------------------
+
+
+def call_identity_touch(*, identity: CallIdentity) -> None:
+    """The page behind a call socket is alive (its heartbeat)."""
+    if identity.role == CUSTOMER:
+        participant_touch(participant_id=identity.participant_id)
+    else:
+        operator_touch(operator_id=identity.operator_id)
+
+
+def call_end_by(*, identity: CallIdentity) -> None:
+    """End pressed on a page of the call: the operator ends it for everyone, a
+    customer leaves it."""
+    if identity.role == OPERATOR:
+        operator = Operator.objects.get(pk=identity.operator_id)
+        session = VerificationSession.objects.get(pk=identity.session_id)
+        session_end(session=session, actor=Actor.operator(operator), reason="ended_by_operator")
+    else:
+        participant = Participant.objects.get(pk=identity.participant_id)
+        participant_leave(participant=participant, actor=Actor.customer(), reason="ended_by_customer")
+
+
+def call_prompt_set(*, identity: CallIdentity, participant_public_id, prompt: dict | None) -> None:
+    """The operator's page shows (or clears) a prompt on one customer's screen."""
+    participant = Participant.objects.filter(public_id=participant_public_id, session_id=identity.session_id).first()
+    if participant is None:
+        raise ValidationError("That participant is not in this call.")
+    operator = Operator.objects.get(pk=identity.operator_id)
+    participant_set_prompt(participant=participant, prompt=prompt, actor=Actor.operator(operator))

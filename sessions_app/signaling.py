@@ -24,19 +24,11 @@ ALLOWED_TYPES = {
 MAX_SDP_CHARS = 60_000
 MAX_CANDIDATE_CHARS = 1_000
 MAX_ID_CHARS = 64
+# The prompts the customer's page can show. A workflow's liveness actions are
+# prompted by their own names (workflows.steps.LIVENESS_ACTIONS is this tuple).
+LIVENESS_PROMPT_CODES = ("turn_left", "turn_right", "look_up", "blink", "move_closer")
 PROMPT_CODES = frozenset(
-    {
-        "document_front",
-        "document_back",
-        "look_at_camera",
-        "turn_left",
-        "turn_right",
-        "look_up",
-        "blink",
-        "move_closer",
-        "question",
-        "hold_still",
-    }
+    {"document_front", "document_back", "look_at_camera", "question", "hold_still", *LIVENESS_PROMPT_CODES}
 )
 
 

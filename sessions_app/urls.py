@@ -10,5 +10,4 @@ urlpatterns = [
     path("call/terms/accept", views.terms_accept, name="terms_accept"),
     path("call/terms/decline", views.terms_decline, name="terms_decline"),
     path("call/join", views.join, name="join"),
-    path("call/captures/<str:capture_id>", views.capture_upload, name="capture_upload"),
 ]

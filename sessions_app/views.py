@@ -12,19 +12,18 @@ from django.utils import translation
 from django.views.decorators.http import require_GET, require_POST
 
 from kyc import throttle
-from kyc.ids import uuid_or_none
+from kyc.http import json_error
 from kyc.net import client_ip
 from kyc.state_machine import IllegalTransition
-from sessions_app import services
-from sessions_app.images import MAX_UPLOAD_BYTES
-from sessions_app.models import Evidence, Participant
+from sessions_app import selectors, services
+from sessions_app.models import Participant
 from sessions_app.selectors import (
+    LinkInvalid,
     customer_session_bind,
     customer_session_participant,
     rtc_configuration_for,
     shared_decision,
 )
-from sessions_app.services import LinkInvalid
 from sessions_app.ui_strings import customer_strings
 
 LINK_PROBLEM_STATUS = {
@@ -63,7 +62,7 @@ def customer_view(view):
         if participant.link_token_hash != link_hash:
             # The link this browser opened was replaced by a new one.
             return _link_problem_page(request, LinkInvalid.REVOKED)
-        problem = services.participant_access_problem(participant)
+        problem = selectors.participant_access_problem(participant)
         if problem and not (problem == LinkInvalid.FINISHED and view.__name__ == "call_page"):
             return _link_problem_page(request, problem)
         if participant.language:
@@ -85,7 +84,7 @@ def link_open(request, token: str):
         response["Referrer-Policy"] = "no-referrer"
         return response
     try:
-        participant = services.participant_resolve_link(raw_token=token)
+        participant = selectors.participant_resolve_link(raw_token=token)
     except LinkInvalid as problem:
         if problem.reason == LinkInvalid.UNKNOWN:
             throttle.link_lookup_failed(ip)  # a guess; a real but expired link is not
@@ -118,7 +117,7 @@ def call_page(request, participant: Participant):
         "session_id": session.public_id.hex,
         "kind": session.kind,
         "join_url": reverse("sessions_app:join"),
-        "capture_url_prefix": reverse("sessions_app:capture_upload", args=["X"])[:-1],
+        "capture_url_prefix": reverse("workflows:capture_upload", args=["X"])[:-1],
         "ws_path": f"/ws/call/{session.public_id.hex}/",
         "redirect_url": session.redirect_url,
         "ended": session.is_ended or participant.state == Participant.State.REMOVED,
@@ -167,9 +166,9 @@ def join(request, participant: Participant):
     try:
         participant = services.participant_join(participant=participant)
     except LinkInvalid as problem:
-        return JsonResponse({"error": {"code": "link_" + problem.reason, "message": "This link can no longer be used."}}, status=410)
+        return json_error("link_" + problem.reason, "This link can no longer be used.", 410)
     except ValidationError as error:
-        return JsonResponse({"error": {"code": "not_ready", "message": " ".join(error.messages)}}, status=409)
+        return json_error("not_ready", " ".join(error.messages), 409)
     return JsonResponse(
         {
             "state": participant.state,
@@ -177,40 +176,3 @@ def join(request, participant: Participant):
             "rtc": rtc_configuration_for(participant.public_id.hex),
         }
     )
-
-
-@customer_view
-def capture_upload(request, participant: Participant, capture_id: str):
-    """The customer's page sends the frame it grabbed from its own camera.
-    Only a capture requested of this very participant is accepted."""
-    from sessions_app.images import InvalidImage
-    from workflows.models import CaptureRequest
-    from workflows.services import evidence_store_image
-
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    capture = CaptureRequest.objects.filter(public_id=uuid_or_none(capture_id), participant=participant).first()
-    if capture is None:
-        return _json_error("unknown_capture", "No such capture was requested of you.", 404)
-    upload = request.FILES.get("image")
-    if upload is None:
-        return _json_error("missing_file", "Send the image in the field 'image'.", 400)
-    if upload.size > MAX_UPLOAD_BYTES:  # refused before it is read into memory
-        return _json_error("too_large", "The image is too large.", 400)
-    try:
-        frame = int(request.POST.get("frame", "0"))
-        evidence = evidence_store_image(
-            capture=capture, source=Evidence.Source.CUSTOMER_DEVICE, data=upload.read(), frame_index=frame
-        )
-    except ValueError:
-        return _json_error("invalid", "frame must be a number.", 400)
-    except InvalidImage as error:
-        return _json_error(error.code, error.message, 400)
-    except ValidationError as error:
-        return _json_error("rejected", " ".join(error.messages), 409)
-    return JsonResponse({"evidence": evidence.public_id.hex, "sha256": evidence.sha256}, status=201)
-
-
-def _json_error(code: str, message: str, status: int):
-    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
-

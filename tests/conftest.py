@@ -14,8 +14,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from operators.models import COMPLIANCE_GROUP, Business, Operator
-from operators.services import operator_create
+from accounts.models import COMPLIANCE_GROUP, Business, Operator
+from accounts.services import operator_create
 from sessions_app.audit import Actor
 from sessions_app.models import Participant, VerificationSession
 from sessions_app.services import (

@@ -83,7 +83,6 @@ def participant_checks_awaited(participant: Participant, *, customer_only: bool 
     person-swap comparison of a burst is not awaited: it runs only when a
     face was there before the burst, and comes with the liveness result.
     """
-    from workflows.check_services import LIVENESS_BURST_FRAMES
 
     stills = Evidence.objects.filter(
         participant=participant, erased_at__isnull=True,
@@ -103,7 +102,7 @@ def participant_checks_awaited(participant: Participant, *, customer_only: bool 
     if latest_face is not None and latest_front is not None:
         second = max(latest_face, latest_front, key=lambda e: (e.created_at, e.pk))
         due.append((second, CheckResult.Kind.FACE_MATCH))
-    for first in _burst_first_frames(participant, frames_needed=LIVENESS_BURST_FRAMES):
+    for first in _burst_first_frames(participant, frames_needed=step_kinds.LIVENESS_BURST_FRAMES):
         due.append((first, CheckResult.Kind.LIVENESS))
     stored = set(
         CheckResult.objects.filter(evidence_id__in={evidence.pk for evidence, _ in due}).values_list(

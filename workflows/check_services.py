@@ -27,18 +27,17 @@ from dataclasses import dataclass
 from typing import Callable
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 
-from sessions_app import realtime
+from sessions_app import locks
 from sessions_app.audit import Actor, audit_record
+from sessions_app.changes import session_mark_changed
 from sessions_app.models import AuditEvent, Evidence, Participant, VerificationSession
+from workflows import check_selectors, events
+from workflows import steps as step_kinds
 from workflows.checks.results import ERROR, CheckOutcome, Reason
 from workflows.models import CheckResult
 
 logger = logging.getLogger(__name__)
-
-LIVENESS_BURST_FRAMES = 5
-
 
 def _engine_versions() -> dict[str, Callable[[], str]]:
     from workflows.checks import faces, liveness, mrz, quality
@@ -140,7 +139,7 @@ def checks_planned(evidence: Evidence) -> list[PlannedCheck]:
         burst = _burst(evidence)
         # One result per burst, on its first frame, once every frame is in:
         # whichever frame completes the burst runs it, the others stop here.
-        if len(burst) >= LIVENESS_BURST_FRAMES:
+        if len(burst) >= step_kinds.LIVENESS_BURST_FRAMES:
             first = burst[0]
             action = evidence.label
             plan.append(PlannedCheck(
@@ -181,11 +180,10 @@ def check_result_store(*, subject: Evidence, kind: str, engine_version: str, out
     session = participant.session
     try:
         with transaction.atomic():
-            # The operator's panel reloads the session state on this signal.
-            # The session's row is taken first, before the audit chain: the
-            # order every service locks in (the other way round deadlocks
-            # with one that holds the session and waits for the chain).
-            VerificationSession.objects.filter(pk=session.pk).update(state_version=F("state_version") + 1)
+            # The operator's panel shows the result. Marking the session
+            # changed first takes its row before the audit chain, the order of
+            # sessions_app.locks.
+            session_mark_changed(session)
             result = CheckResult.objects.create(
                 evidence=subject,
                 participant=participant,
@@ -212,7 +210,6 @@ def check_result_store(*, subject: Evidence, kind: str, engine_version: str, out
                     "engine_version": engine_version,
                 },
             )
-            realtime.session_changed_on_commit(session)
     except IntegrityError:
         return CheckResult.objects.get(evidence=subject, kind=kind, engine_version=engine_version)
     return result
@@ -297,24 +294,19 @@ def participant_checks_completed_emit(*, participant_id: int) -> bool:
     come), the participant has at least one result, and no check due on any
     of their captures is still without a result
     (check_selectors.participant_checks_awaited). Called after each
-    capture's checks and once after the call ends (operators.webhooks), so
+    capture's checks and once after the call ends (workflows.receivers), so
     whichever comes last says it. Said again only for another set of
     current results (a new engine version re-checked the captures); never
     twice for the same set, whoever calls and however often.
     """
-    from operators.webhooks import webhook_emit_checks_completed
-    from workflows import check_selectors
-
     with transaction.atomic():
         # The lock makes the two callers (the last check, the end of the
         # call) take turns: the second sees the first one's audit event.
-        participant = (
-            Participant.objects.select_for_update(of=("self",))
-            .select_related("session__business")
-            .filter(pk=participant_id)
-            .first()
-        )
-        if participant is None or participant.erased_at is not None:
+        try:
+            participant = locks.participant_lock(participant_id)
+        except Participant.DoesNotExist:
+            return False
+        if participant.erased_at is not None:
             return False
         session = participant.session
         if session.state not in VerificationSession.ENDED_STATES:
@@ -343,7 +335,8 @@ def participant_checks_completed_emit(*, participant_id: int) -> bool:
                 "recommendation": recommendation["decision"],
             },
         )
-        webhook_emit_checks_completed(
+        events.checks_completed.send(
+            sender=Participant,
             session=session,
             participant=participant,
             results=[_webhook_result(result) for result in checks["results"]],

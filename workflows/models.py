@@ -20,7 +20,7 @@ class WorkflowTemplate(models.Model):
     when it is created, so editing a template never changes a running call.
     """
 
-    business = models.ForeignKey("operators.Business", on_delete=models.PROTECT, related_name="workflows")
+    business = models.ForeignKey("accounts.Business", on_delete=models.PROTECT, related_name="workflows")
     name = models.CharField(max_length=200)
     steps = models.JSONField(validators=[validate_workflow_steps])
     minimum_age = models.PositiveSmallIntegerField(default=18)

@@ -10,17 +10,17 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
-from sessions_app import realtime
+from sessions_app import locks
 from sessions_app.audit import Actor, audit_record
+from sessions_app.changes import session_mark_changed
 from sessions_app.images import image_sanitize
-from sessions_app.models import Evidence, Participant, VerificationSession
+from sessions_app.models import Evidence, Participant
+from sessions_app.services import participant_set_prompt
 from workflows import steps as kinds
 from workflows.models import CaptureRequest, StepState, WorkflowTemplate
 
-LIVENESS_BURST_FRAMES = 5
 MAX_NOTES_CHARS = 20_000
 MAX_ANSWER_CHARS = 2_000
 _random = random.SystemRandom()
@@ -36,25 +36,7 @@ def participant_steps_create(*, participant, workflow: WorkflowTemplate) -> list
 
 
 def _locked_step(step_pk: int) -> StepState:
-    """The step, locked after its session and its participant: the order every
-    service takes (sessions_app.services._locked_participant). One FOR UPDATE
-    over the step joined to its participant and session locks those rows in
-    whatever order the plan reads them, and on PostgreSQL that deadlocked with
-    a service holding the session (an operator's capture request against a
-    check result or a customer's rejoin). A step never changes participant,
-    so reading participant_id unlocked is safe."""
-    from sessions_app.services import _locked_participant
-
-    participant_id = StepState.objects.values_list("participant_id", flat=True).get(pk=step_pk)
-    participant = _locked_participant(participant_id)
-    step = StepState.objects.select_for_update(of=("self",)).get(pk=step_pk)
-    step.participant = participant
-    return step
-
-
-def _changed(participant: Participant) -> None:
-    VerificationSession.objects.filter(pk=participant.session_id).update(state_version=F("state_version") + 1)
-    realtime.session_changed_on_commit(participant.session)
+    return locks.participant_row_lock(StepState.objects, step_pk)
 
 
 def step_transition(*, step: StepState, target: str, actor: Actor, data: dict | None = None) -> StepState:
@@ -81,7 +63,7 @@ def step_transition(*, step: StepState, target: str, actor: Actor, data: dict | 
             action="step.transition",
             data={"step": step.position, "kind": step.kind, "from": previous, "to": target},
         )
-        _changed(participant)
+        session_mark_changed(participant.session)
     return step
 
 
@@ -137,7 +119,7 @@ def step_start(*, step: StepState, operator) -> StepState:
         elif data:
             step.data = {**step.data, **data}
             step.save(update_fields=["data", "updated_at"])
-            _changed(step.participant)
+            session_mark_changed(step.participant.session)
         if step.kind == kinds.LIVENESS:
             _prompt(step.participant, {"code": step.data["challenge"][0], "text": ""}, actor)
     return step
@@ -156,8 +138,6 @@ def step_finish(*, step: StepState, operator, outcome: str) -> StepState:
 
 
 def _prompt(participant: Participant, prompt: dict | None, actor: Actor) -> None:
-    from sessions_app.services import participant_set_prompt
-
     participant_set_prompt(participant=participant, prompt=prompt, actor=actor)
 
 
@@ -195,21 +175,19 @@ def capture_request_create(*, step: StepState, operator, kind: str) -> CaptureRe
             action="capture.requested",
             data={"capture": str(capture.public_id), "kind": kind, "label": label, "step": step.position},
         )
-        _changed(step.participant)
+        session_mark_changed(step.participant.session)
     return capture
 
 
 def capture_frames_expected(capture: CaptureRequest, source: str) -> int:
     if capture.kind == Evidence.Kind.LIVENESS_FRAME and source == Evidence.Source.CUSTOMER_DEVICE:
-        return LIVENESS_BURST_FRAMES
+        return kinds.LIVENESS_BURST_FRAMES
     return 1
 
 
 def evidence_store_image(*, capture: CaptureRequest, source: str, data: bytes, frame_index: int = 0) -> Evidence:
     """Store one uploaded image answering a capture request. Idempotent: the
     same capture, source and frame uploaded twice is stored once."""
-    from sessions_app.services import _locked_participant
-
     if source not in (Evidence.Source.CUSTOMER_DEVICE, Evidence.Source.OPERATOR_VIEW):
         raise ValidationError("Unknown source.")
     if not 0 <= frame_index < capture_frames_expected(capture, source):
@@ -226,9 +204,9 @@ def evidence_store_image(*, capture: CaptureRequest, source: str, data: bytes, f
     evidence_id = uuid.uuid4()
     try:
         with transaction.atomic():
-            # Session and participant first, the order every service locks in
-            # (a complete burst moves the liveness step and the prompt on).
-            _locked_participant(participant.pk)
+            # Session and participant first (sessions_app.locks): a complete
+            # burst moves the liveness step and the prompt on.
+            locks.participant_lock(participant.pk)
             # Frames of one burst may arrive side by side: the lock lets
             # exactly one of them see the burst complete.
             capture = CaptureRequest.objects.select_for_update().get(pk=capture.pk)
@@ -280,7 +258,7 @@ def evidence_store_image(*, capture: CaptureRequest, source: str, data: bytes, f
                     "size": len(clean.data),
                 },
             )
-            _changed(participant)
+            session_mark_changed(participant.session)
             transaction.on_commit(lambda: _run_checks_later(evidence.pk))
     except IntegrityError:
         # The same frame raced in twice: keep the first, drop our file.
@@ -339,7 +317,7 @@ def question_answer_record(*, step: StepState, operator, question: int, answer: 
             action="question.answered",
             data={"step": step.position, "question": question},
         )
-        _changed(step.participant)
+        session_mark_changed(step.participant.session)
     return step
 
 
@@ -355,10 +333,9 @@ def notes_save(*, step: StepState, operator, text: str) -> StepState:
             timezone.now() - step.participant.session.ended_at
         ).total_seconds() > 3600:
             raise ValidationError("Notes close an hour after the call.")
-        step.data = {**step.data, "text": text[:MAX_NOTES_CHARS]}
         if step.state == StepState.State.PENDING:
-            step.state = StepState.State.IN_PROGRESS
-            step.started_at = timezone.now()
-        step.save()
-        _changed(step.participant)
+            step = step_transition(step=step, target=StepState.State.IN_PROGRESS, actor=Actor.operator(operator))
+        step.data = {**step.data, "text": text[:MAX_NOTES_CHARS]}
+        step.save(update_fields=["data", "updated_at"])
+        session_mark_changed(step.participant.session)
     return step

@@ -2,6 +2,8 @@
 
 from django.core.exceptions import ValidationError
 
+from sessions_app.signaling import LIVENESS_PROMPT_CODES
+
 TERMS = "terms"
 DEVICE_CHECK = "device_check"
 DOCUMENT = "document"
@@ -21,7 +23,10 @@ DOCUMENT_KINDS = {
     "residence_permit": ("front", "back"),
     "driving_licence": ("front", "back"),
 }
-LIVENESS_ACTIONS = ("turn_left", "turn_right", "look_up", "blink", "move_closer")
+# Each action is prompted on the customer's page by its own name.
+LIVENESS_ACTIONS = LIVENESS_PROMPT_CODES
+# Frames the customer's page takes for one liveness action (a short burst).
+LIVENESS_BURST_FRAMES = 5
 
 
 def validate_step_config(position: int, step: dict) -> None:

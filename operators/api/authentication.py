@@ -3,8 +3,9 @@ from dataclasses import dataclass
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
+from accounts.models import Business
 from operators.integration import api_key_authenticate
-from operators.models import ApiKey, Business
+from operators.models import ApiKey
 
 
 @dataclass(frozen=True)

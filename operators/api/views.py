@@ -3,7 +3,12 @@ object (another business's is 404, never 403: its existence is not ours to
 confirm), call one service, answer."""
 
 from django.db.models import Prefetch, Q
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
@@ -25,7 +30,11 @@ from operators.serializers import (
 )
 from sessions_app.audit import Actor
 from sessions_app.models import Participant, VerificationSession
-from sessions_app.services import ParticipantSpec, participant_link_revoke, session_cancel
+from sessions_app.services import (
+    ParticipantSpec,
+    participant_link_revoke,
+    session_cancel,
+)
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX_LENGTH = 255

@@ -4,7 +4,13 @@ directly, for tests/unit/test_business_isolation.py's both_businesses_busy."""
 from django.utils import timezone
 
 from operators.integration import api_key_create
-from operators.models import IdempotencyKey, LinkEmail, SessionErasure, WebhookDelivery, WebhookEvent
+from operators.models import (
+    IdempotencyKey,
+    LinkEmail,
+    SessionErasure,
+    WebhookDelivery,
+    WebhookEvent,
+)
 
 INTEGRATION_BUSINESS_PATH = {
     "operators.ApiKey": "business",

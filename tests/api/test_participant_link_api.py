@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from sessions_app.models import Participant
-from sessions_app.services import LinkInvalid, participant_resolve_link
+from sessions_app.selectors import LinkInvalid, participant_resolve_link
 from tests.api.test_api_authentication import assert_problem
 
 

@@ -4,7 +4,8 @@ import pytest
 
 from sessions_app.audit import Actor
 from sessions_app.models import VerificationSession
-from sessions_app.services import LinkInvalid, participant_resolve_link, session_end
+from sessions_app.selectors import LinkInvalid, participant_resolve_link
+from sessions_app.services import session_end
 from tests.api.test_api_authentication import assert_problem
 
 

@@ -5,7 +5,7 @@ import pytest
 from django.core import mail
 
 from sessions_app.models import AuditEvent, VerificationSession
-from sessions_app.services import participant_resolve_link
+from sessions_app.selectors import participant_resolve_link
 from tests.api.conftest import session_body
 from tests.api.test_api_authentication import assert_problem
 from workflows.models import WorkflowTemplate

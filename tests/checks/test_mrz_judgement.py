@@ -5,9 +5,9 @@ import datetime as dt
 
 import numpy as np
 
+from workflows.checks import testdata as td
 from workflows.checks.mrz import MrzRead, TextLine, judge_mrz, parse_mrz
 from workflows.checks.results import FAILED, NEEDS_REVIEW, PASSED
-from workflows.checks import testdata as td
 
 from .conftest import holder
 

@@ -82,7 +82,7 @@ def test_rotating_the_webhook_secret_is_audited(superuser, business_a):
 
     old = business_a.webhook_secret
     browser_of(superuser).post(
-        reverse("admin:operators_business_changelist"),
+        reverse("admin:accounts_business_changelist"),
         {"action": "rotate_webhook_secret", "_selected_action": [business_a.pk]},
     )
     business_a.refresh_from_db()

@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from operators import tasks
+from operators.compliance.retention import retention_erase_due
 from operators.models import Decision, SessionErasure
-from operators.retention import retention_erase_due
 from sessions_app.audit import Actor, audit_verify_chain
 from sessions_app.models import AuditEvent, Evidence, Participant, VerificationSession
 from sessions_app.services import session_end

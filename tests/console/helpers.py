@@ -47,7 +47,7 @@ def step_post(client, session, participant, kind_or_position, action: str, **dat
 
 
 def customer_capture_url(capture_id: str) -> str:
-    return reverse("sessions_app:capture_upload", args=[capture_id])
+    return reverse("workflows:capture_upload", args=[capture_id])
 
 
 def operator_capture_url(session, capture_id: str) -> str:

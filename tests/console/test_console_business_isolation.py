@@ -6,7 +6,13 @@ import pytest
 
 from sessions_app.models import Evidence
 from tests.console import images
-from tests.console.helpers import call_fingerprint, customer_joins, operator_capture_url, operator_request, upload
+from tests.console.helpers import (
+    call_fingerprint,
+    customer_joins,
+    operator_capture_url,
+    operator_request,
+    upload,
+)
 from workflows import services as workflow_services
 
 SESSION_ENDPOINTS = ("answer", "call", "decide", "end", "remove", "step", "capture", "evidence")

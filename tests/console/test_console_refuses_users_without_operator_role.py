@@ -3,7 +3,12 @@ compliance reviewer) gets a 403 page from every console endpoint."""
 
 import pytest
 
-from tests.console.helpers import OPERATOR_ENDPOINTS, call_fingerprint, operator_browser, operator_request
+from tests.console.helpers import (
+    OPERATOR_ENDPOINTS,
+    call_fingerprint,
+    operator_browser,
+    operator_request,
+)
 
 
 @pytest.mark.parametrize("endpoint", OPERATOR_ENDPOINTS)

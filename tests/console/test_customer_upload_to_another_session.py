@@ -5,7 +5,13 @@ group call, does not exist for them."""
 from sessions_app.models import Evidence
 from tests.conftest import create_call
 from tests.console import images
-from tests.console.helpers import customer_browser, customer_capture_url, customer_joins, error_code, upload
+from tests.console.helpers import (
+    customer_browser,
+    customer_capture_url,
+    customer_joins,
+    error_code,
+    upload,
+)
 from workflows import services as workflow_services
 
 

@@ -8,9 +8,15 @@ import pytest
 from sessions_app.models import Evidence
 from sessions_app.selectors import call_state_for_customer
 from tests.console import images
-from tests.console.helpers import customer_capture_url, image_file, operator_capture_url, step_post, upload
+from tests.console.helpers import (
+    customer_capture_url,
+    image_file,
+    operator_capture_url,
+    step_post,
+    upload,
+)
 from workflows.models import CaptureRequest
-from workflows.services import LIVENESS_BURST_FRAMES
+from workflows.steps import LIVENESS_BURST_FRAMES
 
 
 @pytest.fixture

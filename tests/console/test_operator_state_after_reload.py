@@ -6,8 +6,14 @@ import pytest
 
 from sessions_app.selectors import call_state_for_operator
 from tests.console import images
-from tests.console.helpers import customer_capture_url, image_file, operator_capture_url, step_post, upload
-from workflows.services import LIVENESS_BURST_FRAMES
+from tests.console.helpers import (
+    customer_capture_url,
+    image_file,
+    operator_capture_url,
+    step_post,
+    upload,
+)
+from workflows.steps import LIVENESS_BURST_FRAMES
 
 
 @pytest.fixture

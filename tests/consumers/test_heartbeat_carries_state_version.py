@@ -21,7 +21,7 @@ async def test_heartbeat_answer_carries_the_version_of_a_change_made_behind_the_
     def change_quietly():
         from unittest import mock
 
-        with mock.patch("sessions_app.realtime._group_send"):
+        with mock.patch("kyc.realtime._group_send"):
             participant_set_prompt(
                 participant=answered_call.participant, prompt={"code": "hold_still", "text": ""}, actor=Actor.system()
             )

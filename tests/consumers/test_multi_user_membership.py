@@ -7,7 +7,13 @@ from channels.db import database_sync_to_async
 from sessions_app import services
 from sessions_app.models import Participant, VerificationSession
 from tests.conftest import create_call
-from tests.consumers.helpers import call_path, customer_joins, customer_session_key, operator_answers, peer_id
+from tests.consumers.helpers import (
+    call_path,
+    customer_joins,
+    customer_session_key,
+    operator_answers,
+    peer_id,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

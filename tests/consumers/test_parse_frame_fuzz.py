@@ -3,7 +3,8 @@ it either raises FrameError or returns a payload that fits the schema."""
 
 import json
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sessions_app.selectors import CUSTOMER, OPERATOR
 from sessions_app.signaling import (

@@ -8,7 +8,13 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import new_page
-from tests.e2e.flows import customer_join, customer_open_link_and_accept, operator_answer_first, operator_login, wait_decoding
+from tests.e2e.flows import (
+    customer_join,
+    customer_open_link_and_accept,
+    operator_answer_first,
+    operator_login,
+    wait_decoding,
+)
 from tests.e2e.harness import launch_browser, screenshot
 from tests.e2e.media import HEIGHT, WIDTH, mean_colour, write_y4m
 

@@ -60,7 +60,7 @@ print(json.dumps({{
 COMPLIANCE_USER = """
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from operators.models import COMPLIANCE_GROUP
+from accounts.models import COMPLIANCE_GROUP
 user, _ = get_user_model().objects.get_or_create(username="carol-e2e", defaults={{"is_staff": True}})
 user.is_staff = True
 user.set_password("{password}")

@@ -13,7 +13,11 @@ from sessions_app import recordings
 from sessions_app.audit import Actor, audit_record
 from sessions_app.models import VerificationSession
 from sessions_app.services import session_end
-from sessions_app.tasks import COMPOSE_SWEEP_LEASE_KEY, COMPOSE_SWEEP_MAX_FAILURES, recording_compose_pending
+from sessions_app.tasks import (
+    COMPOSE_SWEEP_LEASE_KEY,
+    COMPOSE_SWEEP_MAX_FAILURES,
+    recording_compose_pending,
+)
 from tests.recording.helpers import finish, put_chunk, start
 
 

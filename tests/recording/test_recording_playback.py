@@ -7,10 +7,10 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
+from operators.compliance.recording_views import recording_player_context
 from sessions_app import recordings
 from sessions_app.audit import Actor
 from sessions_app.models import AuditEvent, Evidence
-from sessions_app.recording_views import recording_player_context
 from sessions_app.services import session_end
 from tests.console.helpers import operator_browser
 from tests.recording.helpers import finish, put_chunk, start

@@ -11,7 +11,7 @@ from tests.recording.helpers import finish, put_chunk, start
 
 
 def test_erasing_the_session_deletes_every_recording_file(alice, answered_call, webm_media, settings, django_capture_on_commit_callbacks):
-    from operators.retention import session_erase
+    from operators.compliance.retention import session_erase
 
     session = answered_call.session
     recording = start(alice, session, "operator").json()["recording"]
@@ -31,7 +31,7 @@ def test_erasing_the_session_deletes_every_recording_file(alice, answered_call, 
 
 
 def test_chunks_never_assembled_are_deleted_with_the_sessions_evidence(alice, answered_call, settings, django_capture_on_commit_callbacks):
-    from operators.retention import session_erase
+    from operators.compliance.retention import session_erase
 
     session = answered_call.session
     recording = start(alice, session, "operator").json()["recording"]
@@ -57,7 +57,7 @@ def test_a_session_erased_while_ffmpeg_composes_keeps_no_recording(
     alice, answered_call, webm_media, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
     """A business that keeps evidence for 0 days: retention runs while the call is being composed."""
-    from operators.retention import session_erase
+    from operators.compliance.retention import session_erase
     from sessions_app import recording_media
 
     session = answered_call.session
@@ -80,7 +80,7 @@ def test_a_session_erased_while_ffmpeg_composes_keeps_no_recording(
 def test_a_session_erased_while_a_stream_is_assembled_keeps_no_recording(
     alice, answered_call, webm_media, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from operators.retention import session_erase
+    from operators.compliance.retention import session_erase
     from sessions_app import recording_media
 
     session = answered_call.session
@@ -107,7 +107,7 @@ def test_retention_erases_an_old_calls_recordings_on_its_own(
 
     from django.utils import timezone
 
-    from operators.retention import retention_erase_due
+    from operators.compliance.retention import retention_erase_due
     from sessions_app.models import VerificationSession
 
     session = answered_call.session

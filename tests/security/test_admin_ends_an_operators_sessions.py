@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.test import Client, RequestFactory
 
+from accounts.models import LoginSession, Operator
 from operators.admin import OperatorAdmin
-from operators.models import LoginSession, Operator
 
 PASSWORD = "correct-horse-battery-1"
 
@@ -19,7 +19,7 @@ def signed_in(username) -> Client:
 
 
 def run_action(admin_user, operators):
-    request = RequestFactory().post("/admin/operators/operator/")
+    request = RequestFactory().post("/admin/accounts/operator/")
     request.user = admin_user
     request.session = {}
     request._messages = FallbackStorage(request)
@@ -43,7 +43,7 @@ def test_the_action_is_offered_in_the_admin(operator_a):
     admin_user = get_user_model().objects.create_superuser("root", password=PASSWORD)
     browser = Client()
     browser.force_login(admin_user)
-    page = browser.get("/admin/operators/operator/").content.decode()
+    page = browser.get("/admin/accounts/operator/").content.decode()
     assert "end_sessions" in page
 
 

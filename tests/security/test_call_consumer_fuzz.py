@@ -10,7 +10,9 @@ import json
 
 import pytest
 from channels.layers import get_channel_layer
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from sessions_app.selectors import CUSTOMER, OPERATOR, OPERATOR_PEER_ID
 from sessions_app.signaling import END_CALL, FrameError, parse_frame

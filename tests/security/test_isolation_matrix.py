@@ -141,7 +141,7 @@ ROWS: dict[str, Row] = {
         "POST", lambda w: "/call/join", CUSTOMERS, ok=lambda r: r.status_code == 200 or past_the_door("not_ready")(r),
         note="the other customer has not accepted the terms of their own session yet",
     ),
-    "sessions_app:capture_upload": Row(
+    "workflows:capture_upload": Row(
         "POST", lambda w: f"/call/captures/{w.capture.public_id.hex}", frozenset({CUSTOMER}), data=image,
         note="only the participant the capture was asked of",
     ),
@@ -252,9 +252,9 @@ ADMIN_MODELS: dict[str, frozenset] = {
     "sessions_app.Evidence": frozenset({COMPLIANCE}),
     "sessions_app.AuditEvent": frozenset({COMPLIANCE}),
     "sessions_app.Recording": frozenset({COMPLIANCE}),
-    "operators.Business": NOBODY,
-    "operators.Operator": NOBODY,
-    "operators.TotpDevice": NOBODY,
+    "accounts.Business": NOBODY,
+    "accounts.Operator": NOBODY,
+    "accounts.TotpDevice": NOBODY,
     "operators.Decision": frozenset({COMPLIANCE}),
     "operators.SessionErasure": frozenset({COMPLIANCE}),
     "operators.ApiKey": NOBODY,

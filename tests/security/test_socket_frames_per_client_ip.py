@@ -15,7 +15,15 @@ from django.db.backends.utils import CursorWrapper
 from kyc import throttle
 from kyc.asgi import application
 from sessions_app.consumers import CLOSE_FLOOD
-from tests.consumers.helpers import ORIGIN, TIMEOUT, Socket, call_path, customer_session_key, peer_id, user_session_key
+from tests.consumers.helpers import (
+    ORIGIN,
+    TIMEOUT,
+    Socket,
+    call_path,
+    customer_session_key,
+    peer_id,
+    user_session_key,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,7 +4,12 @@ victim's own cookie, opens neither socket (AllowedHostsOriginValidator)."""
 import pytest
 from channels.db import database_sync_to_async
 
-from tests.consumers.helpers import QUEUE_PATH, call_path, customer_session_key, user_session_key
+from tests.consumers.helpers import (
+    QUEUE_PATH,
+    call_path,
+    customer_session_key,
+    user_session_key,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from operators.security import user_sessions_end
+from accounts.security import user_sessions_end
 from sessions_app import services
 from sessions_app.audit import Actor
 from sessions_app.consumers import CLOSE_FORBIDDEN
@@ -100,7 +100,7 @@ async def test_timed_out_operators_sockets_close(sockets, answered_call, operato
     _, queue = await open_operator_socket(sockets, operator_a, QUEUE_PATH)
     await queue.receive()
 
-    with mock.patch("operators.security.time.time", return_value=time.time() + 601):
+    with mock.patch("accounts.security.time.time", return_value=time.time() + 601):
         await expect_forbidden_close(call)
         await expect_forbidden_close(queue)
 
@@ -108,7 +108,7 @@ async def test_timed_out_operators_sockets_close(sockets, answered_call, operato
 async def test_a_timed_out_session_cannot_open_a_socket(sockets, answered_call, operator_a, settings):
     settings.OPERATOR_IDLE_TIMEOUT_SECONDS = 600
     key = await database_sync_to_async(user_session_key)(operator_a.user)
-    with mock.patch("operators.security.time.time", return_value=time.time() + 601):
+    with mock.patch("accounts.security.time.time", return_value=time.time() + 601):
         for path in (call_path(answered_call.session), QUEUE_PATH):
             socket = await sockets.open(path, session_key=key)
             assert (await socket.receive())["code"] == "forbidden"

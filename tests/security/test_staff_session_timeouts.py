@@ -8,7 +8,7 @@ from unittest import mock
 import pytest
 from django.test import Client
 
-from operators.security import SEEN_AT
+from accounts.security import SEEN_AT
 
 PASSWORD = "correct-horse-battery-1"
 
@@ -27,7 +27,7 @@ def signed_in(username="alice") -> Client:
 
 def later(seconds: float):
     now = time.time() + seconds
-    return mock.patch("operators.security.time.time", return_value=now)
+    return mock.patch("accounts.security.time.time", return_value=now)
 
 
 def test_active_operator_stays_signed_in(operator_a):

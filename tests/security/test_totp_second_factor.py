@@ -9,9 +9,9 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from accounts import totp
+from accounts.models import TotpDevice
 from kyc import throttle
-from operators import totp
-from operators.models import TotpDevice
 from tests.consumers.helpers import QUEUE_PATH
 
 PASSWORD = "correct-horse-battery-1"

@@ -6,7 +6,14 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from sessions_app.audit import GENESIS_HASH, Actor, _event_hash, _hashed_fields, audit_record, audit_verify_chain
+from sessions_app.audit import (
+    GENESIS_HASH,
+    Actor,
+    _event_hash,
+    _hashed_fields,
+    audit_record,
+    audit_verify_chain,
+)
 from sessions_app.models import AuditChain, AuditEvent
 
 

@@ -12,17 +12,21 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from operators.models import Business, Operator
-from operators.selectors import (
-    operators_available_count,
-    queue_for_business,
-    queue_position,
-    queue_snapshot,
-    sessions_for_operator_history,
-)
-from operators.services import decision_record, operator_set_presence
+from accounts.models import Business, Operator
+from accounts.services import operator_set_presence
+from accounts.selectors import operators_available_count
+from operators.selectors import queue_snapshot, sessions_for_operator_history
+from operators.services import decision_record
 from sessions_app.audit import Actor
-from sessions_app.models import AuditEvent, Evidence, Participant, Recording, RecordingChunk, VerificationSession
+from sessions_app.selectors import queue_for_business, queue_position
+from sessions_app.models import (
+    AuditEvent,
+    Evidence,
+    Participant,
+    Recording,
+    RecordingChunk,
+    VerificationSession,
+)
 from sessions_app.selectors import call_identity
 from sessions_app.services import (
     ParticipantSpec,
@@ -45,7 +49,7 @@ BUSINESS_PATH = {
     "sessions_app.Evidence": "session__business",
     "sessions_app.AuditChain": "business",
     "sessions_app.AuditEvent": "business",
-    "operators.Operator": "business",
+    "accounts.Operator": "business",
     "operators.Decision": "participant__session__business",
     "workflows.WorkflowTemplate": "business",
     "workflows.StepState": "participant__session__business",
@@ -55,11 +59,11 @@ BUSINESS_PATH = {
     "sessions_app.RecordingChunk": "recording__session__business",
     **INTEGRATION_BUSINESS_PATH,
 }
-# Owned by a user, not a business: staff sign-in (operators/security.py, operators/totp.py).
-USER_OWNED = {"operators.TotpDevice", "operators.LoginSession"}
+# Owned by a user, not a business: staff sign-in (accounts/security.py, accounts/totp.py).
+USER_OWNED = {"accounts.TotpDevice", "accounts.LoginSession"}
 TENANT_MODELS = [
     model
-    for app_label in ("sessions_app", "operators", "workflows")
+    for app_label in ("accounts", "sessions_app", "operators", "workflows")
     for model in apps.get_app_config(app_label).get_models()
     if model is not Business and f"{model._meta.app_label}.{model.__name__}" not in USER_OWNED
 ]

@@ -7,7 +7,11 @@ from django.utils import timezone
 
 from sessions_app.housekeeping import sessions_sweep_stale
 from sessions_app.models import Participant, VerificationSession
-from sessions_app.services import participant_accept_terms, participant_join, session_assign_operator
+from sessions_app.services import (
+    participant_accept_terms,
+    participant_join,
+    session_assign_operator,
+)
 
 pytestmark = pytest.mark.django_db
 S = VerificationSession.State

@@ -11,13 +11,11 @@ from django.utils import timezone
 from sessions_app.audit import Actor
 from sessions_app.links import link_token_hash, link_token_new, link_url
 from sessions_app.models import AuditEvent, Participant, VerificationSession
+from sessions_app.selectors import LinkInvalid, participant_access_problem, participant_resolve_link
 from sessions_app.services import (
-    LinkInvalid,
-    participant_access_problem,
     participant_decline_terms,
     participant_link_reissue,
     participant_link_revoke,
-    participant_resolve_link,
     session_cancel,
     session_end,
 )

@@ -4,8 +4,17 @@ import pytest
 from django.utils import timezone
 
 from kyc.state_machine import IllegalTransition
-from sessions_app.models import AuditEvent, Participant, TermsAcceptance, VerificationSession
-from sessions_app.services import participant_accept_terms, participant_decline_terms, participant_join
+from sessions_app.models import (
+    AuditEvent,
+    Participant,
+    TermsAcceptance,
+    VerificationSession,
+)
+from sessions_app.services import (
+    participant_accept_terms,
+    participant_decline_terms,
+    participant_join,
+)
 from tests.conftest import create_call
 from workflows.models import WorkflowTemplate
 

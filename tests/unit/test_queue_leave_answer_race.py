@@ -10,10 +10,14 @@ import threading
 import pytest
 from django.db import connections
 
-from sessions_app import services
+from sessions_app import locks
 from sessions_app.audit import Actor, audit_verify_chain
 from sessions_app.models import Participant, VerificationSession
-from sessions_app.services import SessionNotAvailable, participant_leave, session_assign_operator
+from sessions_app.services import (
+    SessionNotAvailable,
+    participant_leave,
+    session_assign_operator,
+)
 
 S = VerificationSession.State
 P = Participant.State
@@ -24,7 +28,7 @@ WAIT_SECONDS = 3
 def test_customer_leaving_while_the_operator_answers_never_deadlocks(waiting_call, operator_a, business_a, monkeypatch):
     customer_started = threading.Event()
     operator_holds_session = threading.Event()
-    original_locked_session = services._locked_session
+    original_locked_session = locks.session_lock
 
     def interleaved_locked_session(session_id):
         # Customer: already inside its transaction; let the operator lock the
@@ -40,7 +44,7 @@ def test_customer_leaving_while_the_operator_answers_never_deadlocks(waiting_cal
         operator_holds_session.set()
         return session
 
-    monkeypatch.setattr(services, "_locked_session", interleaved_locked_session)
+    monkeypatch.setattr(locks, "session_lock", interleaved_locked_session)
     outcomes = {}
 
     def customer():

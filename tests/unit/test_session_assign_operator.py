@@ -5,7 +5,11 @@ from django.utils import timezone
 
 from sessions_app.audit import Actor
 from sessions_app.models import AuditEvent, Participant, VerificationSession
-from sessions_app.services import SessionNotAvailable, session_assign_operator, session_cancel
+from sessions_app.services import (
+    SessionNotAvailable,
+    session_assign_operator,
+    session_cancel,
+)
 
 S = VerificationSession.State
 P = Participant.State

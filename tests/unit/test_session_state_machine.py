@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from kyc.state_machine import IllegalTransition
 from sessions_app.audit import Actor
+from sessions_app.locks import session_lock
 from sessions_app.models import AuditEvent, VerificationSession
-from sessions_app.services import _locked_session, _session_move
+from sessions_app.services import _session_move
 
 S = VerificationSession.State
 
@@ -62,7 +63,7 @@ def _put_session_in(session, state):
 
 def _move(session, target):
     with transaction.atomic():
-        _session_move(_locked_session(session.pk), target, actor=Actor.system(), data={"reason": "test"})
+        _session_move(session_lock(session.pk), target, actor=Actor.system(), data={"reason": "test"})
 
 
 @pytest.mark.parametrize(("current", "target"), sorted(LEGAL))

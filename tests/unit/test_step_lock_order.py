@@ -14,7 +14,7 @@ import time
 import pytest
 from django.db import connections
 
-from sessions_app import services
+from sessions_app import locks, services
 from sessions_app.audit import Actor, audit_verify_chain
 from sessions_app.models import Evidence
 from workflows import services as workflow_services
@@ -31,7 +31,7 @@ def test_capture_request_while_a_prompt_holds_the_session_never_deadlocks(answer
     participant = answered_call.participant
     step = participant.steps.get(kind="document")
     prompt_holds_session = threading.Event()
-    original_locked_session = services._locked_session
+    original_locked_session = locks.session_lock
 
     def interleaved_locked_session(session_id):
         session = original_locked_session(session_id)
@@ -40,7 +40,7 @@ def test_capture_request_while_a_prompt_holds_the_session_never_deadlocks(answer
             time.sleep(HOLD_SECONDS)
         return session
 
-    monkeypatch.setattr(services, "_locked_session", interleaved_locked_session)
+    monkeypatch.setattr(locks, "session_lock", interleaved_locked_session)
     outcomes = {}
 
     def prompt():

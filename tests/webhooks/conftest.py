@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from operators.models import Business
+from accounts.models import Business
 from tests.api.conftest import (  # noqa: F401  (shared fixtures, some autouse)
     _fast_password_hashing,
     _mail,

@@ -9,7 +9,12 @@ from django.utils import timezone
 
 from operators import tasks
 from operators.models import WebhookDelivery, WebhookEvent
-from operators.webhooks import webhook_backoff, webhook_deliver, webhook_emit, webhook_event_resend
+from operators.webhooks import (
+    webhook_backoff,
+    webhook_deliver,
+    webhook_emit,
+    webhook_event_resend,
+)
 from tests.conftest import create_call
 
 

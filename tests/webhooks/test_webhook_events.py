@@ -6,11 +6,12 @@ from django.db import transaction
 
 from operators.models import WebhookEvent
 from operators.services import decision_record
-from operators.webhooks import webhook_emit_checks_completed
+from sessions_app.models import Participant
+from workflows.events import checks_completed
 from sessions_app.audit import Actor
+from sessions_app.locks import session_lock
 from sessions_app.models import VerificationSession
 from sessions_app.services import (
-    _locked_session,
     _session_move,
     participant_accept_terms,
     participant_join,
@@ -62,15 +63,16 @@ def test_cancel_and_expiry_are_reported(
     with django_capture_on_commit_callbacks(execute=True):
         session_cancel(session=live_call.session, actor=Actor.api())
         with transaction.atomic():
-            _session_move(_locked_session(other.pk), VerificationSession.State.EXPIRED, actor=Actor.system())
+            _session_move(session_lock(other.pk), VerificationSession.State.EXPIRED, actor=Actor.system())
     assert receiver.types() == ["session.cancelled", "session.expired"]
 
 
-def test_checks_completed_can_be_emitted_by_the_checks_engine(
+def test_checks_completed_announced_by_the_checks_engine_reaches_the_business(
     live_call, hooked_business_a, receiver, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        webhook_emit_checks_completed(
+        checks_completed.send(
+            sender=Participant,
             session=live_call.session,
             participant=live_call.participant,
             results=[{"kind": "face_match", "outcome": "passed", "score": 0.91}],

@@ -25,7 +25,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from workflows.checks.images import load_rgb
-from workflows.checks.results import FACE_MATCH, FAILED, NEEDS_REVIEW, PASSED, CheckOutcome, Reason, guarded
+from workflows.checks.results import (
+    FACE_MATCH,
+    FAILED,
+    NEEDS_REVIEW,
+    PASSED,
+    CheckOutcome,
+    Reason,
+    guarded,
+)
 
 ENGINE = "dlib"
 ENGINE_REVISION = "faces.1"

@@ -39,7 +39,15 @@ import numpy as np
 
 from workflows.checks import countries
 from workflows.checks.images import load_rgb
-from workflows.checks.results import FAILED, MRZ, NEEDS_REVIEW, PASSED, CheckOutcome, Reason, guarded
+from workflows.checks.results import (
+    FAILED,
+    MRZ,
+    NEEDS_REVIEW,
+    PASSED,
+    CheckOutcome,
+    Reason,
+    guarded,
+)
 
 ENGINE = "rapidocr"
 # Bump the suffix whenever reading or judging changes: results are stored per

@@ -24,7 +24,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from workflows.checks.images import load_rgb, to_gray
-from workflows.checks.results import NEEDS_REVIEW, PASSED, QUALITY, CheckOutcome, Reason, guarded
+from workflows.checks.results import (
+    NEEDS_REVIEW,
+    PASSED,
+    QUALITY,
+    CheckOutcome,
+    Reason,
+    guarded,
+)
 
 ENGINE = "opencv"
 ENGINE_REVISION = "quality.1"

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from operators.models import Business, Operator
-from operators.services import operator_create
+from accounts.models import Business, Operator
+from accounts.services import operator_create
 from sessions_app.audit import Actor
 from sessions_app.models import VerificationSession
 from sessions_app.services import ParticipantSpec, session_create

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from operators.models import Business
+from accounts.models import Business
 from sessions_app.audit import audit_verify_chain
 
 

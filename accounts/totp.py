@@ -17,9 +17,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import TotpDevice
 from kyc import throttle
-from operators.crypto import InvalidToken, secret_decrypt, secret_encrypt
-from operators.models import TotpDevice
+from kyc.crypto import InvalidToken, secret_decrypt, secret_encrypt
 
 security_log = logging.getLogger("verity.security")
 

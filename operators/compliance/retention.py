@@ -24,9 +24,22 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from operators.models import Business, Decision, IdempotencyKey, LinkEmail, SessionErasure, WebhookEvent
+from accounts.models import Business
+from operators.models import (
+    Decision,
+    IdempotencyKey,
+    LinkEmail,
+    SessionErasure,
+    WebhookEvent,
+)
 from sessions_app.audit import Actor, audit_record
-from sessions_app.models import Evidence, Participant, TermsAcceptance, VerificationSession
+from sessions_app.models import (
+    Evidence,
+    Participant,
+    TermsAcceptance,
+    VerificationSession,
+)
+from sessions_app.recordings import recording_chunk_files_delete
 from workflows.models import CheckResult, StepState
 
 logger = logging.getLogger(__name__)
@@ -102,6 +115,9 @@ def session_erase(*, session: VerificationSession, now=None) -> SessionErasure:
         )
         session_id = session.pk
         transaction.on_commit(lambda: evidence_files_purge(session_id=session_id))
+        # Recording chunks never assembled (no composition ran) are not
+        # Evidence: they go with the session's evidence.
+        transaction.on_commit(lambda: recording_chunk_files_delete(session_id=session_id), robust=True)
     return erasure
 
 

@@ -1,7 +1,9 @@
-"""Compliance review of sessions in the admin: read-only for the compliance
-group (operators.compliance.ComplianceReadOnlyAdmin), every look at personal
-data audited, a review page per session with everything on one screen, the
-session's captures streamed through an authorised view, and an export."""
+"""Compliance review of sessions and their workflows in the admin: read-only
+for the compliance group (operators.compliance.access.ComplianceReadOnlyAdmin),
+every look at personal data audited, a review page per session with
+everything on one screen, the session's captures streamed through an
+authorised view, and an export. (The business's own records, keys and
+webhooks: operators/admin.py.)"""
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -12,17 +14,24 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from kyc.ids import uuid_or_none
-from operators.compliance import (
-    ComplianceReadOnlyAdmin,
-    compliance_view_record,
+from operators.compliance.access import ComplianceReadOnlyAdmin, compliance_view_record
+from operators.compliance.recording_views import recording_player_context
+from operators.compliance.review import (
     session_export_zip,
     session_for_review,
     session_review,
 )
 from operators.models import Decision
 from sessions_app.evidence_streaming import evidence_file_response
-from sessions_app.models import AuditEvent, Evidence, Participant, Recording, TermsAcceptance, VerificationSession
-from sessions_app.recording_views import recording_player_context
+from sessions_app.models import (
+    AuditEvent,
+    Evidence,
+    Participant,
+    Recording,
+    TermsAcceptance,
+    VerificationSession,
+)
+from workflows.models import CheckResult, StepState, WorkflowTemplate
 
 
 class ParticipantInline(admin.TabularInline):
@@ -265,3 +274,41 @@ class AuditEventAdmin(ComplianceReadOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- workflows -------------------------------------------------------------------------
+
+
+@admin.register(WorkflowTemplate)
+class WorkflowTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "business", "step_kinds", "minimum_age", "recording_required", "is_active"]
+    list_filter = ["business", "is_active", "recording_required"]
+    search_fields = ["name"]
+
+    @admin.display(description="Steps")
+    def step_kinds(self, obj):
+        return " → ".join(step.get("kind", "?") for step in obj.steps or [])
+
+
+@admin.register(StepState)
+class StepStateAdmin(ComplianceReadOnlyAdmin):
+    """A participant's step results (answers and notes in ``data``): read-only for compliance, audited."""
+
+    list_display = ["participant", "position", "kind", "state", "started_at", "finished_at"]
+    list_filter = ["kind", "state", "participant__session__business"]
+    search_fields = ["participant__name", "participant__business_reference"]
+    raw_id_fields = ["participant"]
+    list_select_related = ["participant__session__business"]
+
+
+@admin.register(CheckResult)
+class CheckResultAdmin(ComplianceReadOnlyAdmin):
+    """What each automated check saw (``details`` holds what the MRZ read:
+    personal data): read-only for compliance, every look audited."""
+
+    list_display = ["participant", "kind", "status", "score", "engine", "engine_version", "duration_ms", "created_at"]
+    list_filter = ["kind", "status", "engine", "participant__session__business"]
+    search_fields = ["participant__name", "participant__business_reference"]
+    raw_id_fields = ["participant", "evidence"]
+    readonly_fields = ["public_id", "created_at"]
+    list_select_related = ["participant__session__business"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions_app import recording_views
+from operators.compliance import recording_views
 
 app_name = "recordings"
 

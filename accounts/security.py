@@ -17,7 +17,7 @@ from django.contrib import auth
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
-from operators.models import LoginSession
+from accounts.models import LoginSession
 
 security_log = logging.getLogger("verity.security")
 

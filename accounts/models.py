@@ -1,0 +1,108 @@
+"""The floor every other app stands on: the business (the tenant that
+integrates Verity) and the people who sign in for it, operators and staff.
+
+The tables keep their old names (operators_*): these models lived in the
+console's app until the apps were layered (migration accounts 0001).
+"""
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+OPERATORS_GROUP = "operators"
+COMPLIANCE_GROUP = "compliance"
+
+
+class Business(models.Model):
+    """The tenant that integrates Verity. Everything else belongs to one."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    retention_days = models.PositiveIntegerField(
+        default=365, help_text="Evidence and personal data are erased this many days after a session ends."
+    )
+    webhook_url = models.URLField(blank=True)
+    webhook_secret = models.CharField(max_length=64, default=secrets.token_hex, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "operators_business"
+        verbose_name_plural = "businesses"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class OperatorQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(business=business)
+
+
+class Operator(models.Model):
+    """A person who interviews customers, working for one business."""
+
+    class Presence(models.TextChoices):
+        AVAILABLE = "available", _("Available")
+        BUSY = "busy", _("Busy")
+        AWAY = "away", _("Away")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="operator")
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="operators")
+    display_name = models.CharField(max_length=120)
+    presence = models.CharField(max_length=16, choices=Presence.choices, default=Presence.AWAY)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OperatorQuerySet.as_manager()
+
+    class Meta:
+        db_table = "operators_operator"
+
+    def __str__(self):
+        return f"{self.display_name} ({self.business})"
+
+
+# --- Staff sign-in: second factor and the sessions an admin can end ------------
+
+
+class TotpDevice(models.Model):
+    """A user's authenticator app (TOTP, RFC 6238): optional, per user. Once
+    confirmed, the password alone no longer signs the user in.
+
+    The secret is held encrypted under a key derived from SECRET_KEY
+    (kyc.crypto): a copy of the database alone cannot make codes.
+    Changing SECRET_KEY therefore invalidates every device; an admin deletes
+    the device and the user enrols again. ``last_used_step`` refuses a code
+    that was already used (a code read over a shoulder is worth nothing)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp_device")
+    secret_encrypted = models.TextField(editable=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_step = models.BigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "operators_totpdevice"
+        verbose_name = "TOTP device"
+
+    def __str__(self):
+        return f"TOTP of {self.user} ({'confirmed' if self.confirmed_at else 'enrolling'})"
+
+
+class LoginSession(models.Model):
+    """A Django session a user signed in with, so an admin can end them all
+    (the session store itself cannot be searched by user)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "operators_loginsession"
+
+    def __str__(self):
+        return f"Session of {self.user} since {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,45 @@
+"""Uploads that answer a capture request: the customer's full-resolution
+frame, and (through the console) the frame the operator received."""
+
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseNotAllowed, JsonResponse
+
+from kyc.http import json_error
+from kyc.ids import uuid_or_none
+from sessions_app.images import MAX_UPLOAD_BYTES, InvalidImage
+from sessions_app.models import Evidence, Participant
+from sessions_app.views import customer_view
+from workflows.models import CaptureRequest
+from workflows.services import evidence_store_image
+
+
+def evidence_upload_response(request, *, capture: CaptureRequest, source: str):
+    """Store the image in the request's field ``image`` as evidence for the
+    capture, and answer JSON: 201 with its id and SHA-256, or a clear error."""
+    upload = request.FILES.get("image")
+    if upload is None:
+        return json_error("missing_file", "Send the image in the field 'image'.", 400)
+    if upload.size > MAX_UPLOAD_BYTES:  # refused before it is read into memory
+        return json_error("too_large", "The image is too large.", 400)
+    try:
+        frame = int(request.POST.get("frame", "0"))
+        evidence = evidence_store_image(capture=capture, source=source, data=upload.read(), frame_index=frame)
+    except ValueError:
+        return json_error("invalid", "frame must be a number.", 400)
+    except InvalidImage as error:
+        return json_error(error.code, error.message, 400)
+    except ValidationError as error:
+        return json_error("rejected", " ".join(error.messages), 409)
+    return JsonResponse({"evidence": evidence.public_id.hex, "sha256": evidence.sha256}, status=201)
+
+
+@customer_view
+def capture_upload(request, participant: Participant, capture_id: str):
+    """The customer's page sends the frame it grabbed from its own camera.
+    Only a capture requested of this very participant is accepted."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    capture = CaptureRequest.objects.filter(public_id=uuid_or_none(capture_id), participant=participant).first()
+    if capture is None:
+        return json_error("unknown_capture", "No such capture was requested of you.", 404)
+    return evidence_upload_response(request, capture=capture, source=Evidence.Source.CUSTOMER_DEVICE)
