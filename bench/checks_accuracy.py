@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from workflows.checks import faces, liveness, mrz, quality
+from workflows.checks import faces, liveness, mrz, mrz_parse, quality
 from workflows.checks import testdata as td
 from workflows.checks.results import PASSED
 
@@ -74,7 +74,7 @@ def bench_mrz(count: int, seed0: int = 1000) -> dict:
         else:
             verdict = "check_digit_failed"
         for row, expected in zip(read.lines, truth):
-            chars = mrz.clean_line(row.chars if row.chars is not None else row.text)
+            chars = mrz_parse.clean_line(row.chars if row.chars is not None else row.text)
             if len(chars) != len(expected):
                 continue
             for got, want in zip(chars, expected):
