@@ -5,11 +5,11 @@ import datetime as dt
 
 import numpy as np
 
+from tests.checks import testdata as td
 from workflows.checks.mrz import MrzRead, judge_mrz
 from workflows.checks.mrz_ocr import TextLine
 from workflows.checks.mrz_parse import parse_mrz
 from workflows.checks.results import FAILED, NEEDS_REVIEW, PASSED
-from workflows.checks import testdata as td
 
 from .conftest import holder
 

@@ -8,8 +8,8 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from tests.checks import testdata as td
 from workflows.checks import mrz, mrz_ocr
-from workflows.checks import testdata as td
 from workflows.checks.results import ERROR, FAILED, NEEDS_REVIEW, PASSED
 
 from .conftest import holder

@@ -10,8 +10,8 @@ import datetime as dt
 import pytest
 
 from sessions_app.models import AuditEvent, Evidence
+from tests.checks import testdata as td
 from workflows import check_selectors, check_services, tasks
-from workflows.checks import testdata as td
 from workflows.checks.recommendation import APPROVE, REJECT, REVIEW
 from workflows.models import CheckResult
 from workflows.tasks import run_checks_for_evidence
