@@ -30,7 +30,7 @@ tasks = pytest.importorskip("workflows.tasks", reason="waits for the checks task
 pytest.importorskip("workflows.check_services", reason="waits for workflows.check_services (the checks' writes)")
 
 from operators.models import WebhookEvent  # noqa: E402
-from workflows.checks import testdata as td  # noqa: E402
+from tests.checks import testdata as td  # noqa: E402
 from workflows.models import CheckResult  # noqa: E402
 
 # Short enough for the test; the product's default is 600 s (kyc/settings.py).

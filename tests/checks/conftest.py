@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from workflows.checks import testdata as td
+from tests.checks import testdata as td
 
 TODAY = dt.date.today()
 

@@ -4,8 +4,8 @@ liveness frame against the live face."""
 import numpy as np
 import pytest
 
+from tests.checks import testdata as td
 from workflows.checks import faces
-from workflows.checks import testdata as td
 from workflows.checks.results import ERROR, FAILED, NEEDS_REVIEW, PASSED
 
 

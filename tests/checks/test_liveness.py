@@ -1,12 +1,12 @@
 """Liveness per challenge action, from frames made by warping the
-astronaut's photo along her landmarks (see workflows/checks/testdata.py for
+astronaut's photo along her landmarks (see tests/checks/testdata.py for
 what such frames can and cannot show)."""
 
 import numpy as np
 import pytest
 
+from tests.checks import testdata as td
 from workflows.checks import liveness
-from workflows.checks import testdata as td
 from workflows.checks.results import ERROR, FAILED, NEEDS_REVIEW, PASSED
 
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflows.checks.mrz import check_digit
+from workflows.checks.mrz_parse import check_digit
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,10 @@ import datetime as dt
 
 import numpy as np
 
-from workflows.checks import testdata as td
-from workflows.checks.mrz import MrzRead, TextLine, judge_mrz, parse_mrz
+from tests.checks import testdata as td
+from workflows.checks.mrz import MrzRead, judge_mrz
+from workflows.checks.mrz_ocr import TextLine
+from workflows.checks.mrz_parse import parse_mrz
 from workflows.checks.results import FAILED, NEEDS_REVIEW, PASSED
 
 from .conftest import holder

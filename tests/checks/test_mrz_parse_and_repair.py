@@ -5,8 +5,8 @@ import datetime as dt
 
 import pytest
 
-from workflows.checks import testdata as td
-from workflows.checks.mrz import Char, parse_mrz
+from tests.checks import testdata as td
+from workflows.checks.mrz_parse import Char, parse_mrz
 
 from .conftest import holder
 

@@ -8,8 +8,8 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from workflows.checks import mrz
-from workflows.checks import testdata as td
+from tests.checks import testdata as td
+from workflows.checks import mrz, mrz_ocr
 from workflows.checks.results import ERROR, FAILED, NEEDS_REVIEW, PASSED
 
 from .conftest import holder
@@ -70,7 +70,7 @@ def test_ocr_engine_exception_becomes_an_error_result(monkeypatch, passport):
     def broken(rgb):
         raise MemoryError("onnxruntime could not allocate")
 
-    monkeypatch.setattr(mrz, "ocr_lines", broken)
+    monkeypatch.setattr(mrz_ocr, "ocr_lines", broken)
     outcome = mrz.check_mrz(passport)
     assert outcome.status == ERROR
     assert outcome.reasons[0].code == "engine.exception"

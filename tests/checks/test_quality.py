@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from workflows.checks import testdata as td
+from tests.checks import testdata as td
 from workflows.checks.quality import DOCUMENT, FACE, check_quality
 from workflows.checks.results import ERROR, NEEDS_REVIEW, PASSED
 

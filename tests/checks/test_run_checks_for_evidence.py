@@ -10,8 +10,8 @@ import datetime as dt
 import pytest
 
 from sessions_app.models import AuditEvent, Evidence
+from tests.checks import testdata as td
 from workflows import check_selectors, check_services, tasks
-from workflows.checks import testdata as td
 from workflows.checks.recommendation import APPROVE, REJECT, REVIEW
 from workflows.models import CheckResult
 from workflows.tasks import run_checks_for_evidence
@@ -111,9 +111,9 @@ def test_erased_or_missing_evidence_is_not_checked(live_call, astronaut_frame):
 
 
 def test_engine_exception_is_stored_as_an_error_and_reviews(live_call, max_passport, monkeypatch):
-    from workflows.checks import mrz
+    from workflows.checks import mrz_ocr
 
-    monkeypatch.setattr(mrz, "ocr_lines", lambda rgb: 1 / 0)
+    monkeypatch.setattr(mrz_ocr, "ocr_lines", lambda rgb: 1 / 0)
     evidence = store(live_call.participant, Evidence.Kind.DOCUMENT_FRONT, max_passport)
     run_checks_for_evidence(evidence.pk)
     result = CheckResult.objects.get(evidence=evidence, kind="mrz")

@@ -51,7 +51,7 @@ def write_y4m(rgb: np.ndarray, path: Path) -> Path:
 @pytest.fixture(scope="module")
 def face_browser(playwright_instance, tmp_path_factory):
     """The same customer's second device: its camera films her face (the astronaut, 640×480)."""
-    from workflows.checks import testdata as td
+    from tests.checks import testdata as td
 
     y4m = write_y4m(td.live_frame(td.astronaut(), seed=5), tmp_path_factory.mktemp("camera") / "face.y4m")
     browser = launch_browser(playwright_instance, [f"--use-file-for-fake-video-capture={y4m}"])
@@ -62,7 +62,7 @@ def face_browser(playwright_instance, tmp_path_factory):
 @pytest.fixture(scope="module")
 def passport_browser(playwright_instance, tmp_path_factory):
     """The customer's browser: its camera films Max Mustermann's passport on a table (1280×720)."""
-    from workflows.checks import testdata as td
+    from tests.checks import testdata as td
 
     today = dt.date.today()
     holder = td.DocumentHolder(

@@ -1,4 +1,6 @@
-"""Synthetic captures for the tests and the accuracy benchmark.
+"""Synthetic captures for the tests, the fault scenarios and the accuracy
+benchmark. It lives under tests/ because the product never draws a document:
+nothing in workflows/ imports it, and it is not installed with the package.
 
 Nothing here is committed as an image: documents are drawn with Pillow (an
 OCR-B font from Debian's fonts-ocr-b when installed, else DejaVu Sans Mono
