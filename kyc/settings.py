@@ -361,6 +361,23 @@ CELERY_BEAT_SCHEDULE = {
     "recording-compose-pending": {"task": "sessions_app.tasks.recording_compose_pending", "schedule": 300.0},
 }
 
+# --- Call recording -----------------------------------------------------------
+# A 3-second chunk of one 640x480 stream at 1 Mbit/s is ~400 KB; the cap leaves
+# room for HD and keyframes while bounding what one request holds in memory
+# (it stays under DATA_UPLOAD_MAX_MEMORY_SIZE).
+RECORDING_MAX_CHUNK_BYTES = env_int("RECORDING_MAX_CHUNK_BYTES", 8 * 1024 * 1024)
+RECORDING_MAX_CHUNKS_PER_SEGMENT = env_int("RECORDING_MAX_CHUNKS_PER_SEGMENT", 20_000)
+RECORDING_MAX_SEGMENTS_PER_STREAM = env_int("RECORDING_MAX_SEGMENTS_PER_STREAM", 200)
+# How long after the call ends the composition waits for segments a page has
+# not finished (its last chunks still uploading, or a page that crashed).
+RECORDING_FINISH_GRACE_SECONDS = env_int("RECORDING_FINISH_GRACE_SECONDS", 120)
+# A required recording whose last chunk is older than this holds back approval.
+RECORDING_STALE_SECONDS = env_int("RECORDING_STALE_SECONDS", 30)
+# The beat sweep composes calls whose own task was lost, for this long after they end.
+RECORDING_COMPOSE_SWEEP_HOURS = env_int("RECORDING_COMPOSE_SWEEP_HOURS", 48)
+FFMPEG_PATH = env_str("FFMPEG_PATH", "ffmpeg")
+FFPROBE_PATH = env_str("FFPROBE_PATH", "ffprobe")
+
 # --- Logging: UTC timestamps, one line per record, never a token ------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {

@@ -11,15 +11,16 @@ otherwise), probed, and scaled into a fixed tile in the composition.
 
 import json
 import math
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-FFMPEG = os.environ.get("FFMPEG_PATH", "ffmpeg")
-FFPROBE = os.environ.get("FFPROBE_PATH", "ffprobe")
+from django.conf import settings
+
+FFMPEG = settings.FFMPEG_PATH
+FFPROBE = settings.FFPROBE_PATH
 # fonts-dejavu-core; without it the clock is kept as metadata only.
 CLOCK_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
 

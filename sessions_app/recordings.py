@@ -57,34 +57,28 @@ _MIME_TYPE = re.compile(r"^(video|audio)/webm(;\s*codecs=\"?[a-z0-9.,]+\"?)?$", 
 MAX_START_LAG_MS = 60_000
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
+# The limits are settings (kyc/settings.py › Call recording), read when used
+# so a test may change them.
 
 
 def max_chunk_bytes() -> int:
-    # A 3-second chunk of one 640x480 stream at 1 Mbit/s is ~400 KB; the cap
-    # leaves room for HD and keyframes while bounding what one request holds
-    # in memory (it stays under DATA_UPLOAD_MAX_MEMORY_SIZE).
-    return _setting("RECORDING_MAX_CHUNK_BYTES", 8 * 1024 * 1024)
+    return settings.RECORDING_MAX_CHUNK_BYTES
 
 
 def max_chunks_per_segment() -> int:
-    return _setting("RECORDING_MAX_CHUNKS_PER_SEGMENT", 20_000)
+    return settings.RECORDING_MAX_CHUNKS_PER_SEGMENT
 
 
 def max_segments_per_stream() -> int:
-    return _setting("RECORDING_MAX_SEGMENTS_PER_STREAM", 200)
+    return settings.RECORDING_MAX_SEGMENTS_PER_STREAM
 
 
 def finish_grace() -> timedelta:
-    """How long after the call ends the composition waits for segments the
-    page has not finished (its last chunks still uploading, or a crashed page
-    that will never finish them)."""
-    return timedelta(seconds=_setting("RECORDING_FINISH_GRACE_SECONDS", 120))
+    return timedelta(seconds=settings.RECORDING_FINISH_GRACE_SECONDS)
 
 
 def approval_staleness() -> timedelta:
-    return timedelta(seconds=_setting("RECORDING_STALE_SECONDS", 30))
+    return timedelta(seconds=settings.RECORDING_STALE_SECONDS)
 
 
 class RecordingRejected(Exception):
@@ -690,5 +684,5 @@ def compose_sweep_window(*, now=None) -> tuple:
     now = now or timezone.now()
     visibility = timedelta(seconds=settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600))
     ended_before = now - finish_grace() - visibility
-    ended_after = now - timedelta(hours=_setting("RECORDING_COMPOSE_SWEEP_HOURS", 48))
+    ended_after = now - timedelta(hours=settings.RECORDING_COMPOSE_SWEEP_HOURS)
     return ended_after, ended_before
