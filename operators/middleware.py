@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.security import security_log, staff_session_problem, staff_session_touch
+from kyc.http import json_error
 
 
 class StaffSessionTimeoutMiddleware:
@@ -31,9 +31,6 @@ class StaffSessionTimeoutMiddleware:
         auth.logout(request)
         security_log.info("staff session ended: %s timeout, user %s", problem, user_id)
         if request.method != "GET" and request.path.startswith(reverse("operators:console")):
-            return JsonResponse(
-                {"error": {"code": "session_expired", "message": "Your session expired. Please sign in again."}},
-                status=401,
-            )
+            return json_error("session_expired", "Your session expired. Please sign in again.", 401)
         messages.warning(request, _("Your session expired. Please sign in again."))
         return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
