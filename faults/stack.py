@@ -109,7 +109,7 @@ class CallStack:
     def seed(self, business: str) -> dict:
         seed = self.server.seed(business=business, multi_user=2)
         self.django(
-            "from operators.models import Business\n"
+            "from accounts.models import Business\n"
             f"result = Business.objects.filter(slug={business!r}).update(webhook_url={self.receiver.url!r})"
         )
         base = self.server.base_urls[0]

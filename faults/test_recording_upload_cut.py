@@ -116,7 +116,7 @@ def test_a_recording_uploaded_through_cuts_at_random_points_is_assembled_bit_for
     csrf = uuid.uuid4().hex  # 32 characters: a valid CSRF secret as cookie and header
     call = stack.django(
         "from django.test import Client\n"
-        "from operators.models import Operator\n"
+        "from accounts.models import Operator\n"
         "from sessions_app import services\n"
         "from sessions_app.models import VerificationSession\n"
         f"s = VerificationSession.objects.get(business__slug={business!r}, kind='one_on_one')\n"
