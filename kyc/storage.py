@@ -1,8 +1,10 @@
+import logging
 import os
 
 from django.conf import settings
 from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
 from django.core.files.storage import FileSystemStorage
+from django.db.models import QuerySet
 
 
 class VerityStaticFilesStorage(ManifestStaticFilesStorage):
@@ -39,3 +41,23 @@ _evidence_storage = EvidenceStorage()
 
 def evidence_storage() -> EvidenceStorage:
     return _evidence_storage
+
+
+def stored_files_delete(rows: QuerySet, *, logger: logging.Logger, failure: str) -> int:
+    """Delete the file of every row (its ``file`` field) and blank the field,
+    one row at a time. A file that cannot be deleted stays, name and all, for
+    the next run, and is logged as ``failure % row.pk`` on the caller's
+    logger. Returns how many files went.
+
+    Callers run this after their transaction commits: a rollback must never
+    leave a row pointing at a deleted file."""
+    deleted = 0
+    for row in rows.iterator():
+        try:
+            row.file.storage.delete(row.file.name)  # a missing file is no error
+        except OSError:
+            logger.exception(failure, row.pk)
+            continue
+        rows.model._default_manager.filter(pk=row.pk).update(file="")
+        deleted += 1
+    return deleted

@@ -15,6 +15,8 @@ operator of that call only, CSRF header required):
 - ``POST .../recordings/<id>/finish`` (chunks) closes the segment.
 """
 
+from functools import wraps
+
 from django.http import Http404, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,19 +32,38 @@ def _rejected(error: recordings.RecordingRejected) -> JsonResponse:
     return json_error(error.code, error.message, error.status)
 
 
-def _call_of(operator, session_id: str):
-    try:
-        return own_call(operator, session_id)
-    except Http404:
-        return None
+def _own_call(view):
+    """The operator's own call, looked up from the URL and passed in instead
+    of its id; a JSON 404 for any other (or no such) call."""
+
+    @wraps(view)
+    def wrapper(request, operator, session_id: str, *args, **kwargs):
+        try:
+            session = own_call(operator, session_id)
+        except Http404:
+            return json_error("unknown_session", "No such call of yours.", 404)
+        return view(request, operator, session, *args, **kwargs)
+
+    return wrapper
 
 
-def _recording_of(session, recording_id: str) -> Recording | None:
-    return (
-        Recording.objects.select_related("session__business")
-        .filter(session=session, public_id=uuid_or_none(recording_id))
-        .first()
-    )
+def _own_recording(view):
+    """A recording of the operator's own call, looked up from the URL and
+    passed in after the call; a JSON 404 for a recording of any other call."""
+
+    @wraps(view)
+    @_own_call
+    def wrapper(request, operator, session, recording_id: str, *args, **kwargs):
+        recording = (
+            Recording.objects.select_related("session__business")
+            .filter(session=session, public_id=uuid_or_none(recording_id))
+            .first()
+        )
+        if recording is None:
+            return json_error("unknown_recording", "No such recording in this call.", 404)
+        return view(request, operator, session, recording, *args, **kwargs)
+
+    return wrapper
 
 
 def _recording_json(session, recording: Recording) -> dict:
@@ -62,10 +83,8 @@ def _recording_json(session, recording: Recording) -> dict:
 
 @require_POST
 @operator_required
-def recording_start(request, operator, session_id: str):
-    session = _call_of(operator, session_id)
-    if session is None:
-        return json_error("unknown_session", "No such call of yours.", 404)
+@_own_call
+def recording_start(request, operator, session):
     try:
         elapsed_ms = int(request.POST.get("elapsed_ms") or 0)
     except ValueError:
@@ -86,26 +105,16 @@ def recording_start(request, operator, session_id: str):
 
 @require_GET
 @operator_required
-def recording_status(request, operator, session_id: str, recording_id: str):
+@_own_recording
+def recording_status(request, operator, session, recording):
     """Which chunks the server holds: what a reconnecting page must resend."""
-    session = _call_of(operator, session_id)
-    if session is None:
-        return json_error("unknown_session", "No such call of yours.", 404)
-    recording = _recording_of(session, recording_id)
-    if recording is None:
-        return json_error("unknown_recording", "No such recording in this call.", 404)
     return JsonResponse(_recording_json(session, recording))
 
 
 @require_http_methods(["PUT"])
 @operator_required
-def recording_chunk(request, operator, session_id: str, recording_id: str, index: int):
-    session = _call_of(operator, session_id)
-    if session is None:
-        return json_error("unknown_session", "No such call of yours.", 404)
-    recording = _recording_of(session, recording_id)
-    if recording is None:
-        return json_error("unknown_recording", "No such recording in this call.", 404)
+@_own_recording
+def recording_chunk(request, operator, session, recording, index: int):
     limit = recordings.max_chunk_bytes()
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -129,13 +138,8 @@ def recording_chunk(request, operator, session_id: str, recording_id: str, index
 
 @require_POST
 @operator_required
-def recording_finish(request, operator, session_id: str, recording_id: str):
-    session = _call_of(operator, session_id)
-    if session is None:
-        return json_error("unknown_session", "No such call of yours.", 404)
-    recording = _recording_of(session, recording_id)
-    if recording is None:
-        return json_error("unknown_recording", "No such recording in this call.", 404)
+@_own_recording
+def recording_finish(request, operator, session, recording):
     try:
         chunk_count = int(request.POST.get("chunks", ""))
     except ValueError:

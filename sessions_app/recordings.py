@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from accounts.selectors import operator_for_user
 from kyc.ids import uuid_or_none
+from kyc.storage import stored_files_delete
 from sessions_app import recording_media
 from sessions_app.audit import Actor, audit_record
 from sessions_app.changes import session_mark_changed
@@ -484,16 +485,7 @@ def recording_chunk_files_delete(*, recording_id: int | None = None, session_id:
         chunks = chunks.filter(recording_id=recording_id)
     if session_id is not None:
         chunks = chunks.filter(recording__session_id=session_id)
-    deleted = 0
-    for chunk in chunks.iterator():
-        try:
-            chunk.file.storage.delete(chunk.file.name)
-        except OSError:
-            logger.exception("could not delete recording chunk %s", chunk.pk)
-            continue
-        RecordingChunk.objects.filter(pk=chunk.pk).update(file="")
-        deleted += 1
-    return deleted
+    return stored_files_delete(chunks, logger=logger, failure="could not delete recording chunk %s")
 
 
 class _SessionErased(Exception):

@@ -1,8 +1,8 @@
 """Writes for sessions and participants. Every state change goes through
-``_session_move`` / ``_participant_move``, which check the state machine,
-stamp the time, write the audit event, mark the session changed and announce
-the move (sessions_app.events) in the same transaction. Rows are locked in
-the order of sessions_app.locks."""
+``_session_move`` / ``_participant_move``, which check the state machine and
+stamp the time (``_state_set``), then write the audit event, mark the session
+changed and announce the move (``_move_recorded``) in the same transaction.
+Rows are locked in the order of sessions_app.locks."""
 
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -55,52 +55,67 @@ class CreatedSession:
 # --- internal moves -----------------------------------------------------------
 
 
-def _session_move(session: VerificationSession, target: str, *, actor: Actor, data: dict | None = None) -> None:
-    """Caller holds the row lock inside a transaction."""
-    VerificationSession.MACHINE.check(session.state, target)
-    previous = session.state
-    now = timezone.now()
-    session.state = target
-    session.state_changed_at = now
-    timestamp_field = VerificationSession.STATE_TIMESTAMP_FIELDS.get(target)
-    if timestamp_field:
-        setattr(session, timestamp_field, now)
-    # Never write back a version read earlier: session_mark_changed bumps it.
-    session.state_version = F("state_version")
-    session.save()
-    audit_record(
-        business=session.business,
-        session=session,
-        actor=actor,
-        action="session.transition",
-        data={"from": previous, "to": target, **(data or {})},
-    )
-    session_mark_changed(session)
-    events.session_moved.send(
-        sender=VerificationSession, session=session, previous=previous, target=target, actor=actor, data=data or {}
-    )
-    if previous == S.IN_CALL and target in VerificationSession.ENDED_STATES:
-        recording_compose_on_commit(session)  # the recording of the call, once it is over
+def _state_set(row: VerificationSession | Participant, target: str) -> str:
+    """Check the move against the row's state machine, then set the state and
+    the time it changed (not saved yet). Returns the state it left."""
+    row.MACHINE.check(row.state, target)
+    previous = row.state
+    row.state = target
+    row.state_changed_at = timezone.now()
+    return previous
 
 
-def _participant_move(participant: Participant, target: str, *, actor: Actor, data: dict | None = None) -> None:
-    Participant.MACHINE.check(participant.state, target)
-    previous = participant.state
-    participant.state = target
-    participant.state_changed_at = timezone.now()
-    participant.save(update_fields=["state", "state_changed_at"])
-    session = participant.session
+def _move_recorded(
+    *,
+    session: VerificationSession,
+    participant: Participant | None = None,
+    previous: str,
+    target: str,
+    actor: Actor,
+    data: dict | None,
+) -> None:
+    """After a saved move of the session (or of one of its participants, when
+    ``participant`` is given): the audit event, the session marked changed and
+    the move announced (sessions_app.events), all in the caller's transaction."""
+    data = data or {}
     audit_record(
         business=session.business,
         session=session,
         participant=participant,
         actor=actor,
-        action="participant.transition",
-        data={"from": previous, "to": target, **(data or {})},
+        action="session.transition" if participant is None else "participant.transition",
+        data={"from": previous, "to": target, **data},
     )
     session_mark_changed(session)
-    events.participant_moved.send(
-        sender=Participant, participant=participant, previous=previous, target=target, actor=actor, data=data or {}
+    if participant is None:
+        events.session_moved.send(
+            sender=VerificationSession, session=session, previous=previous, target=target, actor=actor, data=data
+        )
+    else:
+        events.participant_moved.send(
+            sender=Participant, participant=participant, previous=previous, target=target, actor=actor, data=data
+        )
+
+
+def _session_move(session: VerificationSession, target: str, *, actor: Actor, data: dict | None = None) -> None:
+    """Caller holds the row lock inside a transaction."""
+    previous = _state_set(session, target)
+    timestamp_field = VerificationSession.STATE_TIMESTAMP_FIELDS.get(target)
+    if timestamp_field:
+        setattr(session, timestamp_field, session.state_changed_at)
+    # Never write back a version read earlier: session_mark_changed bumps it.
+    session.state_version = F("state_version")
+    session.save()
+    _move_recorded(session=session, previous=previous, target=target, actor=actor, data=data)
+    if previous == S.IN_CALL and target in VerificationSession.ENDED_STATES:
+        recording_compose_on_commit(session)  # the recording of the call, once it is over
+
+
+def _participant_move(participant: Participant, target: str, *, actor: Actor, data: dict | None = None) -> None:
+    previous = _state_set(participant, target)
+    participant.save(update_fields=["state", "state_changed_at"])
+    _move_recorded(
+        session=participant.session, participant=participant, previous=previous, target=target, actor=actor, data=data
     )
 
 

@@ -115,24 +115,19 @@ def checks_planned(evidence: Evidence) -> list[PlannedCheck]:
                 minimum_age=workflow.minimum_age,
             ),
         ))
-    if kind == Evidence.Kind.DOCUMENT_FRONT:
-        face = _latest(participant.pk, Evidence.Kind.FACE)
-        if face is not None:
+    if kind in (Evidence.Kind.DOCUMENT_FRONT, Evidence.Kind.FACE):
+        # The face and the document front are compared when the second of
+        # them arrives, on whichever that is.
+        if kind == Evidence.Kind.FACE:
+            face, document = evidence, _latest(participant.pk, Evidence.Kind.DOCUMENT_FRONT)
+        else:
+            face, document = _latest(participant.pk, Evidence.Kind.FACE), evidence
+        if face is not None and document is not None:
             plan.append(PlannedCheck(
                 CheckResult.Kind.FACE_MATCH,
                 evidence,
                 lambda: faces.check_face_match(
-                    live_face=_read(face), document=_read(evidence), threshold=workflow.face_match_threshold
-                ),
-            ))
-    elif kind == Evidence.Kind.FACE:
-        document = _latest(participant.pk, Evidence.Kind.DOCUMENT_FRONT)
-        if document is not None:
-            plan.append(PlannedCheck(
-                CheckResult.Kind.FACE_MATCH,
-                evidence,
-                lambda: faces.check_face_match(
-                    live_face=_read(evidence), document=_read(document), threshold=workflow.face_match_threshold
+                    live_face=_read(face), document=_read(document), threshold=workflow.face_match_threshold
                 ),
             ))
     elif kind == Evidence.Kind.LIVENESS_FRAME:

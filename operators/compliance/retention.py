@@ -25,6 +25,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import Business
+from kyc.storage import stored_files_delete
 from operators.models import (
     Decision,
     IdempotencyKey,
@@ -126,17 +127,7 @@ def evidence_files_purge(*, session_id: int | None = None) -> int:
     pending = Evidence.objects.filter(erased_at__isnull=False).exclude(file="")
     if session_id is not None:
         pending = pending.filter(session_id=session_id)
-    purged = 0
-    for evidence in pending.iterator():
-        storage = evidence.file.storage
-        try:
-            storage.delete(evidence.file.name)  # a missing file is no error
-        except OSError:
-            logger.exception("could not delete the file of erased evidence %s", evidence.pk)
-            continue
-        Evidence.objects.filter(pk=evidence.pk).update(file="")
-        purged += 1
-    return purged
+    return stored_files_delete(pending, logger=logger, failure="could not delete the file of erased evidence %s")
 
 
 def retention_erase_due(*, now=None) -> int:

@@ -1,6 +1,8 @@
 // The call frame's UI, shared by the customer page and the operator console:
-// the control panels, the device dialog, the remote tiles, the duration.
+// the control panels, the device dialog, the remote tiles, the duration, and
+// the call engine wired to them.
 
+import { CallEngine } from "./call-engine.js";
 import { listDevices } from "./local-media.js";
 
 export function readJson(id) {
@@ -149,6 +151,28 @@ export class RemoteTiles {
   layout() {
     this.container.dataset.count = String(this.tiles.size);
   }
+}
+
+// The call engine of this page, wired the way every page of a call shows the
+// others: its media state sent on welcome, the state to onState, a tile per
+// other person (their stream, connection and media), onEnded when the call
+// ends. Not started: the page adds its own listeners (reconnects, the
+// recorder), then calls start().
+export function newCallEngine({ wsPath, rtc, media, engineRef, tiles, onState, onEnded }) {
+  const engine = new CallEngine({ wsPath, localStream: media.stream, rtc });
+  engineRef.engine = engine;
+  engine.addEventListener("welcome", () => engine.sendMediaState(media.state));
+  engine.addEventListener("state", ({ detail }) => onState(detail));
+  engine.addEventListener("peer-joined", ({ detail }) => {
+    tiles.ensure(detail.peerId, detail.info);
+    tiles.setMedia(detail.peerId, detail.media);
+  });
+  engine.addEventListener("remote-stream", ({ detail }) => tiles.setStream(detail.peerId, detail.stream));
+  engine.addEventListener("peer-state", ({ detail }) => tiles.setConnection(detail.peerId, detail.state));
+  engine.addEventListener("peer-media", ({ detail }) => tiles.setMedia(detail.peerId, detail.media));
+  engine.addEventListener("peer-left", ({ detail }) => tiles.remove(detail.peerId));
+  engine.addEventListener("ended", () => onEnded());
+  return engine;
 }
 
 export function bindCallControls({ media, engineRef, localVideo, tiles, onEnd }) {

@@ -2,8 +2,7 @@
 // Every stage lives in one frame, so the camera keeps running throughout and
 // prompts appear as overlays, never as separate pages.
 
-import { CallEngine } from "./call-engine.js";
-import { bindCallControls, DurationClock, postForm, readJson, RemoteTiles } from "./call-ui.js";
+import { bindCallControls, DurationClock, newCallEngine, postForm, readJson, RemoteTiles } from "./call-ui.js";
 import { grabFrame } from "./frame-grab.js";
 import { LevelMeter, LightMeter, LocalMedia, mediaErrorKey } from "./local-media.js";
 
@@ -171,19 +170,15 @@ async function takeCapture(capture) {
 }
 
 function startEngine(joinAnswer) {
-  const engine = new CallEngine({ wsPath: joinAnswer.ws_path, localStream: media.stream, rtc: joinAnswer.rtc });
-  engineRef.engine = engine;
-  engine.addEventListener("welcome", () => engine.sendMediaState(media.state));
-  engine.addEventListener("state", ({ detail }) => renderState(detail));
-  engine.addEventListener("peer-joined", ({ detail }) => {
-    tiles.ensure(detail.peerId, detail.info);
-    tiles.setMedia(detail.peerId, detail.media);
+  const engine = newCallEngine({
+    wsPath: joinAnswer.ws_path,
+    rtc: joinAnswer.rtc,
+    media,
+    engineRef,
+    tiles,
+    onState: renderState,
+    onEnded: showEnded,
   });
-  engine.addEventListener("remote-stream", ({ detail }) => tiles.setStream(detail.peerId, detail.stream));
-  engine.addEventListener("peer-state", ({ detail }) => tiles.setConnection(detail.peerId, detail.state));
-  engine.addEventListener("peer-media", ({ detail }) => tiles.setMedia(detail.peerId, detail.media));
-  engine.addEventListener("peer-left", ({ detail }) => tiles.remove(detail.peerId));
-  engine.addEventListener("ended", () => showEnded());
   engine.addEventListener("replaced", () => {
     ended = true;
     $("ended-title").textContent = t.replaced;

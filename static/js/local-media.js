@@ -81,29 +81,26 @@ export class LocalMedia extends EventTarget {
 
   async useCamera(constraints) {
     const fresh = await navigator.mediaDevices.getUserMedia({ video: { ...VIDEO_CONSTRAINTS, ...constraints } });
-    const track = fresh.getVideoTracks()[0];
-    track.enabled = this.videoEnabled;
-    const old = this.track("video");
-    this.stream.addTrack(track);
-    if (old) {
-      this.stream.removeTrack(old);
-      old.stop();
-    }
-    this.emit("track-replaced", { kind: "video", track });
-    return track;
+    return this.replaceTrack(fresh.getVideoTracks()[0]);
   }
 
   async useMicrophone(deviceId) {
     const fresh = await navigator.mediaDevices.getUserMedia({ audio: { deviceId: { exact: deviceId } } });
-    const track = fresh.getAudioTracks()[0];
-    track.enabled = this.audioEnabled;
-    const old = this.track("audio");
+    return this.replaceTrack(fresh.getAudioTracks()[0]);
+  }
+
+  replaceTrack(track) {
+    // The new track keeps the old one's muted or camera-off state; the old
+    // one is released. The call engine swaps it in on "track-replaced".
+    const kind = track.kind;
+    track.enabled = kind === "audio" ? this.audioEnabled : this.videoEnabled;
+    const old = this.track(kind);
     this.stream.addTrack(track);
     if (old) {
       this.stream.removeTrack(old);
       old.stop();
     }
-    this.emit("track-replaced", { kind: "audio", track });
+    this.emit("track-replaced", { kind, track });
     return track;
   }
 

@@ -2,8 +2,7 @@
 // small, the connection quality, and per participant the prompts and the
 // decision.
 
-import { CallEngine } from "./call-engine.js";
-import { bindCallControls, DurationClock, postForm, readJson, RemoteTiles } from "./call-ui.js";
+import { bindCallControls, DurationClock, newCallEngine, readJson, RemoteTiles } from "./call-ui.js";
 import { LocalMedia, mediaErrorKey } from "./local-media.js";
 import { CallRecorder } from "./recorder.js";
 import { WorkflowPanel } from "./workflow-panel.js";
@@ -140,25 +139,18 @@ async function main() {
   localVideo.srcObject = media.stream;
   $("btn-switch").hidden = media.cameraCount < 2;
   $("btn-end").hidden = false;
-  const engine = new CallEngine({ wsPath: data.ws_path, localStream: media.stream, rtc: data.rtc });
-  engineRef.engine = engine;
-  engine.addEventListener("welcome", () => engine.sendMediaState(media.state));
-  engine.addEventListener("state", ({ detail }) => renderState(detail));
-  engine.addEventListener("peer-joined", ({ detail }) => {
-    tiles.ensure(detail.peerId, detail.info);
-    tiles.setMedia(detail.peerId, detail.media);
+  const engine = newCallEngine({
+    wsPath: data.ws_path,
+    rtc: data.rtc,
+    media,
+    engineRef,
+    tiles,
+    onState: renderState,
+    onEnded: showEnded,
   });
-  engine.addEventListener("remote-stream", ({ detail }) => {
-    tiles.setStream(detail.peerId, detail.stream);
-    recorder.record(detail.peerId, detail.stream);
-  });
-  engine.addEventListener("peer-state", ({ detail }) => tiles.setConnection(detail.peerId, detail.state));
-  engine.addEventListener("peer-media", ({ detail }) => tiles.setMedia(detail.peerId, detail.media));
-  engine.addEventListener("peer-left", ({ detail }) => {
-    tiles.remove(detail.peerId);
-    recorder.stop(detail.peerId);
-  });
-  engine.addEventListener("ended", () => showEnded());
+  // The recorder follows the tiles: each stream recorded while it is shown.
+  engine.addEventListener("remote-stream", ({ detail }) => recorder.record(detail.peerId, detail.stream));
+  engine.addEventListener("peer-left", ({ detail }) => recorder.stop(detail.peerId));
   engine.addEventListener("socket-open", () => ($("reconnect-banner").hidden = true));
   engine.addEventListener("socket-close", ({ detail }) => {
     if (ended) return;

@@ -27,12 +27,11 @@ import numpy as np
 from workflows.checks.images import load_rgb
 from workflows.checks.results import (
     FACE_MATCH,
-    FAILED,
     NEEDS_REVIEW,
-    PASSED,
     CheckOutcome,
     Reason,
     guarded,
+    status_of,
 )
 
 ENGINE = "dlib"
@@ -224,6 +223,14 @@ def check_face_match(
     review: list[Reason] = []
     details: dict = {"threshold": threshold}
 
+    def judge(distance: float, *, mismatch: Reason, borderline: Reason) -> None:
+        # One rule for the portrait and every liveness frame: a clear
+        # mismatch fails, a distance just past the threshold wants a look.
+        if distance > threshold + review_margin:
+            failed.append(mismatch)
+        elif distance > threshold:
+            review.append(borderline)
+
     live = largest_face(live_face)
     details["live_faces"] = live.count
     if live.count == 0:
@@ -252,18 +259,15 @@ def check_face_match(
             # faces on a document are expected, the largest is the photo.
             distance = face_distance(live.descriptor, portrait.descriptor)
             details["distance"] = round(distance, 4)
-            if distance > threshold + review_margin:
-                failed.append(
-                    Reason("face.mismatch",
-                           f"The live face does not match the document portrait (distance {distance:.2f}, "
-                           f"threshold {threshold:.2f}).")
-                )
-            elif distance > threshold:
-                review.append(
-                    Reason("face.borderline",
-                           f"The live face is close to the threshold of the document portrait (distance "
-                           f"{distance:.2f}, threshold {threshold:.2f}).")
-                )
+            judge(
+                distance,
+                mismatch=Reason("face.mismatch",
+                                f"The live face does not match the document portrait (distance {distance:.2f}, "
+                                f"threshold {threshold:.2f})."),
+                borderline=Reason("face.borderline",
+                                  f"The live face is close to the threshold of the document portrait (distance "
+                                  f"{distance:.2f}, threshold {threshold:.2f})."),
+            )
     elif not liveness_frames:
         review.append(Reason("face.no_document", "There is no document capture to compare the face with."))
 
@@ -278,24 +282,18 @@ def check_face_match(
             continue
         frame_distance = face_distance(live.descriptor, found.descriptor)
         frames.append({"frame": label, "faces": found.count, "distance": round(frame_distance, 4)})
-        if frame_distance > threshold + review_margin:
-            failed.append(
-                Reason("face.swap",
-                       f"The person in liveness {label} is not the person of the live face capture (distance "
-                       f"{frame_distance:.2f}).")
-            )
-        elif frame_distance > threshold:
-            review.append(Reason("face.swap_borderline", f"The person in liveness {label} is close to the threshold "
-                                                          f"(distance {frame_distance:.2f})."))
+        judge(
+            frame_distance,
+            mismatch=Reason("face.swap",
+                            f"The person in liveness {label} is not the person of the live face capture (distance "
+                            f"{frame_distance:.2f})."),
+            borderline=Reason("face.swap_borderline", f"The person in liveness {label} is close to the threshold "
+                                                      f"(distance {frame_distance:.2f})."),
+        )
     if frames:
         details["liveness_frames"] = frames
 
-    if failed:
-        status = FAILED
-    elif review:
-        status = NEEDS_REVIEW
-    else:
-        status = PASSED
+    status = status_of(failed=failed, review=review)
     if distance is None and frames:
         # Only the liveness frames were compared: score the farthest of them.
         distance = max((f["distance"] for f in frames if f["distance"] is not None), default=None)

@@ -24,7 +24,14 @@ from dataclasses import dataclass
 from workflows.checks import countries, mrz_ocr
 from workflows.checks.images import load_rgb
 from workflows.checks.mrz_parse import MrzData, parse_mrz
-from workflows.checks.results import FAILED, MRZ, NEEDS_REVIEW, PASSED, CheckOutcome, Reason, guarded
+from workflows.checks.results import (
+    MRZ,
+    NEEDS_REVIEW,
+    CheckOutcome,
+    Reason,
+    guarded,
+    status_of,
+)
 
 ENGINE = "rapidocr"
 # Bump the suffix whenever reading or judging changes: results are stored per
@@ -281,12 +288,7 @@ def judge_mrz(
                        f"business sent ({expected_birth_date.isoformat()}).")
             )
 
-    if failed:
-        status = FAILED
-    elif review:
-        status = NEEDS_REVIEW
-    else:
-        status = PASSED
+    status = status_of(failed=failed, review=review)
     valid_share = sum(data.check_digits.values()) / max(len(data.check_digits), 1)
     return CheckOutcome(
         kind=MRZ,

@@ -41,6 +41,17 @@ def worst(statuses, default: str = PASSED) -> str:
     return max(statuses, key=lambda s: _SEVERITY.get(s, _SEVERITY[ERROR]))
 
 
+def status_of(*, failed: list[Reason], review: list[Reason]) -> str:
+    """The status of a check that sorts what it finds into reasons that fail
+    it and reasons a person should look at: failed if anything failed,
+    needs_review if anything wants a look, passed otherwise."""
+    if failed:
+        return FAILED
+    if review:
+        return NEEDS_REVIEW
+    return PASSED
+
+
 @dataclass(frozen=True)
 class Reason:
     """Why a check is not simply passed: a stable code for programs and an
