@@ -70,9 +70,24 @@ class Actor:
         return cls(AuditEvent.ActorKind.API)
 
 
-def _event_hash(*, previous_hash: str, fields: dict) -> str:
+def _fields_digest(fields: dict) -> str:
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _event_hash(*, previous_hash: str, fields: dict, keyed: bool = True) -> str:
+    """The event's link in the chain. Keyed events (those with a MAC) hash
+    the digest of their fields, so an export can show another session's
+    event as a link (previous hash, fields digest, hash) without its
+    content; events from before MACs hash the fields themselves."""
+    if keyed:
+        return _link_hash(previous_hash=previous_hash, fields_digest=_fields_digest(fields))
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(f"{previous_hash}|{canonical}".encode()).hexdigest()
+
+
+def _link_hash(*, previous_hash: str, fields_digest: str) -> str:
+    return hashlib.sha256(f"{previous_hash}|{fields_digest}".encode()).hexdigest()
 
 
 def _event_mac(*, key: bytes, key_id: str, event_hash: str) -> str:
@@ -92,6 +107,11 @@ def _hashed_fields(event: AuditEvent) -> dict:
         "data": event.data,
         "created_at": event.created_at.isoformat(),
     }
+
+
+def audit_event_hash(event: AuditEvent) -> str:
+    """What the event's hash must be, given its fields and its link."""
+    return _event_hash(previous_hash=event.previous_hash, fields=_hashed_fields(event), keyed=bool(event.mac))
 
 
 def audit_record(
@@ -190,7 +210,7 @@ def _walk(
             report.problems.append(ChainProblem(expected_sequence, f"missing events before #{event.sequence}"))
         if expected_previous is not None and event.previous_hash != expected_previous:
             problem(event, "does not link to the event before it")
-        if _event_hash(previous_hash=event.previous_hash, fields=_hashed_fields(event)) != event.hash:
+        if audit_event_hash(event) != event.hash:
             problem(event, "content was changed after it was written")
         if event.mac:
             key = keys.get(event.key_id)
@@ -319,3 +339,119 @@ def audit_checkpoint_all() -> list[CheckpointOutcome]:
         previous = max(known, key=lambda checkpoint: checkpoint.sequence, default=None)
         outcomes.append(audit_checkpoint_business(business=business, previous=previous))
     return outcomes
+
+
+# --- proof for an export: verifiable offline ------------------------------------------
+
+PROOF_FORMAT = "verity-audit-proof-v1"
+
+
+def audit_event_export(event: AuditEvent) -> dict:
+    """What an auditor needs of one event to recompute its hash and, with the
+    audit key, its MAC."""
+    return {
+        "hashed_fields": _hashed_fields(event),
+        "previous_hash": event.previous_hash,
+        "hash": event.hash,
+        "mac": event.mac,
+        "key_id": event.key_id,
+    }
+
+
+def audit_session_proof(*, business, events: list[AuditEvent]) -> dict:
+    """How the events (one session's, in the order of the chain) reach a
+    signed checkpoint: for each event, the earliest checkpoint at or after it,
+    and the links between them of the other events (their previous hash,
+    fields digest and hash: never their content). The last checkpoint named
+    is the latest that covers the session's events. Events written after the
+    newest checkpoint are listed as not yet covered."""
+    checkpoints = sorted(
+        checkpoints_read()[0].get(str(business.public_id), []), key=lambda checkpoint: checkpoint.sequence
+    )
+    own = {event.sequence for event in events}
+    segments: dict[int, int] = {}  # checkpoint sequence -> first sequence that needs it
+    used: dict[int, Checkpoint] = {}
+    uncovered = []
+    for event in events:
+        checkpoint = next((c for c in checkpoints if c.sequence >= event.sequence), None)
+        if checkpoint is None:
+            uncovered.append(event.sequence)
+            continue
+        used.setdefault(checkpoint.sequence, checkpoint)
+        segments[checkpoint.sequence] = min(segments.get(checkpoint.sequence, event.sequence), event.sequence)
+    links = []
+    for end, start in sorted(segments.items()):
+        rows = (
+            AuditEvent.objects.filter(business=business, sequence__gt=start, sequence__lte=end)
+            .exclude(sequence__in=own)
+            .order_by("sequence")
+        )
+        for row in rows.iterator():
+            links.append(
+                {
+                    "sequence": row.sequence,
+                    "previous_hash": row.previous_hash,
+                    # Unkeyed (pre-MAC) events hash their fields, not a digest:
+                    # their link cannot be shown without content.
+                    "fields_sha256": _fields_digest(_hashed_fields(row)) if row.mac else None,
+                    "hash": row.hash,
+                }
+            )
+    return {
+        "format": PROOF_FORMAT,
+        "checkpoints": [checkpoint.as_dict() for checkpoint in used.values()],
+        "links": links,
+        "not_yet_checkpointed": uncovered,
+    }
+
+
+def audit_proof_problems(*, trail: list[dict], proof: dict, public_keys: dict[str, bytes]) -> list[str]:
+    """Check an export offline (no database, no audit key): every event's
+    hash from its fields, every link, up to a checkpoint whose Ed25519
+    signature holds under ``public_keys``. ``trail`` holds the exported
+    events (audit_event_export). An empty list: every event is anchored."""
+    problems = []
+    checkpoint_at: dict[int, Checkpoint] = {}
+    for data in proof.get("checkpoints", []):
+        try:
+            checkpoint = checkpoint_from_dict(data)
+        except ValueError as exc:
+            problems.append(f"a checkpoint is unreadable: {exc}")
+            continue
+        refused = checkpoint_problem(checkpoint, public_keys)
+        if refused:
+            problems.append(f"checkpoint #{checkpoint.sequence}: {refused}")
+        else:
+            checkpoint_at[checkpoint.sequence] = checkpoint
+    chain: dict[int, tuple[str, str]] = {}  # sequence -> (previous hash, hash), each recomputed
+    for entry in trail:
+        fields = entry["hashed_fields"]
+        sequence = fields["sequence"]
+        if _event_hash(previous_hash=entry["previous_hash"], fields=fields, keyed=bool(entry.get("mac"))) != entry["hash"]:
+            problems.append(f"event #{sequence}: its fields do not give its hash")
+        chain[sequence] = (entry["previous_hash"], entry["hash"])
+    for link in proof.get("links", []):
+        if link.get("fields_sha256") is None:
+            continue  # unkeyed: left out of chain, so the walk below reports the gap
+        if _link_hash(previous_hash=link["previous_hash"], fields_digest=link["fields_sha256"]) != link["hash"]:
+            problems.append(f"link #{link['sequence']}: its digest does not give its hash")
+        chain[link["sequence"]] = (link["previous_hash"], link["hash"])
+    not_covered = set(proof.get("not_yet_checkpointed", []))
+    for entry in trail:
+        sequence = entry["hashed_fields"]["sequence"]
+        if sequence in not_covered:
+            continue
+        current = sequence
+        while current not in checkpoint_at:
+            following = chain.get(current + 1)
+            if following is None:
+                problems.append(f"event #{sequence}: no verifiable link from #{current} to a checkpoint")
+                break
+            if following[0] != chain[current][1]:
+                problems.append(f"event #{sequence}: #{current + 1} does not link to #{current}")
+                break
+            current += 1
+        else:
+            if checkpoint_at[current].head_hash != chain[current][1]:
+                problems.append(f"event #{sequence}: the chain reaches #{current} but not its signed checkpoint")
+    return problems
