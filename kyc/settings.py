@@ -389,7 +389,8 @@ def _b64_key(name: str, value: str, *, length: int | None = None, at_least: int 
     try:
         key = base64.b64decode(value, validate=True)
     except ValueError as exc:
-        raise ImproperlyConfigured(f"{name}: {value[:4]}... is not base64") from exc
+        # Not a character of the value in the message: it is a secret.
+        raise ImproperlyConfigured(f"{name} is not base64") from exc
     if (length is not None and len(key) != length) or len(key) < at_least:
         wanted = f"{length}" if length is not None else f"at least {at_least}"
         raise ImproperlyConfigured(f"{name}: a key of {len(key)} bytes, {wanted} needed")
