@@ -24,20 +24,22 @@ VAR_DIR = Path(env_str("VERITY_VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = env_bool("DEBUG", False)
 
 
-def _secret_key() -> str:
-    configured = env_str("SECRET_KEY")
-    if configured:
-        return configured
-    # Safe dev default: a random key made once per installation and kept in
-    # var/, so a bare-machine run never shares a key with anybody else.
-    key_file = VAR_DIR / "secret_key"
+def _generated_once(file_name: str, make) -> str:
+    """Safe dev default for a secret: made once per installation by ``make``
+    and kept in var/ (owner-only), so a bare-machine run never shares it
+    with anybody else."""
+    key_file = VAR_DIR / file_name
     if key_file.exists():
         return key_file.read_text().strip()
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
-    key_file.write_text(key)
+    value = make()
+    key_file.write_text(value)
     key_file.chmod(0o600)
-    return key
+    return value
+
+
+def _secret_key() -> str:
+    return env_str("SECRET_KEY") or _generated_once("secret_key", lambda: secrets.token_urlsafe(50))
 
 
 SECRET_KEY = _secret_key()
@@ -372,17 +374,6 @@ CELERY_BEAT_SCHEDULE = {
 # file outside the database and the "verity.audit.checkpoint" logger, for a log
 # shipper to anchor elsewhere. Without configuration, keys are made once per
 # installation and kept in var/, like SECRET_KEY. See sessions_app/audit.py.
-
-
-def _generated_once(file_name: str, make) -> str:
-    key_file = VAR_DIR / file_name
-    if key_file.exists():
-        return key_file.read_text().strip()
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    value = make()
-    key_file.write_text(value)
-    key_file.chmod(0o600)
-    return value
 
 
 def _b64_key(name: str, value: str, *, length: int | None = None, at_least: int = 0) -> bytes:

@@ -248,12 +248,8 @@ def _walk(
     return report
 
 
-def audit_chain_report(*, business, checkpoints: list[Checkpoint] | None = None) -> ChainReport:
-    """Verify the business's whole chain: hashes, links, MACs, the head row
-    and every checkpoint (read from the log unless given)."""
-    if checkpoints is None:
-        checkpoints = checkpoints_read()[0].get(str(business.public_id), [])
-    report = _walk(
+def _walk_from_genesis(business, checkpoints: list[Checkpoint]) -> ChainReport:
+    return _walk(
         AuditEvent.objects.filter(business=business).order_by("sequence").iterator(),
         report=ChainReport(),
         expected_sequence=1,
@@ -261,6 +257,14 @@ def audit_chain_report(*, business, checkpoints: list[Checkpoint] | None = None)
         checkpoints=checkpoints,
         keyed_seen=False,
     )
+
+
+def audit_chain_report(*, business, checkpoints: list[Checkpoint] | None = None) -> ChainReport:
+    """Verify the business's whole chain: hashes, links, MACs, the head row
+    and every checkpoint (read from the log unless given)."""
+    if checkpoints is None:
+        checkpoints = checkpoints_read()[0].get(str(business.public_id), [])
+    report = _walk_from_genesis(business, checkpoints)
     chain = AuditChain.objects.filter(business=business).first()
     if chain and (chain.last_sequence != report.head_sequence or chain.last_hash != report.head_hash):
         report.problems.append(ChainProblem(chain.last_sequence, "the newest events were removed"))
@@ -287,19 +291,11 @@ def audit_checkpoint_business(*, business, previous: Checkpoint | None) -> Check
     checkpoint: a head is never signed on top of a chain that no longer
     verifies, or the checkpoint would vouch for the forgery. No events, or
     none since the previous checkpoint: nothing to sign."""
-    events = AuditEvent.objects.filter(business=business).order_by("sequence")
     if previous is None:
-        report = _walk(
-            events.iterator(),
-            report=ChainReport(),
-            expected_sequence=1,
-            expected_previous=GENESIS_HASH,
-            checkpoints=[],
-            keyed_seen=False,
-        )
+        report = _walk_from_genesis(business, [])
     else:
         report = _walk(
-            events.filter(sequence__gte=previous.sequence).iterator(),
+            AuditEvent.objects.filter(business=business, sequence__gte=previous.sequence).order_by("sequence").iterator(),
             report=ChainReport(),
             expected_sequence=previous.sequence,
             expected_previous=None,
