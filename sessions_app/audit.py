@@ -158,7 +158,6 @@ def audit_record(
     return event
 
 
-
 @dataclass(frozen=True)
 class ChainProblem:
     sequence: int
@@ -223,14 +222,18 @@ def _walk(
                 report.keyed_since = event.created_at
         elif keyed_seen or (first_checkpointed is not None and event.sequence > first_checkpointed):
             # Everything written since MACs exist has one; an unkeyed event
-            # after a keyed one (or after a checkpoint) was made without the key.
-            problem(event, "has no MAC although events before it do: written without the audit key")
+            # after a keyed one, or after a checkpoint (only code with keys
+            # writes those), was made without the key.
+            problem(
+                event,
+                "has no MAC although it comes after keyed events or a checkpoint: written without the audit key",
+            )
         else:
             report.unkeyed_events += 1
         for checkpoint in by_sequence.get(event.sequence, []):
             if hmac.compare_digest(checkpoint.head_hash, event.hash):
-                if report.last_matching_checkpoint is None or checkpoint.sequence >= report.last_matching_checkpoint.sequence:
-                    report.last_matching_checkpoint = checkpoint
+                # Events come in order of sequence: the last match is the newest.
+                report.last_matching_checkpoint = checkpoint
             else:
                 problem(event, f"differs from the signed checkpoint of {checkpoint.at}")
         expected_previous = event.hash
@@ -295,7 +298,9 @@ def audit_checkpoint_business(*, business, previous: Checkpoint | None) -> Check
         report = _walk_from_genesis(business, [])
     else:
         report = _walk(
-            AuditEvent.objects.filter(business=business, sequence__gte=previous.sequence).order_by("sequence").iterator(),
+            AuditEvent.objects.filter(business=business, sequence__gte=previous.sequence)
+            .order_by("sequence")
+            .iterator(),
             report=ChainReport(),
             expected_sequence=previous.sequence,
             expected_previous=None,
@@ -423,7 +428,8 @@ def audit_proof_problems(*, trail: list[dict], proof: dict, public_keys: dict[st
     for entry in trail:
         fields = entry["hashed_fields"]
         sequence = fields["sequence"]
-        if _event_hash(previous_hash=entry["previous_hash"], fields=fields, keyed=bool(entry.get("mac"))) != entry["hash"]:
+        keyed = bool(entry.get("mac"))
+        if _event_hash(previous_hash=entry["previous_hash"], fields=fields, keyed=keyed) != entry["hash"]:
             problems.append(f"event #{sequence}: its fields do not give its hash")
         chain[sequence] = (entry["previous_hash"], entry["hash"])
     for link in proof.get("links", []):

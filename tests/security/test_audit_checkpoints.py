@@ -214,7 +214,7 @@ def test_events_from_before_macs_verify_and_are_reported_unkeyed(business_a):
     assert f"#1-#2 unkeyed before {first_keyed.created_at.isoformat()} (plain hash chain only)" in out
     # An unkeyed event after a keyed one was written without the key.
     AuditEvent.objects.filter(pk=newest.pk).update(mac="", key_id="")
-    assert "event #4: has no MAC although events before it do" in verify_fails()
+    assert "event #4: has no MAC although it comes after keyed events" in verify_fails()
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,9 @@ class Command(BaseCommand):
             if outcome.problems:
                 refused += 1
                 first = min(outcome.problems, key=lambda problem: problem.sequence)
-                self.stderr.write(f"{slug}: not checkpointed, the chain does not verify since #{first.sequence}: {first.problem}")
+                self.stderr.write(
+                    f"{slug}: not checkpointed, the chain does not verify since #{first.sequence}: {first.problem}"
+                )
             elif outcome.written:
                 self.stdout.write(f"{slug}: checkpoint #{outcome.written.sequence} {outcome.written.head_hash}")
             else:

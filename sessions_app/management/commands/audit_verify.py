@@ -86,7 +86,10 @@ class Command(BaseCommand):
             keys = {signing_key_id(key): key for key in (base64.b64decode(k, validate=True) for k in public_keys)}
         except ValueError as exc:
             raise CommandError(f"--public-key: not base64 ({exc})") from exc
-        problems = audit_proof_problems(trail=trail, proof=proof, public_keys=keys or checkpoint_public_keys())
+        try:
+            problems = audit_proof_problems(trail=trail, proof=proof, public_keys=keys or checkpoint_public_keys())
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise CommandError(f"{path}: its audit trail or proof is incomplete ({exc!r})") from exc
         for problem in problems:
             self.stderr.write(problem)
         if problems:
