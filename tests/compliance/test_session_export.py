@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.core.management import call_command
@@ -135,3 +136,9 @@ def test_events_after_the_newest_checkpoint_are_listed_as_not_anchored_yet(revie
     record = json.loads(export(carol_browser, reviewed_call).read("record.json"))
     assert record["audit_proof"]["checkpoints"] == []
     assert record["audit_proof"]["not_yet_checkpointed"] == [event["sequence"] for event in record["audit_trail"]]
+
+
+def test_a_file_that_is_not_an_export_is_a_clear_error(tmp_path, db):
+    (tmp_path / "record.json").write_text(json.dumps({"session": {}}))
+    with pytest.raises(CommandError, match="not a session export with an audit proof"):
+        call_command("audit_verify", "--export", str(tmp_path / "record.json"), stdout=io.StringIO())
