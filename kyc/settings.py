@@ -6,6 +6,7 @@ bare machine. With them, the same code runs on PostgreSQL, channels-redis and
 real Celery workers. See README.md for every variable.
 """
 
+import base64
 import secrets
 from pathlib import Path
 from urllib.parse import urlparse
@@ -23,20 +24,22 @@ VAR_DIR = Path(env_str("VERITY_VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = env_bool("DEBUG", False)
 
 
-def _secret_key() -> str:
-    configured = env_str("SECRET_KEY")
-    if configured:
-        return configured
-    # Safe dev default: a random key made once per installation and kept in
-    # var/, so a bare-machine run never shares a key with anybody else.
-    key_file = VAR_DIR / "secret_key"
+def _generated_once(file_name: str, make) -> str:
+    """Safe dev default for a secret: made once per installation by ``make``
+    and kept in var/ (owner-only), so a bare-machine run never shares it
+    with anybody else."""
+    key_file = VAR_DIR / file_name
     if key_file.exists():
         return key_file.read_text().strip()
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
-    key_file.write_text(key)
+    value = make()
+    key_file.write_text(value)
     key_file.chmod(0o600)
-    return key
+    return value
+
+
+def _secret_key() -> str:
+    return env_str("SECRET_KEY") or _generated_once("secret_key", lambda: secrets.token_urlsafe(50))
 
 
 SECRET_KEY = _secret_key()
@@ -359,6 +362,74 @@ CELERY_BEAT_SCHEDULE = {
     # Composes call recordings whose own task was lost (the worker was down
     # when the call ended); see sessions_app.recordings.compose_sweep_window.
     "recording-compose-pending": {"task": "sessions_app.tasks.recording_compose_pending", "schedule": 300.0},
+}
+
+# --- Audit chain: keyed links and signed checkpoints ------------------------------
+# Every audit event carries an HMAC-SHA256 of its hash under a key that is not
+# in the database, so somebody who can only write the database cannot rewrite
+# the chain and recompute it. Keys are "kid:base64key,..."; events keep the id
+# of the key that signed them, so a rotated-out key stays here (verification
+# only) and AUDIT_CHAIN_KEY_ID names the one new events use. The chain's head
+# is checkpointed (Ed25519 over business, sequence, head hash, time) into a log
+# file outside the database and the "verity.audit.checkpoint" logger, for a log
+# shipper to anchor elsewhere. Without configuration, keys are made once per
+# installation and kept in var/, like SECRET_KEY. See sessions_app/audit.py.
+
+
+def _b64_key(name: str, value: str, *, length: int | None = None, at_least: int = 0) -> bytes:
+    try:
+        key = base64.b64decode(value, validate=True)
+    except ValueError as exc:
+        # Not a character of the value in the message: it is a secret.
+        raise ImproperlyConfigured(f"{name} is not base64") from exc
+    if (length is not None and len(key) != length) or len(key) < at_least:
+        wanted = f"{length}" if length is not None else f"at least {at_least}"
+        raise ImproperlyConfigured(f"{name}: a key of {len(key)} bytes, {wanted} needed")
+    return key
+
+
+def _audit_chain_keys() -> dict[str, bytes]:
+    configured = env_list("AUDIT_CHAIN_KEYS", [])
+    if not configured:
+        # A random key id, so a key configured later never shares the id of
+        # this generated one (events keep the id of the key that signed them).
+        configured = [
+            _generated_once(
+                "audit_chain_key",
+                lambda: f"local-{secrets.token_hex(4)}:{base64.b64encode(secrets.token_bytes(32)).decode()}",
+            )
+        ]
+    keys = {}
+    for item in configured:
+        kid, _, encoded = item.partition(":")
+        if not kid or not encoded or kid in keys:
+            raise ImproperlyConfigured(f"AUDIT_CHAIN_KEYS: {kid!r} is not a new 'kid:base64key'")
+        keys[kid] = _b64_key(f"AUDIT_CHAIN_KEYS[{kid}]", encoded, at_least=32)
+    return keys
+
+
+AUDIT_CHAIN_KEYS = _audit_chain_keys()
+AUDIT_CHAIN_KEY_ID = env_str("AUDIT_CHAIN_KEY_ID", next(iter(AUDIT_CHAIN_KEYS)) if len(AUDIT_CHAIN_KEYS) == 1 else None)
+if AUDIT_CHAIN_KEY_ID not in AUDIT_CHAIN_KEYS:
+    raise ImproperlyConfigured(f"AUDIT_CHAIN_KEY_ID={AUDIT_CHAIN_KEY_ID!r} names none of AUDIT_CHAIN_KEYS")
+# The Ed25519 private key (base64 of its 32 raw bytes) that signs checkpoints;
+# an auditor checks them with the public key alone (audit_checkpoint prints it).
+AUDIT_CHECKPOINT_SIGNING_KEY = _b64_key(
+    "AUDIT_CHECKPOINT_SIGNING_KEY",
+    env_str("AUDIT_CHECKPOINT_SIGNING_KEY")
+    or _generated_once("audit_checkpoint_key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()),
+    length=32,
+)
+# Public keys (base64, 32 bytes) of signing keys rotated out: their
+# checkpoints still verify.
+AUDIT_CHECKPOINT_PUBLIC_KEYS = [
+    _b64_key("AUDIT_CHECKPOINT_PUBLIC_KEYS", value, length=32) for value in env_list("AUDIT_CHECKPOINT_PUBLIC_KEYS", [])
+]
+AUDIT_CHECKPOINT_LOG = Path(env_str("AUDIT_CHECKPOINT_LOG", str(VAR_DIR / "audit_checkpoints.jsonl")))
+AUDIT_CHECKPOINT_INTERVAL_SECONDS = env_int("AUDIT_CHECKPOINT_INTERVAL_SECONDS", 300)
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "sessions_app.tasks.audit_checkpoint",
+    "schedule": float(AUDIT_CHECKPOINT_INTERVAL_SECONDS),
 }
 
 # --- Call recording -----------------------------------------------------------

@@ -264,8 +264,10 @@ class AuditEventQuerySet(models.QuerySet):
 class AuditEvent(models.Model):
     """Append-only record of every state change and operator action.
 
-    Each row carries the hash of the previous row of its business, so a row
-    edited or deleted afterwards breaks the chain (``manage.py audit_verify``).
+    Each row carries the hash of the previous row of its business and a MAC
+    of its own hash with a key outside the database, so a row edited or
+    deleted afterwards breaks the chain even if every later hash is
+    recomputed (``manage.py audit_verify``).
     Rows hold ids and codes, never personal data, so erasing personal data
     under retention leaves the chain intact.
     """
@@ -292,6 +294,11 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField()
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # HMAC-SHA256 of the hash under a key kept outside the database
+    # (settings.AUDIT_CHAIN_KEYS[key_id]): recomputing the hashes after an edit
+    # does not recompute these. Empty on events written before keys existed.
+    mac = models.CharField(max_length=64, blank=True, default="")
+    key_id = models.CharField(max_length=64, blank=True, default="")
 
     objects = AuditEventQuerySet.as_manager()
 

@@ -4,7 +4,7 @@ idempotent: tasks are acknowledged late, so one may run twice."""
 from celery import current_app, shared_task
 from django.core.cache import cache
 
-from sessions_app import recordings
+from sessions_app import audit, recordings
 
 # While a segment is still open after the call (its last chunks uploading),
 # look again this often until the grace period has passed.
@@ -50,3 +50,15 @@ def recording_compose_pending() -> dict:
     finally:
         cache.delete(COMPOSE_SWEEP_LEASE_KEY)
     return outcomes
+
+
+@shared_task(acks_late=True)
+def audit_checkpoint() -> dict:
+    """Periodic (CELERY_BEAT_SCHEDULE, AUDIT_CHECKPOINT_INTERVAL_SECONDS):
+    sign every business's audit chain head into the checkpoint log. Running
+    twice signs nothing new the second time."""
+    outcomes = audit.audit_checkpoint_all()
+    return {
+        "written": sum(1 for outcome in outcomes if outcome.written),
+        "refused": sum(1 for outcome in outcomes if outcome.problems),
+    }

@@ -63,6 +63,12 @@ def _private_evidence_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _private_audit_checkpoint_log(settings, tmp_path):
+    """Each test starts with an empty checkpoint log of its own, never var/'s."""
+    settings.AUDIT_CHECKPOINT_LOG = tmp_path / "audit_checkpoints.jsonl"
+
+
+@pytest.fixture(autouse=True)
 def _checks_off_unless_asked(settings, request):
     """Captures stored in a test do not start the automated checks.
 

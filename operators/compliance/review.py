@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from operators.compliance.access import compliance_view_record
 from operators.models import WebhookEvent
+from sessions_app.audit import audit_event_export, audit_session_proof
 from sessions_app.models import AuditEvent, Evidence, VerificationSession
 from workflows.check_selectors import participant_checks
 
@@ -182,11 +183,14 @@ def session_record(session: VerificationSession) -> dict:
                 "actor_user": event.actor_user.get_username() if event.actor_user else None,
                 "participant": str(event.participant.public_id) if event.participant else None,
                 "data": event.data,
-                "previous_hash": event.previous_hash,
-                "hash": event.hash,
+                **audit_event_export(event),
             }
             for event in review["timeline"]
         ],
+        # The signed checkpoints and the chain's links that anchor these
+        # events outside the database: `manage.py audit_verify --export` checks
+        # them with the checkpoint public key alone.
+        "audit_proof": audit_session_proof(business=session.business, events=review["timeline"]),
         "webhook_events": [
             {
                 "id": str(event.public_id),

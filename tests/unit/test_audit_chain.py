@@ -102,14 +102,16 @@ def test_changed_action_is_found(chain_a, business_a):
     ]
 
 
-def test_changed_row_with_recomputed_own_hash_still_breaks_the_link_to_the_next(chain_a, business_a):
-    """A forger who rewrites the row's hash too is caught by the next row."""
+def test_changed_row_with_recomputed_own_hash_is_caught_by_its_mac_and_the_next_row(chain_a, business_a):
+    """A forger who rewrites the row's hash too is caught by the row's MAC
+    (made with a key outside the database) and by the next row's link."""
     forged = AuditEvent.objects.get(pk=chain_a[1].pk)
     forged.data = {"n": 999}
     new_hash = _event_hash(previous_hash=forged.previous_hash, fields=_hashed_fields(forged))
     AuditEvent.objects.filter(pk=forged.pk).update(data=forged.data, hash=new_hash)
     assert [(p.sequence, p.problem) for p in audit_verify_chain(business=business_a)] == [
-        (3, "does not link to the event before it")
+        (2, "MAC does not match: rewritten by somebody without the audit key"),
+        (3, "does not link to the event before it"),
     ]
 
 

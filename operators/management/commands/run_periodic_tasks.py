@@ -1,17 +1,18 @@
 """Run the periodic tasks once (for cron in embedded mode, where no Celery
-beat runs): the outbox sweep (webhooks and link e-mails that are due) and
-the retention job."""
+beat runs): the outbox sweep (webhooks and link e-mails that are due), the
+retention job and the audit chains' checkpoint."""
 
 from django.core.management.base import BaseCommand
 
 from operators import tasks
+from sessions_app.tasks import audit_checkpoint
 
 
 class Command(BaseCommand):
-    help = "Run the outbox sweep and the retention job once."
+    help = "Run the outbox sweep, the retention job and the audit checkpoint once."
 
     def add_arguments(self, parser):
-        parser.add_argument("--only", choices=["outbox", "retention"], help="Run just one of them.")
+        parser.add_argument("--only", choices=["outbox", "retention", "checkpoint"], help="Run just one of them.")
 
     def handle(self, *args, only=None, **options):
         # Called as plain functions, now. The sweep hands each due item to
@@ -20,3 +21,5 @@ class Command(BaseCommand):
             self.stdout.write(f"outbox sweep: {tasks.outbox_sweep()}")
         if only in (None, "retention"):
             self.stdout.write(f"retention: {tasks.retention_erase_due()}")
+        if only in (None, "checkpoint"):
+            self.stdout.write(f"audit checkpoint: {audit_checkpoint()}")
