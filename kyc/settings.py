@@ -14,6 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from kyc.egress import parse_networks
 from kyc.env import env_bool, env_int, env_list, env_str
 from kyc.net import parse_trusted_proxies
 
@@ -360,6 +361,18 @@ CELERY_BEAT_SCHEDULE = {
     # when the call ended); see sessions_app.recordings.compose_sweep_window.
     "recording-compose-pending": {"task": "sessions_app.tasks.recording_compose_pending", "schedule": 300.0},
 }
+
+# --- Webhook egress: where a business's webhook URL may point (kyc/egress.py) --
+# https only, to public addresses only, by default, in every mode: a
+# default that relaxed itself in "development" would be one forgotten
+# variable away from SSRF in production. A developer (or a test) delivering
+# to a receiver on this machine says so: WEBHOOK_ALLOW_HTTP=true and
+# WEBHOOK_ALLOWED_NETWORKS=127.0.0.1/32.
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
+# Addresses or CIDR ranges a webhook may reach although they are private,
+# loopback, link-local or otherwise not public (comma-separated).
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", [])
+parse_networks("WEBHOOK_ALLOWED_NETWORKS", WEBHOOK_ALLOWED_NETWORKS)  # a typo fails at start-up
 
 # --- Call recording -----------------------------------------------------------
 # A 3-second chunk of one 640x480 stream at 1 Mbit/s is ~400 KB; the cap leaves

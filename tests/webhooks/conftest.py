@@ -3,7 +3,10 @@ endpoint. It records every request and answers what the test scripts:
 ``receiver.script = [500, 500, 200]`` answers two errors, then success (the
 last entry repeats); ``receiver.delay_first = 2`` makes the first answer late;
 ``receiver.stop()`` / ``receiver.start()`` take it down and up on the same port.
-Business A (Alpha Bank) points its webhook at it."""
+Business A (Alpha Bank) points its webhook at it. A receiver on this machine
+is refused by the egress policy (kyc/egress.py) unless allowed, so the
+``receiver`` fixture allows plain http to 127.0.0.1 (``allow_local_receiver``),
+as a developer does with WEBHOOK_ALLOW_HTTP and WEBHOOK_ALLOWED_NETWORKS."""
 
 import json
 import threading
@@ -97,8 +100,14 @@ class Receiver:
         return [request.headers["verity-event-type"] for request in self.received]
 
 
+def allow_local_receiver(settings) -> None:
+    settings.WEBHOOK_ALLOW_HTTP = True
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+
+
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    allow_local_receiver(settings)
     running = Receiver()
     running.start()
     yield running
