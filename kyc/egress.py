@@ -100,7 +100,8 @@ def _embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
 
 def _refusal(address: Address) -> str | None:
     """Why an address is not public, or None when it is."""
-    for candidate in filter(None, (address, _embedded_ipv4(address))):
+    # The IPv4 address inside an IPv6 one is where the packets would go.
+    for candidate in filter(None, (_embedded_ipv4(address), address)):
         if candidate.is_loopback:
             return "a loopback address"
         if candidate.is_link_local:
@@ -120,7 +121,8 @@ def egress_address_check(address: Address, policy: EgressPolicy) -> None:
         return
     reason = _refusal(address)
     if reason:
-        raise EgressRefused(f"{address} is {reason}; webhooks go only to public addresses.")
+        shown = f"{address} ({unwrapped})" if unwrapped != address else str(address)
+        raise EgressRefused(f"{shown} is {reason}; webhooks go only to public addresses.")
 
 
 @dataclass(frozen=True)

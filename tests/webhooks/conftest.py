@@ -9,6 +9,7 @@ is refused by the egress policy (kyc/egress.py) unless allowed, so the
 as a developer does with WEBHOOK_ALLOW_HTTP and WEBHOOK_ALLOWED_NETWORKS."""
 
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -119,3 +120,102 @@ def hooked_business_a(business_a, receiver) -> Business:
     Business.objects.filter(pk=business_a.pk).update(webhook_url=receiver.url)
     business_a.refresh_from_db()
     return business_a
+
+
+@dataclass
+class Listener:
+    """A TCP service only this machine can reach (an internal admin port, a
+    cache, a metadata service): it records every connection and, if anybody
+    talks to it, answers with its secrets."""
+
+    host: str = "127.0.0.1"
+    connections: list = field(default_factory=list)
+    port: int = 0
+    _socket: socket.socket | None = None
+
+    def start(self):
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        self._socket = socket.socket(family, socket.SOCK_STREAM)
+        self._socket.bind((self.host, 0))
+        self._socket.listen(16)
+        self._socket.settimeout(0.2)
+        self.port = self._socket.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+        return self
+
+    def _serve(self):
+        while self._socket is not None:
+            try:
+                connection, peer = self._socket.accept()
+            except (TimeoutError, OSError):
+                continue
+            self.connections.append(peer)
+            with connection:
+                connection.sendall(
+                    b"HTTP/1.0 500 Internal\r\nContent-Type: text/plain\r\n\r\nINTERNAL-SECRET redis password hunter2\r\n"
+                )
+
+    def stop(self):
+        listening, self._socket = self._socket, None
+        if listening:
+            listening.close()
+
+
+@pytest.fixture
+def listener():
+    running = Listener().start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def listener_v6():
+    running = Listener(host="::1").start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def connect_attempts(monkeypatch) -> list:
+    """Every outgoing TCP connection this process tries (http.client, ftplib
+    and urllib all open theirs with socket.create_connection)."""
+    attempts = []
+    real = socket.create_connection
+
+    def recording(address, *args, **kwargs):
+        attempts.append(address)
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", recording)
+    return attempts
+
+
+@pytest.fixture
+def fake_dns(monkeypatch) -> dict:
+    """``fake_dns["hooks.partner.example"] = ["127.0.0.1"]``: what the name
+    resolves to, a list per lookup (the last repeats), as a DNS server the
+    attacker controls would answer. ``fake_dns.lookups`` counts them."""
+    answers = FakeDns()
+    lookups = answers.lookups = []
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if isinstance(host, bytes):
+            host = host.decode()
+        if host not in answers:
+            return real(host, port, *args, **kwargs)
+        lookups.append(host)
+        script = answers[host]
+        addresses = script[min(lookups.count(host) - 1, len(script) - 1)]
+        addresses = [addresses] if isinstance(addresses, str) else addresses
+        return [
+            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port or 0))
+            for a in addresses
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return answers
+
+
+class FakeDns(dict):
+    lookups: list
