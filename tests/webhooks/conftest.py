@@ -10,6 +10,7 @@ as a developer does with WEBHOOK_ALLOW_HTTP and WEBHOOK_ALLOWED_NETWORKS."""
 
 import json
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -48,6 +49,9 @@ class Receiver:
     port: int = 0
     script: list = field(default_factory=lambda: [200])
     delay_first: float = 0.0
+    reply_body: bytes | None = None  # instead of "ok" / "nope"
+    reply_type: str = "text/plain"
+    tls: "ssl.SSLContext | None" = None  # serve https with this server context
     received: list = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -55,7 +59,7 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks/verity"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/hooks/verity"
 
     def start(self):
         receiver = self
@@ -72,10 +76,10 @@ class Receiver:
                 self.send_response(status)
                 if 300 <= status < 400:
                     self.send_header("Location", "http://127.0.0.1:9/elsewhere")
-                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Type", receiver.reply_type)
                 self.end_headers()
                 try:
-                    self.wfile.write(b"ok" if status < 300 else b"nope")
+                    self.wfile.write(receiver.reply_body or (b"ok" if status < 300 else b"nope"))
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the sender gave up waiting
 
@@ -84,6 +88,8 @@ class Receiver:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
+        if self.tls:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
