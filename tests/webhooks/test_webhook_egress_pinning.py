@@ -14,7 +14,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from django.core.exceptions import ImproperlyConfigured
 
-from kyc import egress
 from operators.webhooks import webhook_deliver, webhook_emit
 from tests.webhooks.conftest import Receiver
 
@@ -119,7 +118,7 @@ def tls_receiver(tmp_path, settings, monkeypatch):
     server_context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
     seen_names = []
     server_context.sni_callback = lambda sock, name, context: seen_names.append(name)
-    monkeypatch.setattr(egress, "_tls_context", lambda: ssl.create_default_context(cafile=tmp_path / "cert.pem"))
+    monkeypatch.setattr("kyc.egress._tls_context", lambda: ssl.create_default_context(cafile=tmp_path / "cert.pem"))
     running = Receiver(tls=server_context)
     running.start()
     running.seen_names = seen_names
