@@ -33,10 +33,11 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ValidationError
+
+from kyc.net import Network, parse_networks
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # A failed answer's first bytes tell the business's developer what their
 # endpoint objected to ("invalid signature"); more is not needed, and a body
@@ -62,17 +63,6 @@ class EgressPolicy:
 class EgressReply:
     status: int
     excerpt: str
-
-
-def parse_networks(name: str, values: list[str]) -> tuple[Network, ...]:
-    """CIDRs from a setting; a typo is an error at start-up."""
-    networks = []
-    for value in values:
-        try:
-            networks.append(ipaddress.ip_network(value, strict=False))
-        except ValueError as exc:
-            raise ImproperlyConfigured(f"{name}: {value!r} is not an IP address or CIDR range") from exc
-    return tuple(networks)
 
 
 @lru_cache(maxsize=8)

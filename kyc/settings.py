@@ -14,9 +14,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from kyc.egress import parse_networks
 from kyc.env import env_bool, env_int, env_list, env_str
-from kyc.net import parse_trusted_proxies
+from kyc.net import parse_networks, parse_trusted_proxies
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VERITY_VAR_DIR", str(BASE_DIR / "var")))

@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from accounts.models import Business
+from operators.webhooks import webhook_deliver, webhook_emit
 from tests.api.conftest import (  # noqa: F401  (shared fixtures, some autouse)
     _fast_password_hashing,
     _mail,
@@ -121,10 +122,23 @@ def receiver(settings):
     running.stop()
 
 
+def point_webhook_at(business: Business, url: str) -> None:
+    """Straight to the database, past the check at saving: as a URL saved
+    before the check existed, or whose DNS changed since."""
+    Business.objects.filter(pk=business.pk).update(webhook_url=url)
+    business.refresh_from_db()
+
+
+def deliver_once(business: Business, session):
+    """Write a session.created event and make its first attempt: the delivery."""
+    event = webhook_emit(business=business, event_type="session.created", session=session, data={})
+    webhook_deliver(event_id=event.pk)
+    return event.deliveries.get()
+
+
 @pytest.fixture
 def hooked_business_a(business_a, receiver) -> Business:
-    Business.objects.filter(pk=business_a.pk).update(webhook_url=receiver.url)
-    business_a.refresh_from_db()
+    point_webhook_at(business_a, receiver.url)
     return business_a
 
 

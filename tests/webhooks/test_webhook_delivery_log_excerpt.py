@@ -6,17 +6,12 @@ admin."""
 
 import pytest
 
-from operators.webhooks import webhook_deliver, webhook_emit
+from tests.webhooks.conftest import deliver_once
 
 
 @pytest.fixture
 def send(hooked_business_a, live_call):
-    def attempt():
-        event = webhook_emit(business=hooked_business_a, event_type="session.created", session=live_call.session, data={})
-        webhook_deliver(event_id=event.pk)
-        return event.deliveries.get()
-
-    return attempt
+    return lambda: deliver_once(hooked_business_a, live_call.session)
 
 
 def test_a_failed_text_answer_keeps_200_bytes_on_one_line(send, receiver):

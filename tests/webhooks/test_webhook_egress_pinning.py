@@ -14,28 +14,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from django.core.exceptions import ImproperlyConfigured
 
-from operators.webhooks import webhook_deliver, webhook_emit
-from tests.webhooks.conftest import Receiver
-
-
-def _point_webhook_at(business, url):
-    type(business).objects.filter(pk=business.pk).update(webhook_url=url)
-    business.refresh_from_db()
-
-
-def _send(business, session) -> str:
-    event = webhook_emit(business=business, event_type="session.created", session=session, data={})
-    webhook_deliver(event_id=event.pk)
-    return event.deliveries.get()
+from tests.webhooks.conftest import Receiver, deliver_once, point_webhook_at
 
 
 def test_an_allowlisted_loopback_receiver_gets_the_delivery(receiver, business_a, live_call, settings):
     settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
-    _point_webhook_at(business_a, receiver.url)
-    assert _send(business_a, live_call.session).status_code == 200
+    point_webhook_at(business_a, receiver.url)
+    assert deliver_once(business_a, live_call.session).status_code == 200
     assert len(receiver.received) == 1
     settings.WEBHOOK_ALLOWED_NETWORKS = []
-    delivery = _send(business_a, live_call.session)
+    delivery = deliver_once(business_a, live_call.session)
     assert delivery.status_code is None and "127.0.0.1 is a loopback address" in delivery.error
     assert len(receiver.received) == 1, "without the allowlist, the same receiver is refused"
 
@@ -46,8 +34,8 @@ def test_the_name_is_resolved_once_and_the_checked_address_used(
     """A rebinding DNS server answers the allowed address first and another
     loopback address after: only the first answer is ever asked for and used."""
     fake_dns["hooks.partner.example"] = ["127.0.0.1", "127.0.0.2"]
-    _point_webhook_at(business_a, f"http://hooks.partner.example:{receiver.port}/hooks/verity")
-    assert _send(business_a, live_call.session).status_code == 200
+    point_webhook_at(business_a, f"http://hooks.partner.example:{receiver.port}/hooks/verity")
+    assert deliver_once(business_a, live_call.session).status_code == 200
     assert fake_dns.lookups == ["hooks.partner.example"]
     assert connect_attempts == [("127.0.0.1", receiver.port)]
     [request] = receiver.received
@@ -64,7 +52,7 @@ def test_a_name_that_turned_private_after_it_was_saved_is_refused(
     business_a.webhook_url = f"http://hooks.partner.example:{listener.port}/hooks"
     business_a.full_clean()
     business_a.save()
-    delivery = _send(business_a, live_call.session)
+    delivery = deliver_once(business_a, live_call.session)
     assert delivery.status_code is None and "127.0.0.1 is a loopback address" in delivery.error
     assert connect_attempts == [] and listener.connections == []
 
@@ -73,8 +61,8 @@ def test_a_redirect_to_an_internal_address_is_not_followed(receiver, business_a,
     """The receiver answers 302 to an internal service: the answer is the
     attempt's result (a failure), and nothing connects to the service."""
     receiver.script = [302]
-    _point_webhook_at(business_a, receiver.url)
-    delivery = _send(business_a, live_call.session)
+    point_webhook_at(business_a, receiver.url)
+    delivery = deliver_once(business_a, live_call.session)
     assert delivery.status_code == 302 and delivery.error == "HTTP 302"
     assert connect_attempts == [("127.0.0.1", receiver.port)]
     assert listener.connections == []
@@ -128,8 +116,8 @@ def tls_receiver(tmp_path, settings, monkeypatch):
 
 def test_https_goes_to_the_checked_address_with_sni_for_the_name(tls_receiver, business_a, live_call, fake_dns):
     fake_dns["hooks.partner.example"] = ["127.0.0.1"]
-    _point_webhook_at(business_a, f"https://hooks.partner.example:{tls_receiver.port}/hooks/verity")
-    assert _send(business_a, live_call.session).status_code == 200
+    point_webhook_at(business_a, f"https://hooks.partner.example:{tls_receiver.port}/hooks/verity")
+    assert deliver_once(business_a, live_call.session).status_code == 200
     assert tls_receiver.seen_names == ["hooks.partner.example"]
     [request] = tls_receiver.received
     assert request.headers["host"] == f"hooks.partner.example:{tls_receiver.port}"
@@ -137,8 +125,8 @@ def test_https_goes_to_the_checked_address_with_sni_for_the_name(tls_receiver, b
 
 def test_https_refuses_a_certificate_for_another_name(tls_receiver, business_a, live_call, fake_dns):
     fake_dns["other.partner.example"] = ["127.0.0.1"]
-    _point_webhook_at(business_a, f"https://other.partner.example:{tls_receiver.port}/hooks/verity")
-    delivery = _send(business_a, live_call.session)
+    point_webhook_at(business_a, f"https://other.partner.example:{tls_receiver.port}/hooks/verity")
+    delivery = deliver_once(business_a, live_call.session)
     assert delivery.status_code is None
     assert "certificate verify failed" in delivery.error and "other.partner.example" in delivery.error
     assert tls_receiver.received == []

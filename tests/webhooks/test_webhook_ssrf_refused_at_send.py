@@ -11,7 +11,7 @@ answer in the delivery log the admin shows."""
 import pytest
 
 from operators.models import WebhookEvent
-from operators.webhooks import webhook_deliver, webhook_emit
+from tests.webhooks.conftest import deliver_once, point_webhook_at
 
 
 @pytest.fixture
@@ -39,36 +39,28 @@ INTERNAL_URLS = [
 ]
 
 
-def _point_webhook_at(business, url):
-    type(business).objects.filter(pk=business.pk).update(webhook_url=url)
-    business.refresh_from_db()
-
-
 @pytest.mark.parametrize("url_template, reason", INTERNAL_URLS)
 def test_an_internal_url_is_refused_without_a_connection(
     url_template, reason, internal_targets, business_a, live_call, listener, listener_v6, connect_attempts
 ):
     url = url_template.format(**internal_targets)
-    _point_webhook_at(business_a, url)
-    event = webhook_emit(business=business_a, event_type="session.created", session=live_call.session, data={})
-    assert webhook_deliver(event_id=event.pk) == "retry"
+    point_webhook_at(business_a, url)
+    delivery = deliver_once(business_a, live_call.session)
     assert connect_attempts == [], "no connection was even tried"
     assert listener.connections == [] and listener_v6.connections == []
-    delivery = event.deliveries.get()
     assert delivery.status_code is None
     assert delivery.error.startswith("Refused: ") and reason in delivery.error
     assert delivery.response_excerpt == ""
-    event.refresh_from_db()
-    assert event.state == WebhookEvent.State.PENDING and reason in event.last_error
+    event = WebhookEvent.objects.get(pk=delivery.event_id)
+    assert event.state == WebhookEvent.State.PENDING and reason in event.last_error, "it will be tried again"
 
 
 def test_a_name_that_resolves_to_loopback_is_refused(internal_targets, business_a, live_call, fake_dns, listener, connect_attempts):
     fake_dns["hooks.attacker.example"] = ["127.0.0.1"]
-    _point_webhook_at(business_a, f"http://hooks.attacker.example:{listener.port}/hooks")
-    event = webhook_emit(business=business_a, event_type="session.created", session=live_call.session, data={})
-    assert webhook_deliver(event_id=event.pk) == "retry"
+    point_webhook_at(business_a, f"http://hooks.attacker.example:{listener.port}/hooks")
+    delivery = deliver_once(business_a, live_call.session)
     assert connect_attempts == [] and listener.connections == []
-    assert event.deliveries.get().error == (
+    assert delivery.error == (
         "Refused: 127.0.0.1 is a loopback address; webhooks go only to public addresses."
     )
 
@@ -79,17 +71,15 @@ def test_a_name_with_one_private_address_among_public_ones_is_refused(
     """A DNS answer with a public and a private address: whichever one a
     connection would pick, the name is refused."""
     fake_dns["hooks.attacker.example"] = [["93.184.215.14", "127.0.0.1"]]
-    _point_webhook_at(business_a, f"http://hooks.attacker.example:{listener.port}/hooks")
-    event = webhook_emit(business=business_a, event_type="session.created", session=live_call.session, data={})
-    assert webhook_deliver(event_id=event.pk) == "retry"
+    point_webhook_at(business_a, f"http://hooks.attacker.example:{listener.port}/hooks")
+    delivery = deliver_once(business_a, live_call.session)
     assert connect_attempts == [] and listener.connections == []
-    assert "127.0.0.1 is a loopback address" in event.deliveries.get().error
+    assert "127.0.0.1 is a loopback address" in delivery.error
 
 
 def test_plain_http_is_refused_unless_allowed(settings, business_a, live_call, connect_attempts):
     settings.WEBHOOK_ALLOW_HTTP = False
-    _point_webhook_at(business_a, "http://93.184.215.14/hooks")
-    event = webhook_emit(business=business_a, event_type="session.created", session=live_call.session, data={})
-    webhook_deliver(event_id=event.pk)
+    point_webhook_at(business_a, "http://93.184.215.14/hooks")
+    delivery = deliver_once(business_a, live_call.session)
     assert connect_attempts == []
-    assert event.deliveries.get().error == "Refused: The URL must use https://; plain http:// is not allowed."
+    assert delivery.error == "Refused: The URL must use https://; plain http:// is not allowed."
