@@ -112,7 +112,7 @@ def egress_address_check(address: Address, policy: EgressPolicy) -> None:
     reason = _refusal(address)
     if reason:
         shown = f"{address} ({unwrapped})" if unwrapped != address else str(address)
-        raise EgressRefused(f"{shown} is {reason}; webhooks go only to public addresses.")
+        raise EgressRefused(f"{shown} is {reason}; Verity sends only to public addresses.")
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def _target(url: str, policy: EgressPolicy) -> _Target:
 
 
 def _resolve(host: str, port: int) -> list[str]:
-    """Every address the host name resolves to (tests replace this)."""
+    """Every address the host name resolves to, in the resolver's order."""
     return [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
 
 
@@ -188,7 +188,7 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def _pin(connection: http.client.HTTPConnection, address: Address):
+def _pin(connection: http.client.HTTPConnection, address: Address) -> None:
     """Make the connection go to the checked address, not to whatever the name
     resolves to by then. ``connection.host`` stays the name the business
     gave: the Host header and, for https (HTTPSConnection.connect wraps the
@@ -198,7 +198,6 @@ def _pin(connection: http.client.HTTPConnection, address: Address):
         return socket.create_connection((str(address), host_port[1]), timeout, source_address)
 
     connection._create_connection = create_connection
-    return connection
 
 
 def _excerpt(response: http.client.HTTPResponse) -> str:

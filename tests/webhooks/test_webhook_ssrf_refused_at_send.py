@@ -61,7 +61,7 @@ def test_a_name_that_resolves_to_loopback_is_refused(internal_targets, business_
     delivery = deliver_once(business_a, live_call.session)
     assert connect_attempts == [] and listener.connections == []
     assert delivery.error == (
-        "Refused: 127.0.0.1 is a loopback address; webhooks go only to public addresses."
+        "Refused: 127.0.0.1 is a loopback address; Verity sends only to public addresses."
     )
 
 
