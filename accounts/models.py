@@ -5,6 +5,7 @@ The tables keep their old names (operators_*): these models lived in the
 console's app until the apps were layered (migration accounts 0001).
 """
 
+import base64
 import secrets
 import uuid
 
@@ -12,8 +13,19 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kyc.egress import egress_url_validate
+
 OPERATORS_GROUP = "operators"
 COMPLIANCE_GROUP = "compliance"
+
+
+WEBHOOK_SECRET_PREFIX = "whsec_"
+
+
+def webhook_secret_generate() -> str:
+    """A webhook signing secret in the Standard Webhooks form: ``whsec_``
+    and the base64 of 32 random bytes, the HMAC key."""
+    return WEBHOOK_SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
 class Business(models.Model):
@@ -25,8 +37,13 @@ class Business(models.Model):
     retention_days = models.PositiveIntegerField(
         default=365, help_text="Evidence and personal data are erased this many days after a session ends."
     )
-    webhook_url = models.URLField(blank=True)
-    webhook_secret = models.CharField(max_length=64, default=secrets.token_hex, editable=False)
+    # Checked against the egress policy (kyc/egress.py) when saved through a
+    # form, and again at every delivery.
+    webhook_url = models.URLField(blank=True, validators=[egress_url_validate])
+    # whsec_<base64 key>. Secrets made before Standard Webhooks were hex
+    # strings used as they were; migration 0002 rewrote each as whsec_ and
+    # the base64 of those same bytes, so the key did not change.
+    webhook_secret = models.CharField(max_length=100, default=webhook_secret_generate, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

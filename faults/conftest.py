@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from django.test.utils import override_settings
 
 from faults.stack import CallStack
 from tests.e2e.harness import CHROMIUM
@@ -27,6 +28,20 @@ COUNT_ICE_RESTARTS = """
   };
 })();
 """
+
+
+# The webhook receivers of these scenarios listen on 127.0.0.1 over plain
+# http, which the egress policy (kyc/egress.py) refuses unless allowed: the
+# product's processes (servers, workers) inherit these, and this process
+# gets the same through _webhook_receiver_on_this_machine.
+LOCAL_RECEIVER = {"WEBHOOK_ALLOW_HTTP": "true", "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32"}
+os.environ.update(LOCAL_RECEIVER)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _webhook_receiver_on_this_machine():
+    with override_settings(WEBHOOK_ALLOW_HTTP=True, WEBHOOK_ALLOWED_NETWORKS=["127.0.0.1/32"]):
+        yield
 
 
 def pytest_collection_modifyitems(config, items):

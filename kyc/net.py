@@ -19,16 +19,21 @@ from django.core.exceptions import ImproperlyConfigured
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def parse_trusted_proxies(values: list[str]) -> tuple[Network, ...]:
-    """Addresses or CIDR ranges; a typo is an error at start-up, not a proxy
-    silently trusted or silently ignored."""
+def parse_networks(name: str, values: list[str]) -> tuple[Network, ...]:
+    """Addresses or CIDR ranges from the setting ``name``; a typo is an error
+    at start-up, not an address silently trusted or silently ignored. Also
+    reads the webhooks' allowlist (kyc/egress.py)."""
     networks = []
     for value in values:
         try:
             networks.append(ipaddress.ip_network(value, strict=False))
         except ValueError as exc:
-            raise ImproperlyConfigured(f"TRUSTED_PROXIES: {value!r} is not an IP address or CIDR range") from exc
+            raise ImproperlyConfigured(f"{name}: {value!r} is not an IP address or CIDR range") from exc
     return tuple(networks)
+
+
+def parse_trusted_proxies(values: list[str]) -> tuple[Network, ...]:
+    return parse_networks("TRUSTED_PROXIES", values)
 
 
 @lru_cache(maxsize=8)

@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from kyc.env import env_bool, env_int, env_list, env_str
-from kyc.net import parse_trusted_proxies
+from kyc.net import parse_networks, parse_trusted_proxies
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VERITY_VAR_DIR", str(BASE_DIR / "var")))
@@ -431,6 +431,18 @@ CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
     "task": "sessions_app.tasks.audit_checkpoint",
     "schedule": float(AUDIT_CHECKPOINT_INTERVAL_SECONDS),
 }
+
+# --- Webhook egress: where a business's webhook URL may point (kyc/egress.py) --
+# https only, to public addresses only, by default, in every mode: a
+# default that relaxed itself in "development" would be one forgotten
+# variable away from SSRF in production. A developer (or a test) delivering
+# to a receiver on this machine says so: WEBHOOK_ALLOW_HTTP=true and
+# WEBHOOK_ALLOWED_NETWORKS=127.0.0.1/32.
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
+# Addresses or CIDR ranges a webhook may reach although they are private,
+# loopback, link-local or otherwise not public (comma-separated).
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", [])
+parse_networks("WEBHOOK_ALLOWED_NETWORKS", WEBHOOK_ALLOWED_NETWORKS)  # a typo fails at start-up
 
 # --- Call recording -----------------------------------------------------------
 # A 3-second chunk of one 640x480 stream at 1 Mbit/s is ~400 KB; the cap leaves

@@ -11,31 +11,44 @@ worker restart, a lost task or a broker outage loses nothing.
 
 Delivery is at least once: a receiver may see an event twice (a timeout after
 it processed the request, a manual re-send) and de-duplicates on the event id,
-which every attempt carries unchanged (``Verity-Event-Id`` header, ``id`` in
+which every attempt carries unchanged (``webhook-id`` header, ``id`` in
 the body). One session's events are sent in the order they were written: an
 event waits while an older one of its session is pending, and goes as soon as
 that one is delivered (a manual re-send is the exception).
 
-Each request is signed: ``Verity-Signature: v1=<hex>`` is the HMAC-SHA256,
-keyed with the business's webhook secret, of ``<Verity-Timestamp>.<body>``.
-README.md shows how to verify it.
+Each request is signed as Standard Webhooks 1.0 (standardwebhooks.com) says,
+so a receiver verifies it with that project's libraries:
+``webhook-id`` (the event id), ``webhook-timestamp`` (Unix seconds) and
+``webhook-signature: v1,<base64>``, the HMAC-SHA256 of
+``<webhook-id>.<webhook-timestamp>.<body>`` keyed with the business's secret
+``whsec_<base64 key>``. Deprecated, sent for one more release:
+``Verity-Event-Id``, ``Verity-Timestamp`` and ``Verity-Signature: v1=<hex>``
+(the same key over ``<timestamp>.<body>``, without the id, so a captured
+request could be replayed under another event id). ``Verity-Event-Type`` and
+``Verity-Attempt`` are informational and stay. README.md shows how to verify.
+
+Where a request may go is the egress policy's business (kyc/egress.py): the
+URL is checked when saved and again at each attempt, against the address it
+is sent to; a refused URL is a failed attempt with the reason in the
+delivery log. The log keeps the status code and, of a failed text answer,
+at most its first 200 bytes.
 """
 
+import base64
 import hashlib
 import hmac
+import http.client
 import json
 import logging
-import secrets
 import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Business
+from accounts.models import WEBHOOK_SECRET_PREFIX, Business, webhook_secret_generate
+from kyc.egress import EXCERPT_BYTES, EgressRefused, egress_post, webhook_policy
 from operators.models import WebhookDelivery, WebhookEvent
 from sessions_app import events as session_events
 from sessions_app.audit import audit_record
@@ -214,9 +227,44 @@ def webhooks_connect() -> None:
 # --- delivering ---------------------------------------------------------------------------
 
 
-def webhook_signature(*, secret: str, timestamp: str, body: str) -> str:
-    digest = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
+def webhook_signing_key(secret: str) -> bytes:
+    """The HMAC key a business's ``whsec_<base64>`` secret stands for."""
+    if not secret.startswith(WEBHOOK_SECRET_PREFIX):
+        # Migration accounts 0002 converted every older secret; anything else
+        # is a bug, and signing with a guessed key would only hide it.
+        raise ValueError("A webhook secret must start with whsec_.")
+    return base64.b64decode(secret[len(WEBHOOK_SECRET_PREFIX) :])
+
+
+def webhook_signature(*, secret: str, event_id: str, timestamp: str, body: str) -> str:
+    """Standard Webhooks 1.0: ``v1,<base64 HMAC-SHA256 of "id.timestamp.body">``."""
+    signed = f"{event_id}.{timestamp}.{body}".encode()
+    digest = hmac.new(webhook_signing_key(secret), signed, hashlib.sha256).digest()
+    return f"{SIGNATURE_VERSION},{base64.b64encode(digest).decode('ascii')}"
+
+
+def webhook_legacy_signature(*, secret: str, timestamp: str, body: str) -> str:
+    """Deprecated ``Verity-Signature: v1=<hex>`` over "timestamp.body", with the
+    same key; sent for one more release, then removed."""
+    digest = hmac.new(webhook_signing_key(secret), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
     return f"{SIGNATURE_VERSION}={digest}"
+
+
+def webhook_headers(*, event: WebhookEvent, secret: str, attempt: int, timestamp: str) -> dict:
+    event_id = str(event.public_id)
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": "Verity-Webhooks/1",
+        "webhook-id": event_id,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": webhook_signature(secret=secret, event_id=event_id, timestamp=timestamp, body=event.body),
+        # Deprecated: the webhook-* headers above replace the next three.
+        "Verity-Event-Id": event_id,
+        "Verity-Timestamp": timestamp,
+        "Verity-Signature": webhook_legacy_signature(secret=secret, timestamp=timestamp, body=event.body),
+        "Verity-Event-Type": event.event_type,
+        "Verity-Attempt": str(attempt),
+    }
 
 
 def webhook_backoff(attempts: int) -> timedelta:
@@ -224,32 +272,21 @@ def webhook_backoff(attempts: int) -> timedelta:
     return min(FIRST_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A redirect is an answer, not a success: the business fixes its URL.
-    # Following it could also carry the signed body somewhere unintended.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str, str]:
-    """(status code or None, response excerpt, error)."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    """(status code or None, response excerpt, error). Never raises: whatever
+    goes wrong is a failed attempt, written to the delivery log."""
     try:
-        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
-            return response.status, response.read(500).decode("utf-8", "replace"), ""
-    except urllib.error.HTTPError as exc:
-        excerpt = ""
-        try:
-            excerpt = exc.read(500).decode("utf-8", "replace")
-        except Exception:  # the error body is only a courtesy for the log
-            pass
-        return exc.code, excerpt, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return None, "", f"{type(exc).__name__}: {reason}"[:500]
+        reply = egress_post(
+            url, body, headers, policy=webhook_policy(), timeout=settings.WEBHOOK_TIMEOUT_SECONDS
+        )
+    except EgressRefused as exc:
+        return None, "", f"Refused: {exc}"
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        return None, "", f"{type(exc).__name__}: {exc}"
+    # A redirect is an answer, not a success (egress_post never follows one):
+    # the business fixes its URL.
+    error = "" if 200 <= reply.status < 300 else f"HTTP {reply.status}"
+    return reply.status, reply.excerpt, error
 
 
 def _attempt(event: WebhookEvent, *, attempt: int, manual: bool) -> WebhookDelivery:
@@ -260,15 +297,7 @@ def _attempt(event: WebhookEvent, *, attempt: int, manual: bool) -> WebhookDeliv
         status, excerpt, error, duration_ms = None, "", "The business has no webhook URL.", 0
     else:
         timestamp = str(int(time.time()))
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": "Verity-Webhooks/1",
-            "Verity-Event-Id": str(event.public_id),
-            "Verity-Event-Type": event.event_type,
-            "Verity-Timestamp": timestamp,
-            "Verity-Signature": webhook_signature(secret=business.webhook_secret, timestamp=timestamp, body=event.body),
-            "Verity-Attempt": str(attempt),
-        }
+        headers = webhook_headers(event=event, secret=business.webhook_secret, attempt=attempt, timestamp=timestamp)
         clock = time.monotonic()
         status, excerpt, error = _post(url, event.body.encode("utf-8"), headers)
         duration_ms = int((time.monotonic() - clock) * 1000)
@@ -280,7 +309,7 @@ def _attempt(event: WebhookEvent, *, attempt: int, manual: bool) -> WebhookDeliv
         duration_ms=duration_ms,
         status_code=status,
         error=error[:500],
-        response_excerpt=excerpt[:500],
+        response_excerpt=excerpt[:EXCERPT_BYTES],
         manual=manual,
     )
 
@@ -376,7 +405,7 @@ def webhook_events_due(*, now=None, limit: int = 500) -> list[int]:
 
 def business_webhook_secret_rotate(*, business: Business, actor) -> str:
     """A new signing secret; the old one stops being used at once."""
-    secret = secrets.token_hex(32)
+    secret = webhook_secret_generate()
     with transaction.atomic():
         Business.objects.filter(pk=business.pk).update(webhook_secret=secret)
         audit_record(business=business, actor=actor, action="webhook_secret.rotated")
