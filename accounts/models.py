@@ -26,6 +26,10 @@ class Business(models.Model):
         default=365, help_text="Evidence and personal data are erased this many days after a session ends."
     )
     webhook_url = models.URLField(blank=True)
+    require_second_factor = models.BooleanField(
+        default=False,
+        help_text="Operators must set up two-step sign-in (an authenticator app) before they reach the console.",
+    )
     webhook_secret = models.CharField(max_length=64, default=secrets.token_hex, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
