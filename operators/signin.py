@@ -29,9 +29,10 @@ def signin_lockout_record(*, username: str | None, failures: int | None, step: s
     limit is recorded, so a guessing run is one event, not forty. The event
     names the operator by id and the step (password or code); the
     address the guesses came from stays in axes' records (superusers only)."""
-    if failures is not None and failures != settings.SIGNIN_FAILURE_LIMIT:
+    if failures is not None and failures != settings.AXES_FAILURE_LIMIT:
         return
-    user = get_user_model().objects.filter(username=username).first() if username else None
+    User = get_user_model()
+    user = User.objects.filter(**{User.USERNAME_FIELD: username}).first() if username else None
     operator = Operator.objects.select_related("business").filter(user=user).first() if user else None
     if operator is None:
         security_log.warning("sign-in locked out: user %s", user.pk if user else "unknown")
