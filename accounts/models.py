@@ -40,6 +40,10 @@ class Business(models.Model):
     # Checked against the egress policy (kyc/egress.py) when saved through a
     # form, and again at every delivery.
     webhook_url = models.URLField(blank=True, validators=[egress_url_validate])
+    require_second_factor = models.BooleanField(
+        default=False,
+        help_text="Operators must set up two-step sign-in (an authenticator app) before they reach the console.",
+    )
     # whsec_<base64 key>. Secrets made before Standard Webhooks were hex
     # strings used as they were; migration 0002 rewrote each as whsec_ and
     # the base64 of those same bytes, so the key did not change.

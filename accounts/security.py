@@ -18,6 +18,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
 from accounts.models import LoginSession
+from accounts.totp import totp_enrolment_due
 
 security_log = logging.getLogger("verity.security")
 
@@ -74,6 +75,8 @@ def socket_signed_in_user(scope):
     user = auth.get_user(SimpleNamespace(session=store))
     if not user.is_authenticated or user.pk != scope_user.pk or staff_session_problem(store) is not None:
         return None
+    if totp_enrolment_due(user):
+        return None  # the second factor is mandatory and not set up yet: only its enrolment page opens
     return user
 
 

@@ -1,4 +1,4 @@
-"""The optional second factor: time-based one-time codes (RFC 6238) from an
+"""The second factor (optional, or mandatory per business and for staff): time-based one-time codes (RFC 6238) from an
 authenticator app.
 
 Sign-in with a confirmed device is two steps. The password step does not
@@ -13,11 +13,14 @@ import time
 
 import pyotp
 import segno
+from django.conf import settings
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import TotpDevice
+from accounts.models import Operator, TotpDevice
 from kyc import throttle
 from kyc.crypto import InvalidToken, secret_decrypt, secret_encrypt
 
@@ -48,6 +51,22 @@ def totp_device_for(user) -> TotpDevice | None:
 
 def totp_required(user) -> bool:
     return TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
+
+
+def totp_mandatory(user) -> bool:
+    """Must this user sign in with a code? Staff users when
+    STAFF_REQUIRE_SECOND_FACTOR is on (the admin shows every business's
+    data), operators of a business that requires it."""
+    if user.is_staff and settings.STAFF_REQUIRE_SECOND_FACTOR:
+        return True
+    return Operator.objects.filter(user=user, business__require_second_factor=True).exists()
+
+
+def totp_enrolment_due(user) -> bool:
+    """Signed in with the password, but the second factor is mandatory and
+    not set up: until it is, the user reaches nothing but the enrolment page
+    (operators.middleware, and the sockets through accounts.security)."""
+    return user.is_authenticated and totp_mandatory(user) and not totp_required(user)
 
 
 def _secret(device: TotpDevice) -> str | None:
@@ -182,3 +201,23 @@ def totp_pending_failed(request, pending) -> bool:
 
 def totp_pending_clear(request) -> None:
     request.session.pop(PENDING, None)
+
+
+# --- the code step in the sign-in lockout ----------------------------------------------
+# A wrong code after a right password is a failed sign-in like a wrong
+# password: both count in one throttle (django-axes, settings › Sign-in
+# guessing), so knowing the password buys no more guesses than not knowing it.
+
+
+def totp_signin_allowed(request, *, user) -> bool:
+    """False while the user's sign-in is locked out (wrong passwords and wrong
+    codes together): then even the right code is refused."""
+    return AxesProxyHandler.is_allowed(request, {"username": user.get_username()})
+
+
+def totp_signin_failed(request, *, user) -> bool:
+    """Count a wrong code as a failed sign-in. It goes through Django's
+    user_login_failed signal, the one a wrong password sends, which axes
+    counts. True when this failure locked the user out."""
+    user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
+    return bool(getattr(request, "axes_locked_out", False))

@@ -6,7 +6,8 @@ only up to the first hop that is not one of ours: walking the list from the
 right, each entry was appended by the proxy to its right, so the right-most
 address no trusted proxy vouches for is the client. Everything to its left
 was written by the client and is ignored. Throttles, the terms acceptance
-record and the websocket budget all ask here, so a forged header can neither
+record, the websocket budget and the sign-in lockout (django-axes,
+AXES_CLIENT_IP_CALLABLE) all ask here, so a forged header can neither
 reset a throttle nor put a false address in the evidence.
 """
 

@@ -8,6 +8,7 @@ real Celery workers. See README.md for every variable.
 
 import base64
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     # The floors, lowest first (README › Layout; .importlinter enforces them).
     "accounts",
     "sessions_app",
@@ -86,7 +88,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "operators.middleware.StaffSessionTimeoutMiddleware",
+    "operators.middleware.SecondFactorEnrolmentMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in that axes refused into the lockout page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kyc.urls"
@@ -298,6 +303,40 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "operators:login"
 LOGIN_REDIRECT_URL = "operators:console"
+
+# --- Sign-in guessing: lockout (django-axes) and the mandatory second factor ---
+# Every sign-in (password, then the code step) is checked and counted by
+# axes, in the database (AccessAttempt): the count is shared by every daphne
+# process and survives restarts. Failures count per username and client IP,
+# and per username from any IP, so a guess spread over many addresses is
+# caught too. The client IP is kyc.net.client_ip (X-Forwarded-For believed
+# only from TRUSTED_PROXIES). Past the limit even the right password is
+# refused until SIGNIN_LOCKOUT_MINUTES after the last failure.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out sign-in before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+SIGNIN_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5)
+SIGNIN_LOCKOUT_MINUTES = env_int("SIGNIN_LOCKOUT_MINUTES", 15)
+if SIGNIN_FAILURE_LIMIT < 1 or SIGNIN_LOCKOUT_MINUTES < 1:
+    raise ImproperlyConfigured("SIGNIN_FAILURE_LIMIT and SIGNIN_LOCKOUT_MINUTES must be at least 1")
+AXES_FAILURE_LIMIT = SIGNIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=SIGNIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_CLIENT_IP_CALLABLE = "kyc.net.client_ip"
+AXES_LOCKOUT_CALLABLE = "operators.security_views.signin_locked_out"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Axes' own admin pages show to anyone with model permissions; ours show the
+# attempts to superusers only (operators/admin.py).
+AXES_ENABLE_ADMIN = False
+# Never stored in the attempts' form data nor written to the log in clear.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "csrfmiddlewaretoken"]
+# Staff users (the admin: every business's personal data) must have a
+# confirmed authenticator app: after the password they reach nothing but the
+# enrolment page until it is set up. Businesses require it of their operators
+# with Business.require_second_factor.
+STAFF_REQUIRE_SECOND_FACTOR = env_bool("STAFF_REQUIRE_SECOND_FACTOR", True)
 
 # --- Internationalisation -----------------------------------------------------
 LANGUAGE_CODE = "en"

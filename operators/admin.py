@@ -1,3 +1,5 @@
+from axes import admin as axes_admin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -20,10 +22,10 @@ from sessions_app.audit import Actor
 
 @admin.register(Business)
 class BusinessAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "retention_days", "webhook_url", "created_at"]
+    list_display = ["name", "slug", "retention_days", "require_second_factor", "webhook_url", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    fields = ["name", "slug", "retention_days", "webhook_url", "webhook_secret"]
+    fields = ["name", "slug", "retention_days", "require_second_factor", "webhook_url", "webhook_secret"]
     readonly_fields = ["webhook_secret"]
     actions = ["rotate_webhook_secret"]
 
@@ -199,3 +201,39 @@ class WebhookEventAdmin(admin.ModelAdmin):
         return request.user.is_active and (
             request.user.is_superuser or request.user.has_perm("operators.change_webhookevent")
         )
+
+
+# --- Sign-in lockouts (django-axes): superusers only ------------------------------------
+# The attempts name usernames and client addresses of every business's
+# people: platform staff (superusers) see them, not compliance reviewers
+# nor anyone given model permissions. A superuser deletes an AccessAttempt
+# to lift a lockout early.
+
+
+class _SuperusersOnly:
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+
+@admin.register(AccessAttempt)
+class SignInAttemptAdmin(_SuperusersOnly, axes_admin.AccessAttemptAdmin):
+    pass
+
+
+@admin.register(AccessFailureLog)
+class SignInFailureAdmin(_SuperusersOnly, axes_admin.AccessFailureLogAdmin):
+    pass
+
+
+@admin.register(AccessLog)
+class SignInLogAdmin(_SuperusersOnly, axes_admin.AccessLogAdmin):
+    pass

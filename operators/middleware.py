@@ -1,9 +1,11 @@
 from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts import totp
 from accounts.security import security_log, staff_session_problem, staff_session_touch
 from kyc.http import json_error
 
@@ -34,3 +36,32 @@ class StaffSessionTimeoutMiddleware:
             return json_error("session_expired", "Your session expired. Please sign in again.", 401)
         messages.warning(request, _("Your session expired. Please sign in again."))
         return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+
+
+class SecondFactorEnrolmentMiddleware:
+    """A signed-in user whose second factor is mandatory (a staff user, an
+    operator of a business that requires it) and not set up reaches only the
+    enrolment page and the sign-out: every other page (console, admin, API
+    docs) sends them there; a form post or a console action gets a 403. The
+    sockets refuse such a session in accounts.security."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and request.path not in (reverse("operators:totp_settings"), reverse("operators:logout"))
+            and totp.totp_enrolment_due(user)
+        ):
+            return self._enrol_first(request)
+        return self.get_response(request)
+
+    def _enrol_first(self, request):
+        message = _("Your account requires two-step sign-in. Set it up to continue.")
+        if request.method in ("GET", "HEAD"):
+            messages.warning(request, message)
+            return redirect("operators:totp_settings")
+        return json_error("second_factor_required", message, 403)

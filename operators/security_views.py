@@ -1,9 +1,10 @@
-"""Second-factor pages: the code step of a sign-in, and enrolment. Thin: the
-rules are in operators/totp.py."""
+"""Second-factor pages: the code step of a sign-in, and enrolment; and the
+sign-in page of a locked-out account. Thin: the rules are in accounts/totp.py."""
 
 from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
@@ -28,6 +29,9 @@ def totp_verify(request):
         return redirect("operators:login")
     error = None
     if request.method == "POST":
+        if not totp.totp_signin_allowed(request, user=user):
+            totp.totp_pending_clear(request)
+            return signin_locked_out(request)
         try:
             accepted = totp.totp_code_accept(device=device, code=request.POST.get("code", ""))
         except totp.TotpLocked:
@@ -41,6 +45,9 @@ def totp_verify(request):
             if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
                 next_url = reverse(settings.LOGIN_REDIRECT_URL)
             return redirect(next_url)
+        if totp.totp_signin_failed(request, user=user):
+            totp.totp_pending_clear(request)
+            return signin_locked_out(request)
         if totp.totp_pending_failed(request, pending):
             messages.error(request, "Too many wrong codes. Please sign in again.")
             return redirect("operators:login")
@@ -67,15 +74,18 @@ def totp_settings(request):
                     return redirect("operators:totp_settings")
                 error = "That code is not right. Enter the 6 digits your app shows now."
             elif action == "disable" and device is not None and device.confirmed_at is not None:
-                if totp.totp_disable(device=device, code=request.POST.get("code", "")):
+                if totp.totp_mandatory(request.user):
+                    error = "Two-step sign-in is required for your account; it cannot be turned off."
+                elif totp.totp_disable(device=device, code=request.POST.get("code", "")):
                     messages.success(request, "Two-step sign-in is off.")
                     return redirect("operators:totp_settings")
-                error = "That code is not right."
+                else:
+                    error = "That code is not right."
             else:
                 error = "Nothing to do."
         except totp.TotpLocked:
             error = "Too many wrong codes. Wait a quarter of an hour."
-    context = {"device": device, "error": error}
+    context = {"device": device, "error": error, "mandatory": totp.totp_mandatory(request.user)}
     if device is not None and device.confirmed_at is None:
         context.update(
             qr_data_uri=totp.totp_qr_data_uri(device),
@@ -94,3 +104,17 @@ def admin_login(request):
             return redirect(next_url if url_has_allowed_host_and_scheme(next_url, {request.get_host()}) else "admin:index")
         raise PermissionDenied  # signed in, but not staff
     return redirect_to_login(next_url, settings.LOGIN_URL)
+
+
+def signin_locked_out(request, original_response=None, credentials=None):
+    """The sign-in page, saying the account is locked for a while (django-axes
+    calls this, AXES_LOCKOUT_CALLABLE, for the password step; the code step
+    above too). 429, and nothing about whether the username exists: an
+    unknown username locks the same way."""
+    context = {
+        "form": AuthenticationForm(request),
+        "locked_out": True,
+        "lockout_minutes": settings.SIGNIN_LOCKOUT_MINUTES,
+        "next": request.POST.get("next", "") if request.method == "POST" else "",
+    }
+    return render(request, "operators/login.html", context, status=429)

@@ -84,6 +84,15 @@ def _checks_off_unless_asked(settings, request):
     settings.CHECKS_EMBEDDED_MODE = marker.args[0] if marker else "off"
 
 
+@pytest.fixture(autouse=True)
+def _staff_second_factor_optional(settings):
+    """Staff need a confirmed authenticator app before they reach anything
+    (STAFF_REQUIRE_SECOND_FACTOR, on by default). The tests of other
+    behaviours sign Carol in with her password alone; the tests of that rule
+    (tests/security/test_second_factor_is_mandatory.py) turn it back on."""
+    settings.STAFF_REQUIRE_SECOND_FACTOR = False
+
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_teardown(item, nextitem):
     # Before any fixture is torn down (the test database among them).

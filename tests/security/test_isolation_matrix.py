@@ -262,6 +262,10 @@ ADMIN_MODELS: dict[str, frozenset] = {
     "workflows.WorkflowTemplate": NOBODY,
     "workflows.StepState": frozenset({COMPLIANCE}),
     "workflows.CheckResult": frozenset({COMPLIANCE}),
+    # Sign-in attempts and lockouts (django-axes): superusers only.
+    "axes.AccessAttempt": NOBODY,
+    "axes.AccessFailureLog": NOBODY,
+    "axes.AccessLog": NOBODY,
 }
 ADMIN_MODEL_SUFFIXES = ("_changelist", "_add", "_change", "_delete", "_history")
 SOCKETS = {
