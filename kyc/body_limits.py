@@ -35,7 +35,7 @@ from urllib.parse import unquote
 
 from daphne import http_protocol
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 
 # Credentials a route may need before its body is read (settings.REQUEST_BODY_LIMITS).
 CUSTOMER = "customer"
@@ -200,12 +200,14 @@ def install_in_daphne() -> None:
 # --- Django: the second line, and the validity of the credential -------------------------
 
 # Whether the request carries a valid credential of a kind, registered by the
-# app that owns the kind (sessions_app: customers; accounts: staff) in ready().
-# The API's key is left to DRF, which authenticates before it parses a body.
-credential_checks: dict[str, Callable] = {}
+# app that owns the kind (sessions_app: customers; accounts: staff) in ready():
+# a check returns None, or the answer its own views give a visitor without
+# one (the customer's "open your link" page, the sign-in redirect). The API's
+# key is left to DRF, which authenticates before it parses a body.
+credential_checks: dict[str, Callable[[HttpRequest], HttpResponse | None]] = {}
 
 
-def register_credential_check(credential: str, check: Callable) -> None:
+def register_credential_check(credential: str, check: Callable[[HttpRequest], HttpResponse | None]) -> None:
     credential_checks[credential] = check
 
 
@@ -235,16 +237,18 @@ class RequestBodyLimitMiddleware:
                 content_type="application/json",
             )
         if length != 0:
+            # The credential first, as in daphne: its owner's check when it
+            # has one, else its presence.
+            check = credential_checks.get(body_limit_for(request.path).credential)
+            answer = check(request) if check is not None else None
+            if answer is not None:
+                return answer
             refusal = body_refusal(
                 path=request.path,
                 length=length,
                 session_cookie=request.COOKIES.get(settings.SESSION_COOKIE_NAME),
                 authorization=request.META.get("HTTP_AUTHORIZATION"),
             )
-            credential = body_limit_for(request.path).credential
-            check = credential_checks.get(credential)
-            if refusal is None and check is not None and not check(request):
-                refusal = body_refusal(path=request.path, length=length, session_cookie=None, authorization=None)
             if refusal is not None:
                 return HttpResponse(refusal.body(), status=refusal.status, content_type=refusal.content_type())
         return self.get_response(request)
