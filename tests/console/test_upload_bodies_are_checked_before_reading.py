@@ -53,9 +53,19 @@ def test_customer_upload_declared_over_the_cap_is_refused_unread(customer, docum
     assert body.read_bytes == 0
 
 
-def test_upload_without_a_bound_customer_session_is_refused_unread(anonymous, document_capture):
+def browser_as_real_browsers_are():
+    """CSRF checked, with a CSRF cookie: CsrfViewMiddleware then reads the
+    form (request.POST) for its token, before any view checks who is asking."""
+    browser = Client(enforce_csrf_checks=True)
+    browser.cookies[settings.CSRF_COOKIE_NAME] = "k" * 32
+    return browser
+
+
+def test_upload_without_a_bound_customer_session_is_refused_unread(document_capture):
     """The outsider gets the page every customer route shows a browser that opened no link."""
-    response, body = upload(anonymous, f"/call/captures/{document_capture.public_id.hex}", declared=SIXTY_MB)
+    response, body = upload(
+        browser_as_real_browsers_are(), f"/call/captures/{document_capture.public_id.hex}", declared=SIXTY_MB
+    )
 
     assert response.status_code == 403
     assert b"link" in response.content.lower()
@@ -63,7 +73,7 @@ def test_upload_without_a_bound_customer_session_is_refused_unread(anonymous, do
 
 
 def test_forged_session_cookie_is_not_a_customer(document_capture):
-    browser = Client()
+    browser = browser_as_real_browsers_are()
     browser.cookies[settings.SESSION_COOKIE_NAME] = "forged-session-key"
 
     response, body = upload(browser, f"/call/captures/{document_capture.public_id.hex}", declared=1024)
