@@ -76,7 +76,7 @@ def test_forged_session_cookie_is_not_a_customer(document_capture):
     browser = browser_as_real_browsers_are()
     browser.cookies[settings.SESSION_COOKIE_NAME] = "forged-session-key"
 
-    response, body = upload(browser, f"/call/captures/{document_capture.public_id.hex}", declared=1024)
+    response, body = upload(browser, f"/call/captures/{document_capture.public_id.hex}", declared=SIXTY_MB)
 
     assert response.status_code == 403
     assert body.read_bytes == 0
