@@ -197,9 +197,11 @@ def test_api_without_a_key_is_refused_with_401_before_the_body(daphne):
 def test_percent_encoded_path_gets_the_cap_of_the_route_it_reaches(daphne):
     port, _server = daphne
 
-    status, answer, _sent = post(port, "/%63all/captures/abc", length=BODY)
+    status, answer, sent = post(port, "/%63all/captures/abc", length=BODY)
 
     assert status.startswith("HTTP/1.1 403"), answer
+    assert '"not_signed_in"' in answer
+    assert sent < 8 * 1024 * 1024
 
 
 def test_a_body_within_the_cap_still_reaches_the_application_and_one_over_it_does_not(daphne):
