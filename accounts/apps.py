@@ -7,3 +7,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts import security  # noqa: F401  (connects the sign-in signal handlers)
+        from accounts.security import staff_body_check
+        from kyc import body_limits
+
+        body_limits.register_credential_check(body_limits.STAFF, staff_body_check)

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.contrib.auth.views import redirect_to_login
 from django.dispatch import receiver
 
 from accounts.models import LoginSession
@@ -53,6 +54,15 @@ def staff_session_touch(store, now: float | None = None) -> None:
     store.setdefault(AUTH_AT, now)
     if now - store.get(SEEN_AT, 0) >= TOUCH_EVERY_SECONDS:
         store[SEEN_AT] = now
+
+
+def staff_body_check(request):
+    """kyc/body_limits.py asks before a console or admin body is read: only a
+    signed-in user may send one; anybody else is sent to sign in, as the
+    console's own views would."""
+    if request.user.is_authenticated:
+        return None
+    return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
 
 
 def socket_signed_in_user(scope):

@@ -8,14 +8,29 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.security.websocket import OriginValidator  # noqa: E402
 
+from kyc.origins import is_site_origin  # noqa: E402
 from kyc.routing import websocket_urlpatterns  # noqa: E402
+
+
+class SiteOriginValidator(OriginValidator):
+    """channels' OriginValidator, matching the site's exact origins (scheme,
+    host and port: kyc/origins.py), read when a socket opens. channels'
+    AllowedHostsOriginValidator compared the host only, so a page on another
+    port or scheme of the same host opened sockets with the user's cookie."""
+
+    def __init__(self, application):
+        super().__init__(application, allowed_origins=[])
+
+    def valid_origin(self, parsed_origin):
+        return parsed_origin is not None and is_site_origin(parsed_origin.geturl())
+
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # Origin checked against ALLOWED_HOSTS: no cross-site websocket hijacking.
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # The Origin must be the site's own: no cross-site websocket hijacking.
+        "websocket": SiteOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

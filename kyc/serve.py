@@ -1,4 +1,9 @@
-"""daphne, with its access log written through Python logging.
+"""daphne, with request bodies limited before they are read, and its access
+log written through Python logging.
+
+Request bodies: kyc/body_limits.py refuses a body over its route's cap, or
+one sent without the credential its route needs, while Twisted is still
+reading the headers; plain daphne would buffer it whole first.
 
 daphne's own access log (daphne.access.AccessLogGenerator) prints every
 request path to stdout as it came, in local time: /v/<link token> in full,
@@ -13,6 +18,8 @@ link tokens redacted. Run it exactly like daphne:
 import logging
 
 from daphne import cli
+
+from kyc import body_limits
 
 access_log = logging.getLogger("verity.access")
 
@@ -41,6 +48,7 @@ class AccessLog:
 
 def install() -> None:
     cli.AccessLogGenerator = AccessLog
+    body_limits.install_in_daphne()
 
 
 def main() -> None:

@@ -89,6 +89,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "operators.middleware.StaffSessionTimeoutMiddleware",
     "operators.middleware.SecondFactorEnrolmentMiddleware",
+    # After the session and the user are known, before CSRF's process_view
+    # reads request.POST: no body is parsed for somebody who may not send it.
+    "kyc.body_limits.RequestBodyLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a sign-in that axes refused into the lockout page (429).
     "axes.middleware.AxesMiddleware",
@@ -499,6 +502,47 @@ RECORDING_STALE_SECONDS = env_int("RECORDING_STALE_SECONDS", 30)
 RECORDING_COMPOSE_SWEEP_HOURS = env_int("RECORDING_COMPOSE_SWEEP_HOURS", 48)
 FFMPEG_PATH = env_str("FFMPEG_PATH", "ffmpeg")
 FFPROBE_PATH = env_str("FFPROBE_PATH", "ffprobe")
+
+# --- Request bodies and sockets: limits before anything is read --------------
+# A request body is refused before it is buffered or parsed: over its route's
+# cap with 413, and with 403 (401 on the API) when the route needs a
+# credential and none came. daphne enforces it while the headers arrive
+# (kyc/body_limits.py, installed by kyc/serve.py); the middleware
+# kyc.body_limits.RequestBodyLimitMiddleware repeats it for other servers.
+# A capture (one camera frame) as uploaded; larger images are refused.
+CAPTURE_MAX_BYTES = env_int("CAPTURE_MAX_BYTES", 10 * 1024 * 1024)
+# Room for the multipart framing around a capture or a recording chunk.
+REQUEST_UPLOAD_SLACK_BYTES = env_int("REQUEST_UPLOAD_SLACK_BYTES", 64 * 1024)
+# Forms and the console's JSON actions; the default for every other route.
+REQUEST_MAX_FORM_BYTES = env_int("REQUEST_MAX_FORM_BYTES", 64 * 1024)
+REQUEST_MAX_API_BYTES = env_int("REQUEST_MAX_API_BYTES", 256 * 1024)
+REQUEST_MAX_ADMIN_BYTES = env_int("REQUEST_MAX_ADMIN_BYTES", 2 * 1024 * 1024)
+_upload_cap = max(CAPTURE_MAX_BYTES, RECORDING_MAX_CHUNK_BYTES) + REQUEST_UPLOAD_SLACK_BYTES
+# Path prefix -> (most bytes of body, credential needed before any is read).
+# The longest matching prefix wins. Credentials: "customer" (the session
+# cookie of a browser that opened a link), "staff" (a signed-in user's
+# session cookie), "api_key" (Authorization: Bearer), None (anybody).
+REQUEST_BODY_LIMITS = {
+    "/call/captures/": (CAPTURE_MAX_BYTES + REQUEST_UPLOAD_SLACK_BYTES, "customer"),
+    "/call/": (REQUEST_MAX_FORM_BYTES, "customer"),
+    "/console/login": (REQUEST_MAX_FORM_BYTES, None),  # sign-in and its second step
+    "/console/logout/": (REQUEST_MAX_FORM_BYTES, None),
+    "/console/calls/": (_upload_cap, "staff"),  # captures and recording chunks
+    "/console/": (REQUEST_MAX_FORM_BYTES, "staff"),
+    "/api/v1/": (REQUEST_MAX_API_BYTES, "api_key"),
+    "/admin/login/": (REQUEST_MAX_FORM_BYTES, None),
+    "/admin/": (REQUEST_MAX_ADMIN_BYTES, "staff"),
+    "/recordings/": (REQUEST_MAX_FORM_BYTES, "staff"),
+    "/": (REQUEST_MAX_FORM_BYTES, None),
+}
+# Websockets: concurrent sockets per client IP, counted across processes in
+# the cache. A socket renews its place every SIGNALING_SOCKET_SLOT_SECONDS
+# (heartbeats), so the places of a crashed process expire on their own.
+SIGNALING_MAX_SOCKETS_PER_IP = env_int("SIGNALING_MAX_SOCKETS_PER_IP", 50)
+SIGNALING_SOCKET_SLOT_SECONDS = env_int("SIGNALING_SOCKET_SLOT_SECONDS", 60)
+# A flood of refused frames on one socket logs one line when it starts and
+# one with its count when it ends, or every this many seconds while it lasts.
+SIGNALING_FLOOD_LOG_SECONDS = env_int("SIGNALING_FLOOD_LOG_SECONDS", 60)
 
 # --- Logging: UTC timestamps, one line per record, never a token ------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

@@ -180,3 +180,134 @@ def _refused(ip: str, where: str, budget: IpFrameBudget | None = None) -> bool:
         budget.logged[ip] = now
         security_log.warning("websocket frames over the per-address budget (%s): client %s", where, ip)
     return False
+
+
+# --- one socket's flood, in the log ------------------------------------------------------
+
+
+@dataclass
+class FloodLog:
+    """Frames refused on one socket, logged once per flood episode: one line
+    when the first frame is refused, one with the count when the episode
+    ends (a frame is accepted again, or the socket goes), and one every
+    SIGNALING_FLOOD_LOG_SECONDS while it lasts. A line per refused frame let
+    one flood of 3,000 frames write 1,100 warnings: the log must not be the
+    next thing a flood fills."""
+
+    who: str
+    refused: int = 0
+    logged_at: float = 0.0
+
+    def refuse(self, reason: str) -> None:
+        now = time.monotonic()
+        self.refused += 1
+        if self.refused == 1:
+            self.logged_at = now
+            security_log.warning("websocket flood from %s: refusing its frames (%s)", self.who, reason)
+        elif now - self.logged_at >= settings.SIGNALING_FLOOD_LOG_SECONDS:
+            self.logged_at = now
+            security_log.warning("websocket flood from %s goes on: %d frames refused so far", self.who, self.refused)
+
+    def end(self) -> None:
+        if self.refused:
+            security_log.warning("websocket flood from %s ended: %d frames refused", self.who, self.refused)
+            self.refused = 0
+
+
+# --- open sockets per client IP, across processes --------------------------------------
+
+# The close code of a socket refused because its address has too many open:
+# not fatal for the page (signaling.js reconnects with backoff).
+CLOSE_TOO_MANY_SOCKETS = 4430
+
+
+def _slot_key(ip: str, window: int) -> str:
+    return f"verity:sockets:{ip}:{window}"
+
+
+def _slot_window(now: float | None = None) -> int:
+    return int(time.time() if now is None else now) // settings.SIGNALING_SOCKET_SLOT_SECONDS
+
+
+async def _slot_add(ip: str, window: int, by: int) -> int:
+    key = _slot_key(ip, window)
+    timeout = 2 * settings.SIGNALING_SOCKET_SLOT_SECONDS + 1
+    if by > 0:
+        await cache.aadd(key, 0, timeout=timeout)
+    try:
+        return await cache.aincr(key, by)
+    except ValueError:  # expired (a decrement of a window gone: nothing to take away)
+        if by > 0:
+            await cache.aset(key, by, timeout=timeout)
+        return max(by, 0)
+
+
+class SocketSlots:
+    """A consumer mixin: each open socket holds a place in its client IP's
+    count, kept in the cache (shared by every daphne process with Redis), so
+    one address cannot hold more than SIGNALING_MAX_SOCKETS_PER_IP sockets
+    open across all processes.
+
+    The count lives in fixed windows: a socket is counted in the window it
+    last renewed in, and the address's count is the current window's plus the
+    previous one's. A socket renews at each heartbeat (moving itself into the
+    current window) and leaves its window on disconnect; the places of a
+    process that died without disconnecting expire with their window, within
+    two windows, with nothing to clean up."""
+
+    socket_slot: tuple[str, int] | None = None  # (address, window counted in)
+
+    async def take_socket_slot(self, ip: str | None) -> bool:
+        """Count this socket before it is accepted; False (and the socket
+        accepted only to be told why, then closed) when its address has too
+        many open already."""
+        ip = ip or "unknown"
+        window = _slot_window()
+        current = await _slot_add(ip, window, 1)
+        previous = await cache.aget(_slot_key(ip, window - 1), 0)
+        if current + max(previous, 0) <= settings.SIGNALING_MAX_SOCKETS_PER_IP:
+            self.socket_slot = (ip, window)
+            return True
+        await _slot_add(ip, window, -1)
+        if await cache.aadd(f"verity:sockets-logged:{ip}:{window}", 1, timeout=settings.SIGNALING_SOCKET_SLOT_SECONDS):
+            security_log.warning(
+                "websocket refused: client %s has %d sockets open (limit %d)",
+                ip,
+                current + max(previous, 0) - 1,
+                settings.SIGNALING_MAX_SOCKETS_PER_IP,
+            )
+        await self.accept()
+        await self.send_json(
+            {
+                "type": "error",
+                "code": "too_many_sockets",
+                "message": "Too many connections from your address. Trying again shortly.",
+            }
+        )
+        await self.close(code=CLOSE_TOO_MANY_SOCKETS)
+        return False
+
+    async def renew_socket_slot(self) -> None:
+        """Keep this socket counted (call it at least once a window)."""
+        if self.socket_slot is None:
+            return
+        ip, counted_in = self.socket_slot
+        window = _slot_window()
+        if window != counted_in:
+            await _slot_add(ip, window, 1)
+            await _slot_add(ip, counted_in, -1)
+            self.socket_slot = (ip, window)
+
+    async def release_socket_slot(self) -> None:
+        if self.socket_slot is None:
+            return
+        ip, counted_in = self.socket_slot
+        self.socket_slot = None
+        if counted_in >= _slot_window() - 1:  # an older window has expired with the place in it
+            await _slot_add(ip, counted_in, -1)
+
+
+def socket_slots_forget(ip: str | None) -> None:
+    """Forget an address's open-socket count (tests)."""
+    window = _slot_window()
+    cache.delete_many([_slot_key(ip or "unknown", w) for w in (window - 1, window)])

@@ -23,11 +23,14 @@ REFRESH_SECONDS = 5
 MAX_FRAME_CHARS = 4096
 
 
-class QueueConsumer(AsyncJsonWebsocketConsumer):
+class QueueConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
     operator: Operator | None = None
 
     async def connect(self):
         self.client_ip = scope_client_ip(self.scope)
+        self.flood = throttle.FloodLog(f"a queue socket of {self.client_ip or 'an unknown address'}")
+        if not await self.take_socket_slot(self.client_ip):
+            return
         await self.accept()
         self.operator = await database_sync_to_async(self._still_operator)()
         if self.operator is None:
@@ -40,21 +43,27 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
         self.refresher = asyncio.ensure_future(self._refresh_forever())
 
     async def disconnect(self, code):
-        if self.operator is None:
-            return
         try:
-            self.refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.refresher
+            if self.operator is None:
+                return
+            self.flood.end()
+            try:
+                self.refresher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self.refresher
+            finally:
+                await self.channel_layer.group_discard(self.group, self.channel_name)
         finally:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.release_socket_slot()
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.operator is None:
             return
         if not await throttle.ip_frame_allowed(self.client_ip):
+            self.flood.refuse("over its address's budget")
             await self.close(code=4429)
             return
+        self.flood.end()
         if text_data is None or len(text_data) > MAX_FRAME_CHARS:
             await self.send_json({"type": "error", "code": "invalid", "message": "Frames are small JSON objects."})
             return
@@ -84,6 +93,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
     async def _refresh_forever(self):
         while True:
             await asyncio.sleep(REFRESH_SECONDS)
+            await self.renew_socket_slot()
             await database_sync_to_async(sweep_if_due)()
             # Also here, not only on heartbeats: a console whose page stopped
             # beating still loses its queue within seconds of a sign-out.

@@ -17,7 +17,6 @@ from kyc.ids import uuid_or_none
 from kyc.state_machine import IllegalTransition
 from operators import selectors, services
 from operators.models import Decision
-from sessions_app import recordings
 from sessions_app import services as session_services
 from sessions_app.audit import Actor
 from sessions_app.evidence_streaming import evidence_file_response
@@ -247,10 +246,7 @@ def evidence_file(request, operator, evidence_id: str):
     )
     if evidence is None:
         raise Http404
-    on_look = None
-    if evidence.kind == Evidence.Kind.RECORDING:
-        # Playing a recording is audited wherever it is played from.
-        def on_look():
-            recordings.recording_viewed_record(user=request.user, evidence=evidence)
-
-    return evidence_file_response(request, evidence, on_look=on_look)
+    # Every look at evidence is audited, a capture as much as a recording.
+    return evidence_file_response(
+        request, evidence, on_look=lambda: session_services.evidence_viewed_record(user=request.user, evidence=evidence)
+    )

@@ -63,7 +63,7 @@ def _identity_for_scope(scope) -> selectors.CallIdentity | None:
     )
 
 
-class CallConsumer(AsyncJsonWebsocketConsumer):
+class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
     identity: selectors.CallIdentity | None = None
 
     closing = False
@@ -111,6 +111,11 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         self.bucket = signaling.TokenBucket(settings.SIGNALING_RATE_PER_SECOND, settings.SIGNALING_RATE_BURST)
         self.strikes = 0
         self.client_ip = scope_client_ip(self.scope)
+        self.flood = throttle.FloodLog(f"a call socket of {self.client_ip or 'an unknown address'}")
+        # Counted before anything else is done for it, even for a socket
+        # that turns out to be nobody's.
+        if not await self.take_socket_slot(self.client_ip):
+            return
         await self.accept()
         self.identity = await database_sync_to_async(_identity_for_scope)(self.scope)
         if self.identity is None:
@@ -119,6 +124,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             )
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        self.flood.who = f"the {self.identity.role} of session {self.identity.session_id}"
         self.instance = _page_instance(self.scope)
         self.group = session_group(self.identity.session_public_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -131,36 +137,46 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         await self._announce("roster.hello")
 
     async def disconnect(self, code):
-        if self.identity is None:
-            return
         try:
-            await self._say_bye()
-            if self.identity.role == CUSTOMER and not self.replaced:
-                await database_sync_to_async(services.participant_disconnected)(
-                    participant_id=self.identity.participant_id
-                )
+            if self.identity is None:
+                return
+            self.flood.end()
+            try:
+                await self._say_bye()
+                if self.identity.role == CUSTOMER and not self.replaced:
+                    await database_sync_to_async(services.participant_disconnected)(
+                        participant_id=self.identity.participant_id
+                    )
+            finally:
+                await self.channel_layer.group_discard(self.group, self.channel_name)
         finally:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.release_socket_slot()
 
     # --- frames from the browser -------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.identity is None:
             return
+        if self.closing:
+            # Frames the browser sent before it saw the close: counted, not logged one by one.
+            self.flood.refuse("socket closing")
+            return
         if not await throttle.ip_frame_allowed(self.client_ip):
             # Many sockets of one address together: over its budget, each
             # socket that speaks is closed (kyc/throttle.py logs it).
+            self.flood.refuse("over its address's budget")
             await self.close(code=CLOSE_FLOOD)
             return
         if not self.bucket.allow():
             self.strikes += 1
+            self.flood.refuse("over the socket's rate")
             if self.strikes >= FLOOD_STRIKES:
-                logger.warning("closing flooding socket of session %s", self.identity.session_id)
                 await self.close(code=CLOSE_FLOOD)
             elif self.strikes == 1:
                 await self._error("rate_limited", "Too many messages; slow down.")
             return
         self.strikes = 0
+        self.flood.end()
         try:
             kind, payload = signaling.parse_frame(
                 text=text_data, binary=bytes_data, role=self.identity.role, max_bytes=settings.SIGNALING_MAX_FRAME_BYTES
@@ -188,6 +204,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def on_heartbeat(self, payload):
+        await self.renew_socket_slot()
         still_valid, version = await database_sync_to_async(self._heartbeat_check)()
         if not still_valid:
             await self.send_json(

@@ -6,9 +6,10 @@ import io
 import warnings
 from dataclasses import dataclass
 
+from django.conf import settings
 from PIL import Image, UnidentifiedImageError
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_UPLOAD_BYTES = settings.CAPTURE_MAX_BYTES  # also the request cap of the upload route (kyc/body_limits.py)
 MAX_PIXELS = 24_000_000  # a 6000×4000 photo; far above any webcam
 MIN_SIDE = 64
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}

@@ -33,7 +33,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from accounts.selectors import operator_for_user
 from kyc.ids import uuid_or_none
 from kyc.storage import stored_files_delete
 from sessions_app import recording_media
@@ -304,21 +303,6 @@ def composed_recording(session: VerificationSession) -> Evidence | None:
         )
         .exclude(file="")
         .first()
-    )
-
-
-def recording_viewed_record(*, user, evidence: Evidence) -> None:
-    """Someone played a recording: into the session's audit trail, once per
-    playback (see evidence_streaming.evidence_file_response)."""
-    operator = operator_for_user(user)
-    session = evidence.session
-    audit_record(
-        business=session.business,
-        session=session,
-        participant=evidence.participant,
-        actor=Actor.operator(operator) if operator else Actor.staff(user),
-        action="recording.viewed",
-        data={"evidence": evidence.public_id.hex},
     )
 
 

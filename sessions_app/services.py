@@ -14,13 +14,19 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Operator
+from accounts.selectors import operator_for_user
 from accounts.services import operator_touch
 from kyc import realtime
 from sessions_app import events, locks
 from sessions_app.audit import Actor, audit_record
 from sessions_app.changes import session_mark_changed
 from sessions_app.links import link_token_new, link_url
-from sessions_app.models import Participant, TermsAcceptance, VerificationSession
+from sessions_app.models import (
+    Evidence,
+    Participant,
+    TermsAcceptance,
+    VerificationSession,
+)
 from sessions_app.recordings import recording_compose_on_commit
 from sessions_app.selectors import (
     CUSTOMER,
@@ -31,6 +37,23 @@ from sessions_app.selectors import (
 
 S = VerificationSession.State
 P = Participant.State
+
+
+def evidence_viewed_record(*, user, evidence: Evidence) -> None:
+    """Someone looked at a piece of evidence (a capture, or played a
+    recording): into the session's audit trail, once per look (see
+    evidence_streaming.evidence_file_response). Every view that streams
+    evidence to a person passes this as its on_look."""
+    operator = operator_for_user(user)
+    session = evidence.session
+    audit_record(
+        business=session.business,
+        session=session,
+        participant=evidence.participant,
+        actor=Actor.operator(operator) if operator else Actor.staff(user),
+        action="recording.viewed" if evidence.kind == Evidence.Kind.RECORDING else "evidence.viewed",
+        data={"evidence": evidence.public_id.hex, "kind": evidence.kind},
+    )
 
 
 class SessionNotAvailable(Exception):

@@ -42,6 +42,18 @@ def _link_problem_page(request, reason: str):
     return render(request, "customer/link_problem.html", {"reason": reason}, status=LINK_PROBLEM_STATUS[reason])
 
 
+def no_session_page(request):
+    """What a browser that opened no link gets on every customer route."""
+    return render(request, "customer/no_session.html", status=403)
+
+
+def customer_body_check(request):
+    """kyc/body_limits.py asks before a customer route's body is read: only a
+    browser whose session is bound to a participant may send one."""
+    participant_id, _link_hash = customer_session_participant(request.session)
+    return None if participant_id else no_session_page(request)
+
+
 def customer_view(view):
     """Load the participant bound to this browser's session cookie (never from
     the URL), refuse when the link can no longer be used, and speak the
@@ -58,7 +70,7 @@ def customer_view(view):
             else None
         )
         if participant is None:
-            return render(request, "customer/no_session.html", status=403)
+            return no_session_page(request)
         if participant.link_token_hash != link_hash:
             # The link this browser opened was replaced by a new one.
             return _link_problem_page(request, LinkInvalid.REVOKED)

@@ -5,7 +5,7 @@ import re
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
-from kyc.middleware import CONTENT_SECURITY_POLICY
+from kyc.middleware import content_security_policy
 
 _STYLE_BLOCK = re.compile(rb"<style[^>]*>(.*?)</style>", re.S)
 
@@ -31,6 +31,6 @@ def _allow_own_style_blocks(response):
         for block in _STYLE_BLOCK.findall(response.content)
     ]
     if hashes:
-        response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+        response["Content-Security-Policy"] = content_security_policy().replace(
             "style-src 'self'", "style-src 'self' " + " ".join(hashes), 1
         )

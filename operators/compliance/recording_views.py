@@ -11,6 +11,7 @@ from accounts.models import COMPLIANCE_GROUP
 from accounts.selectors import operator_for_user
 from kyc.ids import uuid_or_none
 from sessions_app import recordings
+from sessions_app import services as session_services
 from sessions_app.evidence_streaming import evidence_file_response
 from sessions_app.models import AuditEvent, Evidence, VerificationSession
 
@@ -42,7 +43,7 @@ def recording_file(request, evidence_id: str):
     if evidence is None or not may_review_recording(request.user, evidence.session):
         raise Http404  # another business's recording does not exist, as far as they can tell
     return evidence_file_response(
-        request, evidence, on_look=lambda: recordings.recording_viewed_record(user=request.user, evidence=evidence)
+        request, evidence, on_look=lambda: session_services.evidence_viewed_record(user=request.user, evidence=evidence)
     )
 
 

@@ -5,7 +5,10 @@ from tests/conftest.py; these add business B's call and a group call."""
 from dataclasses import dataclass
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+
+from kyc import throttle
 
 from sessions_app.models import Participant, VerificationSession
 from tests.conftest import create_call
@@ -14,6 +17,9 @@ from tests.consumers.helpers import Sockets, customer_joins, operator_answers
 
 @pytest.fixture
 async def sockets(transactional_db):
+    # The open-socket count per address lives in the cache, which outlives a
+    # test (with REDIS_URL, the run): every test starts from none.
+    await database_sync_to_async(throttle.socket_slots_forget)(None)
     opened = Sockets()
     yield opened
     await opened.close_all()

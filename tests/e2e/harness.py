@@ -97,7 +97,7 @@ class ProductServer:
             log = open(self.tmp / f"daphne-{port}.log", "w")
             self.procs.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "kyc.asgi:application"],
+                    [sys.executable, "-m", "kyc.serve", "-b", "127.0.0.1", "-p", str(port), "kyc.asgi:application"],
                     cwd=ROOT,
                     env=self.env,
                     stdout=log,
