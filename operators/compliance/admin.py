@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from kyc.ids import uuid_or_none
+from operators.admin_scope import BusinessScopedAdmin
 from operators.compliance.access import ComplianceReadOnlyAdmin, compliance_view_record
 from operators.compliance.recording_views import recording_player_context
 from operators.compliance.review import (
@@ -64,6 +65,7 @@ class DecisionOutcomeFilter(admin.SimpleListFilter):
 
 @admin.register(VerificationSession)
 class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
+    business_admin_may = frozenset({"view"})  # their own sessions, read-only
     list_display = [
         "public_id",
         "business",
@@ -117,7 +119,8 @@ class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
     def _session_or_404(self, request, object_id) -> VerificationSession:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        session = get_object_or_404(VerificationSession.objects.values_list("pk", flat=True), pk=object_id)
+        # Scoped: another business's session is as absent as one that never was.
+        session = get_object_or_404(self.get_queryset(request).values_list("pk", flat=True), pk=object_id)
         return session_for_review(session)
 
     def review_view(self, request, object_id):
@@ -154,7 +157,7 @@ class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
         public_id = uuid_or_none(evidence_id)
         evidence = (
             Evidence.objects.select_related("session__business", "participant")
-            .filter(session_id=object_id, public_id=public_id, erased_at__isnull=True)
+            .filter(session__in=self.get_queryset(request), session_id=object_id, public_id=public_id, erased_at__isnull=True)
             .exclude(file="")
             .first()
             if public_id
@@ -176,6 +179,7 @@ class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
 
 @admin.register(Participant)
 class ParticipantAdmin(ComplianceReadOnlyAdmin):
+    business_path = "session__business"
     list_display = ["name", "email", "session", "state", "language", "link_expires_at", "link_revoked_at"]
     list_filter = ["state", "language", "session__business"]
     search_fields = ["name", "email", "business_reference"]
@@ -186,6 +190,7 @@ class ParticipantAdmin(ComplianceReadOnlyAdmin):
 
 @admin.register(TermsAcceptance)
 class TermsAcceptanceAdmin(ComplianceReadOnlyAdmin):
+    business_path = "participant__session__business"
     list_display = ["participant", "terms_version", "accepted_at", "ip_address"]
     list_filter = ["terms_version", "participant__session__business"]
     search_fields = ["participant__name", "participant__email"]
@@ -195,6 +200,7 @@ class TermsAcceptanceAdmin(ComplianceReadOnlyAdmin):
 
 @admin.register(Evidence)
 class EvidenceAdmin(ComplianceReadOnlyAdmin):
+    business_path = "session__business"
     list_display = [
         "public_id",
         "session",
@@ -229,6 +235,7 @@ class RecordingAdmin(ComplianceReadOnlyAdmin):
     """One recorded segment of one stream; its assembled file is an Evidence
     (played through the authorised view of the session's review page)."""
 
+    business_path = "session__business"
     list_display = ["session", "stream", "segment", "state", "mime_type", "started_at", "finished_at", "chunk_count"]
     list_filter = ["state", "session__business"]
     search_fields = ["session__public_id"]
@@ -280,7 +287,9 @@ class AuditEventAdmin(ComplianceReadOnlyAdmin):
 
 
 @admin.register(WorkflowTemplate)
-class WorkflowTemplateAdmin(admin.ModelAdmin):
+class WorkflowTemplateAdmin(BusinessScopedAdmin):
+    # Retired with is_active, never deleted: sessions keep pointing at them.
+    business_admin_may = frozenset({"view", "add", "change"})
     list_display = ["name", "business", "step_kinds", "minimum_age", "recording_required", "is_active"]
     list_filter = ["business", "is_active", "recording_required"]
     search_fields = ["name"]
@@ -294,6 +303,7 @@ class WorkflowTemplateAdmin(admin.ModelAdmin):
 class StepStateAdmin(ComplianceReadOnlyAdmin):
     """A participant's step results (answers and notes in ``data``): read-only for compliance, audited."""
 
+    business_path = "participant__session__business"
     list_display = ["participant", "position", "kind", "state", "started_at", "finished_at"]
     list_filter = ["kind", "state", "participant__session__business"]
     search_fields = ["participant__name", "participant__business_reference"]
@@ -306,6 +316,7 @@ class CheckResultAdmin(ComplianceReadOnlyAdmin):
     """What each automated check saw (``details`` holds what the MRZ read:
     personal data): read-only for compliance, every look audited."""
 
+    business_path = "participant__session__business"
     list_display = ["participant", "kind", "status", "score", "engine", "engine_version", "duration_ms", "created_at"]
     list_filter = ["kind", "status", "engine", "participant__session__business"]
     search_fields = ["participant__name", "participant__business_reference"]
