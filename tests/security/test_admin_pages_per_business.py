@@ -31,7 +31,6 @@ from tests.security.admin_world import (
     OWN_BUSINESS,
     PERSONAS,
     SUPERUSER,
-    admin_world,  # noqa: F401  (fixture)
 )
 
 ALL = frozenset({"view", "add", "change", "delete"})

@@ -22,11 +22,6 @@ def browser_of(user) -> Client:
 
 
 @pytest.fixture
-def superuser(db):
-    return make_user("root", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
 def viewer(db):
     """Vera: staff with the model permission view_business, and nothing else."""
     user = make_user("vera", is_staff=True)

@@ -2,12 +2,11 @@
 what is Alpha's to change, and nothing of Beta Bank's: its webhook, its
 signing secret, its keys, its operators."""
 
-from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Business, Operator
 from operators.models import ApiKey
-from tests.security.admin_world import ADMIN_A, BEACON_URL, admin_world  # noqa: F401  (fixture)
+from tests.security.admin_world import ADMIN_A, BEACON_URL
 from tests.security.test_admin_webhook_url_cannot_be_repointed import ATTACKER_URL, business_form
 
 
