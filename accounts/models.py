@@ -74,6 +74,11 @@ class Operator(models.Model):
         return f"{self.display_name} ({self.business})"
 
 
+class BusinessStaffQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(business=business)
+
+
 class BusinessStaff(models.Model):
     """A staff user who works for one business: its business admin
     (BUSINESS_ADMINS_GROUP) or its own compliance officer (COMPLIANCE_GROUP).
@@ -84,6 +89,8 @@ class BusinessStaff(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="business_staff")
     business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="staff")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BusinessStaffQuerySet.as_manager()
 
     class Meta:
         verbose_name = "business staff member"

@@ -29,7 +29,6 @@ class BusinessAdmin(BusinessScopedAdmin):
     read the page could sign webhooks as Verity. Rotating shows the new one
     once, in the answer to that request, like a new API key."""
 
-    business_path = ""
     business_admin_may = frozenset({"view", "change"})
     list_display = ["name", "slug", "retention_days", "webhook_url", "created_at"]
     search_fields = ["name", "slug"]
@@ -40,6 +39,9 @@ class BusinessAdmin(BusinessScopedAdmin):
     @admin.display(description="Webhook signing secret")
     def webhook_signing_secret(self, business):
         return "Not shown. The action “Rotate the webhook signing secret” makes a new one and shows it once."
+
+    def rows_of_business(self, queryset, business_id):
+        return queryset.filter(pk=business_id)
 
     def get_readonly_fields(self, request, obj=None):
         if request_is_business_admin(request) and not request.user.is_superuser:
@@ -112,12 +114,14 @@ class TotpDeviceAdmin(BusinessScopedAdmin):
     phone sign in with the password and enrol again; nothing else changes here.
     Platform staff's matter: a business admin has no role here."""
 
-    business_path = "user__operator__business"
-
     list_display = ["user", "confirmed_at", "created_at"]
     search_fields = ["user__username"]
     fields = ["user", "confirmed_at", "created_at"]
     readonly_fields = fields
+
+    def rows_of_business(self, queryset, business_id):
+        # A device belongs to a user; it is a business's through its operator.
+        return queryset.filter(user__operator__business=business_id)
 
     def has_add_permission(self, request):
         return False
@@ -128,7 +132,6 @@ class TotpDeviceAdmin(BusinessScopedAdmin):
 
 @admin.register(Decision)
 class DecisionAdmin(ComplianceReadOnlyAdmin):
-    business_path = "participant__session__business"
     list_display = ["participant", "outcome", "reason_code", "operator", "shared_with_customer", "created_at"]
     list_filter = ["outcome", "reason_code", "operator__business", "operator", "created_at"]
     search_fields = ["participant__name", "participant__business_reference", "comment"]
@@ -142,7 +145,6 @@ class SessionErasureAdmin(ComplianceReadOnlyAdmin):
     """What retention erased: ids and counts only, nothing to audit."""
 
     audit_views = False
-    business_path = "session__business"
     list_display = ["session", "erased_at", "retention_days", "participants", "evidence_files"]
     list_filter = ["session__business", "erased_at"]
     raw_id_fields = ["session"]

@@ -42,14 +42,17 @@ def request_is_business_admin(request) -> bool:
 class BusinessScopedAdmin(admin.ModelAdmin):
     """A ModelAdmin of rows that belong to one business.
 
-    ``business_path`` is the lookup from the model to its Business ("" for
-    Business itself); ``business_admin_may`` what a business admin may do
-    with their own business's rows (a subset of ACTIONS)."""
+    Rows are limited with the model's own ``objects.for_business`` (the one
+    place each model says how it reaches its business; a model without one
+    overrides ``rows_of_business``). ``business_admin_may`` is what a business
+    admin may do with their own business's rows (a subset of ACTIONS)."""
 
-    business_path = "business"
     business_admin_may: frozenset = frozenset()
 
     # --- rows --------------------------------------------------------------------------
+
+    def rows_of_business(self, queryset, business_id: int):
+        return queryset.for_business(business_id)
 
     def scope_queryset(self, request, queryset):
         scope = request_staff_scope(request)
@@ -57,7 +60,7 @@ class BusinessScopedAdmin(admin.ModelAdmin):
             return queryset
         if scope.business_id is None:
             return queryset.none()
-        return queryset.filter(**{self.business_path or "pk": scope.business_id})
+        return self.rows_of_business(queryset, scope.business_id)
 
     def get_queryset(self, request):
         return self.scope_queryset(request, super().get_queryset(request))

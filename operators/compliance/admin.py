@@ -179,7 +179,6 @@ class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
 
 @admin.register(Participant)
 class ParticipantAdmin(ComplianceReadOnlyAdmin):
-    business_path = "session__business"
     list_display = ["name", "email", "session", "state", "language", "link_expires_at", "link_revoked_at"]
     list_filter = ["state", "language", "session__business"]
     search_fields = ["name", "email", "business_reference"]
@@ -190,7 +189,6 @@ class ParticipantAdmin(ComplianceReadOnlyAdmin):
 
 @admin.register(TermsAcceptance)
 class TermsAcceptanceAdmin(ComplianceReadOnlyAdmin):
-    business_path = "participant__session__business"
     list_display = ["participant", "terms_version", "accepted_at", "ip_address"]
     list_filter = ["terms_version", "participant__session__business"]
     search_fields = ["participant__name", "participant__email"]
@@ -200,7 +198,6 @@ class TermsAcceptanceAdmin(ComplianceReadOnlyAdmin):
 
 @admin.register(Evidence)
 class EvidenceAdmin(ComplianceReadOnlyAdmin):
-    business_path = "session__business"
     list_display = [
         "public_id",
         "session",
@@ -235,7 +232,6 @@ class RecordingAdmin(ComplianceReadOnlyAdmin):
     """One recorded segment of one stream; its assembled file is an Evidence
     (played through the authorised view of the session's review page)."""
 
-    business_path = "session__business"
     list_display = ["session", "stream", "segment", "state", "mime_type", "started_at", "finished_at", "chunk_count"]
     list_filter = ["state", "session__business"]
     search_fields = ["session__public_id"]
@@ -303,7 +299,6 @@ class WorkflowTemplateAdmin(BusinessScopedAdmin):
 class StepStateAdmin(ComplianceReadOnlyAdmin):
     """A participant's step results (answers and notes in ``data``): read-only for compliance, audited."""
 
-    business_path = "participant__session__business"
     list_display = ["participant", "position", "kind", "state", "started_at", "finished_at"]
     list_filter = ["kind", "state", "participant__session__business"]
     search_fields = ["participant__name", "participant__business_reference"]
@@ -316,7 +311,6 @@ class CheckResultAdmin(ComplianceReadOnlyAdmin):
     """What each automated check saw (``details`` holds what the MRZ read:
     personal data): read-only for compliance, every look audited."""
 
-    business_path = "participant__session__business"
     list_display = ["participant", "kind", "status", "score", "engine", "engine_version", "duration_ms", "created_at"]
     list_filter = ["kind", "status", "engine", "participant__session__business"]
     search_fields = ["participant__name", "participant__business_reference"]
