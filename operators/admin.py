@@ -44,7 +44,7 @@ class BusinessAdmin(BusinessScopedAdmin):
         return queryset.filter(pk=business_id)
 
     def get_readonly_fields(self, request, obj=None):
-        if request_is_business_admin(request) and not request.user.is_superuser:
+        if request_is_business_admin(request):
             return ["name", "slug", "retention_days", "webhook_signing_secret"]
         return ["webhook_signing_secret"]
 
@@ -98,7 +98,7 @@ class OperatorAdmin(BusinessScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Which user and business an operator is stays the platform's: a
         # business admin re-pointing ``user`` could take over any account.
-        if request_is_business_admin(request) and not request.user.is_superuser:
+        if request_is_business_admin(request):
             return ["user", "business"]
         return []
 
