@@ -17,6 +17,14 @@ from kyc.egress import egress_url_validate
 
 OPERATORS_GROUP = "operators"
 COMPLIANCE_GROUP = "compliance"
+# A business's own staff who administer it in the admin (BusinessStaff links
+# them to that one business): its sessions, API keys, webhook, operators and
+# workflows, nobody else's.
+BUSINESS_ADMINS_GROUP = "business_admins"
+# Staff who are not tied to one business and see every business in the admin
+# (what they may do there is still their model permissions). Superusers are
+# platform staff without the group.
+PLATFORM_STAFF_GROUP = "platform_staff"
 
 
 WEBHOOK_SECRET_PREFIX = "whsec_"
@@ -85,6 +93,32 @@ class Operator(models.Model):
 
     def __str__(self):
         return f"{self.display_name} ({self.business})"
+
+
+class BusinessStaffQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(business=business)
+
+
+class BusinessStaff(models.Model):
+    """A staff user who works for one business: its business admin
+    (BUSINESS_ADMINS_GROUP) or its own compliance officer (COMPLIANCE_GROUP).
+    The admin shows such a user that business's rows only; staff without this
+    link are platform-wide (accounts.selectors.staff_scope). One business per
+    user, so "which business" never has two answers."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="business_staff")
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="staff")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BusinessStaffQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "business staff member"
+        verbose_name_plural = "business staff"
+
+    def __str__(self):
+        return f"{self.user} ({self.business})"
 
 
 # --- Staff sign-in: second factor and the sessions an admin can end ------------

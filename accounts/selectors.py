@@ -1,9 +1,17 @@
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.models import OPERATORS_GROUP, Operator
+from accounts.models import (
+    BUSINESS_ADMINS_GROUP,
+    COMPLIANCE_GROUP,
+    OPERATORS_GROUP,
+    PLATFORM_STAFF_GROUP,
+    BusinessStaff,
+    Operator,
+)
 
 
 def operator_for_user(user) -> Operator | None:
@@ -26,4 +34,57 @@ def operators_available_count(business) -> int:
         Operator.objects.for_business(business)
         .filter(presence=Operator.Presence.AVAILABLE, last_seen_at__gte=presence_cutoff(), user__is_active=True)
         .count()
+    )
+
+
+@dataclass(frozen=True)
+class StaffScope:
+    """Which businesses' rows a staff user may see in the admin: every
+    business, one business, or none. What the user may *do* with those rows
+    is a separate question (model permissions, or the business admin role)."""
+
+    everything: bool = False
+    business_id: int | None = None
+
+    @property
+    def reaches_any(self) -> bool:
+        return self.everything or self.business_id is not None
+
+    def allows(self, business_id) -> bool:
+        return self.everything or (business_id is not None and business_id == self.business_id)
+
+
+EVERY_BUSINESS = StaffScope(everything=True)
+NO_BUSINESS = StaffScope()
+
+
+def staff_scope(user) -> StaffScope:
+    """The one rule for whose rows a staff user sees in the admin.
+
+    - superusers: every business;
+    - staff linked to a business (BusinessStaff): that business only, whatever
+      their groups or model permissions say, so a business's compliance
+      officer or admin never reads another business;
+    - unlinked staff in the platform staff or compliance group: every business
+      (platform-wide compliance reviewers);
+    - any other staff, whatever model permissions they hold: no business.
+    """
+    if user is None or not user.is_authenticated or not (user.is_active and user.is_staff):
+        return NO_BUSINESS
+    if user.is_superuser:
+        return EVERY_BUSINESS
+    business_id = BusinessStaff.objects.filter(user=user).values_list("business_id", flat=True).first()
+    if business_id is not None:
+        return StaffScope(business_id=business_id)
+    if user.groups.filter(name__in=[PLATFORM_STAFF_GROUP, COMPLIANCE_GROUP]).exists():
+        return EVERY_BUSINESS
+    return NO_BUSINESS
+
+
+def is_business_admin(user) -> bool:
+    """Active staff in the business admins group who are linked to a business."""
+    if user is None or not user.is_authenticated or not (user.is_active and user.is_staff):
+        return False
+    return (
+        BusinessStaff.objects.filter(user=user).exists() and user.groups.filter(name=BUSINESS_ADMINS_GROUP).exists()
     )

@@ -3,7 +3,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import OPERATORS_GROUP, Business, Operator
+from accounts.models import (
+    BUSINESS_ADMINS_GROUP,
+    COMPLIANCE_GROUP,
+    OPERATORS_GROUP,
+    Business,
+    BusinessStaff,
+    Operator,
+)
 from kyc import realtime
 
 
@@ -27,3 +34,28 @@ def operator_set_presence(*, operator: Operator, presence: str) -> Operator:
 
 def operator_touch(*, operator_id: int) -> None:
     Operator.objects.filter(pk=operator_id).update(last_seen_at=timezone.now())
+
+
+STAFF_ROLES = (BUSINESS_ADMINS_GROUP, COMPLIANCE_GROUP)
+
+
+def business_staff_add(*, user, business: Business, role: str) -> BusinessStaff:
+    """Make ``user`` staff of ``business`` in ``role`` (its business admin or
+    its own compliance officer): staff, in the role's group, and linked to
+    that one business, so the admin shows them nothing of any other."""
+    if role not in STAFF_ROLES:
+        raise ValidationError({"role": f"Unknown staff role {role!r}; one of {', '.join(STAFF_ROLES)}."})
+    if user.is_superuser:
+        raise ValidationError({"user": "A superuser sees every business; make a separate user for one business."})
+    with transaction.atomic():
+        link, created = BusinessStaff.objects.select_for_update().get_or_create(user=user, defaults={"business": business})
+        if link.business_id != business.pk:
+            raise ValidationError({"user": f"{user} is already staff of another business."})
+        operator = Operator.objects.filter(user=user).first()
+        if operator is not None and operator.business_id != business.pk:
+            raise ValidationError({"user": f"{user} is an operator of another business."})
+        if not user.is_staff:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+        return link

@@ -3,9 +3,11 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
-from accounts.models import Business, Operator, TotpDevice
+from accounts.models import Business, BusinessStaff, Operator, TotpDevice
 from accounts.security import user_sessions_end
+from operators.admin_scope import BusinessScopedAdmin, ParentScopedInline, request_is_business_admin
 from operators.compliance import admin as compliance_admin  # noqa: F401  (registers the sessions' and workflows' models)
 from operators.compliance.access import ComplianceReadOnlyAdmin
 from operators.integration import api_key_create, api_key_revoke
@@ -21,44 +23,108 @@ from sessions_app.audit import Actor
 
 
 @admin.register(Business)
-class BusinessAdmin(admin.ModelAdmin):
+class BusinessAdmin(BusinessScopedAdmin):
+    """A business admin changes their own business's webhook URL and whether
+    its operators must use a second factor, and rotates its signing secret;
+    name, slug and retention are the platform's.
+
+    The signing secret is never displayed, not even read-only: whoever could
+    read the page could sign webhooks as Verity. Rotating shows the new one
+    once, in the answer to that request, like a new API key."""
+
+    business_admin_may = frozenset({"view", "change"})
     list_display = ["name", "slug", "retention_days", "require_second_factor", "webhook_url", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    fields = ["name", "slug", "retention_days", "require_second_factor", "webhook_url", "webhook_secret"]
-    readonly_fields = ["webhook_secret"]
+    fields = ["name", "slug", "retention_days", "require_second_factor", "webhook_url", "webhook_signing_secret"]
     actions = ["rotate_webhook_secret"]
 
-    @admin.action(description="Rotate the webhook signing secret (the old one stops at once)")
+    @admin.display(description="Webhook signing secret")
+    def webhook_signing_secret(self, business):
+        return "Not shown. The action “Rotate the webhook signing secret” makes a new one and shows it once."
+
+    def rows_of_business(self, queryset, business_id):
+        return queryset.filter(pk=business_id)
+
+    def get_readonly_fields(self, request, obj=None):
+        if request_is_business_admin(request):
+            return ["name", "slug", "retention_days", "webhook_signing_secret"]
+        return ["webhook_signing_secret"]
+
+    def get_prepopulated_fields(self, request, obj=None):
+        # The slug follows the name only where both can be edited.
+        return {} if "slug" in self.get_readonly_fields(request, obj) else super().get_prepopulated_fields(request, obj)
+
+    @admin.action(description="Rotate the webhook signing secret (the old one stops at once)", permissions=["change"])
     def rotate_webhook_secret(self, request, queryset):
-        for business in queryset:
-            business_webhook_secret_rotate(business=business, actor=Actor.staff(request.user))
-        self.message_user(request, f"New signing secret for {queryset.count()} business(es).", messages.SUCCESS)
+        # One at a time: the page that shows the secret names its business,
+        # and nobody copies secrets out of a list.
+        if queryset.count() != 1:
+            self.message_user(request, "Select one business: its new secret is shown once.", messages.ERROR)
+            return None
+        business = queryset.get()
+        secret = business_webhook_secret_rotate(business=business, actor=Actor.staff(request.user))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Webhook signing secret rotated",
+            "business": business,
+            "secret": secret,
+        }
+        response = TemplateResponse(request, "admin/accounts/business/secret_rotated.html", context)
+        add_never_cache_headers(response)
+        return response
+
+
+@admin.register(BusinessStaff)
+class BusinessStaffAdmin(BusinessScopedAdmin):
+    """Who works for which business in the admin. Made and removed by
+    platform staff (accounts.services.business_staff_add does the groups);
+    a business admin sees their own colleagues."""
+
+    business_admin_may = frozenset({"view"})
+    list_display = ["user", "business", "created_at"]
+    list_filter = ["business"]
+    search_fields = ["user__username", "business__name"]
+    raw_id_fields = ["user"]
 
 
 @admin.register(Operator)
-class OperatorAdmin(admin.ModelAdmin):
+class OperatorAdmin(BusinessScopedAdmin):
+    business_admin_may = frozenset({"view", "change"})
     list_display = ["display_name", "user", "business", "presence", "last_seen_at"]
     list_filter = ["business", "presence"]
     search_fields = ["display_name", "user__username", "user__email"]
     raw_id_fields = ["user"]
     actions = ["end_sessions"]
 
-    @admin.action(description="End this operator's sessions (signed out everywhere, sockets close)")
+    def get_readonly_fields(self, request, obj=None):
+        # Which user and business an operator is stays the platform's: a
+        # business admin re-pointing ``user`` could take over any account.
+        if request_is_business_admin(request):
+            return ["user", "business"]
+        return []
+
+    @admin.action(description="End this operator's sessions (signed out everywhere, sockets close)", permissions=["change"])
     def end_sessions(self, request, queryset):
         ended = sum(user_sessions_end(user=operator.user, by=request.user) for operator in queryset.select_related("user"))
         self.message_user(request, f"Ended {ended} session(s) of {queryset.count()} operator(s).", messages.SUCCESS)
 
 
 @admin.register(TotpDevice)
-class TotpDeviceAdmin(admin.ModelAdmin):
+class TotpDeviceAdmin(BusinessScopedAdmin):
     """Who uses two-step sign-in. Deleting a device lets a user who lost the
-    phone sign in with the password and enrol again; nothing else changes here."""
+    phone sign in with the password and enrol again; nothing else changes here.
+    Platform staff's matter: a business admin has no role here."""
 
     list_display = ["user", "confirmed_at", "created_at"]
     search_fields = ["user__username"]
     fields = ["user", "confirmed_at", "created_at"]
     readonly_fields = fields
+
+    def rows_of_business(self, queryset, business_id):
+        # A device belongs to a user; it is a business's through its operator.
+        return queryset.filter(user__operator__business=business_id)
 
     def has_add_permission(self, request):
         return False
@@ -88,10 +154,11 @@ class SessionErasureAdmin(ComplianceReadOnlyAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(BusinessScopedAdmin):
     """Keys are made here and shown once; only their hash is kept. Revoke,
     never delete: the key's history stays visible."""
 
+    business_admin_may = frozenset({"view", "add", "change"})
     list_display = ["prefix", "name", "business", "created_at", "created_by", "last_used_at", "revoked_at"]
     list_filter = ["business", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["prefix", "name", "business__name"]
@@ -134,14 +201,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/operators/apikey/created.html", context)
 
-    @admin.action(description="Revoke the selected keys")
+    @admin.action(description="Revoke the selected keys", permissions=["change"])
     def revoke_keys(self, request, queryset):
         for api_key in queryset.filter(revoked_at__isnull=True):
             api_key_revoke(api_key=api_key, actor=Actor.staff(request.user))
         self.message_user(request, "Revoked.", messages.SUCCESS)
 
 
-class WebhookDeliveryInline(admin.TabularInline):
+class WebhookDeliveryInline(ParentScopedInline):
     model = WebhookDelivery
     extra = 0
     can_delete = False
@@ -156,9 +223,10 @@ class WebhookDeliveryInline(admin.TabularInline):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(BusinessScopedAdmin):
     """The outbox and its delivery log, with a manual re-send."""
 
+    business_admin_may = frozenset({"view"})
     list_display = ["public_id", "event_type", "business", "state", "attempts", "created_at", "next_attempt_at", "last_error"]
     list_filter = ["state", "event_type", "business"]
     search_fields = ["public_id", "session__public_id"]
@@ -198,8 +266,8 @@ class WebhookEventAdmin(admin.ModelAdmin):
         self.message_user(request, f"Sent {len(results)} event(s) at {timezone.now():%H:%M:%S}: {ok} answered 2xx.", level)
 
     def has_resend_permission(self, request):
-        return request.user.is_active and (
-            request.user.is_superuser or request.user.has_perm("operators.change_webhookevent")
+        return self.in_scope(request, None) and (
+            request_is_business_admin(request) or request.user.has_perm("operators.change_webhookevent")
         )
 
 

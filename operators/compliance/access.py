@@ -2,19 +2,24 @@
 
 The compliance group (accounts.models.COMPLIANCE_GROUP) reads sessions,
 participants, step results, evidence, decisions, terms acceptances and the
-audit trail of every business; only superusers change or delete. Each admin
-page that shows personal data writes an audit event to the trail of the
-business whose data it showed: who (the staff user), what (model and ids),
-when. Those events hold ids only, never the data itself, like every audit
+audit trail; only superusers change or delete. A compliance reviewer linked
+to a business (accounts.models.BusinessStaff: the business's own compliance
+officer) reads that business only; an unlinked one reads every business
+(accounts.selectors.staff_scope).
+
+Each admin page that shows personal data writes an audit event to the trail
+of the business whose data it showed: who (the staff user), what (model and
+ids), when. Those events hold ids only, never the data itself, like every audit
 event, so erasure under retention never has to touch the trail.
 """
 
 from collections import defaultdict
 
-from django.contrib import admin
 from django.db import transaction
 
 from accounts.models import COMPLIANCE_GROUP
+from accounts.selectors import staff_scope
+from operators.admin_scope import BusinessScopedAdmin, request_is_business_admin
 from sessions_app.audit import Actor, audit_record
 from sessions_app.models import Participant, VerificationSession
 
@@ -24,9 +29,16 @@ LIST_AUDIT_MAX_IDS = 200
 
 
 def is_compliance_reviewer(user) -> bool:
-    if not (user.is_active and user.is_staff):
+    """Compliance staff or a superuser; which businesses they read is
+    accounts.selectors.staff_scope's answer."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
         return False
     return user.is_superuser or user.groups.filter(name=COMPLIANCE_GROUP).exists()
+
+
+def may_review_session(user, session) -> bool:
+    """A compliance reviewer whose scope holds the session's business."""
+    return is_compliance_reviewer(user) and staff_scope(user).allows(session.business_id)
 
 
 # --- the audit of looks -------------------------------------------------------------------
@@ -88,26 +100,26 @@ def compliance_list_record(*, user, model, objects, searched: bool, filtered: bo
             )
 
 
-class ComplianceReadOnlyAdmin(admin.ModelAdmin):
-    """Compliance reviewers see; only superusers add, change or delete.
-    Every list and detail page is audited as a look at personal data."""
+class ComplianceReadOnlyAdmin(BusinessScopedAdmin):
+    """Compliance reviewers see the rows of the businesses in their scope
+    (and a business admin those of ``business_admin_may``); only superusers
+    add, change or delete. Every list and detail page is audited as a look at
+    personal data."""
 
     audit_views = True
 
-    def has_module_permission(self, request):
-        return is_compliance_reviewer(request.user)
+    def role_permits(self, request, action: str, obj=None) -> bool:
+        # Not model permissions: reading personal data is the compliance
+        # role's (or a business admin's, on the models that allow it).
+        if action == "view":
+            return is_compliance_reviewer(request.user) or (
+                action in self.business_admin_may and request_is_business_admin(request)
+            )
+        return request.user.is_active and request.user.is_superuser
 
     def has_view_permission(self, request, obj=None):
-        return is_compliance_reviewer(request.user)
-
-    def has_add_permission(self, request, *args):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
+        # Not "or change" as for other admins: a superuser is a reviewer anyway.
+        return self._permits(request, "view", obj)
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)

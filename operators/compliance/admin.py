@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from kyc.ids import uuid_or_none
+from operators.admin_scope import BusinessScopedAdmin
 from operators.compliance.access import ComplianceReadOnlyAdmin, compliance_view_record
 from operators.compliance.recording_views import recording_player_context
 from operators.compliance.review import (
@@ -64,6 +65,7 @@ class DecisionOutcomeFilter(admin.SimpleListFilter):
 
 @admin.register(VerificationSession)
 class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
+    business_admin_may = frozenset({"view"})  # their own sessions, read-only
     list_display = [
         "public_id",
         "business",
@@ -117,7 +119,8 @@ class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
     def _session_or_404(self, request, object_id) -> VerificationSession:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        session = get_object_or_404(VerificationSession.objects.values_list("pk", flat=True), pk=object_id)
+        # Scoped: another business's session is as absent as one that never was.
+        session = get_object_or_404(self.get_queryset(request).values_list("pk", flat=True), pk=object_id)
         return session_for_review(session)
 
     def review_view(self, request, object_id):
@@ -154,7 +157,7 @@ class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
         public_id = uuid_or_none(evidence_id)
         evidence = (
             Evidence.objects.select_related("session__business", "participant")
-            .filter(session_id=object_id, public_id=public_id, erased_at__isnull=True)
+            .filter(session__in=self.get_queryset(request), session_id=object_id, public_id=public_id, erased_at__isnull=True)
             .exclude(file="")
             .first()
             if public_id
@@ -280,7 +283,9 @@ class AuditEventAdmin(ComplianceReadOnlyAdmin):
 
 
 @admin.register(WorkflowTemplate)
-class WorkflowTemplateAdmin(admin.ModelAdmin):
+class WorkflowTemplateAdmin(BusinessScopedAdmin):
+    # Retired with is_active, never deleted: sessions keep pointing at them.
+    business_admin_may = frozenset({"view", "add", "change"})
     list_display = ["name", "business", "step_kinds", "minimum_age", "recording_required", "is_active"]
     list_filter = ["business", "is_active", "recording_required"]
     search_fields = ["name"]

@@ -7,9 +7,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.models import COMPLIANCE_GROUP
 from accounts.selectors import operator_for_user
 from kyc.ids import uuid_or_none
+from operators.compliance.access import may_review_session
 from sessions_app import recordings
 from sessions_app import services as session_services
 from sessions_app.evidence_streaming import evidence_file_response
@@ -17,11 +17,12 @@ from sessions_app.models import AuditEvent, Evidence, VerificationSession
 
 
 def may_review_recording(user, session) -> bool:
-    """Compliance staff (staff in the compliance group) and superusers, and
-    operators of the session's own business. Nobody else."""
+    """Compliance staff whose scope holds the session's business (a
+    business's own compliance officer: that business only) and superusers,
+    and operators of the session's own business. Nobody else."""
     if not user.is_authenticated or not user.is_active:
         return False
-    if user.is_superuser or (user.is_staff and user.groups.filter(name=COMPLIANCE_GROUP).exists()):
+    if may_review_session(user, session):
         return True
     operator = operator_for_user(user)
     return operator is not None and operator.business_id == session.business_id

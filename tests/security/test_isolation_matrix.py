@@ -253,6 +253,7 @@ ADMIN_MODELS: dict[str, frozenset] = {
     "sessions_app.AuditEvent": frozenset({COMPLIANCE}),
     "sessions_app.Recording": frozenset({COMPLIANCE}),
     "accounts.Business": NOBODY,
+    "accounts.BusinessStaff": NOBODY,
     "accounts.Operator": NOBODY,
     "accounts.TotpDevice": NOBODY,
     "operators.Decision": frozenset({COMPLIANCE}),

@@ -12,8 +12,8 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.models import Business, Operator
-from accounts.services import operator_set_presence
+from accounts.models import BUSINESS_ADMINS_GROUP, Business, Operator
+from accounts.services import business_staff_add, operator_set_presence
 from accounts.selectors import operators_available_count
 from operators.selectors import queue_snapshot, sessions_for_operator_history
 from operators.services import decision_record
@@ -37,7 +37,7 @@ from sessions_app.services import (
     session_create,
 )
 from tests.api.isolation_rows import INTEGRATION_BUSINESS_PATH, integration_rows
-from tests.conftest import create_call
+from tests.conftest import create_call, make_user
 from workflows.models import CaptureRequest, CheckResult
 
 # How each business-owned model reaches its business. A new model must be added
@@ -50,6 +50,7 @@ BUSINESS_PATH = {
     "sessions_app.AuditChain": "business",
     "sessions_app.AuditEvent": "business",
     "accounts.Operator": "business",
+    "accounts.BusinessStaff": "business",
     "operators.Decision": "participant__session__business",
     "workflows.WorkflowTemplate": "business",
     "workflows.StepState": "participant__session__business",
@@ -111,6 +112,8 @@ def both_businesses_busy(live_call, other_call, operator_a, operator_b):
     _decided_call(other_call, operator_b)
     integration_rows(live_call)
     integration_rows(other_call)
+    business_staff_add(user=make_user("ada"), business=live_call.session.business, role=BUSINESS_ADMINS_GROUP)
+    business_staff_add(user=make_user("bert"), business=other_call.session.business, role=BUSINESS_ADMINS_GROUP)
 
 
 @pytest.mark.parametrize("model", TENANT_MODELS, ids=_label)
