@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from tests.conftest import make_user
 
-ATTACKER_URL = "https://attacker.example/collect"
+ATTACKER_URL = "https://93.184.215.14/collect"
 
 
 def browser_of(user) -> Client:

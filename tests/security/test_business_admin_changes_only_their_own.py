@@ -22,7 +22,7 @@ def test_business_admin_cannot_repoint_another_business_webhook(admin_world):
 
 def test_business_admin_repoints_their_own_webhook_and_nothing_else(admin_world):
     business_a = admin_world.businesses["a"]
-    new_url = "https://alpha-hooks.example/v2"
+    new_url = "https://93.184.215.14/hooks/v2"
     response = admin_world.browser(ADMIN_A).post(
         reverse("admin:accounts_business_change", args=[business_a.pk]),
         business_form(business_a, webhook_url=new_url, name="Renamed", retention_days=1),
