@@ -60,8 +60,9 @@ class SecondFactorEnrolmentMiddleware:
         return self.get_response(request)
 
     def _enrol_first(self, request):
-        message = _("Your account requires two-step sign-in. Set it up to continue.")
         if request.method in ("GET", "HEAD"):
-            messages.warning(request, message)
+            # The enrolment page itself says why the user is there.
             return redirect("operators:totp_settings")
-        return json_error("second_factor_required", message, 403)
+        return json_error(
+            "second_factor_required", _("Your account requires two-step sign-in. Set it up to continue."), 403
+        )
