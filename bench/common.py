@@ -327,7 +327,7 @@ class BenchServer(ProductServer):
             log = open(self.tmp / f"daphne-{port}.log", "a")
             self.procs.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "kyc.asgi:application"],
+                    [sys.executable, "-m", "kyc.serve", "-b", "127.0.0.1", "-p", str(port), "kyc.asgi:application"],
                     cwd=ROOT,
                     env=self.env,
                     stdout=log,

@@ -138,7 +138,7 @@ class CallStack:
         port = server.ports[index]
         log = open(server.tmp / f"daphne-{port}.log", "a")
         server.procs[index] = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "kyc.asgi:application"],
+            [sys.executable, "-m", "kyc.serve", "-b", "127.0.0.1", "-p", str(port), "kyc.asgi:application"],
             cwd=ROOT, env=server.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         server._wait_ready(server.base_urls[index])
