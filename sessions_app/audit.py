@@ -39,6 +39,7 @@ from sessions_app.audit_checkpoints import (
     checkpoints_read,
     logger as checkpoint_logger,
 )
+from sessions_app import locks
 from sessions_app.models import AuditChain, AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -126,6 +127,14 @@ def audit_record(
     """Append one event. Runs in the caller's transaction, so the event and
     the change it describes commit or roll back together."""
     with transaction.atomic():
+        if session is not None:
+            # The session before the chain (sessions_app.locks). The event's
+            # foreign keys share-lock the session's row anyway; taken after the
+            # chain, that waits for a service holding the session and waiting
+            # for the chain: PostgreSQL saw that deadlock when an operator's
+            # page loaded capture thumbnails (each look audited) during a
+            # decision. A no-op where the caller holds the session already.
+            locks.session_row_lock(session.pk)
         chain, _created = AuditChain.objects.select_for_update().get_or_create(business=business)
         if _created:
             # get_or_create's insert does not hold the lock on every database;

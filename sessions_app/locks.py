@@ -26,6 +26,13 @@ def session_lock(session_id: int) -> VerificationSession:
     return VerificationSession.objects.select_for_update(of=("self",)).select_related("business").get(pk=session_id)
 
 
+def session_row_lock(session_id: int) -> None:
+    """Take the session's row lock without reading it: what audit_record does
+    before it takes the chain, so a writer that holds nothing yet (a look at
+    evidence, an admin page) still locks in the order above."""
+    list(VerificationSession.objects.select_for_update(of=("self",)).filter(pk=session_id).values_list("pk", flat=True))
+
+
 def participant_lock(participant_id: int) -> Participant:
     """The participant, locked after its session (``participant.session`` is
     the locked session)."""
