@@ -54,7 +54,6 @@ class CallStack:
             {"REDIS_URL": self.redis.url(0), "CALL_RESUME_WINDOW_SECONDS": str(RESUME_WINDOW_SECONDS)}
         )
         self.exit.callback(self.server.stop)
-        self.server.start()
         self.balancer = Balancer()
         self.exit.callback(self.balancer.close)
         backends = [("127.0.0.1", port) for port in self.server.ports]
@@ -72,6 +71,12 @@ class CallStack:
             self.customer_url = f"http://{host}:{port}"
             host, port = self.balancer.listen(list(reversed(backends)))
             self.operator_url = f"http://{host}:{port}"
+        # The browsers reach the servers through the balancers: their pages'
+        # origins are the site's own origins (exact websocket Origin check).
+        self.server.env["CSRF_TRUSTED_ORIGINS"] = ",".join(
+            [*self.server.base_urls, self.customer_url, self.operator_url]
+        )
+        self.server.start()
         self.receiver.start()
         self.exit.callback(self.receiver.stop)
         self.worker = CeleryWorker(self.server.env, self.server.tmp, beat=True, name="stack")
