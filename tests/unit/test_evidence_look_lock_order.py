@@ -10,21 +10,14 @@ decision). audit_record now takes the session before the chain
 so the test only means something on PostgreSQL, where CI's second pass runs it.
 """
 
-import threading
-import time
-
 import pytest
-from django.db import connections
 
-from sessions_app import locks, services
+from sessions_app import services
 from sessions_app.audit import Actor, audit_verify_chain
 from sessions_app.models import AuditEvent, Evidence
 from tests.console.images import jpeg
+from tests.unit.lock_races import run_while_the_session_is_held
 from workflows import services as workflow_services
-
-WAIT_SECONDS = 3
-HOLD_SECONDS = 0.5
-
 
 @pytest.mark.django_db(transaction=True)
 def test_a_look_at_evidence_while_a_prompt_holds_the_session_never_deadlocks(
@@ -37,45 +30,13 @@ def test_a_look_at_evidence_while_a_prompt_holds_the_session_never_deadlocks(
     evidence = workflow_services.evidence_store_image(
         capture=capture, source=Evidence.Source.CUSTOMER_DEVICE, data=jpeg()
     )
-    prompt_holds_session = threading.Event()
-    original_session_lock = locks.session_lock
-
-    def interleaved_session_lock(session_id):
-        session = original_session_lock(session_id)
-        if threading.current_thread().name == "prompt":
-            prompt_holds_session.set()
-            time.sleep(HOLD_SECONDS)
-        return session
-
-    monkeypatch.setattr(locks, "session_lock", interleaved_session_lock)
-    outcomes = {}
-
-    def prompt():
-        try:
-            services.participant_set_prompt(
-                participant=participant, prompt={"code": "hold_still"}, actor=Actor.operator(operator_a)
-            )
-            outcomes["prompt"] = "shown"
-        except Exception as error:
-            outcomes["prompt"] = f"error: {error!r}"
-        finally:
-            connections.close_all()
-
-    def look():
-        try:
-            prompt_holds_session.wait(WAIT_SECONDS)
-            services.evidence_viewed_record(user=operator_a.user, evidence=evidence)
-            outcomes["look"] = "audited"
-        except Exception as error:
-            outcomes["look"] = f"error: {error!r}"
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=prompt, name="prompt"), threading.Thread(target=look, name="look")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = run_while_the_session_is_held(
+        monkeypatch,
+        holder=("prompt", lambda: services.participant_set_prompt(
+            participant=participant, prompt={"code": "hold_still"}, actor=Actor.operator(operator_a)
+        ) or "shown"),
+        waiter=("look", lambda: services.evidence_viewed_record(user=operator_a.user, evidence=evidence) or "audited"),
+    )
 
     assert outcomes == {"prompt": "shown", "look": "audited"}
     assert AuditEvent.objects.filter(session=answered_call.session, action="evidence.viewed").count() == 1
