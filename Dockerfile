@@ -1,6 +1,6 @@
 # Minimal production image, consistent with `make run`: the same package,
 # migrations and daphne entry point. Configure it with the environment
-# variables of README.md (DATABASE_URL, REDIS_URL, SECRET_KEY, ...).
+# variables of docs/configuration.md (DATABASE_URL, REDIS_URL, SECRET_KEY, ...).
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VERITY_VAR_DIR=/var/lib/verity
 WORKDIR /app

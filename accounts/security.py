@@ -18,7 +18,8 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.contrib.auth.views import redirect_to_login
 from django.dispatch import receiver
 
-from accounts.models import LoginSession
+from accounts.models import LoginSession, Operator
+from accounts.services import operator_set_presence
 from accounts.totp import totp_enrolment_due
 
 security_log = logging.getLogger("verity.security")
@@ -65,24 +66,34 @@ def staff_body_check(request):
     return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
 
 
-def socket_signed_in_user(scope):
+def socket_signed_in_user(scope, *, just_connected: bool = False):
     """The user of the Django session this socket opened with, if that
     session still holds the same user, active, with the same password, within
     its timeouts; else None. Re-read from the session store and the database,
     never from the scope's copy (loaded once, at connect): a logout deletes
     the session, a deactivation or a password change makes Django refuse it,
-    an admin's "end sessions" deletes it. Runs in a thread (database)."""
+    an admin's "end sessions" deletes it. Runs in a thread (database).
+
+    ``just_connected``: the socket is connecting and its scope's session and
+    user were read moments ago, in this same trip to the database
+    (kyc.asgi.LazyAuthMiddleware, through Django's own checks): they are
+    used as they are instead of read twice."""
     scope_user = scope.get("user")
     session = scope.get("session")
+    if scope_user is None or not scope_user.is_authenticated:
+        return None
     session_key = getattr(session, "session_key", None)
-    if scope_user is None or not scope_user.is_authenticated or not session_key:
+    if not session_key:
         return None
-    store = _session_store(session_key)
-    if not store.exists(session_key):
-        return None
-    # Django's own checks: the backend refuses an inactive user, and a
-    # session whose password hash no longer matches is flushed.
-    user = auth.get_user(SimpleNamespace(session=store))
+    if just_connected:
+        store, user = session, scope_user
+    else:
+        store = _session_store(session_key)
+        if not store.exists(session_key):
+            return None
+        # Django's own checks: the backend refuses an inactive user, and a
+        # session whose password hash no longer matches is flushed.
+        user = auth.get_user(SimpleNamespace(session=store))
     if not user.is_authenticated or user.pk != scope_user.pk or staff_session_problem(store) is not None:
         return None
     if totp_enrolment_due(user):
@@ -115,6 +126,23 @@ def _staff_session_started(sender, request, user, **kwargs):
 def _staff_session_ended(sender, request, user, **kwargs):
     if request is not None and request.session.session_key:
         LoginSession.objects.filter(session_key=request.session.session_key).delete()
+
+
+# An operator signs in to take calls: available at once, or the waiting
+# customers read "no operator" while the operator looks at them (they can
+# still choose Busy or Away in the console). Signing out leaves them Away.
+@receiver(user_logged_in, dispatch_uid="verity_operator_available_on_sign_in")
+def _operator_available_on_sign_in(sender, request, user, **kwargs):
+    operator = Operator.objects.filter(user=user).first()
+    if operator is not None:
+        operator_set_presence(operator=operator, presence=Operator.Presence.AVAILABLE)
+
+
+@receiver(user_logged_out, dispatch_uid="verity_operator_away_on_sign_out")
+def _operator_away_on_sign_out(sender, request, user, **kwargs):
+    operator = Operator.objects.filter(user=user).first() if user is not None else None
+    if operator is not None:
+        operator_set_presence(operator=operator, presence=Operator.Presence.AWAY)
 
 
 def user_sessions_end(*, user, by=None) -> int:

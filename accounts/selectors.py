@@ -12,16 +12,19 @@ from accounts.models import (
     BusinessStaff,
     Operator,
 )
+from kyc.presence import presence_seen_at
 
 
 def operator_for_user(user) -> Operator | None:
     """The operator profile of a logged-in user in the operators group, or None."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
-    operator = Operator.objects.select_related("business").filter(user=user).first()
-    if operator is None or not user.groups.filter(name=OPERATORS_GROUP).exists():
-        return None
-    return operator
+    # One query: the profile, and the group membership in the same join.
+    return Operator.objects.select_related("business").filter(user=user, user__groups__name=OPERATORS_GROUP).first()
+
+
+# The operators' leases in kyc.presence.
+OPERATOR_PRESENCE = "operator"
 
 
 def presence_cutoff():
@@ -29,12 +32,19 @@ def presence_cutoff():
     return timezone.now() - timedelta(seconds=settings.PRESENCE_TIMEOUT_SECONDS)
 
 
+def operators_seen_at(operators, *, now: float | None = None) -> dict:
+    """When each operator was last heard from (database stamp or lease)."""
+    return presence_seen_at(OPERATOR_PRESENCE, operators, now=now)
+
+
 def operators_available_count(business) -> int:
-    return (
+    available = list(
         Operator.objects.for_business(business)
-        .filter(presence=Operator.Presence.AVAILABLE, last_seen_at__gte=presence_cutoff(), user__is_active=True)
-        .count()
+        .filter(presence=Operator.Presence.AVAILABLE, user__is_active=True)
+        .only("pk", "last_seen_at")
     )
+    cutoff = presence_cutoff()
+    return sum(1 for seen in operators_seen_at(available).values() if seen is not None and seen >= cutoff)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import events
 from accounts.models import (
     BUSINESS_ADMINS_GROUP,
     COMPLIANCE_GROUP,
@@ -11,7 +12,8 @@ from accounts.models import (
     BusinessStaff,
     Operator,
 )
-from kyc import realtime
+from accounts.selectors import OPERATOR_PRESENCE
+from kyc import presence, realtime
 
 
 def operator_create(*, user, business: Business, display_name: str = "") -> Operator:
@@ -26,14 +28,28 @@ def operator_create(*, user, business: Business, display_name: str = "") -> Oper
 def operator_set_presence(*, operator: Operator, presence: str) -> Operator:
     if presence not in Operator.Presence.values:
         raise ValidationError({"presence": f"Unknown presence {presence!r}."})
-    Operator.objects.filter(pk=operator.pk).update(presence=presence, last_seen_at=timezone.now())
-    operator.presence = presence
-    realtime.queue_changed_on_commit(operator.business_id)
+    with transaction.atomic():
+        changed = Operator.objects.filter(pk=operator.pk).exclude(presence=presence).update(presence=presence)
+        Operator.objects.filter(pk=operator.pk).update(last_seen_at=timezone.now())
+        operator.presence = presence
+        realtime.queue_changed_on_commit(operator.business_id)
+        if changed:
+            events.operator_presence_changed.send(
+                sender=Operator, business_id=operator.business_id, operator=operator
+            )
     return operator
 
 
 def operator_touch(*, operator_id: int) -> None:
+    """The operator arrived (a socket opened): stamped in the database, once."""
     Operator.objects.filter(pk=operator_id).update(last_seen_at=timezone.now())
+    presence.presence_beat(OPERATOR_PRESENCE, operator_id)
+
+
+def operator_beat(*, operator_id: int) -> None:
+    """A heartbeat of one of the operator's pages: a lease in the presence
+    cache, no database (kyc/presence.py)."""
+    presence.presence_beat(OPERATOR_PRESENCE, operator_id)
 
 
 STAFF_ROLES = (BUSINESS_ADMINS_GROUP, COMPLIANCE_GROUP)

@@ -13,8 +13,10 @@ product's call page does after loading: camera, socket, offer.
 
 So ours minus the floor is what Verity adds: the answer request, loading
 the call page, and the server's work on the socket (authorisation, roster).
-Besides the end-to-end figures, "socket open → decoding" compares the part
-after the operator's socket is open, like for like.
+Two headlines: Answer → both decoding (what the operator waits for), and
+"operator's socket open → both decoding", the part after the operator's
+socket is open, like for like. The camera is a 1280×720 moving picture,
+the size a webcam gives for the pages' constraints (bench/common.py).
 
     python -m bench.call_setup [--calls 10]
 """
@@ -69,16 +71,30 @@ def _timings(t0: float, customer: dict, operator: dict) -> dict:
     connected = max(_first(c_pc, "connected"), _first(o_pc, "connected"))
     call_socket = [s for s in operator["sockets"] if "/ws/call/" in s["url"]][-1]
     media = operator["media"][-1] if operator["media"] else {}
+
+    def after_click(mark):
+        # The console opens the call in place: no page load after the click,
+        # and its camera was on before it (0 ms).
+        return (mark - t0) if mark is not None and mark >= t0 else None
+
     return {
         "decoded_ms": decoded - t0,
         "connected_ms": connected - t0,
-        "operator_navigation_start_ms": (operator["marks"].get("navigationStart") or t0) - t0,
-        "operator_page_received_ms": (operator["marks"].get("responseEnd") or t0) - t0,
-        "operator_page_loaded_ms": (operator["marks"].get("dom") or t0) - t0,
-        "operator_camera_ms": (media.get("end") or t0) - t0,
+        "operator_navigation_start_ms": after_click(operator["marks"].get("navigationStart")),
+        "operator_page_received_ms": after_click(operator["marks"].get("responseEnd")),
+        "operator_page_loaded_ms": after_click(operator["marks"].get("dom")),
+        "operator_camera_ms": max(0.0, (media.get("end") or t0) - t0),
         "operator_socket_open_ms": call_socket["open"] - t0,
         "operator_first_signal_ms": (call_socket["firstSignal"] or t0) - t0,
         "socket_open_to_decoded_ms": decoded - call_socket["open"],
+        "socket_open_to_first_signal_ms": (call_socket["firstSignal"] or call_socket["open"]) - call_socket["open"],
+        # Where the time from the socket opening to the first offer goes: the
+        # server's frames as they reach the operator's page.
+        **{
+            f"socket_open_to_{kind}_ms": (received[kind] - call_socket["open"]) if kind in received else None
+            for received in [call_socket.get("received") or {}]
+            for kind in ("welcome", "state", "peer_joined")
+        },
     }
 
 
@@ -148,8 +164,14 @@ class Bench:
 
 FIGURES = [
     ("decoded_ms", "Answer → both sides decoding", True),
-    ("connected_ms", "Answer → both sides connected", True),
-    ("socket_open_to_decoded_ms", "operator socket open → both decoding", False),
+    # Like for like: from the moment both have what the floor's operator page
+    # has at its start (page, camera) and a socket, to both decoding.
+    ("socket_open_to_decoded_ms", "operator socket open → both decoding", True),
+    ("connected_ms", "Answer → both sides connected", False),
+    ("socket_open_to_welcome_ms", "operator socket open → welcome received", False),
+    ("socket_open_to_state_ms", "operator socket open → state received", False),
+    ("socket_open_to_peer_joined_ms", "operator socket open → customer introduced", False),
+    ("socket_open_to_first_signal_ms", "operator socket open → first offer sent", False),
     ("operator_navigation_start_ms", "answer request done, call page requested", False),
     ("operator_page_received_ms", "call page HTML received", False),
     ("operator_page_loaded_ms", "call page loaded (DOMContentLoaded)", False),
@@ -209,6 +231,7 @@ def run(calls: int = 10, warmup: int = 1, database_url: str | None = None) -> di
             "decoded_ratio": headline["ratio"],
             "met": headline["ratio"] is not None and headline["ratio"] <= TARGET_RATIO,
             "connected_ratio": figures["connected_ms"]["ratio"],
+            "socket_open_to_decoded_ratio": figures["socket_open_to_decoded_ms"]["ratio"],
         },
         "runs": runs,
     }
@@ -219,7 +242,7 @@ def run(calls: int = 10, warmup: int = 1, database_url: str | None = None) -> di
 def report(payload: dict) -> str:
     rows = []
     for key, label, headline in FIGURES:
-        target = f"≤ {TARGET_RATIO}× floor" if key in ("decoded_ms", "connected_ms") else ""
+        target = f"≤ {TARGET_RATIO}× floor" if key == "decoded_ms" else ("headline" if headline else "")
         rows.append(figure_row(label, payload["figures"][key], target=target))
     met = "met" if payload["targets"]["met"] else "NOT met"
     return (

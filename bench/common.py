@@ -426,9 +426,15 @@ TIMING_JS = """
   const NativeWS = window.WebSocket;
   const WrappedWS = function (...args) {
     const ws = new NativeWS(...args);
-    const entry = { url: String(args[0]), created: now(), open: null, firstSignal: null };
+    const entry = { url: String(args[0]), created: now(), open: null, firstSignal: null, received: {} };
     bench.sockets.push(entry);
     ws.addEventListener("open", () => { entry.open = now(); });
+    // When each kind of frame first arrived (welcome, state, peer_joined...):
+    // where the time between the socket opening and the first offer goes.
+    ws.addEventListener("message", (event) => {
+      const kind = typeof event.data === "string" ? (event.data.match(/"type": ?"([a-z_]+)"/) || [])[1] : null;
+      if (kind && !(kind in entry.received)) entry.received[kind] = now();
+    });
     const send = ws.send.bind(ws);
     ws.send = (data) => {
       if (entry.firstSignal === null && typeof data === "string" && data.includes('"signal"')) entry.firstSignal = now();
@@ -464,8 +470,29 @@ NOW_JS = "() => performance.timeOrigin + performance.now()"
 BENCH_STATE_JS = "() => window.__bench"
 
 
+CAMERA_SIZE = (1280, 720)
+
+
+def camera_file() -> Path:
+    """What the benchmarks' fake camera shows: 1280×720 as a webcam gives
+    (the constraints ask for it), moving every frame. Chromium's own fake
+    device would hand out whatever size is asked, with a picture that costs
+    the encoder little."""
+    from tests.e2e.media import moving_scene, write_y4m
+
+    path = Path(tempfile.gettempdir()) / f"verity-bench-camera-{CAMERA_SIZE[0]}x{CAMERA_SIZE[1]}.y4m"
+    if not path.exists():
+        partial = path.with_suffix(f".{os.getpid()}.part")
+        write_y4m(moving_scene(CAMERA_SIZE), partial, size=CAMERA_SIZE)
+        partial.replace(path)
+    return path
+
+
 def launch_browser(playwright):
-    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS))
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={camera_file()}"],
+    )
 
 
 def new_bench_context(browser, *, base_url: str | None = None):

@@ -16,6 +16,7 @@ whose camera is on before t0).
 """
 
 import argparse
+import statistics
 import time
 
 from bench.common import (
@@ -37,7 +38,7 @@ from bench.floor_relay import FloorRelay
 
 NAME = "mesh"
 BUSINESS = "bench-mesh"
-TARGET_S = 3.0
+TARGET_RATIO = 1.5
 PEERS = 3  # connections each page has in a four-way mesh
 
 CLICK_JOIN_JS = """
@@ -73,12 +74,18 @@ def _timeline(t0: float, states: list[dict]) -> list:
 
 
 def _mesh_times(t0: float, states: list[dict]) -> dict:
-    decoded, connected = [], []
+    decoded, connected, first_frame = [], [], []
     for state in states:
         pcs = [pc for pc in state["pcs"] if not pc["closed"]]
         decoded += [pc["decoded"] for pc in pcs if pc["decoded"] is not None]
         connected += [pc["connected"] for pc in pcs if pc["connected"] is not None]
+        # The connections the last Join made: from connected to the first
+        # decoded frame, the wait the issue is about.
+        first_frame += [(pc["decoded"] - pc["connected"]) / 1000 for pc in pcs
+                        if pc["created"] >= t0 and pc["decoded"] is not None and pc["connected"] is not None]
     return {"decoded_s": (max(decoded) - t0) / 1000, "connected_s": (max(connected) - t0) / 1000,
+            "connected_to_decoded_s": statistics.median(first_frame) if first_frame else None,
+            "connected_to_decoded_max_s": max(first_frame) if first_frame else None,
             "timeline_ms": _timeline(t0, states)}
 
 
@@ -170,6 +177,8 @@ def _usage(window_s: float) -> dict:
 FIGURES = [
     ("decoded_s", "last Join → all 6 connections decoding", "s"),
     ("connected_s", "last Join → all 6 connections connected", "s"),
+    ("connected_to_decoded_s", "a new connection: connected → first frame (median)", "s"),
+    ("connected_to_decoded_max_s", "a new connection: connected → first frame (slowest)", "s"),
     ("browser_cpu_cores", "browser CPU, 4-way call running", "cores"),
     ("browser_pss_mib", "browser memory (PSS), 4-way call", "MiB"),
 ]
@@ -207,7 +216,7 @@ def run(runs: int = 3, warmup: int = 1, usage_window_s: float = 5.0) -> dict:
     figures = {}
     for key, label, unit in FIGURES:
         figures[key] = {"label": label, **compare([r[key] for r in results["ours"]], [r[key] for r in results["floor"]], unit=unit)}
-    decoded = figures["decoded_s"]["ours"]
+    decoded = figures["decoded_s"]
     payload = {
         "name": NAME,
         "machine": machine_info(),
@@ -217,8 +226,8 @@ def run(runs: int = 3, warmup: int = 1, usage_window_s: float = 5.0) -> dict:
                        "channel_layer": server.layer, "browsers": "one Chromium, one context per person"},
         "seconds": time.monotonic() - started,
         "figures": figures,
-        "targets": {"decoded_s_max": TARGET_S, "decoded_s": decoded["median"] if decoded else None,
-                    "met": bool(decoded) and decoded["median"] <= TARGET_S},
+        "targets": {"decoded_ratio_max": TARGET_RATIO, "decoded_ratio": decoded["ratio"],
+                    "met": decoded["ratio"] is not None and decoded["ratio"] <= TARGET_RATIO},
         "runs": results,
     }
     write_results(NAME, payload)
@@ -229,7 +238,7 @@ def report(payload: dict) -> str:
     rows = []
     for key, label, _ in FIGURES:
         rows.append(figure_row(label, payload["figures"][key], digits=2 if key.endswith("_s") or "cpu" in key else 0,
-                               target=f"≤ {TARGET_S} s" if key == "decoded_s" else ""))
+                               target=f"≤ {TARGET_RATIO}× floor" if key == "decoded_s" else ""))
     met = "met" if payload["targets"]["met"] else "NOT met"
     return f"Mesh, 4-way ({payload['parameters']['runs']} runs each, alternating; target {met})\n" + table(FIGURE_HEADERS, rows)
 

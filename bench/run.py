@@ -40,12 +40,15 @@ def headline(name: str, payload: dict) -> list:
     """[figure, ours, floor, ratio, target, met] for the summary table."""
     if name == "call_setup":
         f = payload["figures"]["decoded_ms"]
-        return ["Answer → both decoding (ms)", fmt(f["ours"]["median"]), fmt(f["floor"]["median"]),
-                f"{f['ratio']:.2f}×", "≤ 1.25× floor", payload["targets"]["met"]]
+        g = payload["figures"]["socket_open_to_decoded_ms"]
+        return [["Answer → both decoding (ms)", fmt(f["ours"]["median"]), fmt(f["floor"]["median"]),
+                 f"{f['ratio']:.2f}×", "≤ 1.25× floor", payload["targets"]["met"]],
+                ["operator's socket open → both decoding (ms)", fmt(g["ours"]["median"]), fmt(g["floor"]["median"]),
+                 f"{g['ratio']:.2f}×", "like for like", None]]
     if name == "mesh":
         f = payload["figures"]["decoded_s"]
         return ["last Join → all decoding, 4-way (s)", fmt(f["ours"]["median"], 2), fmt(f["floor"]["median"], 2),
-                f"{f['ratio']:.2f}×", "≤ 3 s", payload["targets"]["met"]]
+                f"{f['ratio']:.2f}×", f"≤ {payload['targets']['decoded_ratio_max']}× floor", payload["targets"]["met"]]
     if name == "signaling_capacity":
         targets = payload["summary"]["targets"]
         rows = []

@@ -70,19 +70,20 @@ def test_redis_restart_mid_call_keeps_media_and_the_prompt_sent_meanwhile_arrive
 def test_a_change_whose_nudge_the_channel_layer_lost_arrives_with_the_next_heartbeat(call, stack):
     """The at-most-once case without any restart to hide it: a prompt stored
     by a process whose nudge reaches nobody (an in-memory channel layer of its
-    own). No socket reconnects; the heartbeat's version brings it."""
+    own; the cache, and with it the version the heartbeats read, is the shared
+    Redis as everywhere). No socket reconnects; the heartbeat's version brings it."""
     customer = call.customer
     sockets_before = call.sockets(customer)
-    env_without_redis = {k: v for k, v in stack.server.env.items() if k != "REDIS_URL"}
     stored_at = time.monotonic()
     stack.django(
+        "from channels.layers import InMemoryChannelLayer, channel_layers\n"
+        "channel_layers.backends['default'] = InMemoryChannelLayer()  # the nudge goes nowhere\n"
         "from sessions_app import services\n"
         "from sessions_app.audit import Actor\n"
         "from sessions_app.models import Participant\n"
         f"p = Participant.objects.get(session__business__slug={call.business!r}, session__kind='one_on_one')\n"
         "services.participant_set_prompt(participant=p, prompt={'code': 'hold_still', 'text': ''}, actor=Actor.system())\n"
         "result = p.pk",
-        env=env_without_redis,
     )
     # Heartbeats leave every 10 s.
     expect(customer.locator("#prompt")).to_contain_text("Please hold still", timeout=25_000)

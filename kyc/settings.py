@@ -3,7 +3,7 @@
 Without DATABASE_URL / REDIS_URL everything is embedded (SQLite, the in-memory
 channel layer, Celery tasks run eagerly) so one command runs the product on a
 bare machine. With them, the same code runs on PostgreSQL, channels-redis and
-real Celery workers. See README.md for every variable.
+real Celery workers. docs/configuration.md lists every variable.
 """
 
 import base64
@@ -119,8 +119,8 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    # CONN_MAX_AGE stays 0: consumers reach the ORM through
-    # database_sync_to_async, which closes connections around each call.
+    # CONN_MAX_AGE stays 0 (connections are pooled instead: see "Signaling
+    # off the database" below).
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -152,7 +152,9 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # The default capacity (100 messages a channel) drops group messages
+    # silently when a busy consumer falls behind a burst of ICE candidates.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
 
 # Throttle counts live here: in Redis they are shared by every daphne process.
 if REDIS_URL:
@@ -199,6 +201,46 @@ if CHECKS_EMBEDDED_MODE not in CHECKS_EMBEDDED_MODES:
     raise ImproperlyConfigured(
         f"CHECKS_EMBEDDED_MODE={CHECKS_EMBEDDED_MODE!r} is not one of {', '.join(CHECKS_EMBEDDED_MODES)}"
     )
+
+# --- Signaling off the database: presence leases, kept connections ------------
+# Heartbeats renew a lease in this cache (kyc/presence.py), never a row; the
+# database hears of joins, departures and lapses only. Its own alias, so the
+# leases of thousands of sockets are never culled with the throttle counts
+# (LocMemCache keeps 300 entries by default).
+if REDIS_URL:
+    CACHES["presence"] = {**CACHES["default"], "KEY_PREFIX": "verity-presence"}
+else:
+    CACHES["presence"] = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "verity-presence",
+        "OPTIONS": {"MAX_ENTRIES": 200_000},
+    }
+# A call socket re-checks that its person may still be in the call (link not
+# revoked, call not ended, operator still signed in) on a heartbeat at most
+# this often; every change made through the services nudges the sockets at
+# once, so this bounds only what a lost nudge or a sign-out takes.
+SIGNALING_RECHECK_SECONDS = env_int("SIGNALING_RECHECK_SECONDS", 30)
+# PostgreSQL: Django's connection pool (psycopg-pool). Opening a connection was
+# a third of a small query's cost, and CONN_MAX_AGE > 0 leaks connections
+# under ASGI (a thread per request); a pooled connection goes back to the pool
+# when Django closes it. DATABASE_POOL_MAX_SIZE bounds the backends of one process.
+DATABASE_POOL = env_bool("DATABASE_POOL", True)
+DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 2)
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10)
+DATABASE_POOL_TIMEOUT_SECONDS = env_int("DATABASE_POOL_TIMEOUT_SECONDS", 10)
+if DATABASE_URL and DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": DATABASE_POOL_MIN_SIZE,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": DATABASE_POOL_TIMEOUT_SECONDS,
+    }
+# SQLite (embedded) keeps CONN_MAX_AGE = 0. Kept connections (600 s) were
+# tried: 40 sockets and page loads left 16 connections open on the file (a
+# thread per HTTP request under ASGI keeps its own; with 0 they stay within
+# the test's bound of 8),
+# tests/consumers/test_database_connections_are_bounded.py. The per-close WAL
+# checkpoint is paid far less often instead: heartbeats no longer reach the
+# database, and a connect reaches it once.
 
 # --- Files ------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -474,6 +516,58 @@ CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
     "schedule": float(AUDIT_CHECKPOINT_INTERVAL_SECONDS),
 }
 
+# --- Evidence storage and encryption at rest (kyc/storage.py, kyc/evidence_crypto.py)
+# Where evidence files live: "filesystem" (EVIDENCE_ROOT on this machine, the
+# embedded default) or "s3" (any S3-compatible store: AWS S3, MinIO, Ceph RGW),
+# which every daphne and worker on every machine reaches alike.
+EVIDENCE_STORE = env_str("EVIDENCE_STORE", "filesystem").lower()
+if EVIDENCE_STORE not in ("filesystem", "s3"):
+    raise ImproperlyConfigured(f"EVIDENCE_STORE={EVIDENCE_STORE!r} is neither filesystem nor s3")
+EVIDENCE_S3_BUCKET = env_str("EVIDENCE_S3_BUCKET", "")
+EVIDENCE_S3_ENDPOINT_URL = env_str("EVIDENCE_S3_ENDPOINT_URL", "")  # empty: AWS itself
+EVIDENCE_S3_REGION = env_str("EVIDENCE_S3_REGION", "")
+# Empty: boto3's own chain (instance role, ~/.aws, AWS_* variables).
+EVIDENCE_S3_ACCESS_KEY_ID = env_str("EVIDENCE_S3_ACCESS_KEY_ID", "")
+EVIDENCE_S3_SECRET_ACCESS_KEY = env_str("EVIDENCE_S3_SECRET_ACCESS_KEY", "")
+EVIDENCE_S3_PREFIX = env_str("EVIDENCE_S3_PREFIX", "").strip("/")  # a folder in a shared bucket
+EVIDENCE_S3_TIMEOUT_SECONDS = env_int("EVIDENCE_S3_TIMEOUT_SECONDS", 10)
+if EVIDENCE_STORE == "s3" and not EVIDENCE_S3_BUCKET:
+    raise ImproperlyConfigured("EVIDENCE_STORE=s3 needs EVIDENCE_S3_BUCKET")
+# Every file is encrypted with its own data key, wrapped by a key-encryption
+# key from this keyring ("kid:base64 of 32 bytes,..."; the file's header keeps
+# the kid). EVIDENCE_KEY_ID names the key new files use; a rotated-out key
+# stays in the keyring until `manage.py evidence_rewrap` has moved every file
+# to the new one. Without configuration a key is made once per installation
+# and kept in var/, like SECRET_KEY: then var/ must be backed up with the
+# evidence, and kept apart from it.
+
+
+def _evidence_keys() -> dict[str, bytes]:
+    configured = env_list("EVIDENCE_KEYS", []) or [
+        _generated_once(
+            "evidence_key",
+            lambda: f"local-{secrets.token_hex(4)}:{base64.b64encode(secrets.token_bytes(32)).decode()}",
+        )
+    ]
+    keys = {}
+    for item in configured:
+        kid, _, encoded = item.partition(":")
+        if not kid or not encoded or kid in keys or len(kid) > 40 or not kid.isascii():
+            raise ImproperlyConfigured(f"EVIDENCE_KEYS: {kid!r} is not a new 'kid:base64key' (kid: 1-40 ASCII characters)")
+        keys[kid] = _b64_key(f"EVIDENCE_KEYS[{kid}]", encoded, length=32)
+    return keys
+
+
+EVIDENCE_KEYS = _evidence_keys()
+EVIDENCE_KEY_ID = env_str("EVIDENCE_KEY_ID", next(iter(EVIDENCE_KEYS)) if len(EVIDENCE_KEYS) == 1 else None)
+if EVIDENCE_KEY_ID not in EVIDENCE_KEYS:
+    raise ImproperlyConfigured(f"EVIDENCE_KEY_ID={EVIDENCE_KEY_ID!r} names none of EVIDENCE_KEYS")
+# Plaintext bytes per authenticated chunk: a range request decrypts whole
+# chunks, so smaller means less work per seek and 16 bytes of tag more per chunk.
+EVIDENCE_ENCRYPTION_CHUNK_BYTES = env_int("EVIDENCE_ENCRYPTION_CHUNK_BYTES", 64 * 1024)
+if not 4096 <= EVIDENCE_ENCRYPTION_CHUNK_BYTES <= 16 * 1024 * 1024:
+    raise ImproperlyConfigured("EVIDENCE_ENCRYPTION_CHUNK_BYTES must be between 4096 and 16777216")
+
 # --- Webhook egress: where a business's webhook URL may point (kyc/egress.py) --
 # https only, to public addresses only, by default, in every mode: a
 # default that relaxed itself in "development" would be one forgotten
@@ -543,6 +637,27 @@ SIGNALING_SOCKET_SLOT_SECONDS = env_int("SIGNALING_SOCKET_SLOT_SECONDS", 60)
 # A flood of refused frames on one socket logs one line when it starts and
 # one with its count when it ends, or every this many seconds while it lasts.
 SIGNALING_FLOOD_LOG_SECONDS = env_int("SIGNALING_FLOOD_LOG_SECONDS", 60)
+
+# --- Call experience: the end of a call, the waiting customer, prompts -------
+# Where a call's recording is composed when there is no broker (embedded
+# mode): "background" (a thread in the web process: the request that ended
+# the call answers at once, the operator's page shows the progress) or
+# "inline" (in that request, after its commit). With a broker it always goes
+# to the workers.
+RECORDING_COMPOSE_EMBEDDED_MODES = ("background", "inline")
+RECORDING_COMPOSE_EMBEDDED_MODE = env_str("RECORDING_COMPOSE_EMBEDDED_MODE", "background").lower()
+if RECORDING_COMPOSE_EMBEDDED_MODE not in RECORDING_COMPOSE_EMBEDDED_MODES:
+    raise ImproperlyConfigured(
+        f"RECORDING_COMPOSE_EMBEDDED_MODE={RECORDING_COMPOSE_EMBEDDED_MODE!r} is not one of "
+        f"{', '.join(RECORDING_COMPOSE_EMBEDDED_MODES)}"
+    )
+# The waiting customer's estimated wait: the median length of the
+# business's last QUEUE_ESTIMATE_SAMPLE calls of the last
+# QUEUE_ESTIMATE_HISTORY_DAYS days, shown once there are at least
+# QUEUE_ESTIMATE_MIN_CALLS of them (no estimate is better than a made-up one).
+QUEUE_ESTIMATE_SAMPLE = env_int("QUEUE_ESTIMATE_SAMPLE", 30)
+QUEUE_ESTIMATE_HISTORY_DAYS = env_int("QUEUE_ESTIMATE_HISTORY_DAYS", 14)
+QUEUE_ESTIMATE_MIN_CALLS = env_int("QUEUE_ESTIMATE_MIN_CALLS", 3)
 
 # --- Logging: UTC timestamps, one line per record, never a token ------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

@@ -5,9 +5,12 @@ customer whose browser went silent drops out without saying so)."""
 import asyncio
 import contextlib
 import json
+import time
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from accounts import services as account_services
 from accounts.models import Operator
@@ -21,6 +24,9 @@ from sessions_app.housekeeping import sweep_if_due
 
 REFRESH_SECONDS = 5
 MAX_FRAME_CHARS = 4096
+# A heartbeat renews the operator's lease in the presence cache, in the
+# general thread pool: not on the one database thread (kyc/presence.py).
+_operator_beat = sync_to_async(account_services.operator_beat, thread_sensitive=False)
 
 
 class QueueConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
@@ -37,6 +43,7 @@ class QueueConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "code": "forbidden", "message": "Operators only.", "fatal": True})
             await self.close(code=4403)
             return
+        self.recheck_due = time.monotonic() + settings.SIGNALING_RECHECK_SECONDS
         self.group = queue_group(self.operator.business_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self._send_queue()
@@ -80,9 +87,12 @@ class QueueConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
             )
             await self._send_queue()
         elif frame.get("type") == "heartbeat":
-            await database_sync_to_async(account_services.operator_touch)(operator_id=self.operator.pk)
-            if not await self._close_unless_still_operator():
-                return
+            await _operator_beat(operator_id=self.operator.pk)
+            # The refresh below re-checks every few seconds as well.
+            if time.monotonic() >= self.recheck_due:
+                self.recheck_due = time.monotonic() + settings.SIGNALING_RECHECK_SECONDS
+                if not await self._close_unless_still_operator():
+                    return
             await self.send_json({"type": "heartbeat_ack"})
         else:
             await self.send_json({"type": "error", "code": "unknown_type", "message": "Unknown message type."})
@@ -106,7 +116,10 @@ class QueueConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
         user was loaded at connect and would not notice a sign-out, an admin
         ending the sessions, a deactivation or a timeout."""
         user = socket_signed_in_user(self.scope)
-        return operator_for_user(user) if user is not None else None
+        operator = operator_for_user(user) if user is not None else None
+        if operator is not None and self.operator is None:
+            account_services.operator_touch(operator_id=operator.pk)  # arrived: stamped once
+        return operator
 
     async def _close_unless_still_operator(self) -> bool:
         if await database_sync_to_async(self._still_operator)() is not None:

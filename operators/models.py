@@ -33,6 +33,42 @@ class Decision(models.Model):
         THIRD_PARTY_PRESENT = "third_party_present", _("Third party present or coaching")
         OTHER = "other", _("Other")
 
+    # A reason explains its outcome: an approval says the identity was
+    # verified; a rejection or a retry names what went wrong. "Rejected,
+    # identity verified" would be a record an auditor cannot read.
+    REASONS_BY_OUTCOME = {
+        Outcome.APPROVE: (Reason.VERIFIED,),
+        Outcome.REJECT: (
+            Reason.DOCUMENT_UNREADABLE,
+            Reason.DOCUMENT_EXPIRED,
+            Reason.DOCUMENT_SUSPECTED_FORGERY,
+            Reason.FACE_MISMATCH,
+            Reason.LIVENESS_FAILED,
+            Reason.CUSTOMER_UNCOOPERATIVE,
+            Reason.SUSPECTED_FRAUD,
+            Reason.THIRD_PARTY_PRESENT,
+            Reason.OTHER,
+        ),
+        Outcome.RETRY: (
+            Reason.DOCUMENT_UNREADABLE,
+            Reason.DOCUMENT_EXPIRED,
+            Reason.LIVENESS_FAILED,
+            Reason.POOR_CONNECTION,
+            Reason.POOR_LIGHTING,
+            Reason.CUSTOMER_UNCOOPERATIVE,
+            Reason.OTHER,
+        ),
+    }
+
+    @classmethod
+    def reason_choices_with_outcomes(cls) -> list[tuple[str, str, str]]:
+        """(value, label, the outcomes it belongs to, space-separated): the
+        console's reason list, filtered by the chosen outcome in the page."""
+        return [
+            (reason.value, reason.label, " ".join(o for o, allowed in cls.REASONS_BY_OUTCOME.items() if reason in allowed))
+            for reason in cls.Reason
+        ]
+
     participant = models.OneToOneField("sessions_app.Participant", on_delete=models.PROTECT, related_name="decision")
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     reason_code = models.CharField(max_length=40, choices=Reason.choices)

@@ -105,6 +105,15 @@ def recording_start(request, operator, session):
 
 @require_GET
 @operator_required
+@_own_call
+def recording_progress(request, operator, session):
+    """Where the composition of the ended call's recording stands, for the
+    operator's page after End (polled: the call's socket is closed by then)."""
+    return JsonResponse(recordings.recording_compose_progress(session))
+
+
+@require_GET
+@operator_required
 @_own_recording
 def recording_status(request, operator, session, recording):
     """Which chunks the server holds: what a reconnecting page must resend."""

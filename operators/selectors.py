@@ -1,7 +1,7 @@
 from django.utils import timezone
 
 from accounts.models import Operator
-from accounts.selectors import operators_available_count, presence_cutoff
+from accounts.selectors import operators_available_count
 from sessions_app.models import Participant, VerificationSession
 from sessions_app.selectors import queue_for_business
 
@@ -22,7 +22,6 @@ def queue_snapshot(*, operator) -> dict:
     entries = []
     for session in queue_for_business(operator.business):
         participants = sorted(session.participants.all(), key=lambda p: p.position)
-        cutoff = presence_cutoff()
         entries.append(
             {
                 "id": session.public_id.hex,
@@ -33,9 +32,7 @@ def queue_snapshot(*, operator) -> dict:
                     {
                         "name": p.name,
                         "language": p.language,
-                        "ready": p.state == Participant.State.WAITING
-                        and p.last_seen_at is not None
-                        and p.last_seen_at >= cutoff,
+                        "ready": p.state == Participant.State.WAITING and p.pk in session.present_participant_ids,
                     }
                     for p in participants
                 ],

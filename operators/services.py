@@ -9,6 +9,30 @@ from sessions_app.audit import Actor, audit_record
 from sessions_app.models import Participant
 from sessions_app.recordings import recording_problem_for_approval
 from sessions_app.services import participant_mark_decided
+from workflows.check_selectors import participant_checks
+from workflows.checks.recommendation import APPROVE, REJECT, REVIEW
+
+
+RECOMMENDATION_LABELS = {APPROVE: "Approve", REVIEW: "Review", REJECT: "Reject"}
+
+
+def recommendation_shown(participant: Participant) -> str | None:
+    """The recommendation the operator's panel shows, or None where it shows
+    none (no capture has been checked or is being checked)."""
+    checks = participant_checks(participant)
+    if not (checks["results"] or checks["pending"]):
+        return None
+    return checks["recommendation"]["decision"]
+
+
+def overrides_recommendation(outcome: str, advice: str | None) -> bool:
+    if advice is None:
+        return False
+    if outcome == Decision.Outcome.APPROVE:
+        return advice != APPROVE
+    if outcome == Decision.Outcome.REJECT:
+        return advice == APPROVE
+    return False  # a retry asks for another try, whatever the checks say
 
 
 def decision_record(
@@ -19,11 +43,23 @@ def decision_record(
     reason_code: str,
     comment: str = "",
     share_with_customer: bool = False,
+    override_confirmed: bool = False,
 ) -> Decision:
+    """Record the operator's decision on one participant. A decision against
+    the system's recommendation (approving what it would not approve,
+    rejecting what it would approve) needs ``override_confirmed`` and a
+    comment saying why; both are in the audit trail."""
     if outcome not in Decision.Outcome.values:
         raise ValidationError({"outcome": f"Unknown outcome {outcome!r}."})
     if reason_code not in Decision.Reason.values:
         raise ValidationError({"reason_code": f"Unknown reason code {reason_code!r}."})
+    if reason_code not in Decision.REASONS_BY_OUTCOME[outcome]:
+        raise ValidationError(
+            {
+                "reason_code": f"“{Decision.Reason(reason_code).label}” is not a reason for "
+                f"“{Decision.Outcome(outcome).label}”."
+            }
+        )
     with transaction.atomic():
         participant = locks.participant_lock(participant.pk)
         session = participant.session
@@ -31,6 +67,15 @@ def decision_record(
             raise ValidationError("Only the operator of this call can decide.")
         if participant.state != Participant.State.IN_CALL:
             raise ValidationError("A decision needs the participant in the call.")
+        advice = recommendation_shown(participant)
+        overrides = overrides_recommendation(outcome, advice)
+        if overrides and not (override_confirmed and comment.strip()):
+            raise ValidationError(
+                {
+                    "override": f"The system recommends “{RECOMMENDATION_LABELS[advice]}”. To decide "
+                    f"“{Decision.Outcome(outcome).label}” against it, confirm that you do and say why in the comment."
+                }
+            )
         if outcome == Decision.Outcome.APPROVE:
             # The workflow may make the recording mandatory: no approval without it.
             problem = recording_problem_for_approval(participant)
@@ -55,7 +100,12 @@ def decision_record(
             participant=participant,
             actor=Actor.operator(operator),
             action="decision.recorded",
-            data={"decision": decision.pk, "outcome": outcome, "reason_code": reason_code},
+            data={
+                "decision": decision.pk,
+                "outcome": outcome,
+                "reason_code": reason_code,
+                **({"recommendation": advice, "overrides_recommendation": True, "comment": comment} if overrides else {}),
+            },
         )
         webhook_emit(
             business=session.business,

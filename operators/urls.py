@@ -35,4 +35,5 @@ urlpatterns = [
         recording_views.recording_finish,
         name="recording_finish",
     ),
+    path("calls/<str:session_id>/recording-progress", recording_views.recording_progress, name="recording_progress"),
 ]

@@ -115,6 +115,7 @@ def call(request, operator, session_id: str):
         "remove_url_template": reverse("operators:remove_participant", args=[session.public_id.hex, "PID"]),
         "console_url": reverse("operators:console"),
         "recording_start_url": reverse("operators:recording_start", args=[session.public_id.hex]),
+        "recording_progress_url": reverse("operators:recording_progress", args=[session.public_id.hex]),
         "recording_required": session.workflow.recording_required,
         "ended": session.is_ended,
     }
@@ -126,7 +127,7 @@ def call(request, operator, session_id: str):
             "session": session,
             "page_data": page_data,
             "outcomes": Decision.Outcome.choices,
-            "reasons": Decision.Reason.choices,
+            "reasons": Decision.reason_choices_with_outcomes(),
         },
     )
 
@@ -146,6 +147,7 @@ def decide(request, operator, session_id: str):
             reason_code=request.POST.get("reason_code", ""),
             comment=request.POST.get("comment", "")[:4000],
             share_with_customer=request.POST.get("share") == "yes",
+            override_confirmed=request.POST.get("override") == "yes",
         )
     except ValidationError as error:
         return json_error("invalid", " ".join(error.messages), 400)

@@ -6,7 +6,10 @@ class SessionsAppConfig(AppConfig):
     verbose_name = "Verification sessions"
 
     def ready(self):
+        from accounts.events import operator_presence_changed
         from kyc import body_limits
+        from sessions_app.changes import waiting_sessions_mark_changed
         from sessions_app.views import customer_body_check
 
         body_limits.register_credential_check(body_limits.CUSTOMER, customer_body_check)
+        operator_presence_changed.connect(waiting_sessions_mark_changed, dispatch_uid="sessions_waiting_presence")

@@ -1,7 +1,7 @@
 """The audit trail: append events to a business's keyed hash chain,
 checkpoint its head outside the database, verify it.
 
-Three layers, each against a stronger attacker (README › Security):
+Three layers, each against a stronger attacker (docs/security.md):
 
 - the hash chain: each event's SHA-256 covers its fields and the previous
   event's hash, so an edit without recomputing every later hash shows;

@@ -14,21 +14,27 @@ import time
 import uuid
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from accounts.security import socket_user_still_signed_in
+from accounts.security import socket_signed_in_user, socket_user_still_signed_in
 from kyc import throttle
 from kyc.ids import uuid_or_none
 from kyc.net import scope_client_ip
 from kyc.realtime import session_group
 from sessions_app import selectors, services, signaling
+from sessions_app.changes import session_version_remember
 from sessions_app.selectors import CUSTOMER, OPERATOR
 
 logger = logging.getLogger(__name__)
+
+# A heartbeat's cache work runs in the general thread pool, never on the one
+# thread database_sync_to_async uses (kyc/presence.py says why).
+_heartbeat = sync_to_async(services.call_identity_heartbeat, thread_sensitive=False)
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_REPLACED = 4409
@@ -49,6 +55,15 @@ def _page_instance(scope) -> str:
     return secrets.token_hex(8)
 
 
+def _arrive(scope) -> tuple[selectors.CallIdentity, dict] | None:
+    """A connect's database work, in one go on the database thread."""
+    identity = _identity_for_scope(scope)
+    if identity is None:
+        return None
+    services.call_identity_arrived(identity=identity)
+    return identity, selectors.call_state_for(identity)
+
+
 def _identity_for_scope(scope) -> selectors.CallIdentity | None:
     try:
         session_public_id = uuid.UUID(scope["url_route"]["kwargs"]["session_id"])
@@ -56,7 +71,7 @@ def _identity_for_scope(scope) -> selectors.CallIdentity | None:
         return None
     participant_id, link_hash = selectors.customer_session_participant(scope.get("session"))
     user = scope.get("user")
-    if user is not None and user.is_authenticated and not socket_user_still_signed_in(scope):
+    if user is not None and user.is_authenticated and socket_signed_in_user(scope, just_connected=True) is None:
         user = None  # a session past its timeouts opens nothing
     return selectors.call_identity(
         user=user, participant_id=participant_id, session_public_id=session_public_id, link_hash=link_hash
@@ -117,23 +132,27 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
         if not await self.take_socket_slot(self.client_ip):
             return
         await self.accept()
-        self.identity = await database_sync_to_async(_identity_for_scope)(self.scope)
-        if self.identity is None:
+        # The one trip to the database thread of a connect: who this is, the
+        # arrival's presence stamp, and the state the page starts from.
+        arrival = await database_sync_to_async(_arrive)(self.scope)
+        if arrival is None:
             await self.send_json(
                 {"type": "error", "code": "forbidden", "message": "You are not part of this call.", "fatal": True}
             )
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        self.identity, state = arrival
+        self.recheck_due = time.monotonic() + settings.SIGNALING_RECHECK_SECONDS
         self.flood.who = f"the {self.identity.role} of session {self.identity.session_id}"
         self.instance = _page_instance(self.scope)
         self.group = session_group(self.identity.session_public_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        rtc = await database_sync_to_async(selectors.rtc_configuration_for)(self.identity.peer_id)
+        # No database in it: computed here, not on the database thread.
+        rtc = selectors.rtc_configuration_for(self.identity.peer_id)
         await self.send_json(
             {"type": "welcome", "peer_id": self.identity.peer_id, "role": self.identity.role, "rtc": rtc}
         )
-        await database_sync_to_async(self._touch_and_check)()
-        await self._send_state()
+        await self.send_json(state)
         await self._announce("roster.hello")
 
     async def disconnect(self, code):
@@ -205,16 +224,27 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
 
     async def on_heartbeat(self, payload):
         await self.renew_socket_slot()
-        still_valid, version = await database_sync_to_async(self._heartbeat_check)()
-        if not still_valid:
-            await self.send_json(
-                {"type": "error", "code": "forbidden", "message": "You are no longer part of this call.", "fatal": True}
-            )
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
+        if time.monotonic() >= self.recheck_due:
+            # Changes made through the services nudge this socket at once
+            # (session_changed); this catches what a lost nudge, a sign-out or
+            # a timeout leaves, within SIGNALING_RECHECK_SECONDS.
+            still_valid, version = await database_sync_to_async(self._heartbeat_check)()
+            self.recheck_due = time.monotonic() + settings.SIGNALING_RECHECK_SECONDS
+            if not still_valid:
+                await self.send_json(
+                    {"type": "error", "code": "forbidden", "message": "You are no longer part of this call.", "fatal": True}
+                )
+                await self.close(code=CLOSE_FORBIDDEN)
+                return
+        else:
+            # The usual beat: a lease and the version from the cache, off the
+            # database thread (kyc/presence.py).
+            version = await _heartbeat(identity=self.identity)
+            if version is None:
+                version = await database_sync_to_async(selectors.session_state_version_cached)(self.identity.session_id)
         await self.send_json({"type": "heartbeat_ack", "t": time.time(), "version": version})
         await self._announce("roster.alive")
-        self._expire_silent_peers()
+        await self._expire_silent_peers()
 
     async def on_sync(self, payload):
         await self._send_state()
@@ -237,8 +267,7 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
 
     # --- database work (runs in a thread) -------------------------------------------
 
-    def _touch_and_check(self) -> bool:
-        services.call_identity_touch(identity=self.identity)
+    def _still_valid(self) -> bool:
         # Signed out, sessions ended by an admin, timed out: the socket goes too.
         if self.identity.role == OPERATOR and not socket_user_still_signed_in(self.scope):
             return False
@@ -248,8 +277,12 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
         # The state's version rides on every answer: a page that missed a
         # change (the channel layer delivers at most once, and loses what is
         # sent while Redis restarts) sees it is behind and asks for the state.
-        still_valid = self._touch_and_check()
-        return still_valid, selectors.session_state_version(self.identity.session_id)
+        services.call_identity_heartbeat(identity=self.identity)
+        still_valid = self._still_valid()
+        version = selectors.session_state_version(self.identity.session_id)
+        if version is not None:
+            session_version_remember(self.identity.session_id, version, read_from_database=True)
+        return still_valid, version
 
     def _end_call(self):
         services.call_end_by(identity=self.identity)
@@ -332,12 +365,14 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
             del self.roster[event["peer_id"]]
             await self.send_json({"type": "peer_left", "peer_id": event["peer_id"]})
 
-    def _expire_silent_peers(self):
-        # A peer whose process died never says goodbye; heartbeats refresh
-        # every entry, so a silent one is gone.
+    async def _expire_silent_peers(self):
+        # A peer whose process died never says goodbye, and a goodbye can be
+        # lost (the channel layer delivers at most once); heartbeats refresh
+        # every entry, so a silent one is gone, and the browser is told so.
         cutoff = time.monotonic() - settings.PRESENCE_TIMEOUT_SECONDS
         for peer_id in [p for p, entry in self.roster.items() if entry["seen"] < cutoff]:
             del self.roster[peer_id]
+            await self.send_json({"type": "peer_left", "peer_id": peer_id})
 
     # --- messages from the server side ------------------------------------------
 

@@ -1,7 +1,8 @@
 """Housekeeping for calls whose browsers went away without a word.
 
 A crashed browser or a dead server process never says goodbye, so presence
-is a lease (renewed by every heartbeat) and this sweep ends what lapsed:
+is a lease (renewed by every heartbeat, in the presence cache: kyc/presence.py;
+the database holds only the join) and this sweep ends what lapsed:
 customers who left the queue, calls that nobody is in any more, sessions
 whose links all expired unused. Run by Celery beat in production and by the
 operators' queue sockets in the embedded mode.
@@ -16,9 +17,12 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.selectors import operators_seen_at
+from kyc.presence import presence_seen_at
 from sessions_app import services
 from sessions_app.audit import Actor
 from sessions_app.models import Participant, VerificationSession
+from sessions_app.selectors import PARTICIPANT_PRESENCE
 
 logger = logging.getLogger(__name__)
 P = Participant.State
@@ -31,10 +35,16 @@ def sessions_sweep_stale(*, now=None) -> dict[str, int]:
     call_cutoff = now - timedelta(seconds=settings.CALL_RESUME_WINDOW_SECONDS)
     counts = {"left_queue": 0, "interrupted": 0, "expired": 0}
 
-    lapsed_waiting = Participant.objects.filter(session__state=S.WAITING, state=P.WAITING).filter(
-        Q(last_seen_at__lt=presence_cutoff) | Q(last_seen_at__isnull=True)
+    # The database's stamp is the join (or a closed socket's grace): those
+    # stamped before the cutoff lapsed unless their lease says otherwise.
+    stale_in_database = list(
+        Participant.objects.filter(session__state=S.WAITING, state=P.WAITING)
+        .filter(Q(last_seen_at__lt=presence_cutoff) | Q(last_seen_at__isnull=True))
+        .select_related("session")
     )
-    for participant in lapsed_waiting.select_related("session"):
+    seen = presence_seen_at(PARTICIPANT_PRESENCE, stale_in_database, now=now.timestamp())
+    lapsed_waiting = [p for p in stale_in_database if seen[p.pk] is None or seen[p.pk] < presence_cutoff]
+    for participant in lapsed_waiting:
         try:
             services.participant_leave(participant=participant, actor=Actor.system(), reason="presence_lapsed")
             counts["left_queue"] += 1
@@ -44,9 +54,11 @@ def sessions_sweep_stale(*, now=None) -> dict[str, int]:
     for session in VerificationSession.objects.filter(state=S.IN_CALL, answered_at__lt=call_cutoff).select_related(
         "operator"
     ):
-        someone_here = session.participants.filter(
-            state__in=[P.IN_CALL, P.DECIDED], last_seen_at__gte=call_cutoff
-        ).exists() or (session.operator and session.operator.last_seen_at and session.operator.last_seen_at >= call_cutoff)
+        in_call = list(session.participants.filter(state__in=[P.IN_CALL, P.DECIDED]).only("pk", "last_seen_at"))
+        seen = list(presence_seen_at(PARTICIPANT_PRESENCE, in_call, now=now.timestamp()).values())
+        if session.operator:
+            seen += operators_seen_at([session.operator], now=now.timestamp()).values()
+        someone_here = any(at is not None and at >= call_cutoff for at in seen)
         if not someone_here:
             services.session_end(session=session, actor=Actor.system(), reason="interrupted")
             counts["interrupted"] += 1

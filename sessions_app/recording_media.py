@@ -13,6 +13,8 @@ import json
 import math
 import shutil
 import subprocess
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -80,6 +82,40 @@ def _run(args: list[str], *, timeout: float) -> subprocess.CompletedProcess:
     return result
 
 
+def _run_with_progress(args: list[str], *, timeout: float, duration: float, on_progress) -> None:
+    """Run ffmpeg telling ``on_progress`` the fraction of ``duration``
+    encoded so far (ffmpeg's ``-progress`` key=value lines on stdout), at
+    most once a second."""
+    args = [args[0], "-progress", "pipe:1", "-nostats", *args[1:]]
+    deadline = time.monotonic() + timeout
+    try:
+        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    except FileNotFoundError as error:
+        raise MediaError(f"{args[0]} is not installed (Debian: apt-get install ffmpeg)") from error
+    # stderr is read on its own thread: a full pipe would block ffmpeg.
+    errors: list[str] = []
+    reader = threading.Thread(target=lambda: errors.append(process.stderr.read()), daemon=True)
+    reader.start()
+    last_report = 0.0
+    try:
+        for line in process.stdout:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise MediaError(f"{args[0]} took longer than {timeout:.0f} s")
+            key, _, value = line.strip().partition("=")
+            if key == "out_time_us" and value.isdigit() and time.monotonic() - last_report >= 1:
+                last_report = time.monotonic()
+                on_progress(min(1.0, int(value) / 1_000_000 / duration))
+        process.wait(timeout=max(1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired as error:
+        process.kill()
+        raise MediaError(f"{args[0]} took longer than {timeout:.0f} s") from error
+    finally:
+        reader.join(timeout=5)
+    if process.returncode != 0:
+        raise MediaError(f"{args[0]} failed: {''.join(errors).strip()[-2000:]}")
+
+
 def probe(path: Path) -> Probe:
     result = _run(
         [
@@ -143,6 +179,7 @@ def compose(
     workdir: Path,
     threads: int = 0,
     title: str = "",
+    on_progress=None,
 ) -> ComposeResult:
     """One playable MP4 (H.264 + AAC, moov first) of the whole call: every
     stream in its tile, side by side, audio mixed, the call's clock burned
@@ -238,7 +275,10 @@ def compose(
     if threads:
         args += ["-threads", str(threads), "-filter_complex_threads", str(threads)]
     args.append(str(target))
-    _run(args, timeout=max(600, duration * 10))
+    if on_progress is None:
+        _run(args, timeout=max(600, duration * 10))
+    else:
+        _run_with_progress(args, timeout=max(600, duration * 10), duration=duration, on_progress=on_progress)
     result_probe = probe(target)
     if not (result_probe.has_video and result_probe.has_audio):
         raise MediaError("the composed file lacks its audio or video stream")

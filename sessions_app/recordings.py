@@ -27,12 +27,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from kyc.evidence_crypto import EvidenceIntegrityError
 from kyc.ids import uuid_or_none
 from kyc.storage import stored_files_delete
 from sessions_app import recording_media
@@ -200,10 +202,18 @@ def recording_chunk_store(*, recording: Recording, index: int, sha256: str, data
     if recording.evidence_id is not None:
         raise RecordingRejected("already_assembled", "This segment was already assembled after the call.", 409)
     storage = RecordingChunk._meta.get_field("file").storage
-    name = storage.save(
-        f"{recording.session.public_id.hex}/recordings/{recording.public_id.hex}/{index:06d}.part",
-        ContentFile(data),
-    )
+    try:
+        name = storage.save(
+            f"{recording.session.public_id.hex}/recordings/{recording.public_id.hex}/{index:06d}.part",
+            ContentFile(data),
+        )
+    except OSError:
+        # The store is down or full: nothing was recorded as stored, and a
+        # 5xx makes the page keep the chunk and send it again (static/js/recorder.js).
+        logger.exception("recording chunk %s of %s could not be stored", index, recording.public_id)
+        raise RecordingRejected(
+            "storage_unavailable", "The chunk could not be stored just now; send it again.", 503
+        ) from None
     try:
         with transaction.atomic():
             RecordingChunk.objects.create(recording=recording, index=index, sha256=digest, size=len(data), file=name)
@@ -332,6 +342,35 @@ WAITING = "waiting"
 ALREADY = "already_composed"
 COMPOSED = "composed"
 FAILED = "failed"
+QUEUED = "queued"
+COMPOSING = "composing"
+
+# How far a composition has got, for the operator's page after the call. In
+# the cache, not the database: it changes every second, is worthless once the
+# composed Evidence exists, and the cache (Redis with a broker) is shared by
+# the workers that compose and the web processes that answer the page.
+_PROGRESS_KEY = "recording-compose-progress:{}"
+_PROGRESS_SECONDS = 6 * 3600
+
+
+def recording_compose_progress_set(session_id: int, *, state: str, percent: int | None = None) -> None:
+    cache.set(_PROGRESS_KEY.format(session_id), {"state": state, "percent": percent}, _PROGRESS_SECONDS)
+
+
+def recording_compose_progress(session: VerificationSession) -> dict:
+    """Where the recording of an ended call stands: ``state`` is "recording"
+    (the call goes on), "waiting" (segments still uploading), "queued",
+    "composing" (with ``percent``), "composed", "failed" or "nothing"."""
+    if not session.is_ended:
+        return {"state": "recording", "percent": None}
+    if composed_recording(session) is not None:
+        return {"state": COMPOSED, "percent": 100}
+    if not session.recordings.exists():
+        return {"state": NOTHING, "percent": None}
+    progress = cache.get(_PROGRESS_KEY.format(session.pk))
+    if progress:
+        return progress
+    return {"state": WAITING, "percent": None}
 
 
 def recording_compose_on_commit(session: VerificationSession) -> None:
@@ -381,8 +420,12 @@ def _segment_assemble(recording: Recording, workdir: Path) -> Evidence | None:
             if not chunk.file:
                 corrupt.append(chunk.index)
                 continue
-            with chunk.file.open("rb") as source:
-                data = source.read()
+            try:
+                with chunk.file.open("rb") as source:
+                    data = source.read()  # one chunk: at most RECORDING_MAX_CHUNK_BYTES
+            except EvidenceIntegrityError:
+                corrupt.append(chunk.index)
+                continue
             if hashlib.sha256(data).hexdigest() != chunk.sha256:
                 # Changed on disk since it was verified at upload: left out,
                 # and said so in the audit trail.
@@ -510,13 +553,19 @@ def recording_compose_session(*, session_id: int, force: bool = False) -> str:
         return NOTHING
     deadline_passed = force or (session.ended_at is not None and timezone.now() >= session.ended_at + finish_grace())
     if not deadline_passed and not all(_segment_settled(r) for r in recordings):
+        recording_compose_progress_set(session.pk, state=WAITING)
         return WAITING
     workdir = Path(tempfile.mkdtemp(prefix="verity-compose-"))
+    recording_compose_progress_set(session.pk, state=COMPOSING, percent=0)
     try:
-        return _compose(session, recordings, workdir)
+        outcome = _compose(session, recordings, workdir)
+        if outcome == NOTHING:
+            recording_compose_progress_set(session.pk, state=NOTHING)
+        return outcome
     except _SessionErased:
         return ERASED
     except recording_media.MediaError as error:
+        recording_compose_progress_set(session.pk, state=FAILED)
         logger.exception("composing the recording of session %s failed", session.pk)
         audit_record(
             business=session.business,
@@ -573,6 +622,10 @@ def _compose(session: VerificationSession, recordings: list[Recording], workdir:
         target=target,
         workdir=workdir,
         title=f"Verity session {session.public_id.hex}",
+        # Assembling the segments is quick; the encoding is the wait.
+        on_progress=lambda fraction: recording_compose_progress_set(
+            session.pk, state=COMPOSING, percent=min(99, round(fraction * 100))
+        ),
     )
     digest = hashlib.sha256()
     with open(target, "rb") as source:

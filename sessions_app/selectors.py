@@ -1,10 +1,11 @@
 """Reads for the call: who a socket belongs to, and what each side may see."""
 
+import math
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,12 +14,16 @@ from accounts.selectors import (
     operators_available_count,
     presence_cutoff,
 )
+from kyc.presence import presence_seen_at
+from sessions_app.changes import session_version_remember, session_version_remembered
 from sessions_app.links import link_token_hash
 from sessions_app.models import Evidence, Participant, VerificationSession
 from sessions_app.recordings import recording_active
 
 CUSTOMER = "customer"
 OPERATOR = "operator"
+# The customers' leases in kyc.presence.
+PARTICIPANT_PRESENCE = "participant"
 OPERATOR_PEER_ID = "operator"
 # Participants in these states take part in the call's media mesh.
 IN_CALL_STATES = (Participant.State.WAITING, Participant.State.IN_CALL, Participant.State.DECIDED)
@@ -126,14 +131,10 @@ def call_identity(
     An operator must be the one assigned to this very call; a customer must
     hold a live link of a participant of this session who has joined.
     """
-    session = (
-        VerificationSession.objects.select_related("business").filter(public_id=session_public_id).first()
-    )
-    if session is None:
-        return None
     operator = operator_for_user(user) if user is not None else None
     if operator is not None:
-        if session.operator_id != operator.pk or session.state != VerificationSession.State.IN_CALL:
+        session = VerificationSession.objects.filter(public_id=session_public_id).first()
+        if session is None or session.operator_id != operator.pk or session.state != VerificationSession.State.IN_CALL:
             return None
         return CallIdentity(
             role=OPERATOR,
@@ -146,10 +147,14 @@ def call_identity(
         )
     if participant_id is None:
         return None
-    participant = Participant.objects.filter(pk=participant_id, session=session).first()
+    # One query: the participant with their session (a connect's whole
+    # authorisation for a customer).
+    participant = (
+        Participant.objects.select_related("session").filter(pk=participant_id, session__public_id=session_public_id).first()
+    )
     if participant is None or participant.state not in IN_CALL_STATES or participant.link_token_hash != link_hash:
         return None
-    participant.session = session
+    session = participant.session
     if participant_access_problem(participant):
         return None
     return CallIdentity(
@@ -236,6 +241,17 @@ def session_state_version(session_id: int) -> int | None:
     return VerificationSession.objects.filter(pk=session_id).values_list("state_version", flat=True).first()
 
 
+def session_state_version_cached(session_id: int) -> int | None:
+    """The session's version from the cache the commits keep it in, or from
+    the database (once, then kept) when the cache does not know it."""
+    version = session_version_remembered(session_id)
+    if version is None:
+        version = session_state_version(session_id)
+        if version is not None:
+            session_version_remember(session_id, version, read_from_database=True)
+    return version
+
+
 def call_state_for(identity: CallIdentity) -> dict:
     """The state the page behind this socket may see."""
     if identity.role == OPERATOR:
@@ -272,9 +288,12 @@ def call_state_for_customer(*, participant_id: int) -> dict:
         "queue": None,
     }
     if session.state == VerificationSession.State.WAITING:
+        position = queue_position(session)
+        available = operators_available_count(session.business)
         state["queue"] = {
-            "position": queue_position(session),
-            "operators_available": operators_available_count(session.business),
+            "position": position,
+            "operators_available": available,
+            "estimate_minutes": queue_wait_estimate_minutes(session.business, position=position, available=available),
         }
     return state
 
@@ -337,24 +356,36 @@ def call_state_for_operator(*, session_id: int) -> dict:
     }
 
 
+def participants_present(participants) -> set[int]:
+    """The pks of those participants heard from within the presence timeout
+    (their join, or a heartbeat's lease)."""
+    cutoff = presence_cutoff()
+    seen = presence_seen_at(PARTICIPANT_PRESENCE, participants)
+    return {pk for pk, at in seen.items() if at is not None and at >= cutoff}
+
+
 def queue_for_business(business) -> list[VerificationSession]:
     """Sessions waiting for an operator, oldest first. A customer whose browser
-    went silent is not waiting any more, whatever the last state said."""
-    waiting = Q(participants__state=Participant.State.WAITING) & Q(
-        participants__last_seen_at__gte=presence_cutoff()
-    )
-    return list(
+    went silent is not waiting any more, whatever the last state said. Each
+    session carries ``present_participant_ids`` (who of them is there now),
+    ``waiting_count`` and ``participant_count``."""
+    sessions = list(
         VerificationSession.objects.for_business(business)
         .filter(state=VerificationSession.State.WAITING)
-        .annotate(
-            waiting_count=Count("participants", filter=waiting, distinct=True),
-            participant_count=Count("participants", distinct=True),
-            first_waiting_at=Min("waiting_at"),
-        )
-        .filter(waiting_count__gt=0)
         .prefetch_related("participants")
         .order_by("waiting_at", "pk")
     )
+    waiting = [p for s in sessions for p in s.participants.all() if p.state == Participant.State.WAITING]
+    present = participants_present(waiting)
+    queue = []
+    for session in sessions:
+        participants = session.participants.all()
+        session.present_participant_ids = {p.pk for p in participants if p.pk in present}
+        session.waiting_count = len(session.present_participant_ids)
+        session.participant_count = len(participants)
+        if session.waiting_count:
+            queue.append(session)
+    return queue
 
 
 def queue_position(session: VerificationSession) -> int | None:
@@ -362,6 +393,43 @@ def queue_position(session: VerificationSession) -> int | None:
         return None
     ahead = [s.pk for s in queue_for_business(session.business)]
     return ahead.index(session.pk) + 1 if session.pk in ahead else None
+
+
+def recent_handling_seconds(business, *, now=None) -> float | None:
+    """The median length of the business's recent calls (answered to ended),
+    or None while there are too few to say (settings.QUEUE_ESTIMATE_*)."""
+    now = now or timezone.now()
+    spans = [
+        (ended - answered).total_seconds()
+        for answered, ended in VerificationSession.objects.filter(
+            business=business,
+            answered_at__isnull=False,
+            ended_at__gte=now - timedelta(days=settings.QUEUE_ESTIMATE_HISTORY_DAYS),
+        )
+        .order_by("-ended_at")
+        .values_list("answered_at", "ended_at")[: settings.QUEUE_ESTIMATE_SAMPLE]
+    ]
+    if len(spans) < settings.QUEUE_ESTIMATE_MIN_CALLS:
+        return None
+    spans.sort()
+    middle = len(spans) // 2
+    return spans[middle] if len(spans) % 2 else (spans[middle - 1] + spans[middle]) / 2
+
+
+def queue_wait_estimate_minutes(business, *, position: int | None, available: int) -> int | None:
+    """A waiting customer's estimated wait, in whole minutes, or None when
+    there is no honest figure (no operator available, too little history).
+
+    The customers ahead are answered ``available`` at a time, each call taking
+    the median of the recent ones: the wait is the number of rounds before
+    this customer's turn times that median. 0 means "you are next"."""
+    if not position or available < 1:
+        return None
+    median = recent_handling_seconds(business)
+    if median is None:
+        return None
+    rounds = (position - 1) // available
+    return math.ceil(rounds * median / 60)
 
 
 def ice_servers_for(identity_label: str) -> list[dict]:

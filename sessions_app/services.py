@@ -15,11 +15,11 @@ from django.utils import timezone
 
 from accounts.models import Operator
 from accounts.selectors import operator_for_user
-from accounts.services import operator_touch
-from kyc import realtime
+from accounts.services import operator_beat, operator_touch
+from kyc import presence, realtime
 from sessions_app import events, locks
 from sessions_app.audit import Actor, audit_record
-from sessions_app.changes import session_mark_changed
+from sessions_app.changes import session_mark_changed, session_version_remembered
 from sessions_app.links import link_token_new, link_url
 from sessions_app.models import (
     Evidence,
@@ -31,6 +31,7 @@ from sessions_app.recordings import recording_compose_on_commit
 from sessions_app.selectors import (
     CUSTOMER,
     OPERATOR,
+    PARTICIPANT_PRESENCE,
     CallIdentity,
     LinkInvalid,
 )
@@ -355,7 +356,10 @@ def participant_set_media_state(*, participant_id: int, audio: bool, video: bool
 
 
 def participant_touch(*, participant_id: int) -> None:
+    """The customer's page arrived (its socket opened): stamped in the
+    database, once; its heartbeats renew only the lease."""
     Participant.objects.filter(pk=participant_id).update(last_seen_at=timezone.now())
+    presence.presence_beat(PARTICIPANT_PRESENCE, participant_id)
 
 
 # A waiting customer whose socket closed is gone from the queue after this
@@ -368,7 +372,9 @@ def participant_disconnected(*, participant_id: int) -> None:
     queue promptly, without making a reload lose their place: age their
     presence so it lapses after a short grace instead of the full timeout."""
     lapsed_at = timezone.now() - timedelta(seconds=settings.PRESENCE_TIMEOUT_SECONDS - RECONNECT_GRACE_SECONDS)
-    Participant.objects.filter(pk=participant_id, state=P.WAITING).update(last_seen_at=lapsed_at)
+    if Participant.objects.filter(pk=participant_id, state=P.WAITING).update(last_seen_at=lapsed_at):
+        # The lease would keep them "seen" for the whole timeout.
+        presence.presence_forget(PARTICIPANT_PRESENCE, participant_id)
 
 
 def participant_set_prompt(*, participant: Participant, prompt: dict | None, actor: Actor) -> None:
@@ -474,12 +480,25 @@ def session_cancel(*, session: VerificationSession, actor: Actor) -> Verificatio
 # --- what a call's socket does -------------------------------------------------------
 
 
-def call_identity_touch(*, identity: CallIdentity) -> None:
-    """The page behind a call socket is alive (its heartbeat)."""
+def call_identity_arrived(*, identity: CallIdentity) -> None:
+    """The page behind a call socket connected: the one presence write that
+    reaches the database."""
     if identity.role == CUSTOMER:
         participant_touch(participant_id=identity.participant_id)
     else:
         operator_touch(operator_id=identity.operator_id)
+
+
+def call_identity_heartbeat(*, identity: CallIdentity) -> int | None:
+    """The page behind a call socket is alive (its heartbeat): its lease is
+    renewed, and the session's version as the last commit left it is
+    returned (None when the cache does not know it). No database: heartbeats
+    run off the database thread (kyc/presence.py)."""
+    if identity.role == CUSTOMER:
+        presence.presence_beat(PARTICIPANT_PRESENCE, identity.participant_id)
+    else:
+        operator_beat(operator_id=identity.operator_id)
+    return session_version_remembered(identity.session_id)
 
 
 def call_end_by(*, identity: CallIdentity) -> None:

@@ -2,8 +2,10 @@
 idempotent: tasks are acknowledged late, so one may run twice."""
 
 from celery import current_app, shared_task
+from django.conf import settings
 from django.core.cache import cache
 
+from kyc.background import background_submit
 from sessions_app import audit, recordings
 
 # While a segment is still open after the call (its last chunks uploading),
@@ -18,9 +20,21 @@ COMPOSE_SWEEP_LEASE_KEY = "recording-compose-pending"
 COMPOSE_SWEEP_LEASE_SECONDS = 30 * 60
 
 
-@shared_task(acks_late=True)
-def recording_compose(session_id: int) -> str:
-    """Assemble and compose the call's recording once every segment is in."""
+@shared_task(bind=True, acks_late=True)
+def recording_compose(self, session_id: int) -> str:
+    """Assemble and compose the call's recording once every segment is in.
+
+    In embedded mode (no broker: Celery runs ``delay`` inside the request
+    that ended the call or finished the last segment) the composition goes
+    to a background thread (settings.RECORDING_COMPOSE_EMBEDDED_MODE), so
+    that request answers at once and the operator's page is free while
+    ffmpeg works; "inline" composes in the request, after its commit.
+    Called directly (tests, a shell), it runs here and now."""
+    if current_app.conf.task_always_eager and self.request.is_eager and not self.request.called_directly:
+        if settings.RECORDING_COMPOSE_EMBEDDED_MODE == "background":
+            recordings.recording_compose_progress_set(session_id, state=recordings.QUEUED)
+            background_submit("compose", recordings.recording_compose_session, session_id=session_id)
+            return recordings.QUEUED
     outcome = recordings.recording_compose_session(session_id=session_id)
     if outcome == recordings.WAITING and not current_app.conf.task_always_eager:
         # Eager mode has no later: there the page's last "finished" composes,

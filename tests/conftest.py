@@ -27,6 +27,10 @@ from sessions_app.services import (
 )
 from workflows.models import WorkflowTemplate
 
+# The evidence stores (filesystem, and S3 on a moto server on loopback) as
+# fixtures for every test directory: see tests/evidence_stores.py.
+pytest_plugins = ["tests.evidence_stores"]
+
 STANDARD_STEPS = [
     {"kind": "terms", "terms_version": "v1", "terms_text": "We verify you on a recorded video call."},
     {"kind": "device_check"},
@@ -82,6 +86,8 @@ def _checks_off_unless_asked(settings, request):
     """
     marker = request.node.get_closest_marker("checks")
     settings.CHECKS_EMBEDDED_MODE = marker.args[0] if marker else "off"
+    # Compositions likewise run in the request unless a test asks otherwise.
+    settings.RECORDING_COMPOSE_EMBEDDED_MODE = "inline"
 
 
 @pytest.fixture(autouse=True)
@@ -91,6 +97,23 @@ def _staff_second_factor_optional(settings):
     behaviours sign Carol in with her password alone; the tests of that rule
     (tests/security/test_second_factor_is_mandatory.py) turn it back on."""
     settings.STAFF_REQUIRE_SECOND_FACTOR = False
+
+
+@pytest.fixture(autouse=True)
+def _presence_store_trusted():
+    """Presence leases (kyc/presence.py) live in a cache that outlives a test.
+    Each test starts with none (in memory; Redis is left alone, its database
+    is shared with the channel layer) in a store that has been up for longer
+    than a lease window, so a missing lease means what it says. The tests of
+    a freshly emptied store set the epoch themselves."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from kyc.presence import PRESENCE_CACHE, presence_store_reset
+
+    if isinstance(caches[PRESENCE_CACHE], LocMemCache):
+        caches[PRESENCE_CACHE].clear()
+    presence_store_reset(since=0.0)
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)

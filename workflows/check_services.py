@@ -28,6 +28,7 @@ from typing import Callable
 
 from django.db import IntegrityError, transaction
 
+from kyc.evidence_crypto import EvidenceIntegrityError
 from sessions_app import locks
 from sessions_app.audit import Actor, audit_record
 from sessions_app.changes import session_mark_changed
@@ -245,6 +246,15 @@ def evidence_run_checks(*, evidence_id: int) -> list[CheckResult]:
                 status=ERROR,
                 score=None,
                 reasons=[Reason("evidence.unreadable", f"The capture could not be read ({type(exc).__name__}).")],
+            )
+        except EvidenceIntegrityError:
+            # Changed at rest since it was captured: never checked, and said so.
+            logger.error("evidence %s failed its integrity check before a check", planned.subject.public_id)
+            outcome = CheckOutcome(
+                kind=planned.kind,
+                status=ERROR,
+                score=None,
+                reasons=[Reason("evidence.integrity", "The capture failed its integrity check (changed at rest).")],
             )
         results.append(
             check_result_store(subject=planned.subject, kind=planned.kind, engine_version=version, outcome=outcome)

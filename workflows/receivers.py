@@ -9,7 +9,7 @@ from sessions_app import events
 from sessions_app.models import Participant, VerificationSession
 from workflows import steps as step_kinds
 from workflows.check_services import session_checks_completed_emit
-from workflows.services import participant_steps_create, step_complete_pre_call
+from workflows.services import notes_finish, participant_steps_create, step_complete_pre_call
 
 P = Participant.State
 
@@ -27,6 +27,11 @@ def pre_call_steps_follow_participant(sender, *, participant, previous, target, 
         step_complete_pre_call(participant=participant, kind=step_kinds.DEVICE_CHECK, actor=actor)
 
 
+def notes_finish_with_decision(sender, *, participant, target, actor, **kwargs) -> None:
+    if target == P.DECIDED:
+        notes_finish(participant=participant, actor=actor)
+
+
 def checks_completed_after_call(sender, *, session, previous, target, **kwargs) -> None:
     """The call is over: checks.completed for every participant whose checks
     are all in (the others get it with their last result)."""
@@ -38,4 +43,5 @@ def checks_completed_after_call(sender, *, session, previous, target, **kwargs) 
 def receivers_connect() -> None:
     events.participant_created.connect(steps_for_new_participant, dispatch_uid="workflow_steps_for_new_participant")
     events.participant_moved.connect(pre_call_steps_follow_participant, dispatch_uid="workflow_pre_call_steps")
+    events.participant_moved.connect(notes_finish_with_decision, dispatch_uid="workflow_notes_finish_with_decision")
     events.session_moved.connect(checks_completed_after_call, dispatch_uid="workflow_checks_completed_after_call")

@@ -74,6 +74,18 @@ def step_complete_pre_call(*, participant, kind: str, actor: Actor) -> None:
         step_transition(step=step, target=StepState.State.PASSED, actor=actor)
 
 
+def notes_finish(*, participant, actor: Actor) -> None:
+    """The participant is decided: their notes step ends, passed when the
+    operator wrote notes, skipped when not (it has no button of its own; left
+    open it read "In progress" on every completed session). Notes can still be
+    added for an hour after the call (notes_save)."""
+    for step in participant.steps.filter(kind=kinds.NOTES).exclude(
+        state__in=[StepState.State.PASSED, StepState.State.FAILED, StepState.State.SKIPPED]
+    ):
+        written = str(step.data.get("text") or "").strip()
+        step_transition(step=step, target=StepState.State.PASSED if written else StepState.State.SKIPPED, actor=actor)
+
+
 # --- operator actions inside the call ----------------------------------------------
 
 
@@ -122,7 +134,20 @@ def step_start(*, step: StepState, operator) -> StepState:
             session_mark_changed(step.participant.session)
         if step.kind == kinds.LIVENESS:
             _prompt(step.participant, {"code": step.data["challenge"][0], "text": ""}, actor)
+        elif step.kind == kinds.QUESTIONS:
+            _prompt_next_question(step, actor)
     return step
+
+
+def _prompt_next_question(step: StepState, actor: Actor) -> None:
+    """The question the operator asks now appears in the customer's frame
+    too (read aloud is easy to mishear); none once all are answered."""
+    questions = step.config.get("questions", [])
+    answers = step.data.get("answers", {})
+    upcoming = [q for q in step.data.get("question_order", []) if str(q) not in answers]
+    prompt = {"code": "question", "text": questions[upcoming[0]]} if upcoming else None
+    if prompt or step.participant.current_prompt:
+        _prompt(step.participant, prompt, actor)
 
 
 def step_finish(*, step: StepState, operator, outcome: str) -> StepState:
@@ -285,6 +310,10 @@ def _prompt_next_liveness_action(capture: CaptureRequest) -> None:
     participant.refresh_from_db()
     if participant.state != Participant.State.IN_CALL:
         return
+    if step.state != StepState.State.IN_PROGRESS:
+        # The operator passed (or failed) the step while this burst was on its
+        # way: its instruction was cleared then, and must stay cleared.
+        return
     operator = participant.session.operator
     actor = Actor.operator(operator) if operator else Actor.system()
     _prompt(participant, {"code": challenge[index], "text": ""} if index < len(challenge) else None, actor)
@@ -318,6 +347,7 @@ def question_answer_record(*, step: StepState, operator, question: int, answer: 
             data={"step": step.position, "question": question},
         )
         session_mark_changed(step.participant.session)
+        _prompt_next_question(step, Actor.operator(operator))
     return step
 
 

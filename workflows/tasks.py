@@ -3,13 +3,13 @@ and is idempotent: tasks are acknowledged late, so one may run twice, and a
 result already stored for an evidence, check and engine version is kept."""
 
 import logging
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from celery import current_app, shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError
 
+from kyc import background as kyc_background
 from workflows import check_services
 
 logger = logging.getLogger(__name__)
@@ -21,9 +21,6 @@ logger = logging.getLogger(__name__)
 SOFT_TIME_LIMIT = 120
 TIME_LIMIT = 150
 
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
 
 def _inline() -> bool:
     """True in embedded mode, where Celery runs tasks inside the request."""
@@ -31,36 +28,21 @@ def _inline() -> bool:
 
 
 def background_pool() -> ThreadPoolExecutor:
-    """Embedded mode's stand-in for a worker: one thread in the web process.
-
-    Under daphne every synchronous view and database call shares one thread;
-    seconds of OCR there would stall the calls' signaling. One thread keeps
-    the checks in arrival order (a burst's last frame after the face).
-    """
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verity-checks")
-        return _pool
+    """Embedded mode's stand-in for a worker (kyc.background): one thread in
+    the web process keeps the checks in arrival order (a burst's last frame
+    after the face)."""
+    return kyc_background.background_pool("checks")
 
 
 def background_pool_wait(timeout: float = 300) -> None:
-    """Return once every check handed to the background thread so far has
-    finished (the thread is first in, first out). For tests: no check may
-    outlive the test database it reads."""
-    with _pool_lock:
-        pool = _pool
-    if pool is not None:
-        pool.submit(lambda: None).result(timeout=timeout)
+    """Return once everything handed to a background thread so far (checks,
+    compositions) has finished. For tests: nothing may outlive the test
+    database it reads."""
+    kyc_background.background_wait(timeout=timeout)
 
 
 def _run_in_background(evidence_id: int) -> None:
-    try:
-        check_services.evidence_run_checks(evidence_id=evidence_id)
-    except Exception:  # noqa: BLE001 - nobody waits for this thread: log it
-        logger.exception("checks of evidence %s failed", evidence_id)
-    finally:
-        connection.close()  # this thread's own connection
+    check_services.evidence_run_checks(evidence_id=evidence_id)
 
 
 @shared_task(
@@ -91,7 +73,7 @@ def run_checks_for_evidence(self, evidence_id: int) -> list[dict]:
         if mode == "off":
             return []
         if mode == "background":
-            background_pool().submit(_run_in_background, evidence_id)
+            kyc_background.background_submit("checks", _run_in_background, evidence_id)
             return []
         # "inline": here and now, in the request that stored the capture.
     try:

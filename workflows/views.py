@@ -1,6 +1,8 @@
 """Uploads that answer a capture request: the customer's full-resolution
 frame, and (through the console) the frame the operator received."""
 
+import logging
+
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed, JsonResponse
 
@@ -11,6 +13,8 @@ from sessions_app.models import Evidence, Participant
 from sessions_app.views import customer_view
 from workflows.models import CaptureRequest
 from workflows.services import evidence_store_image
+
+logger = logging.getLogger(__name__)
 
 
 def evidence_upload_response(request, *, capture: CaptureRequest, source: str):
@@ -30,6 +34,11 @@ def evidence_upload_response(request, *, capture: CaptureRequest, source: str):
         return json_error(error.code, error.message, 400)
     except ValidationError as error:
         return json_error("rejected", " ".join(error.messages), 409)
+    except OSError:
+        # The evidence store is down or full: nothing was kept (the row
+        # rolled back with the file), and the page may send it again.
+        logger.exception("a capture for %s could not be stored", capture.public_id)
+        return json_error("storage_unavailable", "The image could not be stored just now; send it again.", 503)
     return JsonResponse({"evidence": evidence.public_id.hex, "sha256": evidence.sha256}, status=201)
 
 

@@ -7,7 +7,8 @@ webhooks: operators/admin.py.)"""
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -23,7 +24,7 @@ from operators.compliance.review import (
     session_review,
 )
 from operators.models import Decision
-from sessions_app.evidence_streaming import evidence_file_response
+from sessions_app.evidence_streaming import evidence_file_response, file_download_response
 from sessions_app.models import (
     AuditEvent,
     Evidence,
@@ -85,6 +86,17 @@ class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
         "participants__email",
         "participants__business_reference",
     ]
+
+    def get_search_results(self, request, queryset, search_term):
+        # The API names a session (and its participants) by public id, hex or
+        # hyphenated; a text search of a uuid column would match only one form
+        # on PostgreSQL, so an id is matched exactly, within what this user sees.
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        public_id = uuid_or_none(search_term.strip())
+        if public_id is None:
+            return results, may_have_duplicates
+        by_id = queryset.filter(Q(public_id=public_id) | Q(participants__public_id=public_id))
+        return results | by_id, True
     readonly_fields = [
         "public_id",
         "state",
@@ -144,10 +156,12 @@ class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
     def export_view(self, request, object_id):
         """The session's full record (record.json) and its evidence files in a zip."""
         session = self._session_or_404(request, object_id)
-        content = session_export_zip(session=session, user=request.user)
-        response = HttpResponse(content, content_type="application/zip")
-        response["Content-Disposition"] = f'attachment; filename="session-{session.public_id}.zip"'
-        return response
+        return file_download_response(
+            request,
+            session_export_zip(session=session, user=request.user),
+            file_name=f"session-{session.public_id}.zip",
+            content_type="application/zip",
+        )
 
     def evidence_view(self, request, object_id, evidence_id):
         """One capture, streamed from private storage to a compliance reviewer.

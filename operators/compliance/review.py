@@ -2,14 +2,15 @@
 record every export carries, and the export itself."""
 
 import hashlib
-import io
 import json
 import mimetypes
+import tempfile
 import zipfile
 from datetime import timedelta
 
 from django.utils import timezone
 
+from kyc.evidence_crypto import EvidenceIntegrityError
 from operators.compliance.access import compliance_view_record
 from operators.models import WebhookEvent
 from sessions_app.audit import audit_event_export, audit_session_proof
@@ -205,33 +206,64 @@ def session_record(session: VerificationSession) -> dict:
     }
 
 
-def session_export_zip(*, session: VerificationSession, user) -> bytes:
+def session_export_zip(*, session: VerificationSession, user):
     """record.json and every evidence file still held, in one zip. Each
-    file's SHA-256 is checked against the one recorded at capture; a mismatch
-    is written into the record, not hidden. The export is audited."""
+    file's SHA-256 is checked against the one recorded at capture; a mismatch,
+    or a file that fails its integrity check, is written into the record, not
+    hidden. The export is audited.
+
+    Returns the zip as a temporary file (open, at its start; closing deletes
+    it): recordings are decrypted and zipped one block at a time, so the
+    export never holds a whole recording, let alone all of them, in memory."""
     record = session_record(session)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        evidence_by_id = {
-            str(evidence.public_id): evidence
-            for evidence in Evidence.objects.filter(session=session, erased_at__isnull=True).exclude(file="")
-        }
-        entries = [entry for p in record["participants"] for entry in p["evidence"]] + record["session_evidence"]
-        for entry in entries:
-            evidence = evidence_by_id.get(entry["id"])
-            if evidence is None:
-                continue
-            try:
-                with evidence.file.open("rb") as handle:
-                    content = handle.read()
-            except OSError:
-                entry["file"] = None
-                entry["file_problem"] = "missing from storage"
-                continue
-            entry["sha256_verified"] = hashlib.sha256(content).hexdigest() == evidence.sha256
-            archive.writestr(entry["file"], content)
-        archive.writestr("record.json", json.dumps(record, indent=2, ensure_ascii=False, default=str))
+    archive_file = tempfile.TemporaryFile()
+    try:
+        with zipfile.ZipFile(archive_file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            evidence_by_id = {
+                str(evidence.public_id): evidence
+                for evidence in Evidence.objects.filter(session=session, erased_at__isnull=True).exclude(file="")
+            }
+            entries = [entry for p in record["participants"] for entry in p["evidence"]] + record["session_evidence"]
+            for entry in entries:
+                evidence = evidence_by_id.get(entry["id"])
+                if evidence is None:
+                    continue
+                _export_evidence_file(archive, entry, evidence)
+            archive.writestr("record.json", json.dumps(record, indent=2, ensure_ascii=False, default=str))
+        archive_file.seek(0)
+    except BaseException:
+        archive_file.close()
+        raise
     compliance_view_record(
         user=user, obj=session, view="session_exported", data={"evidence_files": len(evidence_by_id)}
     )
-    return buffer.getvalue()
+    return archive_file
+
+
+def _export_evidence_file(archive: zipfile.ZipFile, entry: dict, evidence: Evidence) -> None:
+    # Decrypted into a temporary file first, hashing as it goes: a chunk
+    # that fails authentication halfway must not leave half a file in the zip.
+    digest = hashlib.sha256()
+    with tempfile.NamedTemporaryFile(prefix="verity-export-") as plain:
+        try:
+            with evidence.file.open("rb") as handle:
+                for block in iter(lambda: handle.read(EXPORT_BLOCK_BYTES), b""):
+                    digest.update(block)
+                    plain.write(block)
+        except EvidenceIntegrityError:
+            entry["file"] = None
+            entry["file_problem"] = "failed its integrity check (changed at rest)"
+            entry["sha256_verified"] = False
+            return
+        except OSError:
+            entry["file"] = None
+            entry["file_problem"] = "missing from storage"
+            return
+        plain.flush()
+        entry["sha256_verified"] = digest.hexdigest() == evidence.sha256
+        # Recordings are compressed already: stored, not deflated again.
+        compression = zipfile.ZIP_STORED if evidence.content_type.startswith(("video/", "audio/")) else None
+        archive.write(plain.name, entry["file"], compress_type=compression)
+
+
+EXPORT_BLOCK_BYTES = 1024 * 1024

@@ -17,6 +17,13 @@ const ICE_RESTART_AFTER_MS = 3000;
 // by both does not make both offer at once.
 const POLITE_RESTART_DELAY_MS = 4000;
 const FIRST_OFFER_GRACE_MS = 4000;
+// What each link may spend on video. The operator must see the customer at
+// the camera's resolution (a document's small print), so a stream to the
+// operator keeps its resolution and gives up frame rate when the link or
+// the CPU is short; Chromium's defaults drop to a quarter of the pixels
+// instead. Streams between customers and from the operator stay balanced.
+const TO_OPERATOR = { maxBitrate: 2_500_000, scaleResolutionDownBy: 1, degradationPreference: "maintain-resolution" };
+const TO_OTHERS = { maxBitrate: 1_000_000, degradationPreference: "balanced" };
 
 export function newInstanceId() {
   const bytes = new Uint8Array(8);
@@ -56,8 +63,30 @@ class Peer {
     };
     this.pc.onicecandidate = ({ candidate }) => this.signal({ candidate: candidate ? candidate.toJSON() : null });
     this.pc.oniceconnectionstatechange = () => this.watchIce();
-    this.pc.onconnectionstatechange = () =>
+    this.pc.onconnectionstatechange = () => {
+      if (this.pc.connectionState === "connected") this.tuneVideo();
       engine.emit("peer-state", { peerId: this.id, state: this.pc.connectionState });
+    };
+  }
+
+  // Encodings exist only once negotiated: applied on connect, and kept by
+  // replaceTrack (a camera switch).
+  async tuneVideo() {
+    const { degradationPreference, ...encoding } = this.info.role === "operator" ? TO_OPERATOR : TO_OTHERS;
+    const apply = (sender, withPreference) => {
+      const params = sender.getParameters();
+      if (!params.encodings || !params.encodings.length) return Promise.resolve();
+      params.encodings = params.encodings.map((e) => ({ ...e, ...encoding }));
+      if (withPreference) params.degradationPreference = degradationPreference;
+      return sender.setParameters(params);
+    };
+    for (const sender of this.pc.getSenders()) {
+      if (!sender.track || sender.track.kind !== "video") continue;
+      // An older browser refuses the preference: keep the bitrate and scale.
+      await apply(sender, true)
+        .catch(() => apply(sender, false))
+        .catch((err) => console.warn("video parameters not applied", err));
+    }
   }
 
   signal(payload) {

@@ -76,6 +76,7 @@ export class RemoteTiles {
     this.labels = { operatorLabel, mutedLabel, cameraOffLabel };
     this.tiles = new Map();
     this.sinkId = null;
+    this.featured = null; // the peer id shown largest (the operator's addressed customer)
   }
 
   ensure(peerId, info) {
@@ -148,8 +149,20 @@ export class RemoteTiles {
     );
   }
 
+  feature(peerId) {
+    this.featured = peerId;
+    this.layout();
+  }
+
   layout() {
     this.container.dataset.count = String(this.tiles.size);
+    const featured = this.tiles.has(this.featured) ? this.featured : this.tiles.keys().next().value;
+    for (const [peerId, tile] of this.tiles) tile.element.classList.toggle("featured", peerId === featured);
+    this.container.classList.toggle("has-side", this.tiles.size > 1);
+  }
+
+  clear() {
+    for (const peerId of [...this.tiles.keys()]) this.remove(peerId);
   }
 }
 
@@ -255,9 +268,15 @@ export function bindCallControls({ media, engineRef, localVideo, tiles, onEnd })
     if (document.fullscreenElement) await document.exitFullscreen();
     else if (frame.requestFullscreen) await frame.requestFullscreen().catch(() => {});
   });
-  document.addEventListener("fullscreenchange", () =>
-    fullscreenButton.setAttribute("aria-pressed", String(!!document.fullscreenElement))
-  );
+  document.addEventListener("fullscreenchange", () => {
+    // The label says what a click does now.
+    const full = !!document.fullscreenElement;
+    const label = full ? fullscreenButton.dataset.labelExit : fullscreenButton.dataset.labelEnter;
+    fullscreenButton.setAttribute("aria-pressed", String(full));
+    fullscreenButton.setAttribute("aria-label", label);
+    fullscreenButton.title = label;
+    fullscreenButton.querySelector(".label").textContent = label;
+  });
 
   endButton.addEventListener("click", () => endDialog.showModal());
   endDialog.addEventListener("close", () => {

@@ -41,6 +41,7 @@ function setStage(stage) {
   $("connecting-panel").hidden = stage !== "connecting";
   $("ended-panel").hidden = stage !== "ended";
   $("btn-end").hidden = stage !== "in_call";
+  $("btn-join").hidden = stage !== "device";
   if (stage !== "in_call") $("prompt").hidden = true;
 }
 
@@ -82,10 +83,15 @@ function showEnded() {
   clock.stop();
   meters.forEach((m) => m.stop());
   if (engineRef.engine) engineRef.engine.stop();
+  // Nothing of the call stays live: camera and microphone released, the
+  // others' tiles and the badge gone; the stage itself is hidden (CSS).
   media.stop();
+  localVideo.srcObject = null;
+  tiles.clear();
+  $("recording-badge").hidden = true;
   const outcome = lastDecision ? lastDecision.outcome : null;
   const titles = { approve: ["approved", "approvedText"], reject: ["rejected", "rejectedText"], retry: ["retry", "retryText"] };
-  const [title, text] = titles[outcome] || ["thanks", "thanksText"];
+  const [title, text] = titles[outcome] || ["callEnded", "callEndedText"];
   $("ended-title").textContent = t[title];
   $("ended-text").textContent = t[text];
   root.dataset.outcome = outcome || "none";
@@ -123,9 +129,7 @@ function renderState(state) {
     clock.start(session.answered_at, session.server_time);
   } else {
     setStage("connecting");
-    const queue = state.queue || {};
-    $("queue-info").textContent = queue.position ? format(t.queuePosition, { position: queue.position }) : t.queueWaiting;
-    $("no-operator").hidden = queue.operators_available !== 0;
+    renderQueue(state.queue || {});
     const missing = (state.others || []).filter((o) => !["waiting", "in_call"].includes(o.state)).map((o) => o.name);
     $("waiting-others").hidden = missing.length === 0;
     $("waiting-others").textContent = format(t.waitingOthers, { names: missing.join(", ") });
@@ -133,6 +137,24 @@ function renderState(state) {
   renderPrompt(state.me.prompt);
   latestCapture = state.me.capture || null;
   if (latestCapture) takeCapture(latestCapture);
+}
+
+// The waiting view says what is true now: whether an operator can answer
+// (the server pushes a new state when an operator's presence changes), the
+// place in the queue and, where the server has one, an estimated wait.
+function renderQueue(queue) {
+  const nobody = queue.operators_available === 0;
+  $("connecting-panel").dataset.operators = nobody ? "none" : "some";
+  $("connecting-title").textContent = nobody ? t.waitingNoOperatorTitle : t.waitingTitle;
+  $("no-operator").hidden = !nobody;
+  const parts = [];
+  if (queue.position) parts.push(format(t.queuePosition, { position: queue.position }));
+  if (!nobody) {
+    if (queue.estimate_minutes === 0) parts.push(t.estimateNext);
+    else if (queue.estimate_minutes) parts.push(format(t.estimateMinutes, { minutes: queue.estimate_minutes }));
+    else parts.push(t.queueWaiting);
+  }
+  $("queue-info").textContent = parts.join(" ");
 }
 
 async function takeCapture(capture) {

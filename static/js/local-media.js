@@ -105,10 +105,21 @@ export class LocalMedia extends EventTarget {
   }
 
   async switchCamera() {
-    this.facingMode = this.facingMode === "user" ? "environment" : "user";
     // Release the current camera first: many phones cannot open two at once.
     const old = this.track("video");
+    const current = old ? old.getSettings() : {};
     if (old) old.stop();
+    if (!current.facingMode) {
+      // A desktop camera says nothing of front or back (nor do Chromium's
+      // fake ones): cycle through the cameras instead.
+      const { cameras } = await listDevices();
+      if (cameras.length > 1) {
+        const index = cameras.findIndex((camera) => camera.deviceId === current.deviceId);
+        const next = cameras[(index + 1) % cameras.length];
+        return this.useCamera({ deviceId: { exact: next.deviceId } });
+      }
+    }
+    this.facingMode = this.facingMode === "user" ? "environment" : "user";
     return this.useCamera({ facingMode: { exact: this.facingMode } }).catch(() =>
       this.useCamera({ facingMode: this.facingMode })
     );

@@ -25,10 +25,19 @@ function showEnded() {
   clock.stop();
   if (recorder) saveRecording();
   if (engineRef.engine) engineRef.engine.stop();
+  // Nothing of the call stays live: camera and microphone released, the
+  // tiles, the badge and the connection figures gone with it.
   media.stop();
+  localVideo.srcObject = null;
+  tiles.clear();
+  $("recording-badge").hidden = true;
+  $("connection-badge").textContent = "";
+  delete $("connection-badge").dataset.quality;
+  $("quality").hidden = true;
   root.dataset.stage = "ended";
   $("ended-panel").hidden = false;
   $("btn-end").hidden = true;
+  if (!recorder) followComposition();
 }
 
 function showRecordingProblem({ message }) {
@@ -42,18 +51,44 @@ function showRecordingProblem({ message }) {
 function saveRecording() {
   // The last chunks are still on their way: say so until the server has them.
   const status = $("recording-status");
+  const say = status.dataset;
   status.hidden = false;
   const show = ({ pending }) => {
-    status.textContent = pending ? `Saving the recording… (${pending} parts left)` : "Saving the recording…";
+    status.textContent = pending ? say.saving.replace("%(parts)s", pending) : say.savingLast;
   };
   show({ pending: recorder.pendingChunks });
   recorder.addEventListener("progress", ({ detail }) => show(detail));
   window.addEventListener("beforeunload", warnUnsaved);
   recorder.stopAll().then(() => {
-    status.textContent = "Recording saved.";
     status.dataset.saved = "true";
     window.removeEventListener("beforeunload", warnUnsaved);
+    followComposition();
   });
+}
+
+// The server composes the recording after the call (a worker, or a thread
+// in embedded mode): the page is free, and shows how far it has got.
+async function followComposition() {
+  const status = $("recording-status");
+  const say = status.dataset;
+  status.hidden = false;
+  for (;;) {
+    let progress = null;
+    try {
+      const response = await fetch(data.recording_progress_url, { credentials: "same-origin" });
+      if (response.ok) progress = await response.json();
+    } catch {
+      progress = null;
+    }
+    const state = progress ? progress.state : "unknown";
+    status.dataset.state = state;
+    if (state === "composed") return void (status.textContent = say.composed);
+    if (state === "nothing") return void (status.textContent = say.nothing);
+    if (state === "failed") return void (status.textContent = say.failed);
+    status.textContent =
+      state === "composing" && progress.percent != null ? say.composing.replace("%(percent)s", `${progress.percent} %`) : say.queued;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
 }
 
 function warnUnsaved(event) {
@@ -79,6 +114,8 @@ const panel = new WorkflowPanel({
     return tile || null;
   },
   onToast: showToast,
+  // The customer the operator addresses gets the large tile.
+  onActive: (peerId) => tiles.feature(peerId),
 });
 
 function renderState(state) {
@@ -112,7 +149,7 @@ async function updateQuality() {
   const first = [...engine.peers.keys()][0];
   const stats = first ? await engine.stats(first) : null;
   const set = (name, value) => (document.querySelector(`[data-stat=${name}]`).textContent = value);
-  if (!stats) return;
+  if (!stats || ended) return; // the call may have ended while the figures were read
   set("rtt", stats.rtt != null ? `${Math.round(stats.rtt * 1000)} ms` : "–");
   set("loss", stats.loss != null ? `${(stats.loss * 100).toFixed(1)} %` : "–");
   set("resolution", stats.width ? `${stats.width}×${stats.height}` : "–");

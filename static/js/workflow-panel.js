@@ -34,6 +34,7 @@ const CHECK_STATUS_LABELS = {
 const RECOMMENDATION_LABELS = { approve: "Approve", review: "Review", reject: "Reject" };
 const TWO_SIDED = new Set(["id_card", "residence_permit", "driving_licence"]);
 const CALL_STEPS = new Set(["document", "liveness", "questions", "notes"]);
+const CAPTURE_STUCK_MS = 15000;
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -47,14 +48,54 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// The decision form's words, read from its template (the server renders
+// them, translated): outcome and reason labels by code.
+function decisionWords() {
+  const form = document.getElementById("decision-template").content;
+  const outcomes = {};
+  form.querySelectorAll("input[name=outcome]").forEach((input) => (outcomes[input.value] = input.parentElement.textContent.trim()));
+  const reasons = {};
+  form.querySelectorAll("select[name=reason_code] option[value]").forEach((option) => (reasons[option.value] = option.textContent.trim()));
+  return { outcomes, reasons };
+}
+
+function reasonsFollowOutcome(form, outcome) {
+  const select = form.querySelector("select[name=reason_code]");
+  for (const option of select.options) {
+    option.disabled = !option.value || !option.dataset.outcomes.split(" ").includes(outcome);
+    option.hidden = option.disabled;
+  }
+  if (!select.selectedOptions[0] || select.selectedOptions[0].disabled) {
+    const first = [...select.options].find((option) => !option.disabled);
+    select.value = first ? first.value : "";
+  }
+}
+
+// Deciding against the system's recommendation (approving what it would not
+// approve, rejecting what it would approve) asks for a confirmation and a
+// comment; the server refuses it without them (operators/services.py).
+function overrideFollowsOutcome(form) {
+  const outcome = form.querySelector("input[name=outcome]:checked")?.value;
+  const advice = form.dataset.advice;
+  const overrides = Boolean(advice) && ((outcome === "approve" && advice !== "approve") || (outcome === "reject" && advice === "approve"));
+  const box = form.querySelector(".override-confirm");
+  box.hidden = !overrides;
+  box.querySelector("input").required = overrides;
+  form.querySelector("textarea[name=comment]").required = overrides;
+  box.querySelector(".override-text").textContent = overrides
+    ? `The system recommends “${RECOMMENDATION_LABELS[advice]}”. I decide against it and say why in the comment.`
+    : "";
+}
+
 export class WorkflowPanel {
-  constructor({ tabs, panels, data, engineRef, remoteVideoFor, onToast }) {
+  constructor({ tabs, panels, data, engineRef, remoteVideoFor, onToast, onActive }) {
     this.tabs = tabs;
     this.panels = panels;
     this.data = data;
     this.engineRef = engineRef;
     this.remoteVideoFor = remoteVideoFor;
     this.toast = onToast;
+    this.onActive = onActive || (() => {});
     this.participants = [];
     this.active = null; // peer id of the selected tab
     this.selectedStep = new Map(); // peer id -> step position
@@ -62,6 +103,10 @@ export class WorkflowPanel {
     // The decision form of each undecided participant, kept across renders: a state push
     // (a check result, a capture) must never clear an outcome the operator has ticked.
     this.decisionForms = new Map();
+    // Participants whose capture request is on its way to the server: their
+    // capture buttons stay disabled until the state shows it (or it failed).
+    this.capturing = new Set();
+    this.captureSeen = new Map(); // capture id -> when this page first saw it pending
     this.dialog = document.getElementById("evidence-dialog");
   }
 
@@ -79,8 +124,34 @@ export class WorkflowPanel {
     this.engineRef.engine.send({ type: "prompt", participant: peerId, prompt: code ? { code } : null });
   }
 
+  // A capture is in progress from the click until the customer's page has
+  // sent every frame: another click would ask again (four "Look up" bursts
+  // while the customer was already told to turn left).
+  // A customer's page that never answers must not lock the operator out:
+  // after CAPTURE_STUCK_MS the buttons come back, and a new request replaces
+  // the old one.
+  captureBusy(participant) {
+    if (this.capturing.has(participant.peer_id)) return true;
+    const pending = participant.capture;
+    if (!pending) return false;
+    if (!this.captureSeen.has(pending.id)) {
+      this.captureSeen.set(pending.id, Date.now());
+      setTimeout(() => this.rerender(participant.peer_id), CAPTURE_STUCK_MS + 50);
+    }
+    return Date.now() - this.captureSeen.get(pending.id) < CAPTURE_STUCK_MS;
+  }
+
   async capture(peerId, position, kind) {
-    const answer = await this.act(peerId, position, "capture", { kind });
+    if (this.capturing.has(peerId)) return;
+    this.capturing.add(peerId);
+    this.rerender(peerId);
+    let answer;
+    try {
+      answer = await this.act(peerId, position, "capture", { kind });
+    } finally {
+      this.capturing.delete(peerId);
+      this.rerender(peerId);
+    }
     if (!answer.ok) return;
     // Keep what the operator saw too, next to the customer's full-resolution still.
     const video = this.remoteVideoFor(peerId);
@@ -94,6 +165,11 @@ export class WorkflowPanel {
     } catch (err) {
       console.warn("operator frame not kept", err);
     }
+  }
+
+  rerender(peerId) {
+    const participant = this.participants.find((p) => p.peer_id === peerId);
+    if (participant) this.renderPanel(participant);
   }
 
   currentParticipant() {
@@ -135,6 +211,7 @@ export class WorkflowPanel {
       )
     );
     this.tabs.hidden = participants.length < 2;
+    this.onActive(this.active);
     for (const participant of participants) this.renderPanel(participant);
     for (const panel of [...this.panels.children]) {
       if (!participants.some((p) => `panel-${p.peer_id}` === panel.id)) panel.remove();
@@ -279,15 +356,28 @@ export class WorkflowPanel {
     return el(
       "div",
       { class: "step-outcome" },
-      el("button", { type: "button", class: "button small ok", disabled: finished && step.state === "passed", onclick: () => this.act(participant.peer_id, step.position, "pass") }, "Pass"),
+      el("button", { type: "button", class: "button small ok", disabled: finished && step.state === "passed", onclick: () => this.passAndMoveOn(participant, step) }, "Pass"),
       el("button", { type: "button", class: "button small danger-outline", onclick: () => this.act(participant.peer_id, step.position, "fail") }, "Fail"),
       el("button", { type: "button", class: "button small", onclick: () => this.act(participant.peer_id, step.position, "skip") }, "Skip")
     );
   }
 
+  // Passing a step shows the next one of the call (started by the operator
+  // when they are ready: starting may prompt the customer).
+  async passAndMoveOn(participant, step) {
+    const answer = await this.act(participant.peer_id, step.position, "pass");
+    if (!answer.ok) return;
+    const next = participant.steps.find((s) => s.position > step.position && CALL_STEPS.has(s.kind));
+    if (next && this.selectedStep.get(participant.peer_id) === step.position) {
+      this.selectedStep.set(participant.peer_id, next.position);
+      this.renderPanel(participant);
+    }
+  }
+
   stepDetail(participant, step) {
     const id = participant.peer_id;
     const inCall = participant.state === "in_call";
+    const busy = this.captureBusy(participant);
     const box = el("section", { class: `step-detail kind-${step.kind}`, "aria-label": `${STEP_LABELS[step.kind]} step` });
     box.append(el("h3", { text: `${STEP_LABELS[step.kind]} · ${step.state.replace("_", " ")}` }));
     if (!CALL_STEPS.has(step.kind)) {
@@ -307,9 +397,9 @@ export class WorkflowPanel {
           "div",
           { class: "button-row" },
           el("button", { type: "button", class: "button small", onclick: () => this.prompt(id, "document_front") }, "Ask for front"),
-          el("button", { type: "button", class: "button small primary", "data-shortcut": "capture", onclick: () => this.capture(id, step.position, "document_front") }, "Capture front"),
+          el("button", { type: "button", class: "button small primary", "data-shortcut": "capture", disabled: busy, onclick: () => this.capture(id, step.position, "document_front") }, "Capture front"),
           twoSided ? el("button", { type: "button", class: "button small", onclick: () => this.prompt(id, "document_back") }, "Ask for back") : null,
-          twoSided ? el("button", { type: "button", class: "button small primary", onclick: () => this.capture(id, step.position, "document_back") }, "Capture back") : null
+          twoSided ? el("button", { type: "button", class: "button small primary", disabled: busy, onclick: () => this.capture(id, step.position, "document_back") }, "Capture back") : null
         ),
         this.stepButtons(participant, step)
       );
@@ -321,8 +411,8 @@ export class WorkflowPanel {
           "div",
           { class: "button-row" },
           el("button", { type: "button", class: "button small", onclick: () => this.prompt(id, "look_at_camera") }, "Ask to look at camera"),
-          el("button", { type: "button", class: "button small primary", "data-shortcut": challenge.length && index < challenge.length ? null : "capture", onclick: () => this.capture(id, step.position, "face") }, "Capture face"),
-          el("button", { type: "button", class: "button small", onclick: () => this.act(id, step.position, "start") }, challenge.length ? "New challenge" : "Start challenge")
+          el("button", { type: "button", class: "button small primary", "data-shortcut": challenge.length && index < challenge.length ? null : "capture", disabled: busy, onclick: () => this.capture(id, step.position, "face") }, "Capture face"),
+          el("button", { type: "button", class: "button small", disabled: busy, onclick: () => this.act(id, step.position, "start") }, challenge.length ? "New challenge" : "Start challenge")
         )
       );
       if (challenge.length) {
@@ -339,7 +429,7 @@ export class WorkflowPanel {
           box.append(
             el(
               "button",
-              { type: "button", class: "button small primary", "data-shortcut": "capture", onclick: () => this.capture(id, step.position, "liveness_frame") },
+              { type: "button", class: "button small primary", "data-shortcut": "capture", disabled: busy, onclick: () => this.capture(id, step.position, "liveness_frame") },
               `Capture: ${ACTION_LABELS[challenge[index]]}`
             )
           );
@@ -438,12 +528,21 @@ export class WorkflowPanel {
     const wrap = el("section", { class: "decision" });
     if (decided) {
       this.decisionForms.delete(participant.peer_id);
-      wrap.append(el("p", { class: "decision-result", text: `Decided: ${decided.outcome} (${decided.reason_code})${decided.shared ? ", shared with the customer" : ""}.` }));
+      const words = decisionWords();
+      const outcome = words.outcomes[decided.outcome] || decided.outcome;
+      const reason = words.reasons[decided.reason_code] || decided.reason_code;
+      wrap.append(el("p", { class: "decision-result", text: `Decided: ${outcome} · ${reason}${decided.shared ? " · shared with the customer" : ""}` }));
       return wrap;
     }
     let form = this.decisionForms.get(participant.peer_id);
     if (!form) {
       form = document.getElementById("decision-template").content.firstElementChild.cloneNode(true);
+      // Only the reasons of the chosen outcome can be picked (the server refuses a mismatch).
+      form.addEventListener("change", (event) => {
+        if (event.target.name !== "outcome") return;
+        reasonsFollowOutcome(form, event.target.value);
+        overrideFollowsOutcome(form);
+      });
       form.addEventListener("submit", async (event) => {
         event.preventDefault();
         const body = new FormData(form);
@@ -453,6 +552,10 @@ export class WorkflowPanel {
       });
       this.decisionForms.set(participant.peer_id, form);
     }
+    const checks = participant.checks;
+    const shown = checks && checks.recommendation && (checks.results.length || checks.pending.length);
+    form.dataset.advice = shown ? checks.recommendation.decision : "";
+    overrideFollowsOutcome(form);
     form.querySelector("fieldset").disabled = participant.state !== "in_call";
     wrap.append(form);
     return wrap;

@@ -53,7 +53,9 @@ def test_letter_in_a_digits_only_field_is_read_as_its_digit():
 
 def test_letter_o_read_as_zero_in_the_document_number_is_repaired_when_only_one_repair_fits():
     lines = td.mrz_lines(holder(document_number="K7O45X931", optional_data=""), "TD3")
-    misread = [lines[0], lines[1].replace("K7O45X931", "K7045X931")]
+    misread = [Char(c) for c in lines[1].replace("K7O45X931", "K7045X931")]
+    misread[2] = Char("0", (("O", 0.01),))  # the OCR weighed the letter there
+    misread = [lines[0], misread]
     data = parse_mrz(misread, today=TODAY)
     assert data.document_number == "K7O45X931"
     assert data.check_digits_valid
@@ -85,7 +87,12 @@ def test_repair_with_a_rival_one_swap_larger_is_not_taken():
     """Two letters O misread as zeros: one coincidental swap elsewhere also
     satisfies the check digit, so neither reading is trusted."""
     lines = td.mrz_lines(holder(document_number="UHB1RPOI1", optional_data=""), "TD3")
-    misread = [lines[0], lines[1].replace("UHB1RPOI1", "UHB1RP011")]
+    misread = [Char(c) for c in lines[1].replace("UHB1RPOI1", "UHB1RP011")]
+    # the OCR weighed the letters at both misread places, and at the genuine 1
+    misread[6] = Char("0", (("O", 0.05),))
+    misread[7] = Char("1", (("I", 0.05),))
+    misread[3] = Char("1", (("I", 0.05),))
+    misread = [lines[0], misread]
     data = parse_mrz(misread, today=TODAY)
     assert data.document_number == "UHB1RP011"
     assert data.ambiguous == ["document_number"]

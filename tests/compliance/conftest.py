@@ -52,6 +52,7 @@ def reviewed_call(answered_call, operator_a):
         outcome="approve",
         reason_code="verified",
         comment="Passport matches; customer calm.",
+        override_confirmed=True,  # the checks had not run: the recommendation said "Review"
     )
     answered_call.session.refresh_from_db()
     answered_call.participant.refresh_from_db()

@@ -24,7 +24,7 @@ def export(browser, call) -> zipfile.ZipFile:
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     assert f"session-{call.session.public_id}.zip" in response["Content-Disposition"]
-    return zipfile.ZipFile(io.BytesIO(response.content))
+    return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
 
 
 def test_export_holds_the_record_and_every_evidence_file(reviewed_call, carol_browser):
@@ -91,9 +91,11 @@ def test_export_carries_the_events_macs_and_the_checkpoint_covering_them(
     """An auditor checks the exported trail with the checkpoint public key
     alone: each event's hash from its fields, the links to a signed checkpoint."""
     _checkpoint()
-    content = carol_browser.get(
-        reverse("admin:sessions_app_verificationsession_export", args=[reviewed_call.session.pk])
-    ).content
+    content = b"".join(
+        carol_browser.get(
+            reverse("admin:sessions_app_verificationsession_export", args=[reviewed_call.session.pk])
+        ).streaming_content
+    )
     record = json.loads(zipfile.ZipFile(io.BytesIO(content)).read("record.json"))
     trail, proof = record["audit_trail"], record["audit_proof"]
     assert all(len(event["mac"]) == 64 and event["key_id"] == settings.AUDIT_CHAIN_KEY_ID for event in trail)

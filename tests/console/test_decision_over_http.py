@@ -116,3 +116,37 @@ def test_each_customer_of_a_group_call_gets_their_own_decision(alice, group_call
     assert call_state_for_customer(participant_id=max_.pk)["me"]["decision"]["outcome"] == "approve"
     assert call_state_for_customer(participant_id=erika.pk)["me"]["decision"]["outcome"] == "reject"
     assert "decision" not in str(call_state_for_customer(participant_id=max_.pk)["others"])
+
+
+@pytest.mark.parametrize(
+    ("outcome", "reason_code", "message"),
+    [
+        ("reject", "verified", "“Identity verified” is not a reason for “Rejected”."),
+        ("retry", "verified", "“Identity verified” is not a reason for “Retry”."),
+        ("approve", "face_mismatch", "“Face does not match the document” is not a reason for “Approved”."),
+        ("retry", "suspected_fraud", "“Suspected fraud” is not a reason for “Retry”."),
+    ],
+)
+def test_a_reason_that_does_not_belong_to_the_outcome_is_refused_in_words(
+    outcome, reason_code, message, alice, answered_call
+):
+    """Reproduces: "Rejected" was stored with the reason "Identity verified"."""
+    response = _decide(alice, answered_call, outcome=outcome, reason_code=reason_code)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == {"code": "invalid", "message": message}
+    assert not Decision.objects.filter(participant=answered_call.participant).exists()
+
+
+def test_every_outcome_has_reasons_and_every_reason_an_outcome():
+    assert set(Decision.REASONS_BY_OUTCOME) == set(Decision.Outcome)
+    assert all(Decision.REASONS_BY_OUTCOME.values())
+    assert {r for reasons in Decision.REASONS_BY_OUTCOME.values() for r in reasons} == set(Decision.Reason)
+
+
+def test_the_console_offers_each_reason_only_with_its_outcomes(alice, answered_call):
+    page = alice.get(f"/console/calls/{answered_call.session.public_id.hex}/").content.decode()
+
+    assert '<option value="verified" data-outcomes="approve">Identity verified</option>' in page
+    assert '<option value="poor_lighting" data-outcomes="retry">Lighting too poor</option>' in page
+    assert '<option value="document_unreadable" data-outcomes="reject retry">' in page

@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from tests.console import images
+from tests.evidence_stores import at_rest_path
 from tests.console.helpers import evidence_files, evidence_of
 
 
@@ -34,7 +35,7 @@ def test_evidence_root_is_outside_static_and_media_roots():
 
 
 def test_evidence_file_lands_under_evidence_root(uploaded, settings):
-    path = Path(uploaded.file.path).resolve()
+    path = at_rest_path(uploaded.file.name).resolve()
 
     assert Path(settings.EVIDENCE_ROOT).resolve() in path.parents
     assert evidence_files(settings) == [Path(settings.EVIDENCE_ROOT) / uploaded.file.name]
@@ -50,8 +51,8 @@ def test_evidence_file_name_is_made_by_the_server(uploaded, answered_call):
 
 
 def test_evidence_file_is_readable_only_by_its_owner(uploaded):
-    mode = stat.S_IMODE(os.stat(uploaded.file.path).st_mode)
-    folder_mode = stat.S_IMODE(os.stat(Path(uploaded.file.path).parent).st_mode)
+    mode = stat.S_IMODE(os.stat(at_rest_path(uploaded.file.name)).st_mode)
+    folder_mode = stat.S_IMODE(os.stat(at_rest_path(uploaded.file.name).parent).st_mode)
 
     assert mode == 0o600
     assert folder_mode == 0o700

@@ -77,9 +77,13 @@ async def test_customer_leaving_a_group_call_leaves_the_others_in_it(sockets, gr
     assert await database_sync_to_async(session_state)(group_call.session) == "in_call"
 
 
-async def test_revoked_link_closes_the_customers_socket_at_the_next_heartbeat(sockets, answered_call, operator_a):
+async def test_revoked_link_closes_the_customers_socket_at_the_next_heartbeat(
+    sockets, answered_call, operator_a, settings
+):
     """Even when the nudge about the revocation never arrives (channel layers
-    deliver at most once), the heartbeat re-check catches it."""
+    deliver at most once), the heartbeat re-check catches it (the first
+    heartbeat SIGNALING_RECHECK_SECONDS after the last check; 0 here)."""
+    settings.SIGNALING_RECHECK_SECONDS = 0
     customer = await sockets.customer(answered_call.participant)
     operator = await sockets.operator(operator_a, answered_call.session)
     await customer.peers_joined(1)
@@ -106,7 +110,10 @@ async def test_revoking_a_link_mid_call_closes_the_customers_socket(sockets, ans
     await customer.closed_with(CLOSE_FORBIDDEN)
 
 
-async def test_operator_whose_call_ended_elsewhere_is_closed_at_the_next_heartbeat(sockets, answered_call, operator_a):
+async def test_operator_whose_call_ended_elsewhere_is_closed_at_the_next_heartbeat(
+    sockets, answered_call, operator_a, settings
+):
+    settings.SIGNALING_RECHECK_SECONDS = 0
     operator = await sockets.operator(operator_a, answered_call.session)
     await database_sync_to_async(
         lambda: VerificationSession.objects.filter(pk=answered_call.session.pk).update(state="abandoned")

@@ -3,7 +3,7 @@ of the same person replaces the first."""
 
 import pytest
 
-from sessions_app.consumers import CLOSE_REPLACED
+from sessions_app.consumers import CLOSE_REPLACED, CallConsumer
 from sessions_app.selectors import OPERATOR_PEER_ID
 from tests.consumers.helpers import peer_id
 
@@ -125,3 +125,22 @@ async def test_sync_resends_the_current_state(one_on_one, answered_call):
     await customer.send({"type": "sync"})
 
     assert (await customer.receive())["me"]["prompt"] == PROMPT
+
+
+async def test_a_peer_whose_goodbye_was_lost_leaves_the_others_page_at_their_next_heartbeat(
+    sockets, one_on_one, answered_call, monkeypatch, settings
+):
+    """The channel layer delivers at most once: a lost goodbye must not leave a
+    dead tile on the others' pages. A peer silent for PRESENCE_TIMEOUT_SECONDS
+    is gone, and the browser is told so."""
+    customer, operator = one_on_one
+
+    async def goodbye_lost(consumer):
+        consumer.said_bye = True
+
+    monkeypatch.setattr(CallConsumer, "_say_bye", goodbye_lost)
+    await customer.disconnect()
+    settings.PRESENCE_TIMEOUT_SECONDS = 0
+
+    await operator.send({"type": "heartbeat"})
+    assert await operator.receive_until("peer_left") == {"type": "peer_left", "peer_id": peer_id(answered_call.participant)}

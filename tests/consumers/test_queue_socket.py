@@ -62,11 +62,17 @@ async def test_queue_updates_when_a_customer_joins(sockets, live_call, operator_
 
 
 async def test_presence_change_is_confirmed_with_a_fresh_queue(sockets, operator_a):
+    # Signing in makes an operator available (accounts.security): the console opens ready for calls.
     console = await sockets.user(QUEUE_PATH, operator_a.user)
-    assert (await console.receive())["presence"] == "away"
+    assert (await console.receive())["presence"] == "available"
+
+    await console.send({"type": "presence", "presence": "away"})
+    queue = await console.receive_until("queue")
+    assert (queue["presence"], queue["operators_available"]) == ("away", 0)
+    # The change also reaches every console of the business (this one too) as a queue push.
+    assert all(frame["presence"] == "away" for frame in await console.drain() if frame["type"] == "queue")
 
     await console.send({"type": "presence", "presence": "available"})
-
     queue = await console.receive_until("queue")
     assert (queue["presence"], queue["operators_available"]) == ("available", 1)
 

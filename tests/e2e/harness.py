@@ -126,6 +126,7 @@ class ProductServer:
     def seed(self, *, business: str, multi_user: int = 3, password: str = "e2e-operator-pass-1") -> dict:
         out = self.manage(
             "seed_demo", "--json", "--business", business, "--username", f"op-{business}",
+            "--compliance-username", f"compliance-{business}",
             "--password", password, "--multi-user", str(multi_user),
         )
         return json.loads(out.strip().splitlines()[-1])

@@ -136,5 +136,22 @@ def test_operator_sees_the_check_results_of_passport_and_face_during_the_call(
         # The liveness challenge has not been done: still a review.
         expect(recommendation.locator(".recommendation-decision")).to_have_text("Review")
         expect(recommendation).to_contain_text("no liveness result")
+
+        # Approving against that "Review" asks for a confirmation and a comment.
+        override = card.locator(".override-confirm")
+        expect(override).to_be_hidden()
+        card.get_by_label("Approved").check()
+        expect(override).to_be_visible()
+        expect(override).to_contain_text("The system recommends “Review”. I decide against it")
+        screenshot(operator, "decision-override-operator")
+        # Without the confirmation and the comment the form does not submit.
+        expect(card.locator(".decision form input[name=override]:invalid")).to_have_count(1)
+        expect(card.locator(".decision form textarea[name=comment]:invalid")).to_have_count(1)
+        card.get_by_role("button", name="Record decision").click()
+        expect(card.locator(".decision form")).to_be_visible()
+        override.get_by_role("checkbox").check()
+        card.get_by_role("textbox", name="Comment").fill("Liveness seen live on the call; the challenge was not run.")
+        card.get_by_role("button", name="Record decision").click()
+        expect(card.locator(".decision-result")).to_have_text("Decided: Approved · Identity verified")
     finally:
         screenshot(operator, "checks-panel-operator")

@@ -93,7 +93,7 @@ def test_whole_call_from_join_to_shared_result(call):
     card.get_by_label("Reason").select_option("verified")
     card.get_by_label("Share the result with the customer").check()
     card.get_by_role("button", name="Record decision").click()
-    expect(card.locator(".decision-result")).to_contain_text("Decided: approve")
+    expect(card.locator(".decision-result")).to_contain_text("Decided: Approved · Identity verified")
     operator.get_by_role("button", name="End the call").click()
     operator.get_by_role("button", name="End call").click()
     expect(operator.locator("#ended-panel")).to_be_visible()
@@ -139,7 +139,9 @@ def test_customer_ends_the_call_with_confirmation_and_both_sides_see_it(call):
     customer.get_by_role("button", name="End the call").click()
     customer.get_by_role("button", name="End call").click()
     expect(customer.locator("#ended-panel")).to_be_visible()
-    expect(customer.locator("#ended-title")).to_have_text("Thank you")
+    # No decision was shared: an honest ending that says what happens next.
+    expect(customer.locator("#ended-title")).to_have_text("The call has ended")
+    expect(customer.locator("#ended-text")).to_contain_text("will let you know the result")
     expect(operator.locator("#ended-panel")).to_be_visible()
 
 

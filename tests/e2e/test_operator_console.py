@@ -88,6 +88,8 @@ def test_operator_walks_the_whole_workflow(server, browser, customer_browser):
     operator.get_by_role("button", name="Close").click()
     card.get_by_role("button", name="Pass", exact=True).click()
     expect(step(operator, "Document")).to_contain_text("passed")
+    # Pass moves on to the next step.
+    expect(step(operator, "Liveness")).to_have_attribute("aria-current", "true")
 
     # Liveness: a random challenge, prompted one action at a time.
     step(operator, "Liveness").click()
@@ -131,6 +133,9 @@ def test_operator_walks_the_whole_workflow(server, browser, customer_browser):
 
     # Decide, share, end: the customer sees the result.
     card.get_by_label("Rejected").check()
+    # A rejection cannot give "Identity verified" as its reason.
+    expect(card.locator("select[name=reason_code] option[value=verified]")).to_be_disabled()
+    expect(card.get_by_label("Reason")).not_to_have_value("verified")
     card.get_by_label("Reason").select_option("document_unreadable")
     card.get_by_label("Share the result with the customer").check()
     # The panel redraws on every state push (a check result, another click); what the
@@ -140,7 +145,7 @@ def test_operator_walks_the_whole_workflow(server, browser, customer_browser):
     expect(card.get_by_label("Reason")).to_have_value("document_unreadable")
     expect(card.get_by_label("Share the result with the customer")).to_be_checked()
     card.get_by_role("button", name="Record decision").click()
-    expect(card.locator(".decision-result")).to_contain_text("Decided: reject")
+    expect(card.locator(".decision-result")).to_contain_text("Decided: Rejected · Document unreadable · shared with the customer")
     operator.get_by_role("button", name="End the call").click()
     operator.get_by_role("button", name="End call").click()
     expect(customer.locator("#ended-title")).to_have_text("We could not verify your identity")

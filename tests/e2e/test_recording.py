@@ -37,21 +37,25 @@ COMPLIANCE_PASSWORD = "e2e-compliance-pass-1"
 
 FACTS = """
 import json
+from pathlib import Path
 from sessions_app.models import Evidence, Recording, VerificationSession
 from sessions_app.recordings import composed_recording
+from tests.evidence_stores import plaintext_copy
+# Evidence is encrypted at rest: ffprobe gets decrypted copies in a folder of the test's.
+folder = Path("{folder}")
 session = VerificationSession.objects.get(public_id="{session}")
 composed = composed_recording(session)
 print(json.dumps({{
     "pk": session.pk,
     "answered_at": session.answered_at.isoformat(),
     "ended_at": session.ended_at.isoformat(),
-    "composed": composed and {{"id": composed.public_id.hex, "path": composed.file.path, "size": composed.size,
+    "composed": composed and {{"id": composed.public_id.hex, "path": str(plaintext_copy(composed.file, folder)), "size": composed.size,
                               "sha256": composed.sha256, "duration": composed.duration_seconds}},
     "segments": [
         {{"stream": r.stream, "segment": r.segment, "state": r.state, "started_at": r.started_at.isoformat(),
           "chunks": r.chunks.count(), "verification": r.verification,
           "duration": r.evidence.duration_seconds if r.evidence else None,
-          "path": r.evidence.file.path if r.evidence else None}}
+          "path": str(plaintext_copy(r.evidence.file, folder)) if r.evidence else None}}
         for r in Recording.objects.filter(session=session).select_related("evidence").order_by("stream", "segment")
     ],
 }}))
@@ -67,6 +71,10 @@ user.set_password("{password}")
 user.save()
 user.groups.add(Group.objects.get_or_create(name=COMPLIANCE_GROUP)[0])
 """
+
+
+def facts_folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("recorded-plaintext")
 
 
 def shell(server, code: str) -> str:
@@ -124,7 +132,7 @@ def recorded(server, browser, tmp_path_factory):
     operator.get_by_role("button", name="End call").click()
     expect(customer.locator("#ended-panel")).to_be_visible()
     try:
-        expect(operator.locator("#recording-status")).to_have_text("Recording saved.", timeout=90_000)
+        expect(operator.locator("#recording-status")).to_have_attribute("data-saved", "true", timeout=90_000)
     except AssertionError as error:
         raise AssertionError(f"{error}\n--- server logs:\n{server.logs()[-6000:]}") from None
     screenshot(operator, "recording-operator-saved")
@@ -134,7 +142,7 @@ def recorded(server, browser, tmp_path_factory):
     # nothing left to do.
     deadline = time.monotonic() + 90
     while True:
-        facts = json.loads(shell(server, FACTS.format(session=session_id)).strip().splitlines()[-1])
+        facts = json.loads(shell(server, FACTS.format(session=session_id, folder=facts_folder(tmp_path_factory))).strip().splitlines()[-1])
         if facts["composed"] or time.monotonic() > deadline:
             break
         time.sleep(1)
@@ -268,7 +276,7 @@ def test_a_browser_without_mediarecorder_warns_the_operator_at_once(server, brow
     operator.context.close()
 
 
-def test_uploads_failing_warn_the_operator_and_nothing_is_lost_when_they_resume(server, browser):
+def test_uploads_failing_warn_the_operator_and_nothing_is_lost_when_they_resume(server, browser, tmp_path_factory):
     """The network drops every chunk upload for longer than the limit: the
     operator is warned at once, the page keeps the chunks and, once uploads
     get through again, sends them all; the segments end up contiguous."""
@@ -292,9 +300,9 @@ def test_uploads_failing_warn_the_operator_and_nothing_is_lost_when_they_resume(
 
     operator.get_by_role("button", name="End the call").click()
     operator.get_by_role("button", name="End call").click()
-    expect(operator.locator("#recording-status")).to_have_text("Recording saved.", timeout=90_000)
+    expect(operator.locator("#recording-status")).to_have_attribute("data-saved", "true", timeout=90_000)
     server.manage("recording_compose", seed["one_on_one"]["session"], "--wait", "60")
-    facts = json.loads(shell(server, FACTS.format(session=seed["one_on_one"]["session"])).strip().splitlines()[-1])
+    facts = json.loads(shell(server, FACTS.format(session=seed["one_on_one"]["session"], folder=facts_folder(tmp_path_factory))).strip().splitlines()[-1])
     assert facts["composed"], facts
     assert len(facts["segments"]) == 2
     for segment in facts["segments"]:
@@ -304,7 +312,7 @@ def test_uploads_failing_warn_the_operator_and_nothing_is_lost_when_they_resume(
     operator.context.close()
 
 
-def test_an_operator_who_reloads_mid_call_goes_on_recording_in_new_segments(server, browser):
+def test_an_operator_who_reloads_mid_call_goes_on_recording_in_new_segments(server, browser, tmp_path_factory):
     """What a crashed and reopened console does: the page that comes back
     records the next segment of every stream; the composition has them all."""
     seed = server.seed(business="reload-recording")
@@ -326,9 +334,9 @@ def test_an_operator_who_reloads_mid_call_goes_on_recording_in_new_segments(serv
     time.sleep(4)
     operator.get_by_role("button", name="End the call").click()
     operator.get_by_role("button", name="End call").click()
-    expect(operator.locator("#recording-status")).to_have_text("Recording saved.", timeout=90_000)
+    expect(operator.locator("#recording-status")).to_have_attribute("data-saved", "true", timeout=90_000)
     server.manage("recording_compose", session_id, "--wait", "60")
-    facts = json.loads(shell(server, FACTS.format(session=session_id)).strip().splitlines()[-1])
+    facts = json.loads(shell(server, FACTS.format(session=session_id, folder=facts_folder(tmp_path_factory))).strip().splitlines()[-1])
 
     by_stream: dict[str, list] = {}
     for segment in facts["segments"]:

@@ -21,6 +21,7 @@ from sessions_app.models import (
     VerificationSession,
 )
 from sessions_app.services import session_end
+from tests.evidence_stores import at_rest_path, plaintext_copy
 from tests.recording.helpers import customer_stream, finish, put_chunk, split, start
 
 CALL_SECONDS = 6.0
@@ -61,11 +62,12 @@ def recorded_call(alice, answered_call, webm_media):
     return session
 
 
-def test_the_composed_file_plays_the_whole_call_with_audio_and_video(recorded_call):
+def test_the_composed_file_plays_the_whole_call_with_audio_and_video(recorded_call, tmp_path):
     assert recordings.recording_compose_session(session_id=recorded_call.pk) == recordings.COMPOSED
 
     composed = recordings.composed_recording(recorded_call)
-    probe = ffprobe(composed.file.path)
+    playable = plaintext_copy(composed.file, tmp_path)
+    probe = ffprobe(playable)
     kinds = {s["codec_type"]: s for s in probe["streams"]}
     assert set(kinds) == {"video", "audio"}
     assert kinds["video"]["codec_name"] == "h264" and kinds["audio"]["codec_name"] == "aac"
@@ -81,7 +83,7 @@ def test_the_composed_file_plays_the_whole_call_with_audio_and_video(recorded_ca
     # The call's clock (time 0 = the answer) is kept as metadata.
     tags = json.loads(
         subprocess.run(
-            ["ffprobe", "-v", "error", "-show_entries", "format_tags", "-of", "json", composed.file.path],
+            ["ffprobe", "-v", "error", "-show_entries", "format_tags", "-of", "json", str(playable)],
             capture_output=True, text=True, check=True,
         ).stdout
     )["format"]["tags"]
@@ -134,7 +136,8 @@ def test_composing_twice_changes_nothing(recorded_call):
 
 def test_a_chunk_changed_on_disk_after_upload_is_left_out_and_reported(recorded_call):
     chunk = RecordingChunk.objects.filter(recording__stream="operator").order_by("index").last()
-    with open(chunk.file.path, "r+b") as stored:
+    with open(at_rest_path(chunk.file.name), "r+b") as stored:
+        stored.seek(200)  # past the header: in the first chunk's ciphertext
         stored.write(b"tampered")
 
     recordings.recording_compose_session(session_id=recorded_call.pk)
@@ -167,14 +170,14 @@ def test_a_segment_never_finished_is_composed_once_the_grace_has_passed(alice, a
     assert recordings.recording_compose_session(session_id=session.pk) == recordings.COMPOSED
 
 
-def test_an_audio_only_stream_still_composes_with_a_picture(alice, answered_call, webm_media):
+def test_an_audio_only_stream_still_composes_with_a_picture(alice, answered_call, webm_media, tmp_path):
     session = answered_call.session
     record(alice, session, "operator", webm_media.audio_only.read_bytes(), 2)
     session_end(session=session, actor=Actor.system(), reason="test")
     VerificationSession.objects.filter(pk=session.pk).update(ended_at=session.answered_at + timedelta(seconds=3))
 
     assert recordings.recording_compose_session(session_id=session.pk) == recordings.COMPOSED
-    kinds = {s["codec_type"] for s in ffprobe(recordings.composed_recording(session).file.path)["streams"]}
+    kinds = {s["codec_type"] for s in ffprobe(plaintext_copy(recordings.composed_recording(session).file, tmp_path))["streams"]}
     assert kinds == {"video", "audio"}
 
 

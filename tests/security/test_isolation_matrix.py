@@ -189,6 +189,9 @@ ROWS: dict[str, Row] = {
         "POST", lambda w: f"/console/calls/{w.sid}/recordings/{uuid.uuid4().hex}/finish", frozenset({OPERATOR}),
         ok=past_the_door("unknown_recording"), refused=not_its_session,
     ),
+    "operators:recording_progress": Row(
+        "GET", lambda w: f"/console/calls/{w.sid}/recording-progress", frozenset({OPERATOR}), refused=not_its_session,
+    ),
     # --- recordings for review: compliance, and the business's own operators
     "recordings:file": Row(
         "GET", lambda w: f"/recordings/{_recording_evidence(w).public_id.hex}", frozenset({OPERATOR, COMPLIANCE})

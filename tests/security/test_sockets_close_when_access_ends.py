@@ -1,7 +1,10 @@
 """An open socket of an operator who signed out, was signed out by an admin,
 timed out, was deactivated or changed password, and of a customer whose link
-was revoked, closes at its next heartbeat (every 10 s in the browser), on
-both sockets: the call and the console's queue."""
+was revoked, closes at its next re-check, on both sockets: the call and the
+console's queue. A heartbeat (every 10 s in the browser) re-checks once
+SIGNALING_RECHECK_SECONDS have passed since the last check (30 by default,
+so heartbeats in between need no database); 0 here, so the next heartbeat
+re-checks."""
 
 import time
 from unittest import mock
@@ -18,6 +21,11 @@ from sessions_app.consumers import CLOSE_FORBIDDEN
 from tests.consumers.helpers import QUEUE_PATH, call_path, user_session_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _recheck_at_every_heartbeat(settings):
+    settings.SIGNALING_RECHECK_SECONDS = 0
 
 
 def _sign_out_session(key):

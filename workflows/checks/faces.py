@@ -35,17 +35,30 @@ from workflows.checks.results import (
 )
 
 ENGINE = "dlib"
-ENGINE_REVISION = "faces.1"
+ENGINE_REVISION = "faces.2"
 
 # dlib's recommended decision distance; a workflow may set a stricter one.
 DEFAULT_THRESHOLD = 0.6
 # HOG detections below this score were, on the test photos, patches of
-# clothing and printed texture rather than faces.
+# clothing and printed texture rather than faces: where a stronger one is
+# in the same image, the weaker ones are dropped. A weak detection that is
+# the only one is kept: it was the face on small and dim captures, and "no
+# face" fails a real person.
 MIN_DETECTION_SCORE = 0.3
 # Detection runs on a copy at most this wide or high; landmarks and
-# descriptors use the full-resolution image.
-DETECT_MAX_SIDE = 800
+# descriptors use the full-resolution image. A webcam's 1280x720 is
+# detected as it is: shrunk to 800 px, a document's portrait got too small.
+DETECT_MAX_SIDE = 1280
+# Faces narrower than this are looked for again in an image upsampled once
+# (HOG finds faces from about 80 px).
 UPSAMPLE_BELOW = 100
+# A head tilted (rolled) more than about 15 degrees escapes the frontal HOG
+# detector: the image is turned by these angles and searched again.
+ROLL_SEARCH_DEGREES = (20.0, -20.0)
+# Last resort, only where nothing else found a face: dlib's CNN (mmod)
+# detector, which finds turned and small faces but costs about a second of
+# CPU, on a copy at most this large.
+CNN_MAX_SIDE = 640
 
 
 @functools.lru_cache(maxsize=1)
@@ -58,6 +71,14 @@ def models():
         dlib.shape_predictor(bundled.pose_predictor_model_location()),
         dlib.face_recognition_model_v1(bundled.face_recognition_model_location()),
     )
+
+
+@functools.lru_cache(maxsize=1)
+def cnn_detector():
+    import dlib
+    import face_recognition_models as bundled
+
+    return dlib.cnn_face_detection_model_v1(bundled.cnn_face_detector_model_location())
 
 
 @functools.lru_cache(maxsize=1)
@@ -124,31 +145,79 @@ def detect_faces(image) -> list[DetectedFace]:
     return _cached(("faces", key), lambda: _detect(rgb, key))
 
 
+def _hog(image: np.ndarray, upsample: int) -> list[tuple[tuple[float, float, float, float], float]]:
+    """(left, top, right, bottom) in ``image`` pixels and score, strongest first."""
+    detector = models()[0]
+    rects, scores, _ = detector.run(image, upsample, 0.0)
+    found = [((r.left(), r.top(), r.right(), r.bottom()), float(score)) for r, score in zip(rects, scores)]
+    return sorted(found, key=lambda item: -item[1])
+
+
+def _keep(found: list) -> list:
+    strong = [item for item in found if item[1] >= MIN_DETECTION_SCORE]
+    return strong or found[:1]
+
+
+def _turned_back(box, angle: float, size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """A box found in the image turned by ``angle`` about its centre, as an
+    upright box of the same size around the same face in the image."""
+    w, h = size
+    left, top, right, bottom = box
+    cx, cy = (left + right) / 2 - w / 2, (top + bottom) / 2 - h / 2
+    a = np.radians(angle)
+    # cv2.getRotationMatrix2D turns counter-clockwise on screen: undo it
+    x = cx * np.cos(a) - cy * np.sin(a) + w / 2
+    y = cx * np.sin(a) + cy * np.cos(a) + h / 2
+    half_w, half_h = (right - left) / 2, (bottom - top) / 2
+    return (x - half_w, y - half_h, x + half_w, y + half_h)
+
+
+def _find_boxes(small: np.ndarray) -> list[tuple[tuple[float, float, float, float], float]]:
+    """Face boxes in ``small``: HOG as it is, then upsampled for small faces,
+    then turned for tilted heads, then the CNN detector; each step only when
+    the ones before found nothing usable, and never replacing what they found."""
+    import cv2
+
+    found = _keep(_hog(small, 0))
+    if not found or max(box[2] - box[0] for box, _ in found) < UPSAMPLE_BELOW:
+        upsampled = _keep(_hog(small, 1))
+        if upsampled and (not found or upsampled[0][1] > found[0][1]):
+            found = upsampled
+    if found:
+        return found
+    h, w = small.shape[:2]
+    upsample = 1 if max(h, w) <= 800 else 0
+    for angle in ROLL_SEARCH_DEGREES:
+        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+        turned = cv2.warpAffine(small, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        hits = _keep(_hog(turned, upsample))
+        if hits:
+            return [(_turned_back(box, angle, (w, h)), score) for box, score in hits]
+    scale = min(1.0, CNN_MAX_SIDE / max(h, w))
+    image = cv2.resize(small, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else small
+    hits = cnn_detector()(image, 1 if max(image.shape[:2]) < 500 else 0)
+    return [((d.rect.left() / scale, d.rect.top() / scale, d.rect.right() / scale, d.rect.bottom() / scale),
+             float(d.confidence)) for d in sorted(hits, key=lambda d: -d.confidence)[:3]]
+
+
 def _detect(rgb: np.ndarray, key: str) -> list[DetectedFace]:
     import cv2
     import dlib
 
-    detector, predictor, _ = models()
+    _, predictor, _ = models()
     h, w = rgb.shape[:2]
     scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
     small = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else rgb
-    # Without upsampling HOG finds faces from about 80 px and is four times
-    # faster; a webcam face is larger than that. Small faces (a document's
-    # portrait) need one upsampling.
-    rects, scores, _ = detector.run(small, 0, 0.0)
-    found = [rect for rect, score in zip(rects, scores) if score >= MIN_DETECTION_SCORE]
-    if not found or max(rect.width() for rect in found) < UPSAMPLE_BELOW:
-        rects, scores, _ = detector.run(small, 1, 0.0)
     faces = []
-    for rect, score in zip(rects, scores):
-        if score < MIN_DETECTION_SCORE:
-            continue
+    for (left, top, right, bottom), score in _find_boxes(small):
         box = (
-            max(0, round(rect.left() / scale)),
-            max(0, round(rect.top() / scale)),
-            min(w, round(rect.right() / scale)),
-            min(h, round(rect.bottom() / scale)),
+            max(0, round(left / scale)),
+            max(0, round(top / scale)),
+            min(w, round(right / scale)),
+            min(h, round(bottom / scale)),
         )
+        if box[2] - box[0] < 8 or box[3] - box[1] < 8:
+            continue
         shape = predictor(rgb, dlib.rectangle(*box))
         landmarks = np.array([(p.x, p.y) for p in shape.parts()], dtype=float)
         faces.append(DetectedFace(box, float(score), landmarks, key))

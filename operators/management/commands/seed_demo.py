@@ -1,15 +1,18 @@
-"""Seed a demo business for `make run` and the browser tests: an operator
-(credentials printed), a workflow, a one-on-one and a multi-user session."""
+"""Seed a demo business for `make run` and the browser tests: an operator and
+a compliance officer (credentials printed), a workflow, a one-on-one and a
+multi-user session."""
 
 import json
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Business, Operator
-from accounts.services import operator_create
+from accounts.models import COMPLIANCE_GROUP
+from accounts.services import business_staff_add, operator_create
 from sessions_app.audit import Actor
 from sessions_app.models import VerificationSession
 from sessions_app.services import ParticipantSpec, session_create
@@ -40,6 +43,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--password", help="operator password (default: a new random one)")
         parser.add_argument("--username", default="operator")
+        parser.add_argument("--compliance-username", default="compliance")
         parser.add_argument("--business", default="demo-bank")
         parser.add_argument("--multi-user", type=int, default=3, help="participants in the multi-user session")
         parser.add_argument("--json", action="store_true", help="print JSON (for tests)")
@@ -59,7 +63,16 @@ class Command(BaseCommand):
         user.is_active = True
         user.save()
         if not Operator.objects.filter(user=user).exists():
-            operator_create(user=user, business=business, display_name="Olivia (operator)")
+            operator_create(user=user, business=business, display_name="Olivia")
+        # The business's own compliance officer: the admin shows them this
+        # business's sessions, their review pages and exports, nothing else.
+        reviewer, _ = user_model.objects.get_or_create(
+            username=options["compliance_username"], defaults={"first_name": "Carol"}
+        )
+        reviewer.set_password(password)
+        reviewer.is_active = True
+        reviewer.save()
+        business_staff_add(user=reviewer, business=business, role=COMPLIANCE_GROUP)
         one = session_create(
             business=business,
             workflow=workflow,
@@ -83,17 +96,19 @@ class Command(BaseCommand):
         result = {
             "business": business.slug,
             "operator": {"username": user.username, "password": password},
+            "compliance": {"username": reviewer.username, "password": password},
             "one_on_one": {"session": one.session.public_id.hex, "links": [url for _, url in one.links]},
             "multi_user": {"session": multi.session.public_id.hex, "links": [url for _, url in multi.links]},
         }
         if options["json"]:
             self.stdout.write(json.dumps(result))
             return
-        from django.conf import settings
-
+        base = settings.PUBLIC_BASE_URL
         self.stdout.write(self.style.SUCCESS("Verity demo is ready."))
-        self.stdout.write(f"  Operator console: {settings.PUBLIC_BASE_URL}/console/")
-        self.stdout.write(f"  Operator login:   {user.username} / {password}")
         self.stdout.write(f"  One-on-one customer link: {result['one_on_one']['links'][0]}")
         for number, link in enumerate(result["multi_user"]["links"], start=1):
             self.stdout.write(f"  Multi-user customer {number} link: {link}")
+        self.stdout.write(f"  Operator console:   {base}/console/  sign in as {user.username} / {password}")
+        self.stdout.write(f"  Compliance (admin): {base}/admin/  sign in as {reviewer.username} / {password}")
+        if settings.STAFF_REQUIRE_SECOND_FACTOR:
+            self.stdout.write("    (admin users set up an authenticator app at their first sign-in)")
