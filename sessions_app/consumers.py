@@ -45,6 +45,12 @@ FLOOD_STRIKES = 50
 _INSTANCE = re.compile(r"^[A-Za-z0-9]{1,32}$")
 
 
+def _socket_order(event) -> tuple:
+    # (connected at, channel): the channel breaks a tie of two clocks.
+    # Lists after a trip through msgpack, hence the tuple.
+    return tuple(event.get("order") or (0.0, ""))
+
+
 def _page_instance(scope) -> str:
     """The id a page load picks for itself. A socket that reconnects keeps it
     (peers keep their connection); a reloaded page has a new one (peers
@@ -121,7 +127,12 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
         self.closing = False
         self.replaced = False
         self.said_bye = False
-        self.roster: dict[str, dict] = {}  # peer_id -> {"info", "channel", "seen"}
+        self.roster: dict[str, dict] = {}  # peer_id -> {"info", "channel", "seen", "order"}
+        # Which of two sockets of one person is the newer: with Redis the
+        # layer's group messages reach whoever is in the group when they are
+        # read, not when they were sent, so an older socket's hello can reach
+        # its successor, and arrival order proves nothing.
+        self.order = (time.time(), "")
         self.media = {"audio": True, "video": True}
         self.bucket = signaling.TokenBucket(settings.SIGNALING_RATE_PER_SECOND, settings.SIGNALING_RATE_BURST)
         self.strikes = 0
@@ -146,6 +157,7 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
         self.flood.who = f"the {self.identity.role} of session {self.identity.session_id}"
         self.instance = _page_instance(self.scope)
         self.group = session_group(self.identity.session_public_id)
+        self.order = (time.time(), self.channel_name)
         await self.channel_layer.group_add(self.group, self.channel_name)
         # No database in it: computed here, not on the database thread.
         rtc = selectors.rtc_configuration_for(self.identity.peer_id)
@@ -306,7 +318,7 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
     async def _announce(self, kind: str):
         await self.channel_layer.group_send(
             self.group,
-            {"type": kind, "peer": self._peer_info(), "media": self.media, "channel": self.channel_name},
+            {"type": kind, "peer": self._peer_info(), "media": self.media, "channel": self.channel_name, "order": self.order},
         )
 
     def _peer_info(self) -> dict:
@@ -322,7 +334,11 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
     async def _add_peer(self, event) -> None:
         peer = event["peer"]
         known = self.roster.get(peer["peer_id"])
-        self.roster[peer["peer_id"]] = {"info": peer, "channel": event["channel"], "seen": time.monotonic()}
+        order = _socket_order(event)
+        if known is not None and known["channel"] != event["channel"] and known["order"] > order:
+            # News of a socket this peer has since replaced, arriving late.
+            return
+        self.roster[peer["peer_id"]] = {"info": peer, "channel": event["channel"], "seen": time.monotonic(), "order": order}
         if known is None or known["channel"] != event["channel"]:
             await self.send_json(
                 {
@@ -340,7 +356,10 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
             return
         if event["peer"]["peer_id"] == self.identity.peer_id:
             # The same person connected again (a reload, a second tab): the
-            # newest socket wins, so a stale one cannot hold the call.
+            # newest socket wins, so a stale one cannot hold the call. The
+            # hello of a socket older than this one is late news: ignored.
+            if _socket_order(event) < self.order:
+                return
             self.replaced = True
             await self.send_json({"type": "replaced", "message": "This call was opened in another window."})
             await self.close(code=CLOSE_REPLACED)
@@ -348,7 +367,13 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
         await self._add_peer(event)
         await self.channel_layer.send(
             event["channel"],
-            {"type": "roster.present", "peer": self._peer_info(), "media": self.media, "channel": self.channel_name},
+            {
+                "type": "roster.present",
+                "peer": self._peer_info(),
+                "media": self.media,
+                "channel": self.channel_name,
+                "order": self.order,
+            },
         )
 
     async def roster_present(self, event):

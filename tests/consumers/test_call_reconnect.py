@@ -1,10 +1,14 @@
 """A socket that drops comes back to the call as it is now; a second socket
 of the same person replaces the first."""
 
+import time
+
 import pytest
+from channels.layers import get_channel_layer
 
 from sessions_app.consumers import CLOSE_REPLACED, CallConsumer
 from sessions_app.selectors import OPERATOR_PEER_ID
+from kyc.realtime import session_group
 from tests.consumers.helpers import peer_id
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -65,6 +69,31 @@ async def test_second_socket_of_the_same_customer_replaces_the_first(sockets, on
     await operator.send({"type": "signal", "to": me, "description": OFFER})
     assert (await second.receive())["from"] == OPERATOR_PEER_ID
     assert await first.nothing()
+
+
+async def test_a_late_hello_of_an_older_socket_replaces_nothing(sockets, one_on_one, answered_call):
+    """With Redis the layer hands a group message to whoever is in the group
+    when it is read, not when it was sent: a quick reload's new socket, and
+    its peers, can hear the old socket's hello after the new one's. The
+    newer socket stays, and the operator keeps relaying to it."""
+    customer, operator = one_on_one
+    me = peer_id(answered_call.participant)
+    gone = "specific.gone!old-socket"
+    await get_channel_layer().group_send(
+        session_group(answered_call.session.public_id),
+        {
+            "type": "roster.hello",
+            "peer": {"peer_id": me, "role": "customer", "name": answered_call.participant.name, "instance": "tab0"},
+            "media": {"audio": True, "video": True},
+            "channel": gone,
+            "order": [time.time() - 5, gone],
+        },
+    )
+
+    assert await customer.heartbeat_answered()
+    assert await operator.nothing()
+    await operator.send({"type": "signal", "to": me, "description": OFFER})
+    assert (await customer.receive_until("signal"))["from"] == OPERATOR_PEER_ID
 
 
 async def test_replaced_socket_going_away_does_not_remove_its_successor(sockets, one_on_one, answered_call):
