@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test install install-test media browser e2e bench clean faults
+.PHONY: run test install install-test media browser e2e bench clean faults messages gettext
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ media:
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own here),
 # ffmpeg (above), and the OCR-B font in which the checks' tests print their synthetic MRZs.
-browser: media
+browser: media gettext
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	@test -x /usr/bin/turnserver || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn >/dev/null)  # the TURN test
 	@test -f /usr/share/fonts/opentype/ocr-b/OCRB.otf || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-ocr-b >/dev/null)
@@ -39,6 +39,17 @@ run: install media
 		$(BIN)/celery -A kyc worker --beat --loglevel=INFO --concurrency=2 & \
 	fi; \
 	exec $(BIN)/python -m kyc.serve -b $(HOST) -p $(PORT) kyc.asgi:application
+
+# The German catalogue after a change of text: new strings appear untranslated
+# in locale/de/LC_MESSAGES/django.po (the test suite fails until they are
+# translated); then compile, and commit both files.
+messages: install-test gettext
+	$(BIN)/python manage.py makemessages -l de --no-obsolete
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules
+
+# GNU gettext, which makemessages runs (the catalogue's test does too).
+gettext:
+	@test -x /usr/bin/xgettext || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null)
 
 test: install-test browser
 	$(BIN)/lint-imports

@@ -109,7 +109,7 @@ class Bench:
         self.console.get_by_label("Password").fill(seed["operator"]["password"])
         self.console.get_by_role("button", name="Sign in").click()
         self.console.locator("#queue-title").wait_for()
-        self.console.get_by_label("Your availability").select_option("available")
+        self.console.get_by_label("Status").select_option("available")
         self.room = 0
 
     def ours(self, contexts, links: list[str]) -> dict:
@@ -137,8 +137,8 @@ class Bench:
             page.close()
         console.goto(f"{self.base}/console/")
         console.locator("#queue-title").wait_for()
-        if console.get_by_label("Your availability").input_value() != "available":
-            console.get_by_label("Your availability").select_option("available")
+        if console.get_by_label("Status").input_value() != "available":
+            console.get_by_label("Status").select_option("available")
         return result
 
     def floor(self, contexts) -> dict:

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts import totp
@@ -19,7 +20,7 @@ from accounts import totp
 def totp_verify(request):
     user, pending = totp.totp_pending_user(request)
     if user is None:
-        messages.info(request, "Please sign in again.")
+        messages.info(request, _("Please sign in again."))
         return redirect("operators:login")
     device = totp.totp_device_for(user)
     if device is None or device.confirmed_at is None:
@@ -36,7 +37,7 @@ def totp_verify(request):
             accepted = totp.totp_code_accept(device=device, code=request.POST.get("code", ""))
         except totp.TotpLocked:
             totp.totp_pending_clear(request)
-            messages.error(request, "Too many wrong codes. Wait a quarter of an hour, then sign in again.")
+            messages.error(request, _("Too many wrong codes. Wait a quarter of an hour, then sign in again."))
             return redirect("operators:login")
         if accepted:
             totp.totp_pending_clear(request)
@@ -49,9 +50,9 @@ def totp_verify(request):
             totp.totp_pending_clear(request)
             return signin_locked_out(request)
         if totp.totp_pending_failed(request, pending):
-            messages.error(request, "Too many wrong codes. Please sign in again.")
+            messages.error(request, _("Too many wrong codes. Please sign in again."))
             return redirect("operators:login")
-        error = "That code is not right. Codes change every 30 seconds; try the current one."
+        error = _("That code is not right. Codes change every 30 seconds; try the current one.")
     return render(request, "operators/totp_verify.html", {"error": error}, status=400 if error else 200)
 
 
@@ -70,21 +71,21 @@ def totp_settings(request):
                 return redirect("operators:totp_settings")
             if action == "confirm" and device is not None and device.confirmed_at is None:
                 if totp.totp_enrolment_confirm(device=device, code=request.POST.get("code", "")):
-                    messages.success(request, "Two-step sign-in is on. You will be asked for a code at every sign-in.")
+                    messages.success(request, _("Two-step sign-in is on. You will be asked for a code at every sign-in."))
                     return redirect("operators:totp_settings")
-                error = "That code is not right. Enter the 6 digits your app shows now."
+                error = _("That code is not right. Enter the 6 digits your app shows now.")
             elif action == "disable" and device is not None and device.confirmed_at is not None:
                 if totp.totp_mandatory(request.user):
-                    error = "Two-step sign-in is required for your account; it cannot be turned off."
+                    error = _("Two-step sign-in is required for your account; it cannot be turned off.")
                 elif totp.totp_disable(device=device, code=request.POST.get("code", "")):
-                    messages.success(request, "Two-step sign-in is off.")
+                    messages.success(request, _("Two-step sign-in is off."))
                     return redirect("operators:totp_settings")
                 else:
-                    error = "That code is not right."
+                    error = _("That code is not right.")
             else:
-                error = "Nothing to do."
+                error = _("Nothing to do.")
         except totp.TotpLocked:
-            error = "Too many wrong codes. Wait a quarter of an hour."
+            error = _("Too many wrong codes. Wait a quarter of an hour.")
     context = {"device": device, "error": error, "mandatory": totp.totp_mandatory(request.user)}
     if device is not None and device.confirmed_at is None:
         context.update(

@@ -1,5 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Operator
 from operators.models import Decision
@@ -13,7 +15,7 @@ from workflows.check_selectors import participant_checks
 from workflows.checks.recommendation import APPROVE, REJECT, REVIEW
 
 
-RECOMMENDATION_LABELS = {APPROVE: "Approve", REVIEW: "Review", REJECT: "Reject"}
+RECOMMENDATION_LABELS = {APPROVE: gettext_lazy("Approve"), REVIEW: gettext_lazy("Review"), REJECT: gettext_lazy("Reject")}
 
 
 def recommendation_shown(participant: Participant) -> str | None:
@@ -56,24 +58,27 @@ def decision_record(
     if reason_code not in Decision.REASONS_BY_OUTCOME[outcome]:
         raise ValidationError(
             {
-                "reason_code": f"“{Decision.Reason(reason_code).label}” is not a reason for "
-                f"“{Decision.Outcome(outcome).label}”."
+                "reason_code": _("“%(reason)s” is not a reason for “%(outcome)s”.")
+                % {"reason": Decision.Reason(reason_code).label, "outcome": Decision.Outcome(outcome).label}
             }
         )
     with transaction.atomic():
         participant = locks.participant_lock(participant.pk)
         session = participant.session
         if session.operator_id != operator.pk:
-            raise ValidationError("Only the operator of this call can decide.")
+            raise ValidationError(_("Only the operator of this call can decide."))
         if participant.state != Participant.State.IN_CALL:
-            raise ValidationError("A decision needs the participant in the call.")
+            raise ValidationError(_("A decision needs the participant in the call."))
         advice = recommendation_shown(participant)
         overrides = overrides_recommendation(outcome, advice)
         if overrides and not (override_confirmed and comment.strip()):
             raise ValidationError(
                 {
-                    "override": f"The system recommends “{RECOMMENDATION_LABELS[advice]}”. To decide "
-                    f"“{Decision.Outcome(outcome).label}” against it, confirm that you do and say why in the comment."
+                    "override": _(
+                        "The system recommends “%(advice)s”. To decide “%(outcome)s” against it, "
+                        "confirm that you do and say why in the comment."
+                    )
+                    % {"advice": RECOMMENDATION_LABELS[advice], "outcome": Decision.Outcome(outcome).label}
                 }
             )
         if outcome == Decision.Outcome.APPROVE:

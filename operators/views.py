@@ -8,15 +8,18 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import totp
+from accounts.models import Operator
 from accounts.selectors import operator_for_user
 from kyc.http import json_error
 from kyc.ids import uuid_or_none
 from kyc.state_machine import IllegalTransition
 from operators import selectors, services
 from operators.models import Decision
+from operators.ui_strings import call_strings, console_strings
 from sessions_app import services as session_services
 from sessions_app.audit import Actor
 from sessions_app.evidence_streaming import evidence_file_response
@@ -84,6 +87,8 @@ def console(request, operator):
             "operator": operator,
             "history": selectors.sessions_for_operator_history(operator),
             "page_data": {"queue_ws_path": "/ws/console/queue/", "answer_url_template": reverse("operators:answer", args=["SESSION_ID"])},
+            "strings": console_strings(),
+            "presence_choices": Operator.Presence.choices,
         },
     )
 
@@ -126,6 +131,7 @@ def call(request, operator, session_id: str):
             "operator": operator,
             "session": session,
             "page_data": page_data,
+            "strings": call_strings(),
             "outcomes": Decision.Outcome.choices,
             "reasons": Decision.reason_choices_with_outcomes(),
         },
@@ -138,7 +144,7 @@ def decide(request, operator, session_id: str):
     session = own_call(operator, session_id)
     participant = session.participants.filter(public_id=uuid_or_none(request.POST.get("participant", ""))).first()
     if participant is None:
-        return json_error("unknown_participant", "No such participant.", 404)
+        return json_error("unknown_participant", _("No such participant."), 404)
     try:
         services.decision_record(
             participant=participant,
@@ -160,7 +166,7 @@ def remove_participant(request, operator, session_id: str, participant_id: str):
     session = own_call(operator, session_id)
     participant = session.participants.filter(public_id=uuid_or_none(participant_id)).first()
     if participant is None:
-        return json_error("unknown_participant", "No such participant.", 404)
+        return json_error("unknown_participant", _("No such participant."), 404)
     try:
         session_services.participant_remove(participant=participant, operator=operator)
     except (ValidationError, IllegalTransition) as error:
@@ -191,7 +197,7 @@ def step_action(request, operator, session_id: str, participant_id: str, positio
         participant__session=session, participant__public_id=uuid_or_none(participant_id), position=position
     ).first()
     if step is None:
-        return json_error("unknown_step", "No such step in this call.", 404)
+        return json_error("unknown_step", _("No such step in this call."), 404)
     if action not in STEP_ACTIONS:
         return json_error("unknown_action", f"Unknown action {action!r}.", 404)
     try:
@@ -217,7 +223,7 @@ def step_action(request, operator, session_id: str, participant_id: str, positio
         message = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
         return json_error("rejected", message, 409)
     except ValueError:
-        return json_error("invalid", "Malformed request.", 400)
+        return json_error("invalid", _("Malformed request."), 400)
     return JsonResponse({"ok": True})
 
 
@@ -229,7 +235,7 @@ def operator_capture_upload(request, operator, session_id: str, capture_id: str)
     session = own_call(operator, session_id)
     capture = CaptureRequest.objects.filter(public_id=uuid_or_none(capture_id), participant__session=session).first()
     if capture is None:
-        return json_error("unknown_capture", "No such capture in this call.", 404)
+        return json_error("unknown_capture", _("No such capture in this call."), 404)
     return evidence_upload_response(request, capture=capture, source=Evidence.Source.OPERATOR_VIEW)
 
 

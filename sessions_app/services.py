@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Operator
 from accounts.selectors import operator_for_user
@@ -299,7 +300,7 @@ def participant_join(*, participant: Participant) -> Participant:
         if participant.state in (P.WAITING, P.IN_CALL):
             return participant  # a reload: already where they should be
         if participant.state not in (P.TERMS_ACCEPTED, P.LEFT):
-            raise ValidationError("Accept the terms first.")
+            raise ValidationError(_("Accept the terms first."))
         # The workflow's device check passes on this move (workflows.receivers).
         _participant_move(participant, P.WAITING, actor=Actor.customer())
         if session.state == S.CREATED:
@@ -343,7 +344,7 @@ def participant_remove(*, participant: Participant, operator) -> None:
         participant = locks.participant_lock(participant.pk)
         session = participant.session
         if session.operator_id != operator.pk:
-            raise ValidationError("Only the operator of this call can remove a participant.")
+            raise ValidationError(_("Only the operator of this call can remove a participant."))
         if participant.state == P.REMOVED:
             return
         _participant_move(participant, P.REMOVED, actor=Actor.operator(operator))
@@ -383,7 +384,7 @@ def participant_set_prompt(*, participant: Participant, prompt: dict | None, act
     with transaction.atomic():
         participant = locks.participant_lock(participant.pk)
         if participant.state != P.IN_CALL:
-            raise ValidationError("The participant is not in the call.")
+            raise ValidationError(_("The participant is not in the call."))
         participant.current_prompt = prompt
         participant.save(update_fields=["current_prompt"])
         audit_record(
@@ -415,11 +416,11 @@ def session_assign_operator(*, session_id: int, operator) -> VerificationSession
         try:
             session = locks.session_lock(session_id)
         except VerificationSession.DoesNotExist:
-            raise SessionNotAvailable("This call no longer exists.") from None
+            raise SessionNotAvailable(_("This call no longer exists.")) from None
         if session.business_id != operator.business_id:
-            raise SessionNotAvailable("This call no longer exists.")
+            raise SessionNotAvailable(_("This call no longer exists."))
         if session.state != S.WAITING or session.operator_id is not None:
-            raise SessionNotAvailable("Another operator has taken this call, or the customer left.")
+            raise SessionNotAvailable(_("Another operator has taken this call, or the customer left."))
         session.operator = operator
         _session_move(session, S.IN_CALL, actor=Actor.operator(operator), data={"operator": operator.pk})
         for participant in session.participants.select_for_update().filter(state=P.WAITING):
@@ -517,6 +518,6 @@ def call_prompt_set(*, identity: CallIdentity, participant_public_id, prompt: di
     """The operator's page shows (or clears) a prompt on one customer's screen."""
     participant = Participant.objects.filter(public_id=participant_public_id, session_id=identity.session_id).first()
     if participant is None:
-        raise ValidationError("That participant is not in this call.")
+        raise ValidationError(_("That participant is not in this call."))
     operator = Operator.objects.get(pk=identity.operator_id)
     participant_set_prompt(participant=participant, prompt=prompt, actor=Actor.operator(operator))

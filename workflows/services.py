@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from sessions_app import locks
 from sessions_app.audit import Actor, audit_record
@@ -93,11 +94,11 @@ def _locked_step_in_call(step: StepState, operator) -> StepState:
     step = _locked_step(step.pk)
     participant = step.participant
     if participant.session.operator_id != operator.pk:
-        raise ValidationError("Only the operator of this call can do that.")
+        raise ValidationError(_("Only the operator of this call can do that."))
     if participant.state != Participant.State.IN_CALL:
-        raise ValidationError("The participant is not in the call.")
+        raise ValidationError(_("The participant is not in the call."))
     if step.kind in kinds.PRE_CALL_KINDS:
-        raise ValidationError("That step is done by the customer before the call.")
+        raise ValidationError(_("That step is done by the customer before the call."))
     return step
 
 
@@ -183,9 +184,9 @@ def capture_request_create(*, step: StepState, operator, kind: str) -> CaptureRe
             challenge = step.data.get("challenge") or []
             index = step.data.get("action_index", 0)
             if not challenge:
-                raise ValidationError("Start the liveness challenge first.")
+                raise ValidationError(_("Start the liveness challenge first."))
             if index >= len(challenge):
-                raise ValidationError("Every liveness action has been captured.")
+                raise ValidationError(_("Every liveness action has been captured."))
             label = challenge[index]
         # A newer request replaces any the customer has not answered yet.
         CaptureRequest.objects.filter(
@@ -221,7 +222,7 @@ def evidence_store_image(*, capture: CaptureRequest, source: str, data: bytes, f
     if existing:
         return existing
     if capture.state == CaptureRequest.State.CANCELLED:
-        raise ValidationError("This capture was replaced by a newer one.")
+        raise ValidationError(_("This capture was replaced by a newer one."))
     clean = image_sanitize(data)  # raises InvalidImage with a clear code
     digest = hashlib.sha256(clean.data).hexdigest()
     participant = Participant.objects.select_related("session__business").get(pk=capture.participant_id)
@@ -330,11 +331,11 @@ def _run_checks_later(evidence_id: int) -> None:
 
 def question_answer_record(*, step: StepState, operator, question: int, answer: str) -> StepState:
     if not isinstance(question, int) or question < 0 or question >= len(step.config.get("questions", [])):
-        raise ValidationError("Unknown question.")
+        raise ValidationError(_("Unknown question."))
     with transaction.atomic():
         step = _locked_step_in_call(step, operator)
         if step.kind != kinds.QUESTIONS:
-            raise ValidationError("Not a questions step.")
+            raise ValidationError(_("Not a questions step."))
         answers = {**step.data.get("answers", {}), str(question): answer[:MAX_ANSWER_CHARS]}
         step.data = {**step.data, "answers": answers}
         step.save(update_fields=["data", "updated_at"])
@@ -356,13 +357,13 @@ def notes_save(*, step: StepState, operator, text: str) -> StepState:
     with transaction.atomic():
         step = _locked_step(step.pk)
         if step.participant.session.operator_id != operator.pk:
-            raise ValidationError("Only the operator of this call can write its notes.")
+            raise ValidationError(_("Only the operator of this call can write its notes."))
         if step.kind != kinds.NOTES:
-            raise ValidationError("Not a notes step.")
+            raise ValidationError(_("Not a notes step."))
         if step.participant.session.is_ended and step.participant.session.ended_at and (
             timezone.now() - step.participant.session.ended_at
         ).total_seconds() > 3600:
-            raise ValidationError("Notes close an hour after the call.")
+            raise ValidationError(_("Notes close an hour after the call."))
         if step.state == StepState.State.PENDING:
             step = step_transition(step=step, target=StepState.State.IN_PROGRESS, actor=Actor.operator(operator))
         step.data = {**step.data, "text": text[:MAX_NOTES_CHARS]}

@@ -10,6 +10,18 @@ export function readJson(id) {
   return element ? JSON.parse(element.textContent) : {};
 }
 
+// The server's translated texts (ui_strings.py) carry %(name)s placeholders.
+export function format(template, values = {}) {
+  return template.replace(/%\((\w+)\)s/g, (_, key) => values[key] ?? "");
+}
+
+// A counted text: the form the page's language uses for this count (the
+// server hands over one per CLDR category, operators/ui_strings.py).
+export function plural(forms, count, values = {}) {
+  const category = new Intl.PluralRules(document.documentElement.lang || "en").select(count);
+  return format(forms[category] ?? forms.other, { count, ...values });
+}
+
 export function csrfToken() {
   const input = document.querySelector("input[name=csrfmiddlewaretoken]");
   return input ? input.value : "";

@@ -2,10 +2,11 @@
 // leave; one click answers; a ring (sound and notification) when someone new
 // starts waiting, which the operator can mute.
 
-import { postForm, readJson } from "./call-ui.js";
+import { format, plural, postForm, readJson } from "./call-ui.js";
 import { SignalingSocket } from "./signaling.js";
 
 const data = readJson("page-data");
+const t = readJson("i18n");
 const $ = (id) => document.getElementById(id);
 const body = $("queue-body");
 let known = new Set();
@@ -14,7 +15,7 @@ let first = true;
 
 function formatWait(seconds) {
   const m = Math.floor(seconds / 60);
-  return m ? `${m} min ${seconds % 60} s` : `${seconds} s`;
+  return m ? format(t.minutesSeconds, { minutes: m, seconds: seconds % 60 }) : format(t.seconds, { seconds });
 }
 
 function ring() {
@@ -32,7 +33,7 @@ function ring() {
     /* no audio output: the notification still shows */
   }
   if ("Notification" in window && Notification.permission === "granted") {
-    new Notification("A customer is waiting", { body: "Open the Verity console to answer." });
+    new Notification(t.ringTitle, { body: t.ringText });
   }
 }
 
@@ -49,7 +50,7 @@ async function answer(id, button) {
   if (result.ok) {
     location.href = result.body.call_url;
   } else {
-    showToast((result.body.error && result.body.error.message) || "This call could not be taken.");
+    showToast((result.body.error && result.body.error.message) || t.answerFailed);
     button.disabled = false;
   }
 }
@@ -58,7 +59,7 @@ function render(queue) {
   $("queue-count").textContent = String(queue.entries.length);
   $("queue-empty").hidden = queue.entries.length > 0;
   $("presence").value = queue.presence;
-  $("queue-status").textContent = `${queue.operators_available} operator(s) available.`;
+  $("queue-status").textContent = plural(t.operatorsAvailable, queue.operators_available);
   const ids = new Set(queue.entries.map((e) => e.id));
   const fresh = [...ids].some((id) => !known.has(id));
   if (fresh && !first) ring();
@@ -71,8 +72,8 @@ function render(queue) {
       const ready = entry.participants.filter((p) => p.ready).length;
       const cells = [
         formatWait(entry.waiting_seconds),
-        entry.kind === "multi_user" ? `Multi-user (${ready}/${entry.participants.length} ready)` : "One-on-one",
-        entry.participants.map((p) => `${p.name}${p.ready ? "" : " (not here yet)"}`).join(", "),
+        entry.kind === "multi_user" ? `${t.kinds.multi_user} (${format(t.readyCount, { ready, total: entry.participants.length })})` : t.kinds.one_on_one,
+        entry.participants.map((p) => (p.ready ? p.name : format(t.notHereYet, { name: p.name }))).join(", "),
         [...new Set(entry.participants.map((p) => (p.language || "–").toUpperCase()))].join(", "),
         entry.business_reference || "–",
       ];
@@ -88,8 +89,8 @@ function render(queue) {
       const button = document.createElement("button");
       button.type = "button";
       button.className = "button primary small";
-      button.textContent = "Answer";
-      button.setAttribute("aria-label", `Answer the call of ${entry.participants.map((p) => p.name).join(", ")}`);
+      button.textContent = t.answer;
+      button.setAttribute("aria-label", format(t.answerCallOf, { names: entry.participants.map((p) => p.name).join(", ") }));
       button.addEventListener("click", () => answer(entry.id, button));
       action.append(button);
       row.append(action);
@@ -109,7 +110,7 @@ socket.addEventListener("message", ({ detail }) => {
   if (detail.type === "queue") render(detail);
 });
 socket.addEventListener("close", ({ detail }) => {
-  $("queue-status").textContent = detail.fatal ? "Signed out." : "Connection lost. Reconnecting…";
+  $("queue-status").textContent = detail.fatal ? t.signedOut : t.reconnecting;
 });
 socket.connect();
 
@@ -117,7 +118,7 @@ $("presence").addEventListener("change", (event) => socket.send({ type: "presenc
 const ringButton = $("btn-ring");
 const reflectRing = () => {
   ringButton.setAttribute("aria-pressed", String(ringOn));
-  ringButton.textContent = ringOn ? "Ring on" : "Ring off";
+  ringButton.textContent = ringOn ? t.ringOn : t.ringOff;
 };
 ringButton.addEventListener("click", () => {
   ringOn = !ringOn;

@@ -2,7 +2,7 @@
 // Every stage lives in one frame, so the camera keeps running throughout and
 // prompts appear as overlays, never as separate pages.
 
-import { bindCallControls, DurationClock, newCallEngine, postForm, readJson, RemoteTiles } from "./call-ui.js";
+import { bindCallControls, DurationClock, format, newCallEngine, postForm, readJson, RemoteTiles } from "./call-ui.js";
 import { grabFrame } from "./frame-grab.js";
 import { LevelMeter, LightMeter, LocalMedia, mediaErrorKey } from "./local-media.js";
 
@@ -30,10 +30,6 @@ const tiles = new RemoteTiles($("remote-tiles"), {
 let meters = [];
 let lastDecision = null;
 let ended = false;
-
-function format(template, values) {
-  return template.replace(/%\((\w+)\)s/g, (_, key) => values[key] ?? "");
-}
 
 function setStage(stage) {
   root.dataset.stage = stage;

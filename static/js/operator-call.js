@@ -2,19 +2,20 @@
 // small, the connection quality, and per participant the prompts and the
 // decision.
 
-import { bindCallControls, DurationClock, newCallEngine, readJson, RemoteTiles } from "./call-ui.js";
+import { bindCallControls, DurationClock, format, newCallEngine, readJson, RemoteTiles } from "./call-ui.js";
 import { LocalMedia, mediaErrorKey } from "./local-media.js";
 import { CallRecorder } from "./recorder.js";
 import { WorkflowPanel } from "./workflow-panel.js";
 
 const data = readJson("page-data");
+const t = readJson("i18n");
 const $ = (id) => document.getElementById(id);
 const root = $("main");
 const localVideo = $("local-video");
 const media = new LocalMedia();
 const engineRef = { engine: null };
 const clock = new DurationClock($("call-duration"));
-const tiles = new RemoteTiles($("remote-tiles"), { operatorLabel: "Operator", mutedLabel: "Muted", cameraOffLabel: "Camera off" });
+const tiles = new RemoteTiles($("remote-tiles"), { operatorLabel: t.operator, mutedLabel: t.muted, cameraOffLabel: t.cameraOff });
 let ended = false;
 // Records what this page receives and sends, from the answer to the end.
 const recorder = data.ended ? null : new CallRecorder({ startUrl: data.recording_start_url });
@@ -42,19 +43,16 @@ function showEnded() {
 
 function showRecordingProblem({ message }) {
   const warning = $("recording-warning");
-  warning.textContent = data.recording_required
-    ? `${message} This workflow requires the recording: you cannot approve until it runs.`
-    : message;
+  warning.textContent = data.recording_required ? format(t.recordingRequired, { message }) : message;
   warning.hidden = false;
 }
 
 function saveRecording() {
   // The last chunks are still on their way: say so until the server has them.
   const status = $("recording-status");
-  const say = status.dataset;
   status.hidden = false;
   const show = ({ pending }) => {
-    status.textContent = pending ? say.saving.replace("%(parts)s", pending) : say.savingLast;
+    status.textContent = pending ? format(t.savingParts, { parts: pending }) : t.savingLast;
   };
   show({ pending: recorder.pendingChunks });
   recorder.addEventListener("progress", ({ detail }) => show(detail));
@@ -70,7 +68,6 @@ function saveRecording() {
 // in embedded mode): the page is free, and shows how far it has got.
 async function followComposition() {
   const status = $("recording-status");
-  const say = status.dataset;
   status.hidden = false;
   for (;;) {
     let progress = null;
@@ -82,11 +79,11 @@ async function followComposition() {
     }
     const state = progress ? progress.state : "unknown";
     status.dataset.state = state;
-    if (state === "composed") return void (status.textContent = say.composed);
-    if (state === "nothing") return void (status.textContent = say.nothing);
-    if (state === "failed") return void (status.textContent = say.failed);
+    if (state === "composed") return void (status.textContent = t.recordingComposed);
+    if (state === "nothing") return void (status.textContent = t.recordingNothing);
+    if (state === "failed") return void (status.textContent = t.recordingFailed);
     status.textContent =
-      state === "composing" && progress.percent != null ? say.composing.replace("%(percent)s", `${progress.percent} %`) : say.queued;
+      state === "composing" && progress.percent != null ? format(t.recordingComposing, { percent: `${progress.percent} %` }) : t.recordingQueued;
     await new Promise((resolve) => setTimeout(resolve, 2000));
   }
 }
@@ -155,7 +152,7 @@ async function updateQuality() {
   set("resolution", stats.width ? `${stats.width}×${stats.height}` : "–");
   set("fps", stats.fps != null ? `${Math.round(stats.fps)}` : "–");
   const poor = (stats.rtt || 0) > 0.4 || (stats.loss || 0) > 0.05;
-  $("connection-badge").textContent = poor ? "Poor connection" : "Good connection";
+  $("connection-badge").textContent = poor ? t.poorConnection : t.goodConnection;
   $("connection-badge").dataset.quality = poor ? "poor" : "good";
 }
 
@@ -169,7 +166,7 @@ async function main() {
     await media.start();
   } catch (err) {
     const message = $("media-error");
-    message.textContent = `Camera or microphone unavailable (${mediaErrorKey(err)}). The customer will not see or hear you.`;
+    message.textContent = format(t.mediaUnavailable, { reason: mediaErrorKey(err) });
     message.hidden = false;
     media.stream = new MediaStream();
   }

@@ -2,36 +2,16 @@
 // step being worked on, their captures, and the decision. Everything shown
 // comes from the server's state; every click is stored on the server first.
 
-import { postForm } from "./call-ui.js";
+import { format, postForm, readJson } from "./call-ui.js";
 
-const STEP_LABELS = {
-  terms: "Terms",
-  device_check: "Device check",
-  document: "Document",
-  liveness: "Liveness",
-  questions: "Questions",
-  notes: "Notes",
-};
-const ACTION_LABELS = {
-  turn_left: "Turn head left",
-  turn_right: "Turn head right",
-  look_up: "Look up",
-  blink: "Blink",
-  move_closer: "Move closer",
-};
-const KIND_LABELS = {
-  document_front: "Document front",
-  document_back: "Document back",
-  face: "Face",
-  liveness_frame: "Liveness",
-};
-const CHECK_STATUS_LABELS = {
-  passed: "Passed",
-  failed: "Failed",
-  needs_review: "Needs review",
-  error: "Error",
-};
-const RECOMMENDATION_LABELS = { approve: "Approve", review: "Review", reject: "Reject" };
+// Every word here comes translated from the server (operators/ui_strings.py).
+const t = readJson("i18n");
+const STEP_LABELS = t.stepKinds;
+const STEP_STATES = t.stepStates;
+const ACTION_LABELS = t.actions;
+const KIND_LABELS = t.captureKinds;
+const CHECK_STATUS_LABELS = t.checkStatuses;
+const RECOMMENDATION_LABELS = t.recommendations;
 const TWO_SIDED = new Set(["id_card", "residence_permit", "driving_licence"]);
 const CALL_STEPS = new Set(["document", "liveness", "questions", "notes"]);
 const CAPTURE_STUCK_MS = 15000;
@@ -83,7 +63,7 @@ function overrideFollowsOutcome(form) {
   box.querySelector("input").required = overrides;
   form.querySelector("textarea[name=comment]").required = overrides;
   box.querySelector(".override-text").textContent = overrides
-    ? `The system recommends “${RECOMMENDATION_LABELS[advice]}”. I decide against it and say why in the comment.`
+    ? format(t.override, { advice: RECOMMENDATION_LABELS[advice] })
     : "";
 }
 
@@ -116,7 +96,7 @@ export class WorkflowPanel {
 
   async act(peerId, position, action, body = {}) {
     const answer = await postForm(this.stepUrl(peerId, position, action), body);
-    if (!answer.ok) this.toast((answer.body.error && answer.body.error.message) || "That did not work.");
+    if (!answer.ok) this.toast((answer.body.error && answer.body.error.message) || t.failed);
     return answer;
   }
 
@@ -206,7 +186,7 @@ export class WorkflowPanel {
             },
           },
           p.name,
-          p.decision ? el("span", { class: `badge outcome-${p.decision.outcome}`, text: p.decision.outcome }) : null
+          p.decision ? el("span", { class: `badge outcome-${p.decision.outcome}`, text: t.outcomes[p.decision.outcome] || p.decision.outcome }) : null
         )
       )
     );
@@ -238,13 +218,13 @@ export class WorkflowPanel {
       el("h2", { class: "participant-name", text: participant.name }),
       el("p", {
         class: "participant-meta muted",
-        text: [participant.business_reference, (participant.language || "").toUpperCase(), participant.state.replace("_", " ")]
+        text: [participant.business_reference, (participant.language || "").toUpperCase(), t.participantStates[participant.state] || participant.state]
           .filter(Boolean)
           .join(" · "),
       }),
       el(
         "ol",
-        { class: "step-list", "aria-label": "Steps" },
+        { class: "step-list", "aria-label": t.steps },
         ...participant.steps.map((s) =>
           el(
             "li",
@@ -261,7 +241,7 @@ export class WorkflowPanel {
                 },
               },
               el("span", { text: STEP_LABELS[s.kind] || s.kind }),
-              el("span", { class: "step-state", text: s.state.replace("_", " ") })
+              el("span", { class: "step-state", text: STEP_STATES[s.state] || s.state })
             )
           )
         )
@@ -277,12 +257,12 @@ export class WorkflowPanel {
               type: "button",
               class: "button small danger-outline remove-participant",
               onclick: async () => {
-                if (!confirm(`Remove ${participant.name} from the call? Their link stops working.`)) return;
+                if (!confirm(format(t.removeConfirm, { name: participant.name }))) return;
                 const answer = await postForm(this.data.remove_url_template.replace("PID", participant.peer_id), {});
-                if (!answer.ok) this.toast((answer.body.error && answer.body.error.message) || "Could not remove.");
+                if (!answer.ok) this.toast((answer.body.error && answer.body.error.message) || t.removeFailed);
               },
             },
-            `Remove ${participant.name} from the call`
+            format(t.remove, { name: participant.name })
           )
         : null,
     ].filter(Boolean));
@@ -300,8 +280,8 @@ export class WorkflowPanel {
   // only: nothing here decides, and nothing here is a button.
   checksPanel(participant) {
     const checks = participant.checks || { results: [], pending: [], recommendation: null };
-    const box = el("section", { class: "checks-panel", "aria-label": "Automated checks" });
-    box.append(el("h3", { text: "Automated checks" }));
+    const box = el("section", { class: "checks-panel", "aria-label": t.checks });
+    box.append(el("h3", { text: t.checks }));
     const advice = checks.recommendation;
     if (advice && (checks.results.length || checks.pending.length)) {
       box.dataset.recommendation = advice.decision;
@@ -309,7 +289,7 @@ export class WorkflowPanel {
         el(
           "div",
           { class: `recommendation recommendation-${advice.decision}`, role: "note" },
-          el("p", {}, "System recommendation (advice, you decide): ", el("strong", { class: "recommendation-decision", text: RECOMMENDATION_LABELS[advice.decision] || advice.decision })),
+          el("p", {}, `${t.recommendation} `, el("strong", { class: "recommendation-decision", text: RECOMMENDATION_LABELS[advice.decision] || advice.decision })),
           advice.reasons.length
             ? el("ul", { class: "recommendation-reasons" }, ...advice.reasons.slice(0, 6).map((reason) => el("li", { text: reason.message })))
             : null
@@ -317,10 +297,10 @@ export class WorkflowPanel {
       );
     }
     if (checks.pending.length) {
-      box.append(el("p", { class: "muted checks-pending", "aria-live": "polite", text: `Checking: ${checks.pending.map((kind) => kind.replace("_", " ")).join(", ")}…` }));
+      box.append(el("p", { class: "muted checks-pending", "aria-live": "polite", text: format(t.checking, { checks: checks.pending.map((kind) => t.checkKinds[kind] || kind).join(", ") }) }));
     }
     if (!checks.results.length) {
-      if (!checks.pending.length) box.append(el("p", { class: "muted", text: "No check results yet." }));
+      if (!checks.pending.length) box.append(el("p", { class: "muted", text: t.noResults }));
       return box;
     }
     box.append(
@@ -335,15 +315,15 @@ export class WorkflowPanel {
               "p",
               { class: "check-head" },
               el("span", { class: "check-kind", text: result.kind_label }),
-              el("span", { class: "muted check-capture", text: ` · ${KIND_LABELS[result.evidence.kind] || result.evidence.kind}${result.evidence.label ? ` ${ACTION_LABELS[result.evidence.label] || result.evidence.label}` : ""}${result.evidence.source === "operator_view" ? " (your view)" : ""}` }),
+              el("span", { class: "muted check-capture", text: ` · ${KIND_LABELS[result.evidence.kind] || result.evidence.kind}${result.evidence.label ? ` ${ACTION_LABELS[result.evidence.label] || result.evidence.label}` : ""}${result.evidence.source === "operator_view" ? ` ${t.yourView}` : ""}` }),
               el("span", { class: `badge check-status status-${result.status}`, text: CHECK_STATUS_LABELS[result.status] || result.status }),
-              el("span", { class: "check-score muted", text: result.score === null ? "no score" : `score ${result.score.toFixed(2)}` })
+              el("span", { class: "check-score muted", text: result.score === null ? t.noScore : format(t.score, { score: result.score.toFixed(2) }) })
             ),
             el("p", { class: "check-reason", text: result.summary }),
             result.facts.length
               ? el("dl", { class: "check-facts" }, ...result.facts.flatMap(([label, value]) => [el("dt", { text: label }), el("dd", { text: value })]))
               : null,
-            ...(result.status === "passed" ? [] : result.advice.map((text) => el("p", { class: "check-retake" }, el("strong", { text: "Retake: " }), text)))
+            ...(result.status === "passed" ? [] : result.advice.map((text) => el("p", { class: "check-retake" }, el("strong", { text: `${t.retake} ` }), text)))
           )
         )
       )
@@ -356,9 +336,9 @@ export class WorkflowPanel {
     return el(
       "div",
       { class: "step-outcome" },
-      el("button", { type: "button", class: "button small ok", disabled: finished && step.state === "passed", onclick: () => this.passAndMoveOn(participant, step) }, "Pass"),
-      el("button", { type: "button", class: "button small danger-outline", onclick: () => this.act(participant.peer_id, step.position, "fail") }, "Fail"),
-      el("button", { type: "button", class: "button small", onclick: () => this.act(participant.peer_id, step.position, "skip") }, "Skip")
+      el("button", { type: "button", class: "button small ok", disabled: finished && step.state === "passed", onclick: () => this.passAndMoveOn(participant, step) }, t.pass),
+      el("button", { type: "button", class: "button small danger-outline", onclick: () => this.act(participant.peer_id, step.position, "fail") }, t.fail),
+      el("button", { type: "button", class: "button small", onclick: () => this.act(participant.peer_id, step.position, "skip") }, t.skip)
     );
   }
 
@@ -378,28 +358,28 @@ export class WorkflowPanel {
     const id = participant.peer_id;
     const inCall = participant.state === "in_call";
     const busy = this.captureBusy(participant);
-    const box = el("section", { class: `step-detail kind-${step.kind}`, "aria-label": `${STEP_LABELS[step.kind]} step` });
-    box.append(el("h3", { text: `${STEP_LABELS[step.kind]} · ${step.state.replace("_", " ")}` }));
+    const box = el("section", { class: `step-detail kind-${step.kind}`, "aria-label": format(t.stepRegion, { step: STEP_LABELS[step.kind] }) });
+    box.append(el("h3", { text: `${STEP_LABELS[step.kind]} · ${STEP_STATES[step.state] || step.state}` }));
     if (!CALL_STEPS.has(step.kind)) {
-      box.append(el("p", { class: "muted", text: "Done by the customer before the call." }));
+      box.append(el("p", { class: "muted", text: t.beforeCall }));
       return box;
     }
     if (!inCall && step.kind !== "notes") {
-      box.append(el("p", { class: "muted", text: "The participant is not in the call." }));
+      box.append(el("p", { class: "muted", text: t.notInCall }));
       return box;
     }
     if (step.kind === "document") {
       const kinds = step.config.document_kinds || [];
       const twoSided = kinds.some((k) => TWO_SIDED.has(k));
       box.append(
-        el("p", { class: "muted", text: `Accepted: ${kinds.join(", ").replaceAll("_", " ")}` }),
+        el("p", { class: "muted", text: format(t.accepted, { kinds: kinds.map((kind) => t.documentKinds[kind] || kind).join(", ") }) }),
         el(
           "div",
           { class: "button-row" },
-          el("button", { type: "button", class: "button small", onclick: () => this.prompt(id, "document_front") }, "Ask for front"),
-          el("button", { type: "button", class: "button small primary", "data-shortcut": "capture", disabled: busy, onclick: () => this.capture(id, step.position, "document_front") }, "Capture front"),
-          twoSided ? el("button", { type: "button", class: "button small", onclick: () => this.prompt(id, "document_back") }, "Ask for back") : null,
-          twoSided ? el("button", { type: "button", class: "button small primary", disabled: busy, onclick: () => this.capture(id, step.position, "document_back") }, "Capture back") : null
+          el("button", { type: "button", class: "button small", onclick: () => this.prompt(id, "document_front") }, t.askFront),
+          el("button", { type: "button", class: "button small primary", "data-shortcut": "capture", disabled: busy, onclick: () => this.capture(id, step.position, "document_front") }, t.captureFront),
+          twoSided ? el("button", { type: "button", class: "button small", onclick: () => this.prompt(id, "document_back") }, t.askBack) : null,
+          twoSided ? el("button", { type: "button", class: "button small primary", disabled: busy, onclick: () => this.capture(id, step.position, "document_back") }, t.captureBack) : null
         ),
         this.stepButtons(participant, step)
       );
@@ -410,9 +390,9 @@ export class WorkflowPanel {
         el(
           "div",
           { class: "button-row" },
-          el("button", { type: "button", class: "button small", onclick: () => this.prompt(id, "look_at_camera") }, "Ask to look at camera"),
-          el("button", { type: "button", class: "button small primary", "data-shortcut": challenge.length && index < challenge.length ? null : "capture", disabled: busy, onclick: () => this.capture(id, step.position, "face") }, "Capture face"),
-          el("button", { type: "button", class: "button small", disabled: busy, onclick: () => this.act(id, step.position, "start") }, challenge.length ? "New challenge" : "Start challenge")
+          el("button", { type: "button", class: "button small", onclick: () => this.prompt(id, "look_at_camera") }, t.askLook),
+          el("button", { type: "button", class: "button small primary", "data-shortcut": challenge.length && index < challenge.length ? null : "capture", disabled: busy, onclick: () => this.capture(id, step.position, "face") }, t.captureFace),
+          el("button", { type: "button", class: "button small", disabled: busy, onclick: () => this.act(id, step.position, "start") }, challenge.length ? t.newChallenge : t.startChallenge)
         )
       );
       if (challenge.length) {
@@ -430,7 +410,7 @@ export class WorkflowPanel {
             el(
               "button",
               { type: "button", class: "button small primary", "data-shortcut": "capture", disabled: busy, onclick: () => this.capture(id, step.position, "liveness_frame") },
-              `Capture: ${ACTION_LABELS[challenge[index]]}`
+              format(t.captureAction, { action: ACTION_LABELS[challenge[index]] })
             )
           );
         }
@@ -441,7 +421,7 @@ export class WorkflowPanel {
       const order = step.data.question_order;
       const answers = step.data.answers || {};
       if (!order) {
-        box.append(el("button", { type: "button", class: "button small primary", onclick: () => this.act(id, step.position, "start") }, "Start questions"));
+        box.append(el("button", { type: "button", class: "button small primary", onclick: () => this.act(id, step.position, "start") }, t.startQuestions));
       } else {
         const next = order.find((q) => !(String(q) in answers));
         const list = el("ol", { class: "qa" });
@@ -450,7 +430,7 @@ export class WorkflowPanel {
         }
         box.append(list);
         if (next !== undefined) {
-          const input = el("input", { type: "text", name: "answer", "aria-label": `Answer to: ${questions[next]}`, autocomplete: "off" });
+          const input = el("input", { type: "text", name: "answer", "aria-label": format(t.answerTo, { question: questions[next] }), autocomplete: "off" });
           const form = el(
             "form",
             {
@@ -461,53 +441,54 @@ export class WorkflowPanel {
               },
             },
             el("label", {}, el("span", { class: "question-text", text: questions[next] }), input),
-            el("button", { type: "submit", class: "button small primary" }, "Save answer")
+            el("button", { type: "submit", class: "button small primary" }, t.saveAnswer)
           );
           box.append(form);
         } else {
-          box.append(el("p", { class: "muted", text: "All questions answered." }));
+          box.append(el("p", { class: "muted", text: t.allAnswered }));
         }
       }
       box.append(this.stepButtons(participant, step));
     } else if (step.kind === "notes") {
       const status = el("span", { class: "muted notes-status", "aria-live": "polite" });
-      const area = el("textarea", { rows: "6", name: "notes", "aria-label": "Notes" });
+      const area = el("textarea", { rows: "6", name: "notes", "aria-label": t.notes });
       area.value = step.data.text || "";
       area.addEventListener("input", () => {
-        status.textContent = "Saving…";
+        status.textContent = t.saving;
         clearTimeout(this.notesTimers.get(id));
         this.notesTimers.set(
           id,
           setTimeout(async () => {
             const answer = await this.act(id, step.position, "notes", { text: area.value });
-            status.textContent = answer.ok ? "Saved" : "Not saved";
+            status.textContent = answer.ok ? t.saved : t.notSaved;
           }, 500)
         );
       });
-      box.append(el("label", { class: "stack" }, "Notes (saved as you type)", area), status);
+      box.append(el("label", { class: "stack" }, t.notesLabel, area), status);
     }
     return box;
   }
 
   evidenceGallery(participant) {
     const customerShots = participant.evidence.filter((e) => e.source === "customer_device" && (e.kind !== "liveness_frame" || e.frame === 0));
-    const gallery = el("section", { class: "evidence-gallery", "aria-label": "Captures" });
+    const gallery = el("section", { class: "evidence-gallery", "aria-label": t.captures });
     if (!customerShots.length) {
-      gallery.append(el("p", { class: "muted", text: "No captures yet." }));
+      gallery.append(el("p", { class: "muted", text: t.noCaptures }));
       return gallery;
     }
     gallery.append(
       ...customerShots.map((shot) => {
         const seen = participant.evidence.find((e) => e.capture === shot.capture && e.source === "operator_view");
+        const name = `${KIND_LABELS[shot.kind] || shot.kind}${shot.label ? ` · ${ACTION_LABELS[shot.label] || shot.label}` : ""}`;
         return el(
           "figure",
           { class: "thumb" },
           el(
             "button",
-            { type: "button", class: "thumb-button", "aria-label": `Enlarge ${KIND_LABELS[shot.kind]} ${shot.label}`, onclick: () => this.enlarge(shot, seen) },
-            el("img", { src: shot.url, alt: `${KIND_LABELS[shot.kind]} ${shot.label}`.trim(), loading: "lazy" })
+            { type: "button", class: "thumb-button", "aria-label": format(t.enlarge, { capture: name }), onclick: () => this.enlarge(shot, seen) },
+            el("img", { src: shot.url, alt: name, loading: "lazy" })
           ),
-          el("figcaption", { text: `${KIND_LABELS[shot.kind]}${shot.label ? ` · ${ACTION_LABELS[shot.label] || shot.label}` : ""} · ${shot.width}×${shot.height}` })
+          el("figcaption", { text: `${name} · ${shot.width}×${shot.height}` })
         );
       })
     );
@@ -517,8 +498,8 @@ export class WorkflowPanel {
   enlarge(shot, seen) {
     const body = this.dialog.querySelector(".evidence-body");
     body.replaceChildren(
-      el("figure", {}, el("img", { src: shot.url, alt: "Customer's camera, full resolution" }), el("figcaption", { text: `Customer's camera · ${shot.width}×${shot.height} · SHA-256 ${shot.sha256.slice(0, 16)}…` })),
-      ...(seen ? [el("figure", {}, el("img", { src: seen.url, alt: "What you saw" }), el("figcaption", { text: `What you saw · ${seen.width}×${seen.height}` }))] : [])
+      el("figure", {}, el("img", { src: shot.url, alt: t.customersCamera }), el("figcaption", { text: format(t.customersCameraCaption, { size: `${shot.width}×${shot.height}`, hash: shot.sha256.slice(0, 16) }) })),
+      ...(seen ? [el("figure", {}, el("img", { src: seen.url, alt: t.whatYouSaw }), el("figcaption", { text: format(t.whatYouSawCaption, { size: `${seen.width}×${seen.height}` }) }))] : [])
     );
     this.dialog.showModal();
   }
@@ -531,7 +512,7 @@ export class WorkflowPanel {
       const words = decisionWords();
       const outcome = words.outcomes[decided.outcome] || decided.outcome;
       const reason = words.reasons[decided.reason_code] || decided.reason_code;
-      wrap.append(el("p", { class: "decision-result", text: `Decided: ${outcome} · ${reason}${decided.shared ? " · shared with the customer" : ""}` }));
+      wrap.append(el("p", { class: "decision-result", text: format(decided.shared ? t.decidedShared : t.decided, { outcome, reason }) }));
       return wrap;
     }
     let form = this.decisionForms.get(participant.peer_id);
@@ -548,7 +529,7 @@ export class WorkflowPanel {
         const body = new FormData(form);
         body.set("participant", participant.peer_id);
         const answer = await postForm(this.data.decide_url, body);
-        if (!answer.ok) this.toast((answer.body.error && answer.body.error.message) || "The decision could not be recorded.");
+        if (!answer.ok) this.toast((answer.body.error && answer.body.error.message) || t.decisionFailed);
       });
       this.decisionForms.set(participant.peer_id, form);
     }

@@ -85,11 +85,14 @@ def browser(playwright_instance):
 expect.set_options(timeout=15_000)
 
 
-def new_page(browser, *, viewport=None, base_url=None):
+def new_page(browser, *, viewport=None, base_url=None, locale=None):
+    """A page in its own context; ``locale`` ("de-DE") sets the browser's
+    language, sent as Accept-Language on every request."""
     context = browser.new_context(
         viewport=viewport or {"width": 1280, "height": 800},
         permissions=["camera", "microphone"],
         base_url=base_url,
+        locale=locale,
     )
     context.add_init_script(INSTRUMENT)
     page = context.new_page()

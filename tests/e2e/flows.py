@@ -42,7 +42,7 @@ def operator_login(page: Page, base_url: str, username: str, password: str):
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#queue-title")).to_be_visible()
-    page.get_by_label("Your availability").select_option("available")
+    page.get_by_label("Status").select_option("available")
 
 
 def operator_answer_first(page: Page):

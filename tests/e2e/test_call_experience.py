@@ -217,14 +217,14 @@ def test_waiting_customer_follows_the_operators_presence_without_a_reload(server
     operator.get_by_label("Username").fill(seed["operator"]["username"])
     operator.get_by_label("Password").fill(seed["operator"]["password"])
     operator.get_by_role("button", name="Sign in").click()
-    expect(operator.get_by_label("Your availability")).to_have_value("available")
+    expect(operator.get_by_label("Status")).to_have_value("available")
     # The waiting customer's page follows within seconds, by a push.
     expect(customer.locator("#connecting-title")).to_have_text("Connecting you to an operator…", timeout=10_000)
     expect(customer.locator("#no-operator")).to_be_hidden()
     expect(customer.locator("#queue-info")).to_contain_text("You are number 1 in the queue.")
     # Away again (once the console's queue socket is open): the customer reads it too.
     expect(operator.locator("#queue-status")).not_to_have_text("Connecting…")
-    operator.get_by_label("Your availability").select_option("away")
+    operator.get_by_label("Status").select_option("away")
     expect(customer.locator("#no-operator")).to_be_visible(timeout=10_000)
     assert navigations == []
     for page in (operator, customer):

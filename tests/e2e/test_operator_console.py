@@ -87,7 +87,7 @@ def test_operator_walks_the_whole_workflow(server, browser, customer_browser):
     assert seen.size[0] > 0
     operator.get_by_role("button", name="Close").click()
     card.get_by_role("button", name="Pass", exact=True).click()
-    expect(step(operator, "Document")).to_contain_text("passed")
+    expect(step(operator, "Document")).to_contain_text("Passed")
     # Pass moves on to the next step.
     expect(step(operator, "Liveness")).to_have_attribute("aria-current", "true")
 
@@ -124,8 +124,8 @@ def test_operator_walks_the_whole_workflow(server, browser, customer_browser):
     operator.reload()
     wait_decoding(operator)
     card = operator.locator(".participant-card:visible")
-    expect(step(operator, "Document")).to_contain_text("passed")
-    expect(step(operator, "Liveness")).to_contain_text("passed")
+    expect(step(operator, "Document")).to_contain_text("Passed")
+    expect(step(operator, "Liveness")).to_contain_text("Passed")
     # Front, back, front again, the face, and one thumbnail per liveness action.
     expect(card.locator(".evidence-gallery img")).to_have_count(7)
     step(operator, "Notes").click()

@@ -1,0 +1,132 @@
+"""Texts the console's JavaScript shows, translated on the server and handed
+to the page as JSON, as the customer's page gets its own
+(sessions_app/ui_strings.py; one catalogue: locale/*/django.po).
+
+Labels of codes the state carries (step kinds and states, capture kinds,
+check statuses) come from the models' choices where they exist, so the
+console and admin say the same thing."""
+
+from collections.abc import Callable
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from operators.models import Decision
+from operators.services import RECOMMENDATION_LABELS
+from sessions_app.models import Evidence, Participant, VerificationSession
+from workflows import steps
+from workflows.models import CheckResult, StepState
+
+
+def plural_forms(counted: Callable[[int], str]) -> dict[str, str]:
+    """A counted text's forms, by the CLDR category the page's
+    ``Intl.PluralRules`` picks (call-ui.js ``plural``). The languages shipped,
+    English and German, have two: "one" (1) and "other" (2, 0, ...).
+    ``counted`` calls ngettext with the texts themselves, where makemessages
+    finds them."""
+    return {"one": counted(1), "other": counted(2)}
+
+
+def console_strings() -> dict:
+    """The queue page's texts."""
+    return {
+        "operatorsAvailable": plural_forms(
+            lambda n: ngettext("%(count)s operator is available.", "%(count)s operators are available.", n)
+        ),
+        "minutesSeconds": _("%(minutes)s min %(seconds)s s"),
+        "seconds": _("%(seconds)s s"),
+        "kinds": dict(VerificationSession.Kind.choices),
+        "readyCount": _("%(ready)s of %(total)s ready"),
+        "notHereYet": _("%(name)s (not here yet)"),
+        "answer": _("Answer"),
+        "answerCallOf": _("Answer the call of %(names)s"),
+        "answerFailed": _("This call could not be taken."),
+        "ringTitle": _("A customer is waiting"),
+        "ringText": _("Open the Verity console to answer."),
+        "ringOn": _("Ring on"),
+        "ringOff": _("Ring off"),
+        "signedOut": _("Signed out."),
+        "reconnecting": _("Connection lost. Reconnecting…"),
+    }
+
+
+def call_strings() -> dict:
+    """The operator's call page: tiles, connection, recording, the workflow panel."""
+    return {
+        "operator": _("Operator"),
+        "muted": _("Muted"),
+        "cameraOff": _("Camera off"),
+        "goodConnection": _("Good connection"),
+        "poorConnection": _("Poor connection"),
+        "mediaUnavailable": _("Camera or microphone unavailable (%(reason)s). The customer will not see or hear you."),
+        "recordingRequired": _("%(message)s This workflow requires the recording: you cannot approve until it runs."),
+        "savingParts": _("Saving the recording… (%(parts)s parts left)"),
+        "savingLast": _("Saving the recording…"),
+        "recordingQueued": _("Recording saved. It is composed on the server: you can take the next call."),
+        "recordingComposing": _("Composing the recording… %(percent)s"),
+        "recordingComposed": _("The recording is ready."),
+        "recordingNothing": _("Nothing of this call was recorded."),
+        "recordingFailed": _(
+            "The recording could not be composed. Compliance can compose it again from the parts kept."
+        ),
+        # The workflow panel.
+        "stepKinds": {kind: str(label) for kind, label in steps.STEP_KIND_LABELS.items()},
+        "stepStates": dict(StepState.State.choices),
+        "participantStates": dict(Participant.State.choices),
+        "actions": {code: str(label) for code, label in steps.LIVENESS_ACTION_LABELS.items()},
+        "captureKinds": dict(Evidence.Kind.choices),
+        "documentKinds": {kind: str(label) for kind, label in steps.DOCUMENT_KIND_LABELS.items()},
+        "checkStatuses": dict(CheckResult.Status.choices),
+        "checkKinds": dict(CheckResult.Kind.choices),
+        "recommendations": {code: str(label) for code, label in RECOMMENDATION_LABELS.items()},
+        "outcomes": dict(Decision.Outcome.choices),
+        "failed": _("That did not work."),
+        "removeConfirm": _("Remove %(name)s from the call? Their link stops working."),
+        "removeFailed": _("Could not remove."),
+        "remove": _("Remove %(name)s from the call"),
+        "steps": _("Steps"),
+        "checks": _("Automated checks"),
+        "recommendation": _("System recommendation (advice, you decide):"),
+        "checking": _("Checking: %(checks)s…"),
+        "noResults": _("No check results yet."),
+        "yourView": _("(your view)"),
+        "noScore": _("no score"),
+        "score": _("score %(score)s"),
+        "retake": _("Retake:"),
+        "pass": _("Pass"),
+        "fail": _("Fail"),
+        "skip": _("Skip"),
+        "stepRegion": _("%(step)s step"),
+        "beforeCall": _("Done by the customer before the call."),
+        "notInCall": _("The participant is not in the call."),
+        "accepted": _("Accepted: %(kinds)s"),
+        "askFront": _("Ask for front"),
+        "captureFront": _("Capture front"),
+        "askBack": _("Ask for back"),
+        "captureBack": _("Capture back"),
+        "askLook": _("Ask to look at camera"),
+        "captureFace": _("Capture face"),
+        "newChallenge": _("New challenge"),
+        "startChallenge": _("Start challenge"),
+        "captureAction": _("Capture: %(action)s"),
+        "startQuestions": _("Start questions"),
+        "answerTo": _("Answer to: %(question)s"),
+        "saveAnswer": _("Save answer"),
+        "allAnswered": _("All questions answered."),
+        "notes": _("Notes"),
+        "notesLabel": _("Notes (saved as you type)"),
+        "saving": _("Saving…"),
+        "saved": _("Saved"),
+        "notSaved": _("Not saved"),
+        "captures": _("Captures"),
+        "noCaptures": _("No captures yet."),
+        "enlarge": _("Enlarge: %(capture)s"),
+        "customersCamera": _("Customer's camera, full resolution"),
+        "customersCameraCaption": _("Customer's camera · %(size)s · SHA-256 %(hash)s…"),
+        "whatYouSaw": _("What you saw"),
+        "whatYouSawCaption": _("What you saw · %(size)s"),
+        "decided": _("Decided: %(outcome)s · %(reason)s"),
+        "decidedShared": _("Decided: %(outcome)s · %(reason)s · shared with the customer"),
+        "decisionFailed": _("The decision could not be recorded."),
+        "override": _("The system recommends “%(advice)s”. I decide against it and say why in the comment."),
+    }
