@@ -15,8 +15,11 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[checks]'
 
+# axe-core (npm, pinned in package-lock.json) for the browser tests' accessibility
+# audits: they read node_modules/axe-core/axe.min.js and download nothing.
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,checks]'
+	npm ci --no-audit --no-fund
 
 # ffmpeg (with the font of the clock it burns in) composes call recordings:
 # for `make run`, the tests, and the Dockerfile, which installs the same packages.
@@ -69,4 +72,4 @@ bench: install-test browser
 	$(BIN)/python bench/run.py $(NAME)
 
 clean:
-	rm -rf $(VENV) var test-artifacts
+	rm -rf $(VENV) var test-artifacts node_modules

@@ -45,7 +45,9 @@ export async function postForm(url, data) {
 
 function setPressed(button, pressed, labelOn, labelOff) {
   button.setAttribute("aria-pressed", String(pressed));
-  if (labelOn && labelOff) button.setAttribute("aria-label", pressed ? labelOff : labelOn);
+  // The visible word stays; the hidden part of the name says what a click does now.
+  const state = button.querySelector(".state-label");
+  if (state && labelOn && labelOff) state.textContent = pressed ? labelOff : labelOn;
 }
 
 export class DurationClock {

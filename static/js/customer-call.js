@@ -31,6 +31,14 @@ let meters = [];
 let lastDecision = null;
 let ended = false;
 
+// Screen readers hear the waiting status, each prompt and the result through
+// one polite live region. Only new text is written: state pushes repeat the
+// same prompt and queue place many times.
+function announce(text) {
+  const region = $("live-status");
+  if (text && region.textContent !== text) region.textContent = text;
+}
+
 function setStage(stage) {
   root.dataset.stage = stage;
   $("device-panel").hidden = stage !== "device";
@@ -91,12 +99,15 @@ function showEnded() {
   $("ended-title").textContent = t[title];
   $("ended-text").textContent = t[text];
   root.dataset.outcome = outcome || "none";
+  announce(`${t[title]}. ${t[text]}`);
   if (data.redirect_url) {
     const link = $("ended-continue");
     link.href = data.redirect_url;
     link.hidden = false;
   }
   setStage("ended");
+  // The call's controls and panels are gone: focus goes to what is left to read.
+  $("ended-title").focus();
 }
 
 function renderPrompt(prompt) {
@@ -106,7 +117,9 @@ function renderPrompt(prompt) {
     return;
   }
   const base = t[`prompt_${prompt.code}`] || "";
-  $("prompt-text").textContent = prompt.text ? `${base} ${prompt.text}`.trim() : base;
+  const text = prompt.text ? `${base} ${prompt.text}`.trim() : base;
+  $("prompt-text").textContent = text;
+  announce(text);
   box.dataset.code = prompt.code;
   box.hidden = false;
 }
@@ -151,6 +164,7 @@ function renderQueue(queue) {
     else parts.push(t.queueWaiting);
   }
   $("queue-info").textContent = parts.join(" ");
+  announce(`${$("connecting-title").textContent} ${parts.join(" ")}`.trim());
 }
 
 async function takeCapture(capture) {
@@ -201,7 +215,9 @@ function startEngine(joinAnswer) {
     ended = true;
     $("ended-title").textContent = t.replaced;
     $("ended-text").textContent = "";
+    announce(t.replaced);
     setStage("ended");
+    $("ended-title").focus();
   });
   engine.addEventListener("socket-open", () => ($("reconnect-banner").hidden = true));
   engine.addEventListener("socket-close", ({ detail }) => {
@@ -232,6 +248,9 @@ async function join() {
   }
   setStage("connecting");
   $("queue-info").textContent = t.queueWaiting;
+  announce(`${$("connecting-title").textContent} ${t.queueWaiting}`);
+  // The Join button is hidden now: without this, focus falls to <body>.
+  $("connecting-title").focus();
   startEngine(answer.body);
 }
 
@@ -243,6 +262,7 @@ function leaveQueue() {
   }
   setStage("device");
   $("btn-join").disabled = false;
+  $("btn-join").focus(); // the Leave button that had focus is hidden
 }
 
 async function main() {

@@ -85,14 +85,16 @@ def browser(playwright_instance):
 expect.set_options(timeout=15_000)
 
 
-def new_page(browser, *, viewport=None, base_url=None, locale=None):
-    """A page in its own context; ``locale`` ("de-DE") sets the browser's
-    language, sent as Accept-Language on every request."""
+def new_page(browser, *, viewport=None, base_url=None, locale=None, bypass_csp=False):
+    """A page in a context of its own. `locale` sets the browser's language
+    (its Accept-Language); `bypass_csp` lets an accessibility audit inject
+    axe-core past the pages' `script-src 'self'` (tests/e2e/accessibility.py)."""
     context = browser.new_context(
         viewport=viewport or {"width": 1280, "height": 800},
         permissions=["camera", "microphone"],
         base_url=base_url,
         locale=locale,
+        bypass_csp=bypass_csp,
     )
     context.add_init_script(INSTRUMENT)
     page = context.new_page()
