@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Operator
 from operators.models import Decision
@@ -13,7 +14,7 @@ from workflows.check_selectors import participant_checks
 from workflows.checks.recommendation import APPROVE, REJECT, REVIEW
 
 
-RECOMMENDATION_LABELS = {APPROVE: "Approve", REVIEW: "Review", REJECT: "Reject"}
+RECOMMENDATION_LABELS = {APPROVE: _("Approve"), REVIEW: _("Review"), REJECT: _("Reject")}
 
 
 def recommendation_shown(participant: Participant) -> str | None:

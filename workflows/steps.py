@@ -1,6 +1,7 @@
 """The kinds of step a workflow is made of, and the shape of their settings."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from sessions_app.signaling import LIVENESS_PROMPT_CODES
 
@@ -12,6 +13,16 @@ QUESTIONS = "questions"
 NOTES = "notes"
 
 STEP_KINDS = (TERMS, DEVICE_CHECK, DOCUMENT, LIVENESS, QUESTIONS, NOTES)
+# What people read for a step kind (the operator's panel has the same names
+# in static/js/workflow-panel.js).
+STEP_KIND_LABELS = {
+    TERMS: _("Terms"),
+    DEVICE_CHECK: _("Device check"),
+    DOCUMENT: _("Document"),
+    LIVENESS: _("Liveness"),
+    QUESTIONS: _("Questions"),
+    NOTES: _("Notes"),
+}
 # Steps the customer completes on their own before the call; the rest are
 # driven by the operator inside the call.
 PRE_CALL_KINDS = (TERMS, DEVICE_CHECK)
@@ -25,6 +36,13 @@ DOCUMENT_KINDS = {
 }
 # Each action is prompted on the customer's page by its own name.
 LIVENESS_ACTIONS = LIVENESS_PROMPT_CODES
+LIVENESS_ACTION_LABELS = {
+    "turn_left": _("Turn head left"),
+    "turn_right": _("Turn head right"),
+    "look_up": _("Look up"),
+    "blink": _("Blink"),
+    "move_closer": _("Move closer"),
+}
 # Frames the customer's page takes for one liveness action (a short burst).
 LIVENESS_BURST_FRAMES = 5
 
