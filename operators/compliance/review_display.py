@@ -121,12 +121,12 @@ DETAIL_LABELS = {
     "kind": _("Kind"),
     "step": _("Step"),
     "participants": _("Participants"),
-    "workflow": _("Workflow"),
+    "workflow": _("Workflow (record number)"),
     "reason": _("Reason"),
     "outcome": _("Outcome"),
     "reason_code": _("Reason"),
     "shared": _("Shared with the customer"),
-    "decision": _("Decision"),
+    "decision": _("Decision (record number)"),
     "recommendation": _("System recommendation"),
     "overrides_recommendation": _("Overrides the recommendation"),
     "comment": _("Comment"),
@@ -156,7 +156,7 @@ DETAIL_LABELS = {
     "object": _("Record"),
     "searched": _("Searched"),
     "retention_days": _("Retention (days)"),
-    "operator": _("Operator"),
+    "operator": _("Operator (record number)"),
     # check results
     "threshold": _("Threshold"),
     "distance": _("Distance"),
@@ -223,6 +223,17 @@ _VALUE_LABELS = {
 }
 
 
+# What the customer was asked to do (sessions_app.signaling.PROMPT_CODES).
+PROMPT_LABELS = {
+    **LIVENESS_ACTION_LABELS,
+    "document_front": _("Show the document's front"),
+    "document_back": _("Show the document's back"),
+    "look_at_camera": _("Look at the camera"),
+    "hold_still": _("Hold still"),
+    "question": _("Answer a question"),
+}
+
+
 def action_label(action: str) -> str:
     label = ACTION_LABELS.get(action)
     if label is not None:
@@ -244,7 +255,7 @@ def _value_label(key: str, value, *, action: str = "") -> str | None:
     elif key == "kind":
         labels = _KIND_LABELS.get(action, dict(Evidence.Kind.choices))
     elif key == "prompt":
-        labels = {**LIVENESS_ACTION_LABELS}
+        labels = PROMPT_LABELS
     else:
         labels = _VALUE_LABELS.get(key, {})
     label = labels.get(value)
@@ -279,7 +290,7 @@ def labelled_rows(data, *, action: str = "", prefix: str = "") -> list[tuple[str
             for number, item in enumerate(value, start=1):
                 rows += labelled_rows(item, action=action, prefix=f"{label} {number}")
         else:
-            if key == "step" and action and isinstance(value, int) and not isinstance(value, bool):
+            if key in ("step", "question") and action and isinstance(value, int) and not isinstance(value, bool):
                 value = value + 1  # positions count from 0; people count from 1
             rows.append((label, _value_label(key, value, action=action) or format_value(value)))
     return rows
