@@ -8,16 +8,21 @@ with Alice, his captures were checked and Alice approved him; Carol
 (``carol_browser``) reviews."""
 
 import re
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
 
+from accounts.services import operator_create
+from operators.compliance.review_display import format_instant, operator_names_for, person_name
 from operators.services import decision_record
 from sessions_app.audit import Actor
 from sessions_app.models import Evidence
 from tests.checks import fakes
 from tests.compliance.conftest import store_evidence
+from tests.conftest import make_user
 from workflows.models import StepState
 from workflows.services import (
     notes_finish,
@@ -156,3 +161,20 @@ def test_a_person_is_named_with_their_role_once(completed_call, carol_browser):
     assert not re.search(r"\((operator|Operator)\)\s*\((operator|Operator)\)", text)
     assert "Alice (alice)" not in text, "the user name only repeats the name"
     assert re.search(r"by Alice at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", text)
+
+
+def test_a_configured_zone_is_named_with_its_offset_from_utc(settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    winter = datetime(2026, 12, 6, 20, 14, 3, tzinfo=dt_timezone.utc)
+    assert format_instant(winter) == "2026-12-06 21:14:03 CET (UTC+01:00)"
+    settings.TIME_ZONE = "UTC"
+    assert format_instant(winter) == "2026-12-06 20:14:03 UTC"
+
+
+def test_a_user_name_that_repeats_the_role_is_left_out(business_a):
+    """The demo's operator: display name Olivia, user name "operator"."""
+    olivia = operator_create(user=make_user("operator"), business=business_a, display_name="Olivia")
+    names = operator_names_for([olivia.user])
+    assert person_name(olivia.user, operator_names=names) == "Olivia"
+    bert = operator_create(user=make_user("b.meier"), business=business_a, display_name="Bert")
+    assert person_name(bert.user, operator_names=operator_names_for([bert.user])) == "Bert (b.meier)"
