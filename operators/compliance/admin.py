@@ -13,11 +13,13 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from kyc.ids import uuid_or_none
 from operators.admin_scope import BusinessScopedAdmin
 from operators.compliance.access import ComplianceReadOnlyAdmin, compliance_view_record
 from operators.compliance.recording_views import recording_player_context
+from operators.compliance.review_display import review_page
 from operators.compliance.review import (
     session_export_zip,
     session_for_review,
@@ -140,16 +142,17 @@ class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
         session = self._session_or_404(request, object_id)
         review = session_review(session)
         compliance_view_record(user=request.user, obj=session, view="session_reviewed")
+        player = recording_player_context(session=session, user=request.user)
         context = {
             **self.admin_site.each_context(request),
-            **review,
+            **review_page(review, call_start=player["t0"] if player else session.answered_at),
             "opts": self.model._meta,
-            "title": "Session review",
+            "title": _("Session review"),
             "original": session,
             "evidence_url_name": "admin:sessions_app_verificationsession_evidence",
             # The composed call and the audit timeline that seeks it, played
             # through the authorised, range-capable /recordings/<id> view.
-            "recording_player": recording_player_context(session=session, user=request.user),
+            "recording_player": player,
         }
         return TemplateResponse(request, "admin/sessions_app/verificationsession/review.html", context)
 

@@ -10,6 +10,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.selectors import operator_for_user
 from kyc.ids import uuid_or_none
 from operators.compliance.access import may_review_session
+from operators.compliance.review_display import (
+    action_label,
+    format_instant,
+    format_offset,
+    operator_names_for,
+    person_name,
+)
 from sessions_app import recordings
 from sessions_app import services as session_services
 from sessions_app.evidence_streaming import evidence_file_response
@@ -57,7 +64,9 @@ def recording_player_context(*, session, user) -> dict | None:
     composed = recordings.composed_recording(session)
     t0 = recordings.composed_time_zero(composed) if composed else session.answered_at
     events = []
-    for event in AuditEvent.objects.filter(session=session).order_by("sequence"):
+    audit_events = list(AuditEvent.objects.filter(session=session).select_related("actor_user").order_by("sequence"))
+    names = operator_names_for(event.actor_user for event in audit_events)
+    for event in audit_events:
         offset = (event.created_at - t0).total_seconds() if t0 else None
         duration = composed.duration_seconds if composed else None
         seekable = offset is not None and offset >= 0 and (duration is None or offset <= duration)
@@ -65,10 +74,17 @@ def recording_player_context(*, session, user) -> dict | None:
             {
                 "sequence": event.sequence,
                 "action": event.action,
+                "action_label": action_label(event.action),
                 "actor": event.actor_kind,
+                "role": event.get_actor_kind_display(),
+                "person": person_name(event.actor_user, operator_names=names),
                 "at": event.created_at,
+                "at_label": format_instant(event.created_at),
                 "offset": round(offset, 1) if seekable else None,
-                "clock": _clock(offset) if seekable else "",
+                # The one convention of the review page: the absolute time
+                # with its zone always, and the offset from the call's start
+                # beside it for what happened in the call.
+                "clock": format_offset(offset) if seekable else "",
                 "participant": event.participant_id,
             }
         )
@@ -81,6 +97,7 @@ def recording_player_context(*, session, user) -> dict | None:
     )
     return {
         "composed": composed,
+        "t0_label": format_instant(t0),
         "src": reverse("recordings:file", args=[composed.public_id.hex]) if composed else None,
         "t0": t0,
         "events": events,
@@ -89,11 +106,6 @@ def recording_player_context(*, session, user) -> dict | None:
             for segment in segments
         ],
     }
-
-
-def _clock(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}" if whole >= 3600 else f"{whole // 60:02d}:{whole % 60:02d}"
 
 
 @require_GET

@@ -20,9 +20,9 @@ def test_review_shows_everything_on_one_screen(reviewed_call, carol_browser):
     assert page.status_code == 200
     html = page.content.decode()
     assert "Max Mustermann" in html and "max@example.com" in html
-    assert "Approved" in html and "verified" in html and "Alice" in html and "alice" in html
+    assert "Approved" in html and "Identity verified" in html and "by Alice at" in html
     assert "Passport matches; customer calm." in html
-    for action in ("session.created", "session.transition", "decision.recorded"):
+    for action in ("Session created", "Session state changed", "Decision recorded"):
         assert action in html, f"the timeline lacks {action}"
     assert "No automated check results." in html
     assert "Document, front" in html and "Face" in html

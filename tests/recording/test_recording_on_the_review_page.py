@@ -55,9 +55,10 @@ def test_compliance_gets_the_player_beside_the_timeline_and_a_206_for_its_video(
 
 def test_each_event_seeks_to_its_time_minus_the_recordings_time_zero(carol, composed):
     html = carol.get(review_url(composed.session)).content.decode()
-    seeks = {
-        action: seek for seek, action in re.findall(r'data-seek="([\d.]+)" aria-label="Play from [\d:]+: ([\w.]+)"', html)
-    }
+    seeks = dict(
+        re.findall(r'data-action="([\w.]+)">\s*<span class="recording-when">\s*<button [^>]*data-seek="([\d.]+)"', html)
+    )
+    assert 'aria-label="Play from +00:0' in html, "the offset from the call's start, then the event by name"
 
     started = AuditEvent.objects.get(session=composed.session, action="recording.started")
     time_zero = recordings.composed_time_zero(composed)

@@ -1,0 +1,471 @@
+"""What a compliance reviewer reads on the review page: human names for the
+steps, checks, audit actions and their outcomes, each result's figures and
+each audit event's details as labelled rows, and one convention for times
+(absolute, with the zone, plus the offset from the call's start inside the
+call). The export keeps the codes and the raw data (operators.compliance.review);
+only the page is written for people."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from numbers import Number
+
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Operator
+from operators.models import Decision
+from operators.services import RECOMMENDATION_LABELS
+from sessions_app.models import AuditEvent, Evidence, Participant, VerificationSession
+from workflows.models import CheckResult, StepState
+from workflows.steps import LIVENESS, LIVENESS_ACTION_LABELS, NOTES, QUESTIONS, STEP_KIND_LABELS
+
+# --- times ---------------------------------------------------------------------------------
+
+
+def format_instant(value: datetime | None) -> str:
+    """An absolute time in the configured zone, the zone always named:
+    "2026-12-06 20:14:03 UTC", or "2026-12-06 21:14:03 CET (UTC+01:00)"."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    text = dateformat.format(local, "Y-m-d H:i:s T")
+    if local.utcoffset() not in (None, timedelta(0)):
+        text += f" (UTC{_utc_offset(local)})"
+    return text
+
+
+def _utc_offset(value: datetime) -> str:
+    minutes = int(value.utcoffset().total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def format_offset(seconds: float) -> str:
+    """An offset from the call's start: "+01:05", "+1:02:03"."""
+    whole = int(seconds)
+    if whole >= 3600:
+        return f"+{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+    return f"+{whole // 60:02d}:{whole % 60:02d}"
+
+
+def call_offset(value: datetime | None, *, start: datetime | None, end: datetime | None) -> str:
+    """The offset from the call's start of a moment inside the call, else ""
+    (before the answer or after the call, an offset says nothing useful)."""
+    if value is None or start is None or value < start or (end is not None and value > end):
+        return ""
+    return format_offset((value - start).total_seconds())
+
+
+# --- people --------------------------------------------------------------------------------
+
+
+def person_name(user, *, operator_names: dict[int, str]) -> str:
+    """Who a user is, by name: the operator's display name, else the full
+    name, else the user name. The role is shown beside it once, by whoever
+    calls this; a user name that only repeats the name or a role
+    ("Olivia (operator)") adds nothing and is left out."""
+    if user is None:
+        return ""
+    username = user.get_username()
+    name = operator_names.get(user.pk) or user.get_full_name() or username
+    redundant = {name.casefold(), *(str(label).casefold() for label in AuditEvent.ActorKind.labels),
+                 *(value.casefold() for value in AuditEvent.ActorKind.values)}
+    if username.casefold() in redundant:
+        return name
+    return f"{name} ({username})"
+
+
+def operator_names_for(users) -> dict[int, str]:
+    ids = {user.pk for user in users if user is not None}
+    return dict(Operator.objects.filter(user_id__in=ids).values_list("user_id", "display_name"))
+
+
+# --- labels --------------------------------------------------------------------------------
+
+ACTION_LABELS = {
+    "session.created": _("Session created"),
+    "session.transition": _("Session state changed"),
+    "session.erased": _("Personal data erased"),
+    "participant.transition": _("Participant state changed"),
+    "participant.link_emailed": _("Link e-mailed"),
+    "participant.link_reissued": _("Link reissued"),
+    "participant.link_revoked": _("Link revoked"),
+    "step.transition": _("Step state changed"),
+    "capture.requested": _("Capture requested"),
+    "evidence.stored": _("Capture stored"),
+    "evidence.viewed": _("Capture viewed"),
+    "check.recorded": _("Automated check recorded"),
+    "question.answered": _("Question answered"),
+    "prompt.shown": _("Prompt shown to the customer"),
+    "prompt.cleared": _("Prompt cleared"),
+    "decision.recorded": _("Decision recorded"),
+    "recording.started": _("Recording started"),
+    "recording.finished": _("Recording finished"),
+    "recording.segment_stored": _("Recording segment stored"),
+    "recording.composed": _("Recording composed"),
+    "recording.compose_failed": _("Recording could not be composed"),
+    "recording.viewed": _("Recording viewed"),
+    "compliance.session_reviewed": _("Reviewed by compliance"),
+    "compliance.session_exported": _("Exported by compliance"),
+    "compliance.record_viewed": _("Record viewed by compliance"),
+    "compliance.evidence_viewed": _("Capture viewed by compliance"),
+    "compliance.list_viewed": _("List viewed by compliance"),
+}
+
+# The keys of audit events' and check results' details.
+DETAIL_LABELS = {
+    "from": _("From"),
+    "to": _("To"),
+    "kind": _("Kind"),
+    "step": _("Step"),
+    "participants": _("Participants"),
+    "workflow": _("Workflow (record number)"),
+    "reason": _("Reason"),
+    "outcome": _("Outcome"),
+    "reason_code": _("Reason"),
+    "shared": _("Shared with the customer"),
+    "decision": _("Decision (record number)"),
+    "recommendation": _("System recommendation"),
+    "overrides_recommendation": _("Overrides the recommendation"),
+    "comment": _("Comment"),
+    "evidence": _("Capture"),
+    "capture": _("Capture request"),
+    "source": _("Source"),
+    "label": _("Label"),
+    "frame": _("Frame"),
+    "size": _("Size (bytes)"),
+    "check": _("Check result"),
+    "status": _("Status"),
+    "engine": _("Engine"),
+    "engine_version": _("Engine version"),
+    "question": _("Question"),
+    "prompt": _("Prompt"),
+    "recording": _("Recording"),
+    "stream": _("Stream"),
+    "segment": _("Segment"),
+    "chunks": _("Chunks"),
+    "duration_seconds": _("Duration (s)"),
+    "width": _("Width"),
+    "height": _("Height"),
+    "streams": _("Streams"),
+    "segments": _("Segments"),
+    "error": _("Error"),
+    "model": _("Record type"),
+    "object": _("Record"),
+    "searched": _("Searched"),
+    "retention_days": _("Retention (days)"),
+    "operator": _("Operator (record number)"),
+    # check results
+    "threshold": _("Threshold"),
+    "distance": _("Distance"),
+    "live_faces": _("Faces in the live capture"),
+    "document_faces": _("Faces on the document"),
+    "liveness_frames": _("Liveness frames"),
+    "actions": _("Actions"),
+    "action": _("Action"),
+    "mirrored": _("Mirrored"),
+    "capture_kind": _("Capture"),
+    "sharpness": _("Sharpness"),
+    "brightness": _("Brightness"),
+    "glare_share": _("Glare share"),
+    "age": _("Age"),
+    "name_match": _("Name match"),
+    "birth_date_match": _("Date of birth matches"),
+    "ocr_confidence": _("OCR confidence"),
+    "fields": _("Fields read"),
+    "layout": _("Layout"),
+    "document_code": _("Document code"),
+    "issuing_state": _("Issuing state"),
+    "surname": _("Surname"),
+    "given_names": _("Given names"),
+    "document_number": _("Document number"),
+    "nationality": _("Nationality"),
+    "birth_date": _("Date of birth"),
+    "sex": _("Sex"),
+    "expiry_date": _("Expires"),
+    "check_digits": _("Check digits"),
+    "composite": _("Composite"),
+    "name_uncertain": _("Name uncertain"),
+    "lines": _("Lines"),
+    "raw_lines": _("Lines as read"),
+    "optional_data": _("Optional data"),
+    "repairs": _("Repairs"),
+    "ambiguous": _("Ambiguous characters"),
+    "rotation": _("Rotation"),
+    "text_seen": _("Text seen"),
+    "exception": _("Exception"),
+    "reasons": _("Reasons"),
+    "code": _("Code"),
+    "message": _("Message"),
+    "advice": _("Retake advice"),
+}
+
+_STATE_LABELS = {
+    "session.transition": dict(VerificationSession.State.choices),
+    "participant.transition": dict(Participant.State.choices),
+    "step.transition": dict(StepState.State.choices),
+}
+_KIND_LABELS = {
+    "session.created": dict(VerificationSession.Kind.choices),
+    "step.transition": STEP_KIND_LABELS,
+    "check.recorded": dict(CheckResult.Kind.choices),
+}
+_VALUE_LABELS = {
+    "outcome": dict(Decision.Outcome.choices),
+    "reason_code": dict(Decision.Reason.choices),
+    "status": dict(CheckResult.Status.choices),
+    "source": dict(Evidence.Source.choices),
+    "recommendation": RECOMMENDATION_LABELS,
+    "action": LIVENESS_ACTION_LABELS,
+    "capture_kind": {"document": _("Document"), "face": _("Face")},
+}
+
+
+# What the customer was asked to do (sessions_app.signaling.PROMPT_CODES).
+PROMPT_LABELS = {
+    **LIVENESS_ACTION_LABELS,
+    "document_front": _("Show the document's front"),
+    "document_back": _("Show the document's back"),
+    "look_at_camera": _("Look at the camera"),
+    "hold_still": _("Hold still"),
+    "question": _("Answer a question"),
+}
+
+
+def action_label(action: str) -> str:
+    label = ACTION_LABELS.get(action)
+    if label is not None:
+        return str(label)
+    return action.replace(".", " ").replace("_", " ").capitalize()
+
+
+def detail_label(key: str) -> str:
+    label = DETAIL_LABELS.get(key)
+    return str(label) if label is not None else str(key).replace("_", " ").capitalize()
+
+
+def _value_label(key: str, value, *, action: str = "") -> str | None:
+    """A code's human name, where the key says what the code is."""
+    if not isinstance(value, str):
+        return None
+    if key in ("from", "to"):
+        labels = _STATE_LABELS.get(action, {})
+    elif key == "kind":
+        labels = _KIND_LABELS.get(action, dict(Evidence.Kind.choices))
+    elif key == "prompt":
+        labels = PROMPT_LABELS
+    else:
+        labels = _VALUE_LABELS.get(key, {})
+    label = labels.get(value)
+    return str(label) if label is not None else None
+
+
+def format_value(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _t("Yes") if value else _t("No")
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:.0f}"
+    if isinstance(value, Number):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(format_value(item) for item in value) if value else "—"
+    return str(value)
+
+
+def labelled_rows(data, *, action: str = "", prefix: str = "") -> list[tuple[str, str]]:
+    """(label, value) rows of a JSON object, nested objects and lists of
+    objects flattened into "Parent › Child" labels: never a dict's repr."""
+    rows: list[tuple[str, str]] = []
+    if not isinstance(data, dict):
+        return [(prefix or _t("Value"), format_value(data))] if data not in (None, {}, []) else []
+    for key, value in data.items():
+        label = f"{prefix} › {detail_label(key)}" if prefix else detail_label(key)
+        if isinstance(value, dict):
+            rows += labelled_rows(value, action=action, prefix=label)
+        elif isinstance(value, list) and any(isinstance(item, dict) for item in value):
+            for number, item in enumerate(value, start=1):
+                rows += labelled_rows(item, action=action, prefix=f"{label} {number}")
+        else:
+            if key in ("step", "question") and action and isinstance(value, int) and not isinstance(value, bool):
+                value = value + 1  # positions count from 0; people count from 1
+            rows.append((label, _value_label(key, value, action=action) or format_value(value)))
+    return rows
+
+
+# --- the page's sections -------------------------------------------------------------------
+
+
+def _actions(codes) -> str:
+    return ", ".join(str(LIVENESS_ACTION_LABELS.get(code, code)) for code in codes or []) or "—"
+
+
+def step_data_rows(step: StepState) -> list[tuple[str, str]]:
+    """What a step recorded, in its own words: a question and its answer,
+    the liveness actions asked for, the operator's notes."""
+    data = dict(step.data or {})
+    rows = []
+    if step.kind == LIVENESS:
+        if "challenge" in data:
+            rows.append((_t("Actions asked for"), _actions(data.pop("challenge"))))
+        if "captured" in data:
+            rows.append((_t("Actions captured"), _actions(data.pop("captured"))))
+        data.pop("action_index", None)
+    elif step.kind == QUESTIONS:
+        questions = step.config.get("questions", [])
+        answers = data.pop("answers", {}) or {}
+        for index in data.pop("question_order", None) or range(len(questions)):
+            if 0 <= index < len(questions):
+                rows.append((questions[index], answers.get(str(index)) or _t("(not answered)")))
+    elif step.kind == NOTES and "text" in data:
+        rows.append((_t("Notes"), data.pop("text") or "—"))
+    return rows + labelled_rows(data)
+
+
+def step_rows(steps: list[StepState], *, start, end) -> list[dict]:
+    return [
+        {
+            "position": step.position + 1,
+            "name": str(STEP_KIND_LABELS.get(step.kind, step.kind)),
+            "state": step.get_state_display(),
+            "started": format_instant(step.started_at),
+            "started_offset": call_offset(step.started_at, start=start, end=end),
+            "finished": format_instant(step.finished_at),
+            "finished_offset": call_offset(step.finished_at, start=start, end=end),
+            "data": step_data_rows(step),
+        }
+        for step in steps
+    ]
+
+
+def check_figures(check: dict) -> list[tuple[str, str]]:
+    """A result's figures, each a labelled row that says what it means:
+    "Face match distance 0.12 (threshold 0.6; a match is below it)"."""
+    details = check.get("details") or {}
+    kind = check.get("kind")
+    figures = []
+    if check.get("score") is not None:
+        figures.append((_t("Score"), format_value(float(check["score"]))))
+    if kind == CheckResult.Kind.FACE_MATCH and details.get("distance") is not None:
+        figures.append((
+            _t("Face distance"),
+            _t("%(distance)s (threshold %(threshold)s; the faces match below it)")
+            % {"distance": format_value(float(details["distance"])),
+               "threshold": format_value(float(details.get("threshold", 0)))},
+        ))
+    elif kind == CheckResult.Kind.QUALITY and "sharpness" in details:
+        figures.append((_t("Size"), f"{details.get('width')} × {details.get('height')} px"))
+        for key in ("sharpness", "brightness", "glare_share"):
+            if key in details:
+                figures.append((detail_label(key), format_value(details[key])))
+    elif kind == CheckResult.Kind.MRZ:
+        fields = details.get("fields") if isinstance(details.get("fields"), dict) else {}
+        name = " ".join(part for part in (fields.get("given_names"), fields.get("surname")) if part)
+        for label, value in (
+            (_t("Document number"), fields.get("document_number")),
+            (_t("Name"), name),
+            (_t("Nationality"), fields.get("nationality")),
+            (_t("Date of birth"), fields.get("birth_date")),
+            (_t("Expires"), fields.get("expiry_date")),
+        ):
+            if value:
+                figures.append((label, str(value)))
+        for key in ("ocr_confidence", "age", "name_match", "birth_date_match"):
+            if key in details:
+                figures.append((detail_label(key), format_value(details[key])))
+    elif kind == CheckResult.Kind.LIVENESS:
+        for action in details.get("actions", []):
+            if isinstance(action, dict):
+                name = action.get("action", "")
+                figures.append((
+                    str(LIVENESS_ACTION_LABELS.get(name, str(name).replace("_", " "))),
+                    str(dict(CheckResult.Status.choices).get(action.get("status"), action.get("status", ""))),
+                ))
+    return figures
+
+
+def check_rows(checks: list[dict]) -> list[dict]:
+    """The results as check_result_summary gives them, with what a reviewer
+    reads added: figures, every stored detail as labelled rows, the time."""
+    rows = []
+    for check in checks:
+        details = dict(check.get("details") or {})
+        reasons = details.pop("reasons", [])
+        evidence = check["evidence"]
+        rows.append(
+            {
+                **check,
+                "figures": check_figures(check),
+                "detail_rows": labelled_rows(details),
+                "reasons": [reason for reason in reasons if isinstance(reason, dict)],
+                "evidence_kind": str(dict(Evidence.Kind.choices).get(evidence["kind"], evidence["kind"])),
+                "evidence_source": str(dict(Evidence.Source.choices).get(evidence["source"], evidence["source"])),
+                "at": format_instant(datetime.fromisoformat(check["created_at"])),
+            }
+        )
+    return rows
+
+
+def recommendation_display(recommendation: dict) -> dict:
+    return {
+        **recommendation,
+        "decision_label": str(RECOMMENDATION_LABELS.get(recommendation["decision"], recommendation["decision"])),
+        "reasons": [
+            {
+                **reason,
+                "kind_label": str(dict(CheckResult.Kind.choices).get(reason["kind"], reason["kind"])),
+                "status_label": str(dict(CheckResult.Status.choices).get(reason["status"], reason["status"])),
+            }
+            for reason in recommendation.get("reasons", [])
+        ],
+    }
+
+
+def timeline_rows(events: list[AuditEvent], *, start, end) -> list[dict]:
+    names = operator_names_for(event.actor_user for event in events)
+    return [
+        {
+            "sequence": event.sequence,
+            "at": format_instant(event.created_at),
+            "offset": call_offset(event.created_at, start=start, end=end),
+            "role": event.get_actor_kind_display(),
+            "person": person_name(event.actor_user, operator_names=names),
+            "action": action_label(event.action),
+            "participant": event.participant.position + 1 if event.participant else None,
+            "details": labelled_rows(event.data, action=event.action),
+        }
+        for event in events
+    ]
+
+
+def review_page(review: dict, *, call_start: datetime | None) -> dict:
+    """operators.compliance.review.session_review's data with what the page
+    shows for it. ``call_start`` is the call's time 0 (the recording's, when
+    there is one, so the page's offsets are the player's)."""
+    session = review["session"]
+    end = session.ended_at
+    decided_by = [entry["decision"].operator.user for entry in review["participants"] if entry["decision"]]
+    names = operator_names_for([*decided_by, session.operator.user if session.operator else None])
+    participants = []
+    for entry in review["participants"]:
+        decision = entry["decision"]
+        participants.append(
+            {
+                **entry,
+                "step_rows": step_rows(entry["steps"], start=call_start, end=end),
+                "check_rows": check_rows(entry["check_results"]),
+                "recommendation": recommendation_display(entry["recommendation"]),
+                "decided_by": person_name(decision.operator.user, operator_names=names) if decision else "",
+                "decided_at": format_instant(decision.created_at) if decision else "",
+            }
+        )
+    return {
+        **review,
+        "participants": participants,
+        "call_start": format_instant(call_start),
+        "operator_name": person_name(session.operator.user, operator_names=names) if session.operator else "",
+        "timeline_rows": timeline_rows(review["timeline"], start=call_start, end=end),
+    }
