@@ -76,7 +76,7 @@ def two_customers_in_call(server, browser, business):
         customer_open_link_and_accept(page, link)
         customer_join(page)
         customers.append(page)
-    expect(operator.locator("#queue-body tr")).to_contain_text("2/2 ready")
+    expect(operator.locator("#queue-body tr")).to_contain_text("2 of 2 ready")
     operator_answer_first(operator)
     for page in [operator, *customers]:
         wait_decoding(page, connections=2, timeout_ms=40_000)

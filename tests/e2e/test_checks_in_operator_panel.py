@@ -110,7 +110,7 @@ def test_operator_sees_the_check_results_of_passport_and_face_during_the_call(
         expect(mrz.locator(".check-facts")).to_contain_text("MAX MUSTERMANN")
         expect(mrz.locator(".check-score")).to_contain_text("score 0.")
         # The customer's full-resolution still is good enough: no retake advice.
-        quality = checks.locator(".check[data-kind=quality][data-source=customer_device]").filter(has_text="Document front")
+        quality = checks.locator(".check[data-kind=quality][data-source=customer_device]").filter(has_text="Document, front")
         expect(quality).to_have_attribute("data-status", "passed", timeout=CHECK_TIMEOUT_MS)
         # Advice, and failing closed: the face and the liveness are still to come.
         recommendation = checks.locator(".recommendation")
