@@ -136,6 +136,8 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
         self.media = {"audio": True, "video": True}
         self.bucket = signaling.TokenBucket(settings.SIGNALING_RATE_PER_SECOND, settings.SIGNALING_RATE_BURST)
         self.strikes = 0
+        # Prompts this socket's page confirmed: a repeat costs no database trip.
+        self.prompts_confirmed: set[int] = set()
         self.client_ip = scope_client_ip(self.scope)
         self.flood = throttle.FloodLog(f"a call socket of {self.client_ip or 'an unknown address'}")
         # Counted before anything else is done for it, even for a socket
@@ -277,6 +279,28 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
     async def on_prompt(self, payload):
         await database_sync_to_async(self._set_prompt)(payload)
 
+    async def on_prompt_shown(self, payload):
+        # The server decides whose prompt a page may confirm: only its own.
+        if payload["participant"] != self.identity.peer_id:
+            await self._error("not_your_prompt", "A page can only confirm its own prompts.", prompt=payload["prompt"])
+            return
+        if payload["prompt"] in self.prompts_confirmed:
+            return
+        try:
+            await database_sync_to_async(services.participant_prompt_confirm)(
+                participant_id=self.identity.participant_id, prompt_id=payload["prompt"]
+            )
+        except ValidationError as error:
+            await self._error(error.code or "rejected", " ".join(error.messages), prompt=payload["prompt"])
+            return
+        self.prompts_confirmed.add(payload["prompt"])
+
+    async def on_prompt_resend(self, payload):
+        try:
+            await database_sync_to_async(self._resend_prompt)(payload)
+        except ValidationError as error:
+            await self._error(error.code or "rejected", " ".join(error.messages), prompt=payload["prompt"])
+
     # --- database work (runs in a thread) -------------------------------------------
 
     def _still_valid(self) -> bool:
@@ -302,6 +326,11 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
     def _set_prompt(self, payload):
         services.call_prompt_set(
             identity=self.identity, participant_public_id=uuid_or_none(payload["participant"]), prompt=payload["prompt"]
+        )
+
+    def _resend_prompt(self, payload):
+        services.call_prompt_resend(
+            identity=self.identity, participant_public_id=uuid_or_none(payload["participant"]), prompt_id=payload["prompt"]
         )
 
     def _state(self) -> dict:

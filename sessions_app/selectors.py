@@ -3,7 +3,7 @@
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.urls import reverse
@@ -237,6 +237,29 @@ def shared_decision(participant: Participant) -> dict | None:
     return {"outcome": decision.outcome, "label": str(decision.get_outcome_display())}
 
 
+def prompt_for_customer(prompt: dict | None) -> dict | None:
+    """What the customer's page shows of its prompt, and the id it confirms."""
+    if not prompt:
+        return None
+    return {"id": prompt.get("id"), "code": prompt["code"], "text": prompt.get("text", "")}
+
+
+def prompt_for_operator(prompt: dict | None, *, now=None) -> dict | None:
+    """The prompt on a customer's screen as the operator's panel shows it:
+    whether that page confirmed showing it, and how long ago it was set (the
+    panel warns when a prompt stays unconfirmed; an age, not a time, so the
+    operator's clock does not matter)."""
+    if not prompt:
+        return None
+    set_at = prompt.get("set_at")
+    age = (now or timezone.now()) - datetime.fromisoformat(set_at) if set_at else None
+    return {
+        **prompt_for_customer(prompt),
+        "shown": bool(prompt.get("shown_at")),
+        "age_seconds": round(max(age.total_seconds(), 0.0), 1) if age is not None else None,
+    }
+
+
 def session_state_version(session_id: int) -> int | None:
     return VerificationSession.objects.filter(pk=session_id).values_list("state_version", flat=True).first()
 
@@ -279,7 +302,7 @@ def call_state_for_customer(*, participant_id: int) -> dict:
             "peer_id": participant_peer_id(participant),
             "name": participant.name,
             "state": participant.state,
-            "prompt": participant.current_prompt,
+            "prompt": prompt_for_customer(participant.current_prompt),
             "decision": shared_decision(participant),
             **_state_parts(_CUSTOMER_STATE_PARTS, participant),
         },
@@ -334,7 +357,7 @@ def call_state_for_operator(*, session_id: int) -> dict:
                 "language": participant.language,
                 "business_reference": participant.business_reference,
                 "media": participant.media_state,
-                "prompt": participant.current_prompt,
+                "prompt": prompt_for_operator(participant.current_prompt),
                 "evidence": evidence_by_participant.get(participant.pk, []),
                 **_state_parts(_OPERATOR_STATE_PARTS, participant),
                 "decision": (

@@ -378,13 +378,46 @@ def participant_disconnected(*, participant_id: int) -> None:
         presence.presence_forget(PARTICIPANT_PRESENCE, participant_id)
 
 
-def participant_set_prompt(*, participant: Participant, prompt: dict | None, actor: Actor) -> None:
+def participant_set_prompt(
+    *,
+    participant: Participant,
+    prompt: dict | None,
+    actor: Actor,
+    step: int | None = None,
+    keep_other_steps: bool = False,
+) -> dict | None:
     """Show (or clear) a prompt on the customer's screen. Stored first, so a
-    reload or reconnect shows exactly the same prompt."""
+    reload or reconnect shows exactly the same prompt. Returns the prompt as
+    stored.
+
+    Each prompt gets an id, the session's state version that brought it: ids
+    only grow within a call, so the customer page's acknowledgement names
+    exactly one prompt and a late one for an older prompt is told apart.
+
+    ``step`` is the position of the workflow step the prompt belongs to (None
+    for the operator's own prompts). A step's automatic follow-ups (the next
+    liveness action once a burst is in, clearing when a step ends) pass
+    ``keep_other_steps``: a prompt another step showed meanwhile stays. Without
+    it a document step passed after the liveness challenge had started (two
+    requests of the operator's console crossing) wiped the challenge's first
+    instruction while the operator's panel showed it running."""
     with transaction.atomic():
         participant = locks.participant_lock(participant.pk)
         if participant.state != P.IN_CALL:
             raise ValidationError(_("The participant is not in the call."))
+        owner = (participant.current_prompt or {}).get("step")
+        if keep_other_steps and owner is not None and owner != step:
+            return participant.current_prompt
+        version = session_mark_changed(participant.session)
+        if prompt is not None:
+            prompt = {
+                "id": version,
+                "code": prompt["code"],
+                "text": prompt.get("text", ""),
+                "step": step,
+                "set_at": timezone.now().isoformat(),
+                "shown_at": None,
+            }
         participant.current_prompt = prompt
         participant.save(update_fields=["current_prompt"])
         audit_record(
@@ -395,7 +428,54 @@ def participant_set_prompt(*, participant: Participant, prompt: dict | None, act
             action="prompt.shown" if prompt else "prompt.cleared",
             data={"prompt": (prompt or {}).get("code")},
         )
+    return prompt
+
+
+STALE_PROMPT = "stale_prompt"
+
+
+def _current_prompt_or_refuse(participant: Participant, prompt_id: int) -> dict:
+    current = participant.current_prompt
+    if participant.state != P.IN_CALL or not current or current.get("id") != prompt_id:
+        raise ValidationError(_("That prompt is no longer shown: it was replaced or cleared."), code=STALE_PROMPT)
+    return current
+
+
+def participant_prompt_confirm(*, participant_id: int, prompt_id: int) -> bool:
+    """The customer's page shows the prompt ``prompt_id`` (its element visible
+    with the text): stored beside the prompt, so the operator's console sees
+    it after a reload too, and pushed. Only the first confirmation of a prompt
+    writes; a repeat (a reconnect confirms again) returns False and changes
+    nothing. A confirmation of any other prompt than the current one is
+    refused (ValidationError, code STALE_PROMPT)."""
+    with transaction.atomic():
+        participant = locks.participant_lock(participant_id)
+        current = _current_prompt_or_refuse(participant, prompt_id)
+        if current.get("shown_at"):
+            return False
+        participant.current_prompt = {**current, "shown_at": timezone.now().isoformat()}
+        participant.save(update_fields=["current_prompt"])
+        audit_record(
+            business=participant.session.business,
+            session=participant.session,
+            participant=participant,
+            actor=Actor.customer(),
+            action="prompt.confirmed",
+            data={"prompt": current.get("code")},
+        )
         session_mark_changed(participant.session)
+    return True
+
+
+def participant_prompt_resend(*, participant: Participant, prompt_id: int, actor: Actor) -> dict:
+    """Show the current prompt again, under a new id, because the customer's
+    page has not confirmed it: a fresh push for a page whose last one was
+    lost. Refused (code STALE_PROMPT) when ``prompt_id`` is not the current
+    prompt any more: the operator's console was behind."""
+    with transaction.atomic():
+        participant = locks.participant_lock(participant.pk)
+        current = _current_prompt_or_refuse(participant, prompt_id)
+        return participant_set_prompt(participant=participant, prompt=current, actor=actor, step=current.get("step"))
 
 
 # --- the operator's side ---------------------------------------------------------
@@ -514,10 +594,22 @@ def call_end_by(*, identity: CallIdentity) -> None:
         participant_leave(participant=participant, actor=Actor.customer(), reason="ended_by_customer")
 
 
-def call_prompt_set(*, identity: CallIdentity, participant_public_id, prompt: dict | None) -> None:
-    """The operator's page shows (or clears) a prompt on one customer's screen."""
+def _call_participant(identity: CallIdentity, participant_public_id) -> Participant:
     participant = Participant.objects.filter(public_id=participant_public_id, session_id=identity.session_id).first()
     if participant is None:
         raise ValidationError(_("That participant is not in this call."))
+    return participant
+
+
+def call_prompt_set(*, identity: CallIdentity, participant_public_id, prompt: dict | None) -> None:
+    """The operator's page shows (or clears) a prompt on one customer's screen."""
+    participant = _call_participant(identity, participant_public_id)
     operator = Operator.objects.get(pk=identity.operator_id)
     participant_set_prompt(participant=participant, prompt=prompt, actor=Actor.operator(operator))
+
+
+def call_prompt_resend(*, identity: CallIdentity, participant_public_id, prompt_id: int) -> None:
+    """The operator's page sends a prompt the customer's page has not confirmed again."""
+    participant = _call_participant(identity, participant_public_id)
+    operator = Operator.objects.get(pk=identity.operator_id)
+    participant_prompt_resend(participant=participant, prompt_id=prompt_id, actor=Actor.operator(operator))

@@ -15,15 +15,21 @@ SYNC = "sync"
 MEDIA_STATE = "media_state"
 END_CALL = "end_call"
 PROMPT = "prompt"
+# The customer's page shows a prompt (names the participant and the prompt's id).
+PROMPT_SHOWN = "prompt_shown"
+# The operator sends a prompt the customer's page has not confirmed again.
+PROMPT_RESEND = "prompt_resend"
 
 ALLOWED_TYPES = {
-    CUSTOMER: frozenset({SIGNAL, HEARTBEAT, SYNC, MEDIA_STATE, END_CALL}),
-    OPERATOR: frozenset({SIGNAL, HEARTBEAT, SYNC, MEDIA_STATE, END_CALL, PROMPT}),
+    CUSTOMER: frozenset({SIGNAL, HEARTBEAT, SYNC, MEDIA_STATE, END_CALL, PROMPT_SHOWN}),
+    OPERATOR: frozenset({SIGNAL, HEARTBEAT, SYNC, MEDIA_STATE, END_CALL, PROMPT, PROMPT_RESEND}),
 }
 
 MAX_SDP_CHARS = 60_000
 MAX_CANDIDATE_CHARS = 1_000
 MAX_ID_CHARS = 64
+# Prompt ids are session state versions; JSON numbers stay exact below 2**53.
+MAX_PROMPT_ID = 2**53
 # The prompts the customer's page can show. A workflow's liveness actions are
 # prompted by their own names (workflows.steps.LIVENESS_ACTIONS is this tuple).
 LIVENESS_PROMPT_CODES = ("turn_left", "turn_right", "look_up", "blink", "move_closer")
@@ -115,6 +121,18 @@ def _validate_prompt(frame: dict) -> dict:
     return {"participant": participant, "prompt": {"code": code, "text": text}}
 
 
+def _validate_prompt_reference(frame: dict) -> dict:
+    """A prompt named by its participant and id (prompt_shown, prompt_resend)."""
+    participant = _short_str(frame.get("participant"), "participant")
+    prompt = frame.get("prompt")
+    _require(
+        isinstance(prompt, int) and not isinstance(prompt, bool) and 0 < prompt < MAX_PROMPT_ID,
+        "invalid",
+        "prompt must be the id of a prompt (a positive whole number)",
+    )
+    return {"participant": participant, "prompt": prompt}
+
+
 def _no_payload(frame: dict) -> dict:
     return {}
 
@@ -126,6 +144,8 @@ VALIDATORS = {
     MEDIA_STATE: _validate_media_state,
     END_CALL: _no_payload,
     PROMPT: _validate_prompt,
+    PROMPT_SHOWN: _validate_prompt_reference,
+    PROMPT_RESEND: _validate_prompt_reference,
 }
 
 

@@ -125,6 +125,11 @@ def step_start(*, step: StepState, operator) -> StepState:
         data = {}
         if step.kind == kinds.LIVENESS:
             data = {"challenge": _liveness_challenge(step.config), "action_index": 0, "captured": []}
+            # A burst still asked for belongs to the old challenge: arriving
+            # late it would move the new one on, past an action never done.
+            CaptureRequest.objects.filter(
+                step=step, kind=Evidence.Kind.LIVENESS_FRAME, state=CaptureRequest.State.REQUESTED
+            ).update(state=CaptureRequest.State.CANCELLED)
         elif step.kind == kinds.QUESTIONS and "question_order" not in step.data:
             data = {"question_order": _question_order(step.config), "answers": {}}
         if step.state != StepState.State.IN_PROGRESS:
@@ -134,7 +139,7 @@ def step_start(*, step: StepState, operator) -> StepState:
             step.save(update_fields=["data", "updated_at"])
             session_mark_changed(step.participant.session)
         if step.kind == kinds.LIVENESS:
-            _prompt(step.participant, {"code": step.data["challenge"][0], "text": ""}, actor)
+            _prompt(step.participant, {"code": step.data["challenge"][0], "text": ""}, actor, step=step)
         elif step.kind == kinds.QUESTIONS:
             _prompt_next_question(step, actor)
     return step
@@ -148,7 +153,9 @@ def _prompt_next_question(step: StepState, actor: Actor) -> None:
     upcoming = [q for q in step.data.get("question_order", []) if str(q) not in answers]
     prompt = {"code": "question", "text": questions[upcoming[0]]} if upcoming else None
     if prompt or step.participant.current_prompt:
-        _prompt(step.participant, prompt, actor)
+        # The next question is the operator's doing (they recorded an answer)
+        # and replaces any prompt; "all answered" clears only this step's own.
+        _prompt(step.participant, prompt, actor, step=step, keep_other_steps=prompt is None)
 
 
 def step_finish(*, step: StepState, operator, outcome: str) -> StepState:
@@ -159,12 +166,20 @@ def step_finish(*, step: StepState, operator, outcome: str) -> StepState:
         step = _locked_step_in_call(step, operator)
         step = step_transition(step=step, target=targets[outcome], actor=Actor.operator(operator))
         if step.participant.current_prompt:
-            _prompt(step.participant, None, Actor.operator(operator))
+            # Only this step's instruction (or the operator's own prompt): a
+            # finish processed after the next step started (the console's two
+            # requests crossing, or an earlier step passed later) must not wipe
+            # the instruction the next step just showed.
+            _prompt(step.participant, None, Actor.operator(operator), step=step, keep_other_steps=True)
     return step
 
 
-def _prompt(participant: Participant, prompt: dict | None, actor: Actor) -> None:
-    participant_set_prompt(participant=participant, prompt=prompt, actor=actor)
+def _prompt(
+    participant: Participant, prompt: dict | None, actor: Actor, *, step: StepState, keep_other_steps: bool = False
+) -> None:
+    participant_set_prompt(
+        participant=participant, prompt=prompt, actor=actor, step=step.position, keep_other_steps=keep_other_steps
+    )
 
 
 def capture_request_create(*, step: StepState, operator, kind: str) -> CaptureRequest:
@@ -317,7 +332,15 @@ def _prompt_next_liveness_action(capture: CaptureRequest) -> None:
         return
     operator = participant.session.operator
     actor = Actor.operator(operator) if operator else Actor.system()
-    _prompt(participant, {"code": challenge[index], "text": ""} if index < len(challenge) else None, actor)
+    # A burst completes seconds after it was asked for: by then the operator
+    # may have moved on to another step, whose instruction stays.
+    _prompt(
+        participant,
+        {"code": challenge[index], "text": ""} if index < len(challenge) else None,
+        actor,
+        step=step,
+        keep_other_steps=True,
+    )
 
 
 def _run_checks_later(evidence_id: int) -> None:

@@ -32,7 +32,7 @@ def test_liveness_start_draws_distinct_actions_and_prompts_the_first(alice, answ
     assert set(challenge) <= set(LIVENESS_ACTIONS)
     assert data["action_index"] == 0
     participant.refresh_from_db()
-    assert participant.current_prompt == {"code": challenge[0], "text": ""}
+    assert (participant.current_prompt["code"], participant.current_prompt["text"]) == (challenge[0], "")
     assert call_state_for_customer(participant_id=participant.pk)["me"]["prompt"]["code"] == challenge[0]
 
 

@@ -7,7 +7,8 @@ from tests.console.test_question_answers import QUESTIONS, questions_step  # noq
 
 
 def _prompt(call):
-    return call_state_for_customer(participant_id=call.participant.pk)["me"]["prompt"]
+    prompt = call_state_for_customer(participant_id=call.participant.pk)["me"]["prompt"]
+    return prompt and {"code": prompt["code"], "text": prompt["text"]}
 
 
 def test_each_question_in_turn_reaches_the_customers_page(alice, answered_call, questions_step):  # noqa: F811

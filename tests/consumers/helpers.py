@@ -67,6 +67,12 @@ def peer_id(participant) -> str:
     return participant.public_id.hex
 
 
+def shown(prompt: dict) -> dict:
+    """What a prompt in a page's state shows (its code and text), without the
+    id and the confirmation the server adds."""
+    return {"code": prompt["code"], "text": prompt["text"]}
+
+
 # --- one socket ------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from sessions_app.signaling import (
     ALLOWED_TYPES,
     MAX_CANDIDATE_CHARS,
     MAX_ID_CHARS,
+    MAX_PROMPT_ID,
     MAX_SDP_CHARS,
     PROMPT_CODES,
     VALIDATORS,
@@ -63,6 +64,8 @@ prompts = maybe(
     | st.fixed_dictionaries(
         {"code": maybe(st.sampled_from(sorted(PROMPT_CODES)))}, optional={"text": maybe(st.text(max_size=510))}
     )
+    # A prompt's id (prompt_shown, prompt_resend).
+    | st.integers(min_value=-2, max_value=MAX_PROMPT_ID + 2)
 )
 types = maybe(st.sampled_from(sorted(VALIDATORS) + ["join", "relay.signal", ""]))
 schema_shaped_frames = st.fixed_dictionaries(
@@ -117,6 +120,11 @@ def assert_follows_schema(kind: str, payload: dict, role: str) -> None:
             assert set(payload["prompt"]) == {"code", "text"}
             assert payload["prompt"]["code"] in PROMPT_CODES
             assert is_text(payload["prompt"]["text"], 500)
+    elif kind in ("prompt_shown", "prompt_resend"):
+        assert role == (CUSTOMER if kind == "prompt_shown" else OPERATOR)
+        assert set(payload) == {"participant", "prompt"}
+        assert is_text(payload["participant"], MAX_ID_CHARS, empty_ok=False)
+        assert type(payload["prompt"]) is int and 0 < payload["prompt"] < MAX_PROMPT_ID
     else:
         raise AssertionError(f"parse_frame returned unknown type {kind!r}")
     json.dumps(payload)  # what is relayed must serialise

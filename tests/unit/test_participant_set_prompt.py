@@ -17,8 +17,12 @@ def _version(call):
 def test_prompt_is_stored_for_a_reload_and_bumps_the_version(answered_call, operator_a):
     version = _version(answered_call)
     participant_set_prompt(participant=answered_call.participant, prompt=PROMPT, actor=Actor.operator(operator_a))
-    assert Participant.objects.get(pk=answered_call.participant.pk).current_prompt == PROMPT
+    stored = Participant.objects.get(pk=answered_call.participant.pk).current_prompt
+    assert (stored["code"], stored["text"]) == (PROMPT["code"], PROMPT["text"])
     assert _version(answered_call) == version + 1
+    # Its id is the version that brought it: ids only grow within a call.
+    assert stored["id"] == version + 1
+    assert stored["shown_at"] is None
 
 
 def test_prompt_shown_is_audited_with_its_code_only(answered_call, operator_a):
