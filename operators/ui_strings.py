@@ -109,6 +109,11 @@ def call_strings() -> dict:
         "newChallenge": _("New challenge"),
         "startChallenge": _("Start challenge"),
         "captureAction": _("Capture: %(action)s"),
+        # Whether the customer's page confirmed showing the current prompt.
+        "promptSending": _("Prompt sent; waiting for the customer's page to confirm it."),
+        "promptShown": _("Shown to the customer"),
+        "promptNotShown": _("Not shown yet — the customer's page has not confirmed it"),
+        "promptResend": _("Send again"),
         "startQuestions": _("Start questions"),
         "answerTo": _("Answer to: %(question)s"),
         "saveAnswer": _("Save answer"),

@@ -30,6 +30,10 @@ const tiles = new RemoteTiles($("remote-tiles"), {
 let meters = [];
 let lastDecision = null;
 let ended = false;
+// The prompt this page confirmed on its current socket (a reconnect confirms
+// again: the server ignores a repeat, and a confirmation lost with the old
+// socket would leave the operator told it was not shown).
+let confirmedPrompt = null;
 
 // Screen readers hear the waiting status, each prompt and the result through
 // one polite live region. Only new text is written: state pushes repeat the
@@ -110,7 +114,7 @@ function showEnded() {
   $("ended-title").focus();
 }
 
-function renderPrompt(prompt) {
+function renderPrompt(prompt, peerId) {
   const box = $("prompt");
   if (!prompt || root.dataset.stage !== "in_call") {
     box.hidden = true;
@@ -121,7 +125,22 @@ function renderPrompt(prompt) {
   $("prompt-text").textContent = text;
   announce(text);
   box.dataset.code = prompt.code;
+  box.dataset.promptId = prompt.id || "";
   box.hidden = false;
+  confirmPrompt(prompt, peerId);
+}
+
+// The operator's panel shows whether each prompt reached this screen: once
+// the prompt is on screen (after the next frame is painted; a hidden tab
+// paints nothing and so confirms nothing), the page names it to the server.
+function confirmPrompt(prompt, peerId) {
+  if (!prompt.id || confirmedPrompt === prompt.id) return;
+  requestAnimationFrame(() => {
+    const box = $("prompt");
+    const onScreen = !box.hidden && box.dataset.promptId === String(prompt.id) && $("prompt-text").textContent.trim() !== "";
+    if (!onScreen || confirmedPrompt === prompt.id || !engineRef.engine) return;
+    if (engineRef.engine.send({ type: "prompt_shown", participant: peerId, prompt: prompt.id })) confirmedPrompt = prompt.id;
+  });
 }
 
 function renderState(state) {
@@ -143,7 +162,7 @@ function renderState(state) {
     $("waiting-others").hidden = missing.length === 0;
     $("waiting-others").textContent = format(t.waitingOthers, { names: missing.join(", ") });
   }
-  renderPrompt(state.me.prompt);
+  renderPrompt(state.me.prompt, state.me.peer_id);
   latestCapture = state.me.capture || null;
   if (latestCapture) takeCapture(latestCapture);
 }
@@ -219,7 +238,10 @@ function startEngine(joinAnswer) {
     setStage("ended");
     $("ended-title").focus();
   });
-  engine.addEventListener("socket-open", () => ($("reconnect-banner").hidden = true));
+  engine.addEventListener("socket-open", () => {
+    $("reconnect-banner").hidden = true;
+    confirmedPrompt = null; // the state this socket brings is confirmed anew
+  });
   engine.addEventListener("socket-close", ({ detail }) => {
     if (ended) return;
     if (detail.fatal) {

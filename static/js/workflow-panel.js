@@ -15,6 +15,9 @@ const RECOMMENDATION_LABELS = t.recommendations;
 const TWO_SIDED = new Set(["id_card", "residence_permit", "driving_licence"]);
 const CALL_STEPS = new Set(["document", "liveness", "questions", "notes"]);
 const CAPTURE_STUCK_MS = 15000;
+// A prompt the customer's page has not confirmed this long is flagged, with a
+// way to send it again (a confirmation normally takes well under a second).
+const PROMPT_CONFIRM_MS = 4000;
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -87,6 +90,7 @@ export class WorkflowPanel {
     // capture buttons stay disabled until the state shows it (or it failed).
     this.capturing = new Set();
     this.captureSeen = new Map(); // capture id -> when this page first saw it pending
+    this.promptSetAt = new Map(); // prompt id -> when it was set, on this page's clock
     this.dialog = document.getElementById("evidence-dialog");
   }
 
@@ -102,6 +106,41 @@ export class WorkflowPanel {
 
   prompt(peerId, code) {
     this.engineRef.engine.send({ type: "prompt", participant: peerId, prompt: code ? { code } : null });
+  }
+
+  resendPrompt(peerId, promptId) {
+    const sent = this.engineRef.engine && this.engineRef.engine.send({ type: "prompt_resend", participant: peerId, prompt: promptId });
+    if (!sent) this.toast(t.failed);
+  }
+
+  // Whether the customer's page confirmed showing the current prompt (it
+  // confirms each one it shows). Unconfirmed for PROMPT_CONFIRM_MS, it says
+  // so and offers to send it again. The server gives the prompt's age, so the
+  // warning comes as soon after a console reload as before it.
+  promptStatus(participant) {
+    const prompt = participant.prompt;
+    if (!prompt || !prompt.id || participant.state !== "in_call") return null;
+    const box = el("p", { class: "prompt-status", "aria-live": "polite" });
+    if (prompt.shown) {
+      box.dataset.state = "shown";
+      box.textContent = t.promptShown;
+      return box;
+    }
+    if (!this.promptSetAt.has(prompt.id)) this.promptSetAt.set(prompt.id, Date.now() - (prompt.age_seconds || 0) * 1000);
+    const waited = Date.now() - this.promptSetAt.get(prompt.id);
+    if (waited < PROMPT_CONFIRM_MS) {
+      box.dataset.state = "sent";
+      box.textContent = t.promptSending;
+      setTimeout(() => this.rerender(participant.peer_id), PROMPT_CONFIRM_MS - waited + 50);
+      return box;
+    }
+    box.dataset.state = "not-shown";
+    box.append(
+      el("span", { text: t.promptNotShown }),
+      " ",
+      el("button", { type: "button", class: "button small", onclick: () => this.resendPrompt(participant.peer_id, prompt.id) }, t.promptResend)
+    );
+    return box;
   }
 
   // A capture is in progress from the click until the customer's page has
@@ -222,6 +261,7 @@ export class WorkflowPanel {
           .filter(Boolean)
           .join(" · "),
       }),
+      this.promptStatus(participant),
       el(
         "ol",
         { class: "step-list", "aria-label": t.steps },
@@ -269,6 +309,11 @@ export class WorkflowPanel {
   }
 
   refreshPassive(panel, participant) {
+    const status = this.promptStatus(participant);
+    const shownStatus = panel.querySelector(".prompt-status");
+    if (shownStatus && status) shownStatus.replaceWith(status);
+    else if (shownStatus) shownStatus.remove();
+    else if (status) panel.querySelector(".participant-meta").after(status);
     const gallery = panel.querySelector(".evidence-gallery");
     if (gallery) gallery.replaceWith(this.evidenceGallery(participant));
     const checks = panel.querySelector(".checks-panel");
