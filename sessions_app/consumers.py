@@ -27,7 +27,7 @@ from kyc.ids import uuid_or_none
 from kyc.net import scope_client_ip
 from kyc.realtime import session_group
 from sessions_app import selectors, services, signaling
-from sessions_app.changes import session_version_remember
+from sessions_app.changes import session_version_remember, session_version_remembered
 from sessions_app.selectors import CUSTOMER, OPERATOR
 
 logger = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 # A heartbeat's cache work runs in the general thread pool, never on the one
 # thread database_sync_to_async uses (kyc/presence.py says why).
 _heartbeat = sync_to_async(services.call_identity_heartbeat, thread_sensitive=False)
+_version_remembered = sync_to_async(session_version_remembered, thread_sensitive=False)
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_REPLACED = 4409
@@ -167,6 +168,13 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
             {"type": "welcome", "peer_id": self.identity.peer_id, "role": self.identity.role, "rtc": rtc}
         )
         await self.send_json(state)
+        # A change committed between reading that state and joining the
+        # group nudged a group this socket was not in yet: the page would
+        # wait for a heartbeat to notice. Its commit left its version in the
+        # cache before nudging, so a newer version there means read again.
+        remembered = await _version_remembered(self.identity.session_id)
+        if remembered is not None and remembered > state["version"]:
+            await self._send_state()
         await self._announce("roster.hello")
 
     async def disconnect(self, code):
