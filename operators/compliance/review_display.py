@@ -100,6 +100,7 @@ ACTION_LABELS = {
     "question.answered": _("Question answered"),
     "prompt.shown": _("Prompt shown to the customer"),
     "prompt.cleared": _("Prompt cleared"),
+    "prompt.confirmed": _("Prompt confirmed by the customer's page"),
     "decision.recorded": _("Decision recorded"),
     "recording.started": _("Recording started"),
     "recording.finished": _("Recording finished"),
