@@ -141,6 +141,8 @@ DETAIL_LABELS = {
     "engine": _("Engine"),
     "engine_version": _("Engine version"),
     "question": _("Question"),
+    "terms_version": _("Terms version"),
+    "terms_language": _("Language of the terms text"),
     "prompt": _("Prompt"),
     "recording": _("Recording"),
     "stream": _("Stream"),

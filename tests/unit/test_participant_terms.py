@@ -48,7 +48,7 @@ def test_accepting_moves_the_customer_on_and_passes_the_terms_step(live_call):
 def test_accepting_writes_the_transition_to_the_audit_trail(live_call):
     _accept(live_call.participant)
     event = AuditEvent.objects.get(participant=live_call.participant, action="participant.transition")
-    assert event.data == {"from": P.INVITED, "to": P.TERMS_ACCEPTED, "terms_version": "v1"}
+    assert event.data == {"from": P.INVITED, "to": P.TERMS_ACCEPTED, "terms_version": "v1", "terms_language": "en"}
     assert event.actor_kind == AuditEvent.ActorKind.CUSTOMER
 
 
