@@ -1,9 +1,10 @@
 """The kinds of step a workflow is made of, and the shape of their settings."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from kyc.texts import validate_texts
+from kyc.texts import ChosenText, text_for_language, validate_texts
 from sessions_app.signaling import LIVENESS_PROMPT_CODES
 
 TERMS = "terms"
@@ -77,10 +78,13 @@ def validate_step_config(position: int, step: dict, *, default_language: str | N
             raise ValidationError(f"{where}: action_count must be 1 to {len(LIVENESS_ACTIONS)}")
     elif kind == QUESTIONS:
         questions = step.get("questions")
+        # Each question is a text, or texts by language like the terms.
         if not questions or not isinstance(questions, list) or not all(
-            isinstance(q, str) and q.strip() for q in questions
+            (isinstance(q, str) and q.strip()) or isinstance(q, dict) for q in questions
         ):
             raise ValidationError(f"{where}: questions must be a non-empty list of texts")
+        for number, question in enumerate(questions, start=1):
+            validate_texts(question, where=f"{where}: question {number}", default_language=default_language)
 
 
 def validate_workflow_steps(steps, *, default_language: str | None = None) -> None:
@@ -93,3 +97,13 @@ def validate_workflow_steps(steps, *, default_language: str | None = None) -> No
         raise ValidationError("A workflow has at most one terms step.")
     if TERMS in kinds and kinds[0] != TERMS:
         raise ValidationError("The terms step must come first.")
+
+
+def question_text(config: dict, index: int, *, language: str | None) -> ChosenText:
+    """Question ``index`` of a questions step's settings in ``language``, else
+    in the workflow's default language (which the step's snapshot carries)."""
+    return text_for_language(
+        config.get("questions", [])[index],
+        language=language,
+        default_language=config.get("default_language") or settings.LANGUAGE_CODE,
+    )

@@ -40,7 +40,13 @@ DEMO_STEPS = [
     {"kind": "device_check"},
     {"kind": "document", "document_kinds": ["passport", "id_card"]},
     {"kind": "liveness", "action_count": 3},
-    {"kind": "questions", "questions": ["What is your date of birth?", "Why are you opening this account?"]},
+    {
+        "kind": "questions",
+        "questions": [
+            {"en": "What is your date of birth?", "de": "Wie lautet Ihr Geburtsdatum?"},
+            {"en": "Why are you opening this account?", "de": "Warum eröffnen Sie dieses Konto?"},
+        ],
+    },
     {"kind": "notes"},
 ]
 
