@@ -23,7 +23,7 @@ class WorkflowTemplate(models.Model):
     and that kind's settings. A session copies the steps into StepState rows
     when it is created, so editing a template never changes a running call.
 
-    Texts the customer reads (the terms step's ``terms_text``) are given per
+    Texts the customer reads (the terms step's ``terms_text``, each question) are given per
     language, ``{"en": "…", "de": "…"}``; the text in ``default_language``
     is required and is shown when the customer's language has none (a plain
     string is the default language's text; see kyc.texts).
@@ -34,8 +34,9 @@ class WorkflowTemplate(models.Model):
     steps = models.JSONField(
         validators=[validate_workflow_steps],
         help_text=_(
-            'A list of steps, each with a "kind". The terms step\'s "terms_text" holds the text per language, '
-            'e.g. {"en": "…", "de": "…"}; the default language\'s text is required.'
+            'A list of steps, each with a "kind". Texts the customer reads (the terms step\'s "terms_text", '
+            'each of a questions step\'s "questions") are given per language, e.g. {"en": "…", "de": "…"}; '
+            'the default language\'s text is required.'
         ),
     )
     default_language = models.CharField(

@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='workflowtemplate',
             name='steps',
-            field=models.JSONField(help_text='A list of steps, each with a "kind". The terms step\'s "terms_text" holds the text per language, e.g. {"en": "…", "de": "…"}; the default language\'s text is required.', validators=[workflows.steps.validate_workflow_steps]),
+            field=models.JSONField(help_text='A list of steps, each with a "kind". Texts the customer reads (the terms step\'s "terms_text", each of a questions step\'s "questions") are given per language, e.g. {"en": "…", "de": "…"}; the default language\'s text is required.', validators=[workflows.steps.validate_workflow_steps]),
         ),
         migrations.RunPython(terms_text_per_language, terms_text_single),
     ]
