@@ -172,6 +172,10 @@ class TermsAcceptanceQuerySet(models.QuerySet):
 class TermsAcceptance(models.Model):
     participant = models.OneToOneField(Participant, on_delete=models.PROTECT, related_name="terms_acceptance")
     terms_version = models.CharField(max_length=64)
+    # The language of the text the customer was shown and accepted (the
+    # default language's when theirs had none); blank for acceptances
+    # recorded before texts had languages, and for workflows without terms.
+    terms_language = models.CharField(max_length=16, blank=True)
     accepted_at = models.DateTimeField(default=timezone.now)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
@@ -179,7 +183,8 @@ class TermsAcceptance(models.Model):
     objects = TermsAcceptanceQuerySet.as_manager()
 
     def __str__(self):
-        return f"Terms {self.terms_version} accepted {self.accepted_at:%Y-%m-%d %H:%M}"
+        language = f" ({self.terms_language})" if self.terms_language else ""
+        return f"Terms {self.terms_version}{language} accepted {self.accepted_at:%Y-%m-%d %H:%M}"
 
 
 class EvidenceQuerySet(models.QuerySet):

@@ -249,7 +249,16 @@ def participant_link_revoke(*, participant: Participant, actor: Actor) -> None:
 # --- the customer's journey -----------------------------------------------------
 
 
-def participant_accept_terms(*, participant: Participant, ip_address: str | None, user_agent: str) -> None:
+def participant_accept_terms(
+    *, participant: Participant, ip_address: str | None, user_agent: str, language: str | None = None
+) -> None:
+    """Record that the customer accepted the workflow's terms: which version,
+    in which language's text, when and from where.
+
+    ``language`` is the language the customer's page is in; the text they
+    were shown is chosen from it as the terms page chose it (the default
+    language's when theirs has none). Without it, the participant's language.
+    """
     with transaction.atomic():
         participant = locks.participant_lock(participant.pk)
         if participant.state == P.DECLINED:
@@ -258,10 +267,12 @@ def participant_accept_terms(*, participant: Participant, ip_address: str | None
             Participant.MACHINE.check(participant.state, P.TERMS_ACCEPTED)
         if participant.state != P.INVITED:
             return  # a double submit; the first acceptance stands
-        terms = participant.session.workflow.terms_step() or {}
+        terms = participant.session.workflow.terms_for(language or participant.language or None)
+        version, terms_language = (terms.version, terms.language) if terms else ("none", "")
         TermsAcceptance.objects.create(
             participant=participant,
-            terms_version=str(terms.get("terms_version", "none")),
+            terms_version=version,
+            terms_language=terms_language,
             ip_address=ip_address,
             user_agent=user_agent[:512],
         )
@@ -270,7 +281,7 @@ def participant_accept_terms(*, participant: Participant, ip_address: str | None
             participant,
             P.TERMS_ACCEPTED,
             actor=Actor.customer(),
-            data={"terms_version": str(terms.get("terms_version", "none"))},
+            data={"terms_version": version, "terms_language": terms_language},
         )
 
 

@@ -114,7 +114,7 @@ def link_open(request, token: str):
 def call_page(request, participant: Participant):
     session = participant.session
     if participant.state == Participant.State.INVITED:
-        terms = session.workflow.terms_step()
+        terms = session.workflow.terms_for(translation.get_language())
         if terms is None:
             # A workflow without terms: nothing to accept, go straight on.
             services.participant_accept_terms(
@@ -146,7 +146,7 @@ def call_page(request, participant: Participant):
 @customer_view
 def terms_accept(request, participant: Participant):
     if request.POST.get("accept") != "yes":
-        terms = participant.session.workflow.terms_step()
+        terms = participant.session.workflow.terms_for(translation.get_language())
         return render(
             request,
             "customer/terms.html",
@@ -157,6 +157,10 @@ def terms_accept(request, participant: Participant):
         participant=participant,
         ip_address=_client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        # The page is in the same language as the terms page it was posted
+        # from (participant's language, else the browser's), so the service
+        # picks the same text the customer read.
+        language=translation.get_language(),
     )
     return redirect("sessions_app:call")
 

@@ -1,9 +1,13 @@
 import uuid
+from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kyc.state_machine import StateMachine
+from kyc.texts import text_for_language
 from workflows.steps import STEP_KINDS, TERMS, validate_workflow_steps
 
 
@@ -18,11 +22,30 @@ class WorkflowTemplate(models.Model):
     ``steps`` is a list of objects, each with a ``kind`` (see workflows.steps)
     and that kind's settings. A session copies the steps into StepState rows
     when it is created, so editing a template never changes a running call.
+
+    Texts the customer reads (the terms step's ``terms_text``, each question) are given per
+    language, ``{"en": "…", "de": "…"}``; the text in ``default_language``
+    is required and is shown when the customer's language has none (a plain
+    string is the default language's text; see kyc.texts).
     """
 
     business = models.ForeignKey("accounts.Business", on_delete=models.PROTECT, related_name="workflows")
     name = models.CharField(max_length=200)
-    steps = models.JSONField(validators=[validate_workflow_steps])
+    steps = models.JSONField(
+        validators=[validate_workflow_steps],
+        help_text=_(
+            'A list of steps, each with a "kind". Texts the customer reads (the terms step\'s "terms_text", '
+            'each of a questions step\'s "questions") are given per language, e.g. {"en": "…", "de": "…"}; '
+            'the default language\'s text is required.'
+        ),
+    )
+    default_language = models.CharField(
+        _("default language"),
+        max_length=16,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("Customers whose language the workflow's texts do not offer read them in this language."),
+    )
     minimum_age = models.PositiveSmallIntegerField(default=18)
     face_match_threshold = models.FloatField(default=0.5)
     recording_required = models.BooleanField(default=False)
@@ -38,8 +61,45 @@ class WorkflowTemplate(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        # The steps field's validator checks the shape; whether each text has
+        # the default language's version needs the workflow's default, which
+        # a field validator cannot see. A shape error is the field's to report.
+        try:
+            validate_workflow_steps(self.steps)
+        except ValidationError:
+            return
+        try:
+            validate_workflow_steps(self.steps, default_language=self.default_language)
+        except ValidationError as error:
+            raise ValidationError({"steps": error.messages}) from error
+
     def terms_step(self) -> dict | None:
         return next((step for step in self.steps if step["kind"] == TERMS), None)
+
+    def terms_for(self, language: str | None) -> "TermsShown | None":
+        """The terms a customer reading ``language`` is shown: the text in
+        that language, else the default language's (``fallback``)."""
+        step = self.terms_step()
+        if step is None:
+            return None
+        chosen = text_for_language(
+            step.get("terms_text", ""), language=language, default_language=self.default_language
+        )
+        return TermsShown(
+            version=str(step.get("terms_version", "none")),
+            text=chosen.text,
+            language=chosen.language,
+            fallback=chosen.fallback,
+        )
+
+
+@dataclass(frozen=True)
+class TermsShown:
+    version: str
+    text: str
+    language: str  # the language the text is written in, not the page's
+    fallback: bool
 
 
 class StepStateQuerySet(models.QuerySet):

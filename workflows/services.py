@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kyc.texts import texts_by_language
 from sessions_app import locks
 from sessions_app.audit import Actor, audit_record
 from sessions_app.changes import session_mark_changed
@@ -30,8 +31,14 @@ _random = random.SystemRandom()
 def participant_steps_create(*, participant, workflow: WorkflowTemplate) -> list[StepState]:
     """Copy the workflow's steps for one participant (a snapshot: later edits
     of the template do not change a running session)."""
+    # The default language goes into the snapshot with the texts it completes.
     return StepState.objects.bulk_create(
-        StepState(participant=participant, position=position, kind=step["kind"], config=step)
+        StepState(
+            participant=participant,
+            position=position,
+            kind=step["kind"],
+            config={**step, "default_language": workflow.default_language},
+        )
         for position, step in enumerate(workflow.steps)
     )
 
@@ -151,7 +158,16 @@ def _prompt_next_question(step: StepState, actor: Actor) -> None:
     questions = step.config.get("questions", [])
     answers = step.data.get("answers", {})
     upcoming = [q for q in step.data.get("question_order", []) if str(q) not in answers]
-    prompt = {"code": "question", "text": questions[upcoming[0]]} if upcoming else None
+    prompt = None
+    if upcoming:
+        # The server knows the participant's language but not the browser's:
+        # the prompt carries every language's text and the customer's page
+        # shows its own language's, else ``text`` (in ``lang``).
+        question = questions[upcoming[0]]
+        chosen = kinds.question_text(step.config, upcoming[0], language=step.participant.language or None)
+        prompt = {"code": "question", "text": chosen.text}
+        if isinstance(question, dict):  # a plain text keeps the prompt as it was
+            prompt |= {"lang": chosen.language, "texts": texts_by_language(question, default_language=chosen.language)}
     if prompt or step.participant.current_prompt:
         # The next question is the operator's doing (they recorded an answer)
         # and replaces any prompt; "all answered" clears only this step's own.

@@ -1,8 +1,10 @@
 """The kinds of step a workflow is made of, and the shape of their settings."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from kyc.texts import ChosenText, text_for_language, validate_texts
 from sessions_app.signaling import LIVENESS_PROMPT_CODES
 
 TERMS = "terms"
@@ -51,7 +53,9 @@ LIVENESS_ACTION_LABELS = {
 LIVENESS_BURST_FRAMES = 5
 
 
-def validate_step_config(position: int, step: dict) -> None:
+def validate_step_config(position: int, step: dict, *, default_language: str | None = None) -> None:
+    """``default_language`` None checks the shape only (the steps field's own
+    validator); WorkflowTemplate.clean() passes the workflow's."""
     where = f"step {position + 1}"
     if not isinstance(step, dict):
         raise ValidationError(f"{where}: must be an object")
@@ -61,8 +65,9 @@ def validate_step_config(position: int, step: dict) -> None:
     if kind == TERMS:
         if not str(step.get("terms_version", "")).strip():
             raise ValidationError(f"{where}: terms need a terms_version")
-        if not str(step.get("terms_text", "")).strip():
+        if not step.get("terms_text"):
             raise ValidationError(f"{where}: terms need a terms_text")
+        validate_texts(step["terms_text"], where=f"{where}: terms_text", default_language=default_language)
     elif kind == DOCUMENT:
         kinds = step.get("document_kinds")
         if not kinds or not isinstance(kinds, list) or any(k not in DOCUMENT_KINDS for k in kinds):
@@ -73,19 +78,32 @@ def validate_step_config(position: int, step: dict) -> None:
             raise ValidationError(f"{where}: action_count must be 1 to {len(LIVENESS_ACTIONS)}")
     elif kind == QUESTIONS:
         questions = step.get("questions")
+        # Each question is a text, or texts by language like the terms.
         if not questions or not isinstance(questions, list) or not all(
-            isinstance(q, str) and q.strip() for q in questions
+            (isinstance(q, str) and q.strip()) or isinstance(q, dict) for q in questions
         ):
             raise ValidationError(f"{where}: questions must be a non-empty list of texts")
+        for number, question in enumerate(questions, start=1):
+            validate_texts(question, where=f"{where}: question {number}", default_language=default_language)
 
 
-def validate_workflow_steps(steps) -> None:
+def validate_workflow_steps(steps, *, default_language: str | None = None) -> None:
     if not isinstance(steps, list) or not steps:
         raise ValidationError("A workflow needs at least one step.")
     for position, step in enumerate(steps):
-        validate_step_config(position, step)
+        validate_step_config(position, step, default_language=default_language)
     kinds = [step["kind"] for step in steps]
     if kinds.count(TERMS) > 1:
         raise ValidationError("A workflow has at most one terms step.")
     if TERMS in kinds and kinds[0] != TERMS:
         raise ValidationError("The terms step must come first.")
+
+
+def question_text(config: dict, index: int, *, language: str | None) -> ChosenText:
+    """Question ``index`` of a questions step's settings in ``language``, else
+    in the workflow's default language (which the step's snapshot carries)."""
+    return text_for_language(
+        config.get("questions", [])[index],
+        language=language,
+        default_language=config.get("default_language") or settings.LANGUAGE_CODE,
+    )

@@ -206,8 +206,8 @@ class ParticipantAdmin(ComplianceReadOnlyAdmin):
 
 @admin.register(TermsAcceptance)
 class TermsAcceptanceAdmin(ComplianceReadOnlyAdmin):
-    list_display = ["participant", "terms_version", "accepted_at", "ip_address"]
-    list_filter = ["terms_version", "participant__session__business"]
+    list_display = ["participant", "terms_version", "terms_language", "accepted_at", "ip_address"]
+    list_filter = ["terms_version", "terms_language", "participant__session__business"]
     search_fields = ["participant__name", "participant__email"]
     raw_id_fields = ["participant"]
     list_select_related = ["participant__session__business"]
@@ -303,7 +303,7 @@ class AuditEventAdmin(ComplianceReadOnlyAdmin):
 class WorkflowTemplateAdmin(BusinessScopedAdmin):
     # Retired with is_active, never deleted: sessions keep pointing at them.
     business_admin_may = frozenset({"view", "add", "change"})
-    list_display = ["name", "business", "step_kinds", "minimum_age", "recording_required", "is_active"]
+    list_display = ["name", "business", "step_kinds", "default_language", "minimum_age", "recording_required", "is_active"]
     list_filter = ["business", "is_active", "recording_required"]
     search_fields = ["name"]
 

@@ -121,6 +121,7 @@ def session_record(session: VerificationSession) -> dict:
                 "terms_acceptance": terms
                 and {
                     "terms_version": terms.terms_version,
+                    "terms_language": terms.terms_language,
                     "accepted_at": _iso(terms.accepted_at),
                     "ip_address": terms.ip_address,
                     "user_agent": terms.user_agent,

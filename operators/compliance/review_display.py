@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from numbers import Number
 
 from django.utils import dateformat, timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
@@ -19,7 +20,7 @@ from operators.models import Decision
 from operators.services import RECOMMENDATION_LABELS
 from sessions_app.models import AuditEvent, Evidence, Participant, VerificationSession
 from workflows.models import CheckResult, StepState
-from workflows.steps import LIVENESS, LIVENESS_ACTION_LABELS, NOTES, QUESTIONS, STEP_KIND_LABELS
+from workflows.steps import LIVENESS, LIVENESS_ACTION_LABELS, NOTES, QUESTIONS, STEP_KIND_LABELS, question_text
 
 # --- times ---------------------------------------------------------------------------------
 
@@ -142,6 +143,8 @@ DETAIL_LABELS = {
     "engine": _("Engine"),
     "engine_version": _("Engine version"),
     "question": _("Question"),
+    "terms_version": _("Terms version"),
+    "terms_language": _("Language of the terms text"),
     "prompt": _("Prompt"),
     "recording": _("Recording"),
     "stream": _("Stream"),
@@ -320,7 +323,8 @@ def step_data_rows(step: StepState) -> list[tuple[str, str]]:
         answers = data.pop("answers", {}) or {}
         for index in data.pop("question_order", None) or range(len(questions)):
             if 0 <= index < len(questions):
-                rows.append((questions[index], answers.get(str(index)) or _t("(not answered)")))
+                question = question_text(step.config, index, language=get_language()).text
+                rows.append((question, answers.get(str(index)) or _t("(not answered)")))
     elif step.kind == NOTES and "text" in data:
         rows.append((_t("Notes"), data.pop("text") or "—"))
     return rows + labelled_rows(data)

@@ -121,8 +121,21 @@ function renderPrompt(prompt, peerId) {
     return;
   }
   const base = t[`prompt_${prompt.code}`] || "";
-  const text = prompt.text ? `${base} ${prompt.text}`.trim() : base;
-  $("prompt-text").textContent = text;
+  // A workflow's own text (a question) comes in every language it has: this
+  // page's language if there, else the workflow's default (prompt.lang),
+  // marked with its real language for screen readers.
+  const pageLang = document.documentElement.lang;
+  const own = prompt.texts && prompt.texts[pageLang];
+  const extra = own || prompt.text || "";
+  const line = $("prompt-text");
+  line.replaceChildren(base);
+  if (extra) {
+    const span = document.createElement("span");
+    span.lang = own ? pageLang : prompt.lang || pageLang;
+    span.textContent = extra;
+    line.append(base ? " " : "", span);
+  }
+  const text = `${base} ${extra}`.trim();
   announce(text);
   box.dataset.code = prompt.code;
   box.dataset.promptId = prompt.id || "";

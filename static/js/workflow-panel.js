@@ -462,7 +462,11 @@ export class WorkflowPanel {
       }
       box.append(this.stepButtons(participant, step));
     } else if (step.kind === "questions") {
-      const questions = step.config.questions || [];
+      // A question is a text, or texts by language: the operator reads it in
+      // the console's language if the workflow has it, else in its default.
+      const questions = (step.config.questions || []).map((q) =>
+        typeof q === "string" ? q : q[document.documentElement.lang] || q[step.config.default_language] || Object.values(q)[0] || ""
+      );
       const order = step.data.question_order;
       const answers = step.data.answers || {};
       if (!order) {

@@ -110,6 +110,9 @@ def test_operator_walks_the_whole_workflow(server, browser, customer_browser):
     # Questions, one by one.
     step(operator, "Questions").click()
     card.get_by_role("button", name="Start questions").click()
+    # The demo's questions come in English and German: each side reads its page's language.
+    expect(card.locator(".question-text")).to_have_text("What is your date of birth?")
+    expect(customer.locator("#prompt-text span[lang=en]")).to_have_text("What is your date of birth?")
     for answer in ["1 January 1990", "A savings account"]:
         card.locator("input[name=answer]").fill(answer)
         card.get_by_role("button", name="Save answer").click()

@@ -1,5 +1,7 @@
 """participant_accept_terms / participant_decline_terms: the customer's first answer."""
 
+import copy
+
 import pytest
 from django.utils import timezone
 
@@ -48,7 +50,7 @@ def test_accepting_moves_the_customer_on_and_passes_the_terms_step(live_call):
 def test_accepting_writes_the_transition_to_the_audit_trail(live_call):
     _accept(live_call.participant)
     event = AuditEvent.objects.get(participant=live_call.participant, action="participant.transition")
-    assert event.data == {"from": P.INVITED, "to": P.TERMS_ACCEPTED, "terms_version": "v1"}
+    assert event.data == {"from": P.INVITED, "to": P.TERMS_ACCEPTED, "terms_version": "v1", "terms_language": "en"}
     assert event.actor_kind == AuditEvent.ActorKind.CUSTOMER
 
 
@@ -145,3 +147,40 @@ def test_declining_while_the_other_waits_leaves_the_queue_alone(joint_account):
     participant_join(participant=ben)
     participant_decline_terms(participant=anna)
     assert VerificationSession.objects.get(pk=session.pk).state == S.WAITING
+
+
+def bilingual(workflow, *, texts=None):
+    # A copy: the fixture's steps are the shared STANDARD_STEPS list.
+    steps = copy.deepcopy(workflow.steps)
+    steps[0]["terms_text"] = texts or {"en": "We verify you.", "de": "Wir prüfen Sie."}
+    workflow.steps = steps
+    workflow.save(update_fields=["steps"])
+
+
+def test_accepting_on_a_german_page_records_the_german_text(live_call, workflow_a):
+    bilingual(workflow_a)
+    participant_accept_terms(participant=live_call.participant, ip_address=None, user_agent="pytest", language="de")
+    acceptance = TermsAcceptance.objects.get(participant=live_call.participant)
+    assert (acceptance.terms_version, acceptance.terms_language) == ("v1", "de")
+
+
+def test_accepting_on_a_german_page_without_german_text_records_the_default_language(live_call, workflow_a):
+    """The customer read the English text, so the record says English, not the page's German."""
+    bilingual(workflow_a, texts={"en": "We verify you."})
+    participant_accept_terms(participant=live_call.participant, ip_address=None, user_agent="pytest", language="de")
+    assert TermsAcceptance.objects.get(participant=live_call.participant).terms_language == "en"
+
+
+def test_without_a_page_language_the_participants_language_decides(live_call, workflow_a):
+    bilingual(workflow_a)
+    Participant.objects.filter(pk=live_call.participant.pk).update(language="de")
+    participant_accept_terms(participant=Participant.objects.get(pk=live_call.participant.pk), ip_address=None, user_agent="pytest")
+    assert TermsAcceptance.objects.get(participant=live_call.participant).terms_language == "de"
+
+
+def test_the_audit_event_of_the_acceptance_names_the_texts_language(live_call, workflow_a):
+    bilingual(workflow_a)
+    participant_accept_terms(participant=live_call.participant, ip_address=None, user_agent="pytest", language="de")
+    event = AuditEvent.objects.get(participant=live_call.participant, action="participant.transition")
+    assert event.data["terms_version"] == "v1"
+    assert event.data["terms_language"] == "de"

@@ -22,17 +22,31 @@ DEMO_STEPS = [
     {
         "kind": "terms",
         "terms_version": "2026-11",
-        "terms_text": (
-            "Verity will verify your identity in a video call with one of our operators. "
-            "The call is recorded, and images of your identity document and your face are "
-            "taken as evidence. We keep them only as long as the law requires, and never "
-            "share them with anyone not entitled to them."
-        ),
+        "terms_text": {
+            "en": (
+                "Verity will verify your identity in a video call with one of our operators. "
+                "The call is recorded, and images of your identity document and your face are "
+                "taken as evidence. We keep them only as long as the law requires, and never "
+                "share them with anyone not entitled to them."
+            ),
+            "de": (
+                "Verity prüft Ihre Identität in einem Videoanruf mit jemandem aus unserem Ident-Team. "
+                "Der Anruf wird aufgezeichnet, und Bilder Ihres Ausweisdokuments und Ihres Gesichts "
+                "werden als Nachweis aufgenommen. Wir bewahren sie nur so lange auf, wie das Gesetz "
+                "es verlangt, und geben sie niemals an Unbefugte weiter."
+            ),
+        },
     },
     {"kind": "device_check"},
     {"kind": "document", "document_kinds": ["passport", "id_card"]},
     {"kind": "liveness", "action_count": 3},
-    {"kind": "questions", "questions": ["What is your date of birth?", "Why are you opening this account?"]},
+    {
+        "kind": "questions",
+        "questions": [
+            {"en": "What is your date of birth?", "de": "Wie lautet Ihr Geburtsdatum?"},
+            {"en": "Why are you opening this account?", "de": "Warum eröffnen Sie dieses Konto?"},
+        ],
+    },
     {"kind": "notes"},
 ]
 
