@@ -20,10 +20,12 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from accounts.security import socket_signed_in_user, socket_user_still_signed_in
 from kyc import throttle
 from kyc.ids import uuid_or_none
+from kyc.languages import language_for_scope
 from kyc.net import scope_client_ip
 from kyc.realtime import session_group
 from sessions_app import selectors, services, signaling
@@ -62,13 +64,14 @@ def _page_instance(scope) -> str:
     return secrets.token_hex(8)
 
 
-def _arrive(scope) -> tuple[selectors.CallIdentity, dict] | None:
+def _arrive(scope, language: str) -> tuple[selectors.CallIdentity, dict] | None:
     """A connect's database work, in one go on the database thread."""
     identity = _identity_for_scope(scope)
     if identity is None:
         return None
     services.call_identity_arrived(identity=identity)
-    return identity, selectors.call_state_for(identity)
+    with translation.override(language):
+        return identity, selectors.call_state_for(identity)
 
 
 def _identity_for_scope(scope) -> selectors.CallIdentity | None:
@@ -148,7 +151,9 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
         await self.accept()
         # The one trip to the database thread of a connect: who this is, the
         # arrival's presence stamp, and the state the page starts from.
-        arrival = await database_sync_to_async(_arrive)(self.scope)
+        # The state's sentences (the checks' reasons) in the page's language.
+        self.language = language_for_scope(self.scope)
+        arrival = await database_sync_to_async(_arrive)(self.scope, self.language)
         if arrival is None:
             await self.send_json(
                 {"type": "error", "code": "forbidden", "message": "You are not part of this call.", "fatal": True}
@@ -342,7 +347,8 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
         )
 
     def _state(self) -> dict:
-        return selectors.call_state_for(self.identity)
+        with translation.override(self.language):
+            return selectors.call_state_for(self.identity)
 
     async def _send_state(self):
         await self.send_json(await database_sync_to_async(self._state)())

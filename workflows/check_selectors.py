@@ -4,8 +4,11 @@ for the same reason check_services.py is apart from services.py.)"""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from sessions_app.models import Evidence, Participant
 from workflows import steps as step_kinds
+from workflows.check_texts import MRZ_FIELD_LABELS, advice_text, reason_text
 from workflows.checks.recommendation import Recommendation, recommend
 from workflows.models import CheckResult, StepState
 
@@ -167,8 +170,10 @@ def check_result_details_safe(result: CheckResult) -> dict:
         safe["fields"] = {key: fields[key] for key in _SAFE_MRZ_FIELDS if key in fields}
     if "exception" in details:
         safe["exception"] = details["exception"]
+    # The sentences in the reader's language (workflows/check_texts.py); the
+    # codes are what programs rely on.
     safe["reasons"] = [
-        {"code": r.get("code", ""), "message": r.get("message", ""), "advice": r.get("advice", "")}
+        {"code": r.get("code", ""), "message": reason_text(r), "advice": advice_text(r.get("advice", ""))}
         for r in details.get("reasons", [])
         if isinstance(r, dict)
     ]
@@ -182,23 +187,35 @@ def _facts(result: CheckResult, details: dict) -> list[list[str]]:
         fields = details["fields"]
         name = " ".join(part for part in (fields.get("given_names"), fields.get("surname")) if part)
         for label, value in (
-            ("Document number", fields.get("document_number")),
-            ("Name", name),
-            ("Nationality", fields.get("nationality")),
-            ("Date of birth", fields.get("birth_date")),
-            ("Expires", fields.get("expiry_date")),
+            (MRZ_FIELD_LABELS["document_number"], fields.get("document_number")),
+            (_("Name"), name),
+            (MRZ_FIELD_LABELS["nationality"], fields.get("nationality")),
+            (MRZ_FIELD_LABELS["birth_date"], fields.get("birth_date")),
+            (MRZ_FIELD_LABELS["expiry_date"], fields.get("expiry_date")),
         ):
             if value:
-                facts.append([label, str(value)])
+                facts.append([str(label), str(value)])
     elif result.kind == CheckResult.Kind.FACE_MATCH and details.get("distance") is not None:
-        facts.append(["Distance", f"{details['distance']:.2f} (threshold {details.get('threshold', 0):.2f})"])
+        facts.append(
+            [
+                _("Distance"),
+                _("%(distance).2f (threshold %(threshold).2f)")
+                % {"distance": details["distance"], "threshold": details.get("threshold", 0)},
+            ]
+        )
     elif result.kind == CheckResult.Kind.LIVENESS:
         for action in details.get("actions", []):
-            facts.append([str(action.get("action", "")).replace("_", " "), str(action.get("status", ""))])
+            name, status = action.get("action", ""), action.get("status", "")
+            facts.append(
+                [
+                    str(step_kinds.LIVENESS_ACTION_LABELS.get(name, name)),
+                    str(CheckResult.Status(status).label) if status in CheckResult.Status.values else str(status),
+                ]
+            )
     elif result.kind == CheckResult.Kind.QUALITY and "sharpness" in details:
-        facts.append(["Size", f"{details.get('width')}×{details.get('height')}"])
-        facts.append(["Sharpness", f"{details['sharpness']:.0f}"])
-        facts.append(["Brightness", f"{details.get('brightness', 0):.0f}"])
+        facts.append([_("Size"), f"{details.get('width')}×{details.get('height')}"])
+        facts.append([_("Sharpness"), f"{details['sharpness']:.0f}"])
+        facts.append([_("Brightness"), f"{details.get('brightness', 0):.0f}"])
     return facts
 
 
@@ -207,12 +224,12 @@ def _summary(result: CheckResult, details: dict) -> str:
     if details["reasons"]:
         return details["reasons"][0]["message"]
     if result.kind == CheckResult.Kind.MRZ and details.get("fields"):
-        return f"Read and valid: document {details['fields'].get('document_number', '')}."
+        return _("Read and valid: document %(number)s.") % {"number": details["fields"].get("document_number", "")}
     return {
-        CheckResult.Kind.FACE_MATCH: "The faces match.",
-        CheckResult.Kind.LIVENESS: "Every action was seen.",
-        CheckResult.Kind.QUALITY: "Sharp, well lit and large enough.",
-    }.get(result.kind, "Passed.")
+        CheckResult.Kind.FACE_MATCH: _("The faces match."),
+        CheckResult.Kind.LIVENESS: _("Every action was seen."),
+        CheckResult.Kind.QUALITY: _("Sharp, well lit and large enough."),
+    }.get(result.kind, _("Passed."))
 
 
 def check_result_summary(result: CheckResult, *, current: bool = True, full_details: bool = False) -> dict:
@@ -253,11 +270,14 @@ def check_result_summary(result: CheckResult, *, current: bool = True, full_deta
 
 
 def recommendation_summary(recommendation: Recommendation) -> dict:
-    return {
-        **recommendation.to_dict(),
-        # Said wherever it is shown: the machine advises, the operator decides.
-        "advisory": True,
-    }
+    summary = recommendation.to_dict()
+    summary["reasons"] = [
+        {"kind": reason["kind"], "status": reason["status"], "code": reason["code"], "message": reason_text(reason)}
+        for reason in summary["reasons"]
+    ]
+    # Said wherever it is shown: the machine advises, the operator decides.
+    summary["advisory"] = True
+    return summary
 
 
 def participant_checks(participant: Participant, *, history: bool = False, full_details: bool = False) -> dict:

@@ -26,7 +26,9 @@ import logging
 from dataclasses import dataclass
 from typing import Callable
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from kyc.evidence_crypto import EvidenceIntegrityError
 from sessions_app import locks
@@ -35,7 +37,7 @@ from sessions_app.changes import session_mark_changed
 from sessions_app.models import AuditEvent, Evidence, Participant, VerificationSession
 from workflows import check_selectors, events
 from workflows import steps as step_kinds
-from workflows.checks.results import ERROR, CheckOutcome, Reason
+from workflows.checks.results import ERROR, CheckOutcome, reason
 from workflows.models import CheckResult
 
 logger = logging.getLogger(__name__)
@@ -163,8 +165,17 @@ def checks_planned(evidence: Evidence) -> list[PlannedCheck]:
 def _outcome_details(outcome: CheckOutcome) -> dict:
     return {
         **outcome.details,
+        # The template and its values let each reader get the sentence in
+        # their language (workflows/check_texts.py).
         "reasons": [
-            {"code": reason.code, "message": reason.message, "advice": reason.advice} for reason in outcome.reasons
+            {
+                "code": reason.code,
+                "message": reason.message,
+                "advice": reason.advice,
+                "template": reason.template,
+                "params": reason.params,
+            }
+            for reason in outcome.reasons
         ],
     }
 
@@ -245,7 +256,7 @@ def evidence_run_checks(*, evidence_id: int) -> list[CheckResult]:
                 kind=planned.kind,
                 status=ERROR,
                 score=None,
-                reasons=[Reason("evidence.unreadable", f"The capture could not be read ({type(exc).__name__}).")],
+                reasons=[reason("evidence.unreadable", "The capture could not be read (%(error)s).", error=type(exc).__name__)],
             )
         except EvidenceIntegrityError:
             # Changed at rest since it was captured: never checked, and said so.
@@ -254,7 +265,7 @@ def evidence_run_checks(*, evidence_id: int) -> list[CheckResult]:
                 kind=planned.kind,
                 status=ERROR,
                 score=None,
-                reasons=[Reason("evidence.integrity", "The capture failed its integrity check (changed at rest).")],
+                reasons=[reason("evidence.integrity", "The capture failed its integrity check (changed at rest).")],
             )
         results.append(
             check_result_store(subject=planned.subject, kind=planned.kind, engine_version=version, outcome=outcome)
@@ -318,7 +329,10 @@ def participant_checks_completed_emit(*, participant_id: int) -> bool:
             return False
         if check_selectors.participant_checks_awaited(participant, customer_only=False):
             return False
-        checks = check_selectors.participant_checks(participant)
+        # The webhook's sentences in the default language, whoever's request
+        # ran this (embedded mode runs it inline).
+        with translation.override(settings.LANGUAGE_CODE):
+            checks = check_selectors.participant_checks(participant)
         if not checks["results"]:
             return False
         digest = _results_digest(checks["results"])

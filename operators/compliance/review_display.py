@@ -19,6 +19,7 @@ from accounts.models import Operator
 from operators.models import Decision
 from operators.services import RECOMMENDATION_LABELS
 from sessions_app.models import AuditEvent, Evidence, Participant, VerificationSession
+from workflows.check_texts import advice_text, check_status_label, reason_text
 from workflows.models import CheckResult, StepState
 from workflows.steps import LIVENESS, LIVENESS_ACTION_LABELS, NOTES, QUESTIONS, STEP_KIND_LABELS, question_text
 
@@ -405,7 +406,11 @@ def check_rows(checks: list[dict]) -> list[dict]:
                 **check,
                 "figures": check_figures(check),
                 "detail_rows": labelled_rows(details),
-                "reasons": [reason for reason in reasons if isinstance(reason, dict)],
+                "reasons": [
+                    {**reason, "message": reason_text(reason), "advice": advice_text(reason.get("advice", ""))}
+                    for reason in reasons
+                    if isinstance(reason, dict)
+                ],
                 "evidence_kind": str(dict(Evidence.Kind.choices).get(evidence["kind"], evidence["kind"])),
                 "evidence_source": str(dict(Evidence.Source.choices).get(evidence["source"], evidence["source"])),
                 "at": format_instant(datetime.fromisoformat(check["created_at"])),
@@ -422,7 +427,7 @@ def recommendation_display(recommendation: dict) -> dict:
             {
                 **reason,
                 "kind_label": str(dict(CheckResult.Kind.choices).get(reason["kind"], reason["kind"])),
-                "status_label": str(dict(CheckResult.Status.choices).get(reason["status"], reason["status"])),
+                "status_label": check_status_label(reason["status"]),
             }
             for reason in recommendation.get("reasons", [])
         ],

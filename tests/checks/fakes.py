@@ -11,7 +11,7 @@ from PIL import Image
 
 from sessions_app.models import Evidence
 from workflows.check_services import check_result_store
-from workflows.checks.results import CheckOutcome, Reason
+from workflows.checks.results import CheckOutcome, Reason, reason
 
 # Max Mustermann's passport, as the MRZ engine reads it.
 DOCUMENT_NUMBER = "C01X00T47"
@@ -96,8 +96,10 @@ def quality_passed() -> CheckOutcome:
 def quality_blurred() -> CheckOutcome:
     return CheckOutcome(
         kind="quality", status="needs_review", score=0.75, engine="opencv", engine_version="test-quality",
-        reasons=[Reason("quality.blurred", "The capture is blurred (sharpness 12, at least 60 needed).",
-                        "Ask the customer to hold still and let the camera focus, then capture again.")],
+        reasons=[reason("quality.blurred", "The capture is blurred (sharpness %(sharpness).0f, at least %(minimum).0f "
+                                           "needed).",
+                        "Ask the customer to hold still and let the camera focus, then capture again.",
+                        sharpness=12.0, minimum=60.0)],
         details={"capture_kind": "document", "width": 1280, "height": 720, "sharpness": 12.0, "brightness": 130.0,
                  "glare_share": 0.0},
     )

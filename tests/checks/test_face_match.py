@@ -81,7 +81,8 @@ def test_person_swapped_during_the_liveness_frames_fails(astronaut_frame, hopper
     outcome = faces.check_face_match(live_face=astronaut_frame, document=passport, liveness_frames=frames)
     assert outcome.status == FAILED
     assert codes(outcome) == ["face.swap"]
-    assert "turn_left 2" in outcome.reasons[0].message
+    assert "frame 2 of “turn left”" in outcome.reasons[0].message
+    assert outcome.reasons[0].params["action"] == "turn_left"
     assert [f["frame"] for f in outcome.details["liveness_frames"]] == ["turn_left 1", "turn_left 2"]
 
 

@@ -181,8 +181,10 @@ class Sockets:
     def __init__(self):
         self.opened: list[Socket] = []
 
-    async def open(self, path: str, *, session_key: str | None = None, origin=ORIGIN, label: str = "") -> Socket:
-        headers = [origin] if origin else []
+    async def open(
+        self, path: str, *, session_key: str | None = None, origin=ORIGIN, label: str = "", extra_headers=()
+    ) -> Socket:
+        headers = [origin, *extra_headers] if origin else [*extra_headers]
         if session_key:
             headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode()))
         socket = Socket(WebsocketCommunicator(application, path, headers=headers), label or path)
@@ -211,10 +213,16 @@ class Sockets:
         socket = await self.open(call_path(session, instance=instance), session_key=key, label=f"customer {participant.name}")
         return await socket.joined() if joined else socket
 
-    async def operator(self, operator, session, *, instance: str | None = None, joined: bool = True) -> Socket:
+    async def operator(
+        self, operator, session, *, instance: str | None = None, joined: bool = True, language: str | None = None
+    ) -> Socket:
+        """``language``: the browser's Accept-Language."""
         key = await database_sync_to_async(user_session_key)(operator.user)
         socket = await self.open(
-            call_path(session, instance=instance), session_key=key, label=f"operator {operator.display_name}"
+            call_path(session, instance=instance),
+            session_key=key,
+            label=f"operator {operator.display_name}",
+            extra_headers=[(b"accept-language", language.encode())] if language else (),
         )
         return await socket.joined() if joined else socket
 

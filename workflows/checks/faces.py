@@ -30,7 +30,9 @@ from workflows.checks.results import (
     NEEDS_REVIEW,
     CheckOutcome,
     Reason,
+    gettext_noop,
     guarded,
+    reason,
     status_of,
 )
 
@@ -264,8 +266,10 @@ def similarity(distance: float) -> float:
     return round(max(0.0, 1.0 - distance), 4)
 
 
-RETAKE_FACE = "Ask the customer to face the camera in even light, alone in the picture, and capture again."
-RETAKE_PORTRAIT = "Capture the document page with the photo again, flat, filling the frame, without reflections."
+RETAKE_FACE = gettext_noop("Ask the customer to face the camera in even light, alone in the picture, and capture again.")
+RETAKE_PORTRAIT = gettext_noop(
+    "Capture the document page with the photo again, flat, filling the frame, without reflections."
+)
 
 
 @guarded(FACE_MATCH, ENGINE, engine_version())
@@ -307,13 +311,13 @@ def check_face_match(
             kind=FACE_MATCH,
             status=NEEDS_REVIEW,
             score=None,
-            reasons=[Reason("face.none_live", "No face was found in the live face capture.", RETAKE_FACE)],
+            reasons=[reason("face.none_live", "No face was found in the live face capture.", RETAKE_FACE)],
             details=details,
         )
     if live.count > 1:
         review.append(
-            Reason("face.several_live", f"{live.count} faces in the live face capture; the largest was used.",
-                   RETAKE_FACE)
+            reason("face.several_live", "%(count)s faces in the live face capture; the largest was used.",
+                   RETAKE_FACE, count=live.count)
         )
 
     distance = None
@@ -321,7 +325,7 @@ def check_face_match(
         portrait = largest_face(document)
         details["document_faces"] = portrait.count
         if portrait.count == 0:
-            review.append(Reason("face.none_document", "No portrait was found on the document capture.",
+            review.append(reason("face.none_document", "No portrait was found on the document capture.",
                                  RETAKE_PORTRAIT))
         else:
             # Passports often print a second, smaller "ghost" portrait: several
@@ -330,21 +334,24 @@ def check_face_match(
             details["distance"] = round(distance, 4)
             judge(
                 distance,
-                mismatch=Reason("face.mismatch",
-                                f"The live face does not match the document portrait (distance {distance:.2f}, "
-                                f"threshold {threshold:.2f})."),
-                borderline=Reason("face.borderline",
-                                  f"The live face is close to the threshold of the document portrait (distance "
-                                  f"{distance:.2f}, threshold {threshold:.2f})."),
+                mismatch=reason("face.mismatch",
+                                "The live face does not match the document portrait (distance %(distance).2f, "
+                                "threshold %(threshold).2f).", distance=distance, threshold=threshold),
+                borderline=reason("face.borderline",
+                                  "The live face is close to the threshold of the document portrait (distance "
+                                  "%(distance).2f, threshold %(threshold).2f).", distance=distance, threshold=threshold),
             )
     elif not liveness_frames:
-        review.append(Reason("face.no_document", "There is no document capture to compare the face with."))
+        review.append(reason("face.no_document", "There is no document capture to compare the face with."))
 
     frames = []
     for index, frame in enumerate(liveness_frames):
         label = f"frame {index + 1}"
         if isinstance(frame, tuple):
             label, frame = frame
+        # "turn_left 3": the action stays a code in the reason, shown by its
+        # name in the reader's language.
+        action, _, number = label.rpartition(" ")
         found = largest_face(frame)
         if found.count == 0:
             frames.append({"frame": label, "faces": 0, "distance": None})
@@ -353,11 +360,13 @@ def check_face_match(
         frames.append({"frame": label, "faces": found.count, "distance": round(frame_distance, 4)})
         judge(
             frame_distance,
-            mismatch=Reason("face.swap",
-                            f"The person in liveness {label} is not the person of the live face capture (distance "
-                            f"{frame_distance:.2f})."),
-            borderline=Reason("face.swap_borderline", f"The person in liveness {label} is close to the threshold "
-                                                      f"(distance {frame_distance:.2f})."),
+            mismatch=reason("face.swap",
+                            "The person in frame %(number)s of “%(action)s” is not the person of the live face "
+                            "capture (distance %(distance).2f).",
+                            number=number, action=action or "liveness", distance=frame_distance),
+            borderline=reason("face.swap_borderline",
+                              "The person in frame %(number)s of “%(action)s” is close to the threshold (distance "
+                              "%(distance).2f).", number=number, action=action or "liveness", distance=frame_distance),
         )
     if frames:
         details["liveness_frames"] = frames

@@ -34,7 +34,9 @@ from workflows.checks.results import (
     PASSED,
     CheckOutcome,
     Reason,
+    gettext_noop,
     guarded,
+    reason,
     worst,
 )
 
@@ -64,7 +66,9 @@ MIN_GROWTH = 0.15
 IDENTICAL_MAD = 0.5
 MIN_FRAMES = 3
 
-RETAKE = "Ask the customer to repeat the action slowly, face to the camera, alone in the picture, in even light."
+RETAKE = gettext_noop(
+    "Ask the customer to repeat the action slowly, face to the camera, alone in the picture, in even light."
+)
 
 
 def eye_aspect_ratio(eye: np.ndarray) -> float:
@@ -167,20 +171,20 @@ def judge_action(action: str, frames: list, *, mirrored: bool = False) -> Action
     verdict = ActionVerdict(action=action, status=PASSED, frames=len(frames))
     if action not in ACTIONS:
         verdict.status = NEEDS_REVIEW
-        verdict.reasons.append(Reason("liveness.unknown_action", f"{action!r} is not a known challenge."))
+        verdict.reasons.append(reason("liveness.unknown_action", "“%(action)s” is not a known challenge.", action=action))
         return verdict
     if len(frames) < MIN_FRAMES:
         verdict.status = NEEDS_REVIEW
         verdict.reasons.append(
-            Reason("liveness.too_few_frames", f"{len(frames)} frame(s) for {action}; at least {MIN_FRAMES} needed.",
-                   RETAKE)
+            reason("liveness.too_few_frames", "%(count)s frames for “%(action)s”; at least %(minimum)s needed.",
+                   RETAKE, count=len(frames), action=action, minimum=MIN_FRAMES)
         )
         return verdict
     if frames_identical(frames):
         verdict.status = FAILED
         verdict.reasons.append(
-            Reason("liveness.still_replay", f"All {len(frames)} frames of {action} are the same picture: a still "
-                                            "image, not a live camera.")
+            reason("liveness.still_replay", "All %(count)s frames of “%(action)s” are the same picture: a still "
+                                            "image, not a live camera.", count=len(frames), action=action)
         )
         return verdict
 
@@ -191,13 +195,15 @@ def judge_action(action: str, frames: list, *, mirrored: bool = False) -> Action
         verdict.status = NEEDS_REVIEW
         missing = [str(i + 1) for i, count in enumerate(counts) if count == 0]
         verdict.reasons.append(
-            Reason("liveness.no_face", f"No face in frame {', '.join(missing)} of {action}.", RETAKE)
+            reason("liveness.no_face", "No face in frame %(frames)s of “%(action)s”.", RETAKE,
+                   frames=", ".join(missing), action=action)
         )
     if any(count > 1 for count in counts):
         verdict.status = NEEDS_REVIEW
         several = [str(i + 1) for i, count in enumerate(counts) if count > 1]
         verdict.reasons.append(
-            Reason("liveness.several_faces", f"More than one face in frame {', '.join(several)} of {action}.", RETAKE)
+            reason("liveness.several_faces", "More than one face in frame %(frames)s of “%(action)s”.", RETAKE,
+                   frames=", ".join(several), action=action)
         )
     if verdict.status != PASSED:
         return verdict
@@ -213,11 +219,15 @@ def judge_action(action: str, frames: list, *, mirrored: bool = False) -> Action
         verdict.measured.update(yaw=[round(y, 1) for y in yaws], change=round(change, 1))
         if change < MIN_YAW_CHANGE:
             verdict.status = FAILED
-            hint = " (the head turned the other way)" if wrong_way >= MIN_YAW_CHANGE else ""
-            verdict.reasons.append(
-                Reason("liveness.no_turn", f"The head did not turn {action.split('_')[1]} enough: {change:.0f}° "
-                                           f"of {MIN_YAW_CHANGE:.0f}° needed{hint}.", RETAKE)
-            )
+            if wrong_way >= MIN_YAW_CHANGE:
+                why = reason("liveness.no_turn", "The head turned the other way, not as asked (“%(action)s”): "
+                                                   "%(change).0f° of %(minimum).0f° needed.",
+                             RETAKE, action=action, change=change, minimum=MIN_YAW_CHANGE)
+            else:
+                why = reason("liveness.no_turn", "The head did not turn enough (“%(action)s”): %(change).0f° of "
+                                                 "%(minimum).0f° needed.", RETAKE,
+                             action=action, change=change, minimum=MIN_YAW_CHANGE)
+            verdict.reasons.append(why)
     elif action == LOOK_UP:
         pitches = [m.pitch for m in measures]
         change = max(p - pitches[0] for p in pitches)
@@ -225,8 +235,8 @@ def judge_action(action: str, frames: list, *, mirrored: bool = False) -> Action
         if change < MIN_PITCH_CHANGE:
             verdict.status = FAILED
             verdict.reasons.append(
-                Reason("liveness.no_nod", f"The head did not tilt up enough: {change:.0f}° of "
-                                          f"{MIN_PITCH_CHANGE:.0f}° needed.", RETAKE)
+                reason("liveness.no_nod", "The head did not tilt up enough: %(change).0f° of %(minimum).0f° needed.",
+                       RETAKE, change=change, minimum=MIN_PITCH_CHANGE)
             )
     elif action == BLINK:
         ears = [m.ear for m in measures]
@@ -239,10 +249,10 @@ def judge_action(action: str, frames: list, *, mirrored: bool = False) -> Action
         verdict.measured.update(ear=[round(e, 3) for e in ears], open=round(open_level, 3), lowest=round(lowest, 3))
         if open_level < MIN_OPEN_EAR:
             verdict.status = FAILED
-            verdict.reasons.append(Reason("liveness.eyes_never_open", "The eyes were never clearly open.", RETAKE))
+            verdict.reasons.append(reason("liveness.eyes_never_open", "The eyes were never clearly open.", RETAKE))
         elif lowest > BLINK_RATIO * open_level or not reopened:
             verdict.status = FAILED
-            verdict.reasons.append(Reason("liveness.no_blink", "No blink was seen.", RETAKE))
+            verdict.reasons.append(reason("liveness.no_blink", "No blink was seen.", RETAKE))
     elif action == MOVE_CLOSER:
         spans = [m.eye_span for m in measures]
         growth = max(spans) / spans[0] - 1 if spans[0] else 0.0
@@ -251,8 +261,8 @@ def judge_action(action: str, frames: list, *, mirrored: bool = False) -> Action
         if growth < MIN_GROWTH or later_growth < MIN_GROWTH / 2:
             verdict.status = FAILED
             verdict.reasons.append(
-                Reason("liveness.not_closer", f"The face did not come closer: {growth:.0%} larger, "
-                                              f"{MIN_GROWTH:.0%} needed.", RETAKE)
+                reason("liveness.not_closer", "The face did not come closer: %(growth)s %% larger, %(minimum)s %% needed.",
+                       RETAKE, growth=round(growth * 100), minimum=round(MIN_GROWTH * 100))
             )
     return verdict
 
@@ -274,8 +284,8 @@ def check_liveness(challenges: dict[str, list], *, mirrored: bool = False) -> Ch
             kind=LIVENESS,
             status=NEEDS_REVIEW,
             score=None,
-            reasons=[Reason("liveness.no_challenges", "No liveness frames were captured.",
-                            "Ask the customer for the liveness actions.")],
+            reasons=[reason("liveness.no_challenges", "No liveness frames were captured.",
+                            gettext_noop("Ask the customer for the liveness actions."))],
         )
     verdicts = [judge_action(action, list(frames), mirrored=mirrored) for action, frames in challenges.items()]
     # Every frame of every action byte-identical to every other: one picture.
@@ -285,7 +295,7 @@ def check_liveness(challenges: dict[str, list], *, mirrored: bool = False) -> Ch
     reasons = [reason for verdict in verdicts for reason in verdict.reasons]
     if replay_everywhere and not any(r.code == "liveness.still_replay" for r in reasons):
         status = FAILED
-        reasons.insert(0, Reason("liveness.still_replay", "Every frame of every action is the same picture."))
+        reasons.insert(0, reason("liveness.still_replay", "Every frame of every action is the same picture."))
     passed = sum(verdict.status == PASSED for verdict in verdicts)
     return CheckOutcome(
         kind=LIVENESS,

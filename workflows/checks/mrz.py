@@ -29,7 +29,9 @@ from workflows.checks.results import (
     NEEDS_REVIEW,
     CheckOutcome,
     Reason,
+    gettext_noop,
     guarded,
+    reason,
     status_of,
 )
 
@@ -158,7 +160,7 @@ def _age(birth: dt.date, today: dt.date) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
-RETAKE_MRZ = (
+RETAKE_MRZ = gettext_noop(
     "Ask the customer to hold the page with the machine-readable lines flat and still, filling the frame, "
     "away from reflections."
 )
@@ -212,7 +214,7 @@ def judge_mrz(
             kind=MRZ,
             status=NEEDS_REVIEW,
             score=0.0,
-            reasons=[Reason("mrz.not_found", "No machine-readable zone could be read in this capture.", RETAKE_MRZ)],
+            reasons=[reason("mrz.not_found", "No machine-readable zone could be read in this capture.", RETAKE_MRZ)],
             details={"text_seen": read.all_text[:40]},
         )
 
@@ -222,70 +224,74 @@ def judge_mrz(
 
     if data.ambiguous:
         review.append(
-            Reason(
+            reason(
                 "mrz.ambiguous",
-                "The " + ", ".join(name.replace("_", " ") for name in data.ambiguous) + " can be read more than "
-                "one way that the check digits accept; they cannot tell which is right.",
+                "These fields can be read more than one way that the check digits accept, and they cannot tell "
+                "which is right: %(fields)s.",
                 RETAKE_MRZ,
+                fields=list(data.ambiguous),
             )
         )
     if not data.check_digits_valid:
-        wrong = ", ".join(name.replace("_", " ") for name in data.failed_check_digits)
+        wrong = list(data.failed_check_digits)
         if confident and not data.ambiguous:
-            failed.append(Reason("mrz.check_digit", f"Check digit does not match: {wrong}."))
+            failed.append(reason("mrz.check_digit", "Check digit does not match: %(fields)s.", fields=wrong))
         else:
             review.append(
-                Reason("mrz.check_digit_unclear", f"Check digit does not match ({wrong}), but the reading is unsure.",
-                       RETAKE_MRZ)
+                reason("mrz.check_digit_unclear", "Check digit does not match (%(fields)s), but the reading is unsure.",
+                       RETAKE_MRZ, fields=wrong)
             )
 
-    for label, code in (("issuing state", data.issuing_state), ("nationality", data.nationality)):
+    for name, code in (("issuing_state", data.issuing_state), ("nationality", data.nationality)):
         if code in countries.SPECIMEN_CODES:
-            review.append(Reason("mrz.specimen", f"The {label} {code} is ICAO's specimen state: not a real document."))
+            review.append(reason("mrz.specimen", "%(field)s %(country)s is ICAO's specimen state: not a real document.",
+                                 field=name, country=code))
         elif code not in countries.VALID_CODES:
-            review.append(Reason("mrz.unknown_country", f"The {label} code {code or '(empty)'} is not a known code."))
+            review.append(reason("mrz.unknown_country", "%(field)s “%(country)s” is not a known country code.",
+                                 field=name, country=code or ""))
 
     if data.birth_date is None:
         (failed if data.check_digits.get("birth_date") and confident else review).append(
-            Reason("mrz.birth_date_invalid", "The date of birth is not a valid date.", RETAKE_MRZ)
+            reason("mrz.birth_date_invalid", "The date of birth is not a valid date.", RETAKE_MRZ)
         )
     if data.expiry_date is None:
         (failed if data.check_digits.get("expiry_date") and confident else review).append(
-            Reason("mrz.expiry_date_invalid", "The expiry date is not a valid date.", RETAKE_MRZ)
+            reason("mrz.expiry_date_invalid", "The expiry date is not a valid date.", RETAKE_MRZ)
         )
     elif data.expiry_date < today:
-        failed.append(Reason("mrz.expired", f"The document expired on {data.expiry_date.isoformat()}."))
+        failed.append(reason("mrz.expired", "The document expired on %(date)s.", date=data.expiry_date.isoformat()))
 
     age = _age(data.birth_date, today) if data.birth_date else None
     if age is not None and minimum_age is not None and age < minimum_age:
-        failed.append(Reason("mrz.under_age", f"The holder is {age}, under the minimum age of {minimum_age}."))
+        failed.append(reason("mrz.under_age", "The holder is %(age)s, under the minimum age of %(minimum)s.",
+                             age=age, minimum=minimum_age))
 
     name_result = None
     if expected_name:
         name_result = compare_names(data.surname, data.given_names, expected_name)
         if name_result == "mismatch":
             failed.append(
-                Reason("mrz.name_mismatch",
-                       f"The name on the document ({data.given_names} {data.surname}) is not the name the business "
-                       f"sent ({expected_name}).")
+                reason("mrz.name_mismatch",
+                       "The name on the document (%(read)s) is not the name the business sent (%(expected)s).",
+                       read=f"{data.given_names} {data.surname}", expected=expected_name)
             )
         elif name_result == "partial":
             review.append(
-                Reason("mrz.name_partial",
-                       f"The name on the document ({data.given_names} {data.surname}) only partly matches the name "
-                       f"the business sent ({expected_name}).")
+                reason("mrz.name_partial",
+                       "The name on the document (%(read)s) only partly matches the name the business sent "
+                       "(%(expected)s).", read=f"{data.given_names} {data.surname}", expected=expected_name)
             )
     if data.name_uncertain:
-        review.append(Reason("mrz.name_uncertain", "The name line was not read cleanly; compare the name by eye."))
+        review.append(reason("mrz.name_uncertain", "The name line was not read cleanly; compare the name by eye."))
 
     birth_match = None
     if expected_birth_date and data.birth_date:
         birth_match = expected_birth_date == data.birth_date
         if not birth_match:
             failed.append(
-                Reason("mrz.birth_date_mismatch",
-                       f"The date of birth on the document ({data.birth_date.isoformat()}) is not the one the "
-                       f"business sent ({expected_birth_date.isoformat()}).")
+                reason("mrz.birth_date_mismatch",
+                       "The date of birth on the document (%(read)s) is not the one the business sent (%(expected)s).",
+                       read=data.birth_date.isoformat(), expected=expected_birth_date.isoformat())
             )
 
     status = status_of(failed=failed, review=review)

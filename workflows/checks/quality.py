@@ -29,8 +29,9 @@ from workflows.checks.results import (
     PASSED,
     QUALITY,
     CheckOutcome,
-    Reason,
+    gettext_noop,
     guarded,
+    reason,
 )
 
 ENGINE = "opencv"
@@ -99,32 +100,35 @@ def check_quality(image, *, kind: str = DOCUMENT) -> CheckOutcome:
     short_side = min(measured["width"], measured["height"])
     if short_side < limits.min_short_side:
         reasons.append(
-            Reason("quality.low_resolution",
-                   f"The capture is {measured['width']}x{measured['height']} pixels; at least "
-                   f"{limits.min_short_side} on the short side are needed.",
-                   "Capture from the customer's camera at full resolution, not from the video."
-                   if kind == DOCUMENT else "Ask the customer to come closer to the camera.")
+            reason("quality.low_resolution",
+                   "The capture is %(width)s×%(height)s pixels; at least %(minimum)s on the short side are needed.",
+                   gettext_noop("Capture from the customer's camera at full resolution, not from the video.")
+                   if kind == DOCUMENT else gettext_noop("Ask the customer to come closer to the camera."),
+                   width=measured["width"], height=measured["height"], minimum=limits.min_short_side)
         )
     if measured["sharpness"] < limits.min_sharpness:
         reasons.append(
-            Reason("quality.blurred", f"The capture is blurred (sharpness {measured['sharpness']:.0f}, at least "
-                                      f"{limits.min_sharpness:.0f} needed).",
-                   "Ask the customer to hold still and let the camera focus, then capture again.")
+            reason("quality.blurred", "The capture is blurred (sharpness %(sharpness).0f, at least %(minimum).0f needed).",
+                   gettext_noop("Ask the customer to hold still and let the camera focus, then capture again."),
+                   sharpness=measured["sharpness"], minimum=limits.min_sharpness)
         )
     if measured["brightness"] < limits.min_brightness:
         reasons.append(
-            Reason("quality.too_dark", f"The capture is too dark (mean brightness {measured['brightness']:.0f}).",
-                   "Ask the customer to turn on a light or face a window, then capture again.")
+            reason("quality.too_dark", "The capture is too dark (mean brightness %(brightness).0f).",
+                   gettext_noop("Ask the customer to turn on a light or face a window, then capture again."),
+                   brightness=measured["brightness"])
         )
     elif measured["brightness"] > limits.max_brightness:
         reasons.append(
-            Reason("quality.overexposed", f"The capture is too bright (mean brightness {measured['brightness']:.0f}).",
-                   "Ask the customer to move out of direct light, then capture again.")
+            reason("quality.overexposed", "The capture is too bright (mean brightness %(brightness).0f).",
+                   gettext_noop("Ask the customer to move out of direct light, then capture again."),
+                   brightness=measured["brightness"])
         )
     if limits.max_glare_share is not None and measured["glare_share"] > limits.max_glare_share:
         reasons.append(
-            Reason("quality.glare", f"A reflection covers {measured['glare_share']:.0%} of the capture.",
-                   "Ask the customer to tilt the document slightly away from the light, then capture again.")
+            reason("quality.glare", "A reflection covers %(share)s %% of the capture.",
+                   gettext_noop("Ask the customer to tilt the document slightly away from the light, then capture again."),
+                   share=round(measured["glare_share"] * 100))
         )
     criteria = 4 if limits.max_glare_share is not None else 3
     return CheckOutcome(

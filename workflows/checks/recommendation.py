@@ -21,6 +21,7 @@ from workflows.checks.results import (
     NEEDS_REVIEW,
     PASSED,
     STATUSES,
+    reason,
     worst,
 )
 
@@ -42,6 +43,15 @@ class RecommendationReason:
     status: str
     code: str
     message: str
+    # The sentence before its values, to say it in the reader's language
+    # (results.reason; workflows/check_texts.py).
+    template: str = ""
+    params: dict = field(default_factory=dict)
+
+    @classmethod
+    def said(cls, kind: str, status: str, code: str, template: str, **params) -> "RecommendationReason":
+        sentence = reason(code, template, **params)
+        return cls(kind, status, code, sentence.message, sentence.template, sentence.params)
 
 
 @dataclass
@@ -64,23 +74,23 @@ def _get(result: Any, name: str, default=None):
     return getattr(result, name, default)
 
 
-def _reasons(result: Any) -> list[tuple[str, str]]:
-    """(code, message) pairs of an engine outcome, a stored row (reasons in
-    its details) or a plain dict."""
+def _reasons(result: Any) -> list[tuple[str, str, str, dict]]:
+    """(code, message, template, params) of each reason of an engine
+    outcome, a stored row (reasons in its details) or a plain dict."""
     reasons = _get(result, "reasons")
     if reasons is None:
         details = _get(result, "details") or {}
         reasons = details.get("reasons", []) if isinstance(details, dict) else []
     out = []
-    for reason in reasons or []:
-        code = _get(reason, "code", "") or ""
-        message = _get(reason, "message", "") or str(reason)
-        out.append((code, message))
+    for item in reasons or []:
+        code = _get(item, "code", "") or ""
+        message = _get(item, "message", "") or str(item)
+        out.append((code, message, _get(item, "template", "") or "", _get(item, "params", None) or {}))
     return out
 
 
 def _only_not_found(result: Any) -> bool:
-    codes = {code for code, _ in _reasons(result)}
+    codes = {code for code, *_ in _reasons(result)}
     return codes == {"mrz.not_found"}
 
 
@@ -99,8 +109,9 @@ def recommend(
         logger.exception("recommendation failed")
         return Recommendation(
             REVIEW,
-            [RecommendationReason("recommendation", ERROR, "recommendation.exception",
-                                  f"The recommendation could not be computed ({type(exc).__name__}).")],
+            [RecommendationReason.said("recommendation", ERROR, "recommendation.exception",
+                                       "The recommendation could not be computed (%(error)s).",
+                                       error=type(exc).__name__)],
         )
 
 
@@ -121,31 +132,37 @@ def _recommend(results: list, required: tuple[str, ...], pending: tuple[str, ...
             status = _get(result, "status")
             if status not in STATUSES:
                 status = ERROR
-                reasons.append(RecommendationReason(kind, ERROR, "recommendation.unknown_status",
-                                                    f"The {kind} check returned an unknown status."))
+                reasons.append(RecommendationReason.said(kind, ERROR, "recommendation.unknown_status",
+                                                         "%(check)s returned an unknown status.", check=kind))
             kind_statuses.append(status)
             if status != PASSED:
-                for code, message in _reasons(result) or [(f"{kind}.{status}", f"The {kind} check: {status}.")]:
-                    reasons.append(RecommendationReason(kind, status, code, message))
+                said = _reasons(result)
+                if not said:
+                    fallback = reason(f"{kind}.{status}", "%(check)s: %(status)s.", check=kind, status=status)
+                    said = [(fallback.code, fallback.message, fallback.template, fallback.params)]
+                for code, message, template, params in said:
+                    reasons.append(RecommendationReason(kind, status, code, message, template, params))
         statuses[kind] = worst(kind_statuses)
 
     blocked = False
     for kind in required:
         if kind in pending:
             statuses[kind] = "pending"
-            reasons.append(RecommendationReason(kind, "pending", "check.pending", f"The {kind} check is still running."))
+            reasons.append(RecommendationReason.said(kind, "pending", "check.pending", "%(check)s is still running.",
+                                                     check=kind))
             blocked = True
         elif kind not in statuses:
             statuses[kind] = "missing"
-            reasons.append(RecommendationReason(kind, "missing", "check.missing",
-                                                f"There is no {kind} result: the capture is missing or was not "
-                                                "checked."))
+            reasons.append(RecommendationReason.said(kind, "missing", "check.missing",
+                                                     "%(check)s has no result: its capture is missing or was not "
+                                                     "checked.", check=kind))
             blocked = True
     for kind in pending:
         if kind not in required:
             statuses[kind] = "pending"
             blocked = True
-            reasons.append(RecommendationReason(kind, "pending", "check.pending", f"The {kind} check is still running."))
+            reasons.append(RecommendationReason.said(kind, "pending", "check.pending", "%(check)s is still running.",
+                                                     check=kind))
 
     present = list(statuses.values())
     if blocked or ERROR in present:

@@ -52,15 +52,52 @@ def status_of(*, failed: list[Reason], review: list[Reason]) -> str:
     return PASSED
 
 
+def gettext_noop(text: str) -> str:
+    """Marks an English sentence for makemessages (this name is one of its
+    keywords) without importing Django: the engines stay Django-free, and the
+    sentence is translated where a person reads it (workflows/check_texts.py)."""
+    return text
+
+
 @dataclass(frozen=True)
 class Reason:
     """Why a check is not simply passed: a stable code for programs and an
     English sentence for the operator. ``advice`` is what to do during the
-    call (a retake), empty when there is nothing the customer can do."""
+    call (a retake), empty when there is nothing the customer can do.
+    ``template`` and ``params`` are the sentence before its values were put
+    in, so it can be said again in the reader's language."""
 
     code: str
     message: str
     advice: str = ""
+    template: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+# The stored English sentence names a check by these; where a person reads
+# it, the sentence is made again from its template with the labels of their
+# language (workflows/check_texts.py).
+_ENGLISH_NAMES = {MRZ: "The document MRZ check", FACE_MATCH: "The face match", LIVENESS: "The liveness check",
+                  QUALITY: "The image quality check"}
+
+
+def reason(code: str, template: str, advice: str = "", /, **params: Any) -> Reason:
+    """A reason whose sentence is ``template`` (English, with %(name)s
+    placeholders) filled with ``params``. makemessages finds the template as
+    this function's second argument (sessions_app's makemessages). Codes in
+    the params (a check kind, a challenge action) stay codes there."""
+    message = template % {key: _english(key, value) for key, value in params.items()}
+    return Reason(code, message[:1].upper() + message[1:], advice, template, params)
+
+
+def _english(key: str, value: Any) -> Any:
+    if key == "check":
+        return _ENGLISH_NAMES.get(value, value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(item).replace("_", " ") for item in value)
+    if key in ("action", "field"):
+        return str(value).replace("_", " ")
+    return value
 
 
 @dataclass
@@ -105,16 +142,16 @@ def guarded(kind: str, engine: str, engine_version: str) -> Callable:
                 # caller's own deadline.
                 timed_out = isinstance(exc, TimeoutError) or type(exc).__name__ == "SoftTimeLimitExceeded"
                 logger.exception("%s check failed with an exception", kind)
-                reason = (
-                    Reason("engine.timeout", f"The {kind} check took too long and was stopped.")
+                why = (
+                    reason("engine.timeout", "%(check)s took too long and was stopped.", check=kind)
                     if timed_out
-                    else Reason("engine.exception", f"The {kind} check could not run: {type(exc).__name__}.")
+                    else reason("engine.exception", "%(check)s could not run: %(error)s.", check=kind, error=type(exc).__name__)
                 )
                 outcome = CheckOutcome(
                     kind=kind,
                     status=ERROR,
                     score=None,
-                    reasons=[reason],
+                    reasons=[why],
                     details={"exception": type(exc).__name__, "message": str(exc)[:500]},
                 )
             outcome.engine = outcome.engine or engine

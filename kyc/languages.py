@@ -1,0 +1,19 @@
+"""The language of a websocket, chosen as LocaleMiddleware chooses a page's:
+the language cookie, then the browser's Accept-Language, then the default.
+A socket's messages (the operator's call state, with the checks' sentences)
+are then in the language of the page that opened it."""
+
+from types import SimpleNamespace
+
+from django.conf import settings
+from django.utils.translation import get_language_from_request
+
+
+def language_for_scope(scope) -> str:
+    headers = dict(scope.get("headers") or [])
+    request = SimpleNamespace(
+        COOKIES=scope.get("cookies") or {},
+        META={"HTTP_ACCEPT_LANGUAGE": headers.get(b"accept-language", b"").decode("latin-1")},
+        path_info="/",
+    )
+    return get_language_from_request(request) or settings.LANGUAGE_CODE
