@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from tests.e2e.accessibility import assert_labels_contain_visible_text, assert_no_serious_violations
@@ -203,3 +204,132 @@ def test_every_console_and_review_page_state_passes_axe(server, browser, languag
     audit_console(server, browser, language, seed)
     audit_compliance(server, browser, language, seed)
     assert not FOUND, "\n\n".join(FOUND)
+
+
+# What has the keyboard focus, and whether the operator can see it.
+FOCUSED_JS = """
+() => {
+  const node = document.activeElement;
+  const style = getComputedStyle(node);
+  return {
+    element: node.outerHTML.slice(0, 160),
+    outline: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0,
+    shadow: style.boxShadow !== "none",
+  };
+}
+"""
+
+
+def focus_is_on(page, selector: str):
+    """The focus is on the element, and it shows (an outline or a shadow)."""
+    try:
+        page.wait_for_function("(selector) => document.activeElement.matches(selector)", arg=selector, timeout=15_000)
+    except PlaywrightTimeoutError:
+        raise AssertionError(f"the focus is not on {selector} but on {page.evaluate(FOCUSED_JS)['element']}") from None
+    focused = page.evaluate(FOCUSED_JS)
+    assert focused["outline"] or focused["shadow"], f"no visible focus on {focused['element']}"
+
+
+def tab_to(page, selector: str, *, backwards: bool = False, limit: int = 60):
+    """Press Tab (or Shift+Tab), as a keyboard user does, until the element has focus."""
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+        if page.evaluate("(selector) => document.activeElement.matches(selector)", selector):
+            focus_is_on(page, selector)
+            return
+    raise AssertionError(f"{selector} was not reached with {limit} presses of {'Shift+Tab' if backwards else 'Tab'}")
+
+
+def test_operator_takes_a_call_from_sign_in_to_end_with_the_keyboard_alone(server, browser):
+    seed = server.seed(business="axe-console-keyboard")
+    operator = new_page(browser, viewport=DESKTOP)
+    operator.goto(f"{server.base_urls[0]}/console/login/")
+
+    # Sign in: the username field has the focus.
+    focus_is_on(operator, "input[name=username]")
+    operator.keyboard.type(seed["operator"]["username"])
+    operator.keyboard.press("Tab")
+    focus_is_on(operator, "input[name=password]")
+    operator.keyboard.type(seed["operator"]["password"])
+    operator.keyboard.press("Enter")
+    expect(operator.locator("#queue-title")).to_be_visible()
+
+    # Status: available, with the arrow keys on the closed list.
+    tab_to(operator, "#presence")
+    for _ in range(3):
+        if operator.locator("#presence").input_value() == "available":
+            break
+        operator.keyboard.press("ArrowUp")
+    expect(operator.locator("#presence")).to_have_value("available")
+
+    customer = new_page(browser)
+    customer_open_link_and_accept(customer, seed["one_on_one"]["links"][0])
+    customer_join(customer)
+    answer = operator.locator("#queue-body button").first
+    expect(answer).to_be_visible()
+    tab_to(operator, "#queue-body button")
+    operator.keyboard.press("Enter")
+    operator.wait_for_url("**/console/calls/**")
+
+    # The document's front: captured, and the focus stays on the button
+    # through the panel's redraws (busy, then done).
+    card = operator.locator(".participant-card:visible")
+    capture = card.locator(".step-detail.kind-document [data-shortcut=capture]")
+    expect(capture).to_be_enabled()
+    expect(operator.locator(".tile.remote.connected")).to_be_visible()
+    tab_to(operator, ".step-detail.kind-document [data-shortcut=capture]")
+    operator.keyboard.press("Enter")
+    expect(card.locator(".evidence-gallery img").first).to_be_visible()
+    expect(capture).to_be_enabled()
+    focus_is_on(operator, ".step-detail.kind-document [data-shortcut=capture]")
+
+    # Pass: the next step shows, the focus on its heading.
+    tab_to(operator, ".step-detail.kind-document .step-outcome .ok")
+    operator.keyboard.press("Enter")
+    expect(card.locator(".step-detail.kind-liveness")).to_be_visible()
+    expect(card.locator(".step-button.state-passed")).to_have_count(3)  # terms, device check, document
+    focus_is_on(operator, ".step-detail.kind-liveness .step-title")
+
+    # The decision: outcome with the arrow keys, reason, comment, share, record.
+    tab_to(operator, "input[name=outcome]")
+    for _ in range(4):
+        if operator.evaluate("() => document.activeElement.value") == "approve":
+            break
+        operator.keyboard.press("ArrowDown")
+    operator.keyboard.press("Space")
+    expect(card.locator("input[name=outcome][value=approve]")).to_be_checked()
+    operator.keyboard.press("Tab")
+    focus_is_on(operator, "select[name=reason_code]")
+    for _ in range(10):
+        if card.locator("select[name=reason_code]").input_value() == "verified":
+            break
+        operator.keyboard.press("ArrowDown")
+    expect(card.locator("select[name=reason_code]")).to_have_value("verified")
+    operator.keyboard.press("Tab")
+    focus_is_on(operator, "textarea[name=comment]")
+    operator.keyboard.type("Document and face checked by hand.")
+    if card.locator(".override-confirm").is_visible():
+        # Approving against the system's advice asks for a confirmation.
+        tab_to(operator, "input[name=override]")
+        operator.keyboard.press("Space")
+        expect(card.locator("input[name=override]")).to_be_checked()
+    tab_to(operator, "input[name=share]")
+    operator.keyboard.press("Space")
+    expect(card.locator("input[name=share]")).to_be_checked()
+    tab_to(operator, ".decision-form button[type=submit]")
+    operator.keyboard.press("Enter")
+    expect(card.locator(".decision-result")).to_be_visible()
+    focus_is_on(operator, ".decision-result")
+
+    # End the call: the dialog offers to stay first; then the end panel has the focus.
+    tab_to(operator, "#btn-end", backwards=True)
+    operator.keyboard.press("Enter")
+    expect(operator.locator("#end-dialog")).to_be_visible()
+    focus_is_on(operator, "#end-dialog button[value=cancel]")
+    tab_to(operator, "#btn-end-confirm")
+    operator.keyboard.press("Enter")
+    expect(operator.locator("#ended-panel")).to_be_visible()
+    focus_is_on(operator, "#ended-title")
+    expect(customer.locator("#ended-panel")).to_be_visible()
+    customer.context.close()
+    operator.context.close()
