@@ -222,6 +222,10 @@ FOCUSED_JS = """
 
 def focus_is_on(page, selector: str):
     """The focus is on the element, and it shows (an outline or a shadow)."""
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        slug = re.sub(r"\W+", "-", selector).strip("-")
+        page.screenshot(path=f"{SHOTS}/keyboard-{slug}.png")
     try:
         page.wait_for_function("(selector) => document.activeElement.matches(selector)", arg=selector, timeout=15_000)
     except PlaywrightTimeoutError:
