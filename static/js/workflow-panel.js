@@ -101,6 +101,15 @@ export class WorkflowPanel {
     this.capturing = new Set();
     this.captureSeen = new Map(); // capture id -> when this page first saw it pending
     this.dialog = document.getElementById("evidence-dialog");
+    // Closing the dialog gives the focus back to the thumbnail that opened
+    // it; a state push while it was open drew a new one: focus that.
+    this.dialog.addEventListener("close", () => {
+      const key = this.dialogOpener;
+      this.dialogOpener = null;
+      if (!key || (document.activeElement && document.activeElement !== document.body)) return;
+      const thumb = [...this.panels.querySelectorAll(".thumb-button")].find((node) => node.dataset.focusKey === key);
+      if (thumb) thumb.focus();
+    });
   }
 
   stepUrl(peerId, position, action) {
@@ -543,6 +552,7 @@ export class WorkflowPanel {
       el("figure", {}, el("img", { src: shot.url, alt: t.customersCamera }), el("figcaption", { text: format(t.customersCameraCaption, { size: `${shot.width}×${shot.height}`, hash: shot.sha256.slice(0, 16) }) })),
       ...(seen ? [el("figure", {}, el("img", { src: seen.url, alt: t.whatYouSaw }), el("figcaption", { text: format(t.whatYouSawCaption, { size: `${seen.width}×${seen.height}` }) }))] : [])
     );
+    this.dialogOpener = `thumb-${shot.url}`;
     this.dialog.showModal();
   }
 

@@ -287,8 +287,17 @@ def test_operator_takes_a_call_from_sign_in_to_end_with_the_keyboard_alone(serve
     expect(capture).to_be_enabled()
     focus_is_on(operator, ".step-detail.kind-document [data-shortcut=capture]")
 
+    # The capture, enlarged and closed again: the focus goes back to its thumbnail.
+    tab_to(operator, ".thumb-button")
+    operator.keyboard.press("Enter")
+    expect(operator.locator("#evidence-dialog img").first).to_be_visible()
+    focus_is_on(operator, "#evidence-dialog button[value=close]")
+    operator.keyboard.press("Escape")
+    expect(operator.locator("#evidence-dialog")).to_be_hidden()
+    focus_is_on(operator, ".thumb-button")
+
     # Pass: the next step shows, the focus on its heading.
-    tab_to(operator, ".step-detail.kind-document .step-outcome .ok")
+    tab_to(operator, ".step-detail.kind-document .step-outcome .ok", backwards=True)
     operator.keyboard.press("Enter")
     expect(card.locator(".step-detail.kind-liveness")).to_be_visible()
     expect(card.locator(".step-button.state-passed")).to_have_count(3)  # terms, device check, document
