@@ -191,8 +191,15 @@ def audit_compliance(server, browser, language: str, seed: dict):
     page.goto(f"{base}/admin/sessions_app/verificationsession/{pk}/review/")
     expect(page.locator(".verity-decision")).to_be_visible()
     audit(page, "the session review", language)
-    page.goto(f"{base}/recordings/sessions/{seed['one_on_one']['session']}/")
-    expect(page.locator("[data-recording-player]")).to_be_visible()
+    # The player with the composed recording (the server composes it right
+    # after the call: a few seconds on a busy machine).
+    deadline = time.monotonic() + 60
+    while True:
+        page.goto(f"{base}/recordings/sessions/{seed['one_on_one']['session']}/")
+        if page.locator("[data-recording-player] video").count() or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    expect(page.locator("[data-recording-player] video")).to_be_visible()
     audit(page, "the recording player", language)
     page.context.close()
 
