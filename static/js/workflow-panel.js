@@ -106,7 +106,10 @@ export class WorkflowPanel {
     this.dialog.addEventListener("close", () => {
       const key = this.dialogOpener;
       this.dialogOpener = null;
-      if (!key || (document.activeElement && document.activeElement !== document.body)) return;
+      // When the opener is gone the focus is left on <body>, or for a
+      // moment still on the closed dialog's button.
+      const lost = !document.activeElement || document.activeElement === document.body || this.dialog.contains(document.activeElement);
+      if (!key || !lost) return;
       const thumb = [...this.panels.querySelectorAll(".thumb-button")].find((node) => node.dataset.focusKey === key);
       if (thumb) thumb.focus();
     });

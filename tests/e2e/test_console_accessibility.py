@@ -299,6 +299,10 @@ def test_operator_takes_a_call_from_sign_in_to_end_with_the_keyboard_alone(serve
     operator.keyboard.press("Enter")
     expect(operator.locator("#evidence-dialog img").first).to_be_visible()
     focus_is_on(operator, "#evidence-dialog button[value=close]")
+    # Meanwhile the customer mutes: the state push redraws the panel (and the
+    # thumbnail) behind the dialog.
+    customer.locator("#btn-audio").click()
+    expect(operator.locator(".tile.remote .muted-indicator")).to_be_visible()
     operator.keyboard.press("Escape")
     expect(operator.locator("#evidence-dialog")).to_be_hidden()
     focus_is_on(operator, ".thumb-button")
