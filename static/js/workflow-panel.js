@@ -314,7 +314,8 @@ export class WorkflowPanel {
     }
     const key = before.dataset.focusKey;
     const same = key && [...panel.querySelectorAll("[data-focus-key]")].find((node) => node.dataset.focusKey === key);
-    if (same && !same.disabled) return focus(same);
+    // The same control is where the old one was: no scrolling.
+    if (same && !same.disabled) return same.focus({ preventScroll: true });
     if (before.closest(".decision")) {
       const result = panel.querySelector(".decision-result");
       if (result) return focus(result);
