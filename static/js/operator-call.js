@@ -38,6 +38,9 @@ function showEnded() {
   root.dataset.stage = "ended";
   $("ended-panel").hidden = false;
   $("btn-end").hidden = true;
+  // The End button the focus came back to from the dialog is gone: the
+  // keyboard and the screen reader go on at the panel that replaced the call.
+  $("ended-title").focus();
   if (!recorder) followComposition();
 }
 

@@ -42,6 +42,19 @@ function decisionWords() {
   return { outcomes, reasons };
 }
 
+// A capture on its way makes the capture buttons unavailable without taking
+// them out of the focus order (a disabled button drops the keyboard focus to
+// <body>); their clicks check it.
+function busyAttrs(busy, onclick) {
+  return {
+    "aria-disabled": busy ? "true" : null,
+    onclick: (event) => {
+      if (event.currentTarget.getAttribute("aria-disabled") === "true") return;
+      onclick(event);
+    },
+  };
+}
+
 function reasonsFollowOutcome(form, outcome) {
   const select = form.querySelector("select[name=reason_code]");
   for (const option of select.options) {
@@ -92,6 +105,18 @@ export class WorkflowPanel {
     this.captureSeen = new Map(); // capture id -> when this page first saw it pending
     this.promptSetAt = new Map(); // prompt id -> when it was set, on this page's clock
     this.dialog = document.getElementById("evidence-dialog");
+    // Closing the dialog gives the focus back to the thumbnail that opened
+    // it; a state push while it was open drew a new one: focus that.
+    this.dialog.addEventListener("close", () => {
+      const key = this.dialogOpener;
+      this.dialogOpener = null;
+      // When the opener is gone the focus is left on <body>, or for a
+      // moment still on the closed dialog's button.
+      const lost = !document.activeElement || document.activeElement === document.body || this.dialog.contains(document.activeElement);
+      if (!key || !lost) return;
+      const thumb = [...this.panels.querySelectorAll(".thumb-button")].find((node) => node.dataset.focusKey === key);
+      if (thumb) thumb.focus();
+    });
   }
 
   stepUrl(peerId, position, action) {
@@ -207,6 +232,7 @@ export class WorkflowPanel {
 
   render(participants) {
     this.participants = participants;
+    const focusedTab = this.tabs.contains(document.activeElement) ? document.activeElement.id : null;
     if (!this.active || !participants.some((p) => p.peer_id === this.active)) this.active = participants[0]?.peer_id;
     this.tabs.replaceChildren(
       ...participants.map((p) =>
@@ -230,6 +256,7 @@ export class WorkflowPanel {
       )
     );
     this.tabs.hidden = participants.length < 2;
+    if (focusedTab) document.getElementById(focusedTab)?.focus();
     this.onActive(this.active);
     for (const participant of participants) this.renderPanel(participant);
     for (const panel of [...this.panels.children]) {
@@ -252,6 +279,7 @@ export class WorkflowPanel {
       this.refreshPassive(panel, participant);
       return;
     }
+    const before = panel.contains(document.activeElement) ? document.activeElement : null;
     const step = this.selected(participant);
     panel.replaceChildren(...[
       el("h2", { class: "participant-name", text: participant.name }),
@@ -274,6 +302,7 @@ export class WorkflowPanel {
               {
                 type: "button",
                 class: `step-button state-${s.state}`,
+                "data-focus-key": `step-${s.position}`,
                 "aria-current": String(s.position === step.position),
                 onclick: () => {
                   this.selectedStep.set(participant.peer_id, s.position);
@@ -296,6 +325,7 @@ export class WorkflowPanel {
             {
               type: "button",
               class: "button small danger-outline remove-participant",
+              "data-focus-key": "remove",
               onclick: async () => {
                 if (!confirm(format(t.removeConfirm, { name: participant.name }))) return;
                 const answer = await postForm(this.data.remove_url_template.replace("PID", participant.peer_id), {});
@@ -306,6 +336,31 @@ export class WorkflowPanel {
           )
         : null,
     ].filter(Boolean));
+    if (before) this.restoreFocus(panel, before);
+  }
+
+  // The panel is drawn anew on every state push: a keyboard user's focus
+  // must not fall to <body> with the old nodes. It stays on the same node
+  // (the decision form is kept across renders), or goes to the control of
+  // the same purpose in the new drawing; when that is gone (a step passed,
+  // the decision recorded) to what replaced it: the decision's result or
+  // the heading of the step now shown.
+  restoreFocus(panel, before) {
+    if (panel.hidden) return;
+    const focus = (node) => node && node.focus();
+    if (panel.contains(before)) {
+      if (document.activeElement !== before) before.focus({ preventScroll: true });
+      return;
+    }
+    const key = before.dataset.focusKey;
+    const same = key && [...panel.querySelectorAll("[data-focus-key]")].find((node) => node.dataset.focusKey === key);
+    // The same control is where the old one was: no scrolling.
+    if (same && !same.disabled) return same.focus({ preventScroll: true });
+    if (before.closest(".decision")) {
+      const result = panel.querySelector(".decision-result");
+      if (result) return focus(result);
+    }
+    focus(panel.querySelector(".step-title"));
   }
 
   refreshPassive(panel, participant) {
@@ -381,9 +436,9 @@ export class WorkflowPanel {
     return el(
       "div",
       { class: "step-outcome" },
-      el("button", { type: "button", class: "button small ok", disabled: finished && step.state === "passed", onclick: () => this.passAndMoveOn(participant, step) }, t.pass),
-      el("button", { type: "button", class: "button small danger-outline", onclick: () => this.act(participant.peer_id, step.position, "fail") }, t.fail),
-      el("button", { type: "button", class: "button small", onclick: () => this.act(participant.peer_id, step.position, "skip") }, t.skip)
+      el("button", { type: "button", class: "button small ok", "data-focus-key": `${step.position}:pass`, disabled: finished && step.state === "passed", onclick: () => this.passAndMoveOn(participant, step) }, t.pass),
+      el("button", { type: "button", class: "button small danger-outline", "data-focus-key": `${step.position}:fail`, onclick: () => this.act(participant.peer_id, step.position, "fail") }, t.fail),
+      el("button", { type: "button", class: "button small", "data-focus-key": `${step.position}:skip`, onclick: () => this.act(participant.peer_id, step.position, "skip") }, t.skip)
     );
   }
 
@@ -404,7 +459,7 @@ export class WorkflowPanel {
     const inCall = participant.state === "in_call";
     const busy = this.captureBusy(participant);
     const box = el("section", { class: `step-detail kind-${step.kind}`, "aria-label": format(t.stepRegion, { step: STEP_LABELS[step.kind] }) });
-    box.append(el("h3", { text: `${STEP_LABELS[step.kind]} · ${STEP_STATES[step.state] || step.state}` }));
+    box.append(el("h3", { class: "step-title", tabindex: "-1", text: `${STEP_LABELS[step.kind]} · ${STEP_STATES[step.state] || step.state}` }));
     if (!CALL_STEPS.has(step.kind)) {
       box.append(el("p", { class: "muted", text: t.beforeCall }));
       return box;
@@ -421,10 +476,10 @@ export class WorkflowPanel {
         el(
           "div",
           { class: "button-row" },
-          el("button", { type: "button", class: "button small", onclick: () => this.prompt(id, "document_front") }, t.askFront),
-          el("button", { type: "button", class: "button small primary", "data-shortcut": "capture", disabled: busy, onclick: () => this.capture(id, step.position, "document_front") }, t.captureFront),
-          twoSided ? el("button", { type: "button", class: "button small", onclick: () => this.prompt(id, "document_back") }, t.askBack) : null,
-          twoSided ? el("button", { type: "button", class: "button small primary", disabled: busy, onclick: () => this.capture(id, step.position, "document_back") }, t.captureBack) : null
+          el("button", { type: "button", class: "button small", "data-focus-key": `${step.position}:ask-front`, onclick: () => this.prompt(id, "document_front") }, t.askFront),
+          el("button", { type: "button", class: "button small primary", "data-shortcut": "capture", "data-focus-key": `${step.position}:capture-front`, ...busyAttrs(busy, () => this.capture(id, step.position, "document_front")) }, t.captureFront),
+          twoSided ? el("button", { type: "button", class: "button small", "data-focus-key": `${step.position}:ask-back`, onclick: () => this.prompt(id, "document_back") }, t.askBack) : null,
+          twoSided ? el("button", { type: "button", class: "button small primary", "data-focus-key": `${step.position}:capture-back`, ...busyAttrs(busy, () => this.capture(id, step.position, "document_back")) }, t.captureBack) : null
         ),
         this.stepButtons(participant, step)
       );
@@ -435,9 +490,9 @@ export class WorkflowPanel {
         el(
           "div",
           { class: "button-row" },
-          el("button", { type: "button", class: "button small", onclick: () => this.prompt(id, "look_at_camera") }, t.askLook),
-          el("button", { type: "button", class: "button small primary", "data-shortcut": challenge.length && index < challenge.length ? null : "capture", disabled: busy, onclick: () => this.capture(id, step.position, "face") }, t.captureFace),
-          el("button", { type: "button", class: "button small", disabled: busy, onclick: () => this.act(id, step.position, "start") }, challenge.length ? t.newChallenge : t.startChallenge)
+          el("button", { type: "button", class: "button small", "data-focus-key": `${step.position}:ask-look`, onclick: () => this.prompt(id, "look_at_camera") }, t.askLook),
+          el("button", { type: "button", class: "button small primary", "data-shortcut": challenge.length && index < challenge.length ? null : "capture", "data-focus-key": `${step.position}:capture-face`, ...busyAttrs(busy, () => this.capture(id, step.position, "face")) }, t.captureFace),
+          el("button", { type: "button", class: "button small", "data-focus-key": `${step.position}:challenge`, ...busyAttrs(busy, () => this.act(id, step.position, "start")) }, challenge.length ? t.newChallenge : t.startChallenge)
         )
       );
       if (challenge.length) {
@@ -454,7 +509,7 @@ export class WorkflowPanel {
           box.append(
             el(
               "button",
-              { type: "button", class: "button small primary", "data-shortcut": "capture", disabled: busy, onclick: () => this.capture(id, step.position, "liveness_frame") },
+              { type: "button", class: "button small primary", "data-shortcut": "capture", "data-focus-key": `${step.position}:capture-action`, ...busyAttrs(busy, () => this.capture(id, step.position, "liveness_frame")) },
               format(t.captureAction, { action: ACTION_LABELS[challenge[index]] })
             )
           );
@@ -470,7 +525,7 @@ export class WorkflowPanel {
       const order = step.data.question_order;
       const answers = step.data.answers || {};
       if (!order) {
-        box.append(el("button", { type: "button", class: "button small primary", onclick: () => this.act(id, step.position, "start") }, t.startQuestions));
+        box.append(el("button", { type: "button", class: "button small primary", "data-focus-key": `${step.position}:start-questions`, onclick: () => this.act(id, step.position, "start") }, t.startQuestions));
       } else {
         const next = order.find((q) => !(String(q) in answers));
         const list = el("ol", { class: "qa" });
@@ -534,7 +589,7 @@ export class WorkflowPanel {
           { class: "thumb" },
           el(
             "button",
-            { type: "button", class: "thumb-button", "aria-label": format(t.enlarge, { capture: name }), onclick: () => this.enlarge(shot, seen) },
+            { type: "button", class: "thumb-button", "data-focus-key": `thumb-${shot.url}`, "aria-label": format(t.enlarge, { capture: name }), onclick: () => this.enlarge(shot, seen) },
             el("img", { src: shot.url, alt: name, loading: "lazy" })
           ),
           el("figcaption", { text: `${name} · ${shot.width}×${shot.height}` })
@@ -550,6 +605,7 @@ export class WorkflowPanel {
       el("figure", {}, el("img", { src: shot.url, alt: t.customersCamera }), el("figcaption", { text: format(t.customersCameraCaption, { size: `${shot.width}×${shot.height}`, hash: shot.sha256.slice(0, 16) }) })),
       ...(seen ? [el("figure", {}, el("img", { src: seen.url, alt: t.whatYouSaw }), el("figcaption", { text: format(t.whatYouSawCaption, { size: `${seen.width}×${seen.height}` }) }))] : [])
     );
+    this.dialogOpener = `thumb-${shot.url}`;
     this.dialog.showModal();
   }
 
@@ -561,7 +617,7 @@ export class WorkflowPanel {
       const words = decisionWords();
       const outcome = words.outcomes[decided.outcome] || decided.outcome;
       const reason = words.reasons[decided.reason_code] || decided.reason_code;
-      wrap.append(el("p", { class: "decision-result", text: format(decided.shared ? t.decidedShared : t.decided, { outcome, reason }) }));
+      wrap.append(el("p", { class: "decision-result", tabindex: "-1", text: format(decided.shared ? t.decidedShared : t.decided, { outcome, reason }) }));
       return wrap;
     }
     let form = this.decisionForms.get(participant.peer_id);

@@ -49,3 +49,28 @@ def assert_no_serious_violations(page, state: str):
     selectors and help, named by the page state the test was looking at."""
     blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING_IMPACTS]
     assert not blocking, f"axe: serious or critical violations on {state} ({page.url}):\n{describe(blocking)}"
+
+
+# axe's rule for WCAG 2.5.3 (label in name) is marked experimental and does
+# not run with the tags above: run it by name.
+RUN_LABEL_IN_NAME = """
+async () => {
+  const results = await axe.run(document, { runOnly: { type: "rule", values: ["label-content-name-mismatch"] }, resultTypes: ["violations"] });
+  return results.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    helpUrl: v.helpUrl,
+    nodes: v.nodes.map((n) => ({ target: n.target, summary: n.failureSummary })),
+  }));
+}
+"""
+
+
+def assert_labels_contain_visible_text(page, state: str):
+    """Fails when a control's accessible name does not contain the text it
+    shows (WCAG 2.5.3 label in name: speech input says what it sees)."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE_JS))
+    violations = page.evaluate(RUN_LABEL_IN_NAME)
+    assert not violations, f"axe: label not in name on {state} ({page.url}):\n{describe(violations)}"
