@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test install install-test media browser e2e bench clean faults messages gettext
+.PHONY: run test install install-test media browser e2e bench clean faults messages gettext screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,13 @@ gettext:
 test: install-test browser
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+# The README's gallery (docs/screenshots.md): the browser tests walk every
+# screen on real calls and keep their screenshots in docs/screenshots.
+screenshots: install-test browser
+	rm -rf docs/screenshots
+	VERITY_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/e2e
+	$(BIN)/python -m tests.e2e.gallery docs/screenshots
 
 # The fault-injection suite (issue 9): real calls and jobs, one fault injected
 # into each (Redis restart, a daphne killed, a network blackhole, a worker

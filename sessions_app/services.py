@@ -422,6 +422,9 @@ def participant_set_prompt(
         version = session_mark_changed(participant.session)
         if prompt is not None:
             prompt = {
+                # A question's text in each language the workflow offers, and
+                # the one chosen (workflows/services.py).
+                **{key: prompt[key] for key in ("lang", "texts") if key in prompt},
                 "id": version,
                 "code": prompt["code"],
                 "text": prompt.get("text", ""),

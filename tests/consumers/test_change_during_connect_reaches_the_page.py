@@ -17,8 +17,8 @@ async def test_a_prompt_set_between_reading_the_state_and_joining_the_group_reac
 ):
     arrive = consumers._arrive
 
-    def arrive_then_prompt(scope):
-        arrival = arrive(scope)
+    def arrive_then_prompt(scope, language):
+        arrival = arrive(scope, language)
         if arrival is not None and arrival[0].role == CUSTOMER:
             participant_set_prompt(
                 participant=answered_call.participant, prompt={"code": "turn_left", "text": ""}, actor=Actor.system()

@@ -10,6 +10,7 @@ and webhooks run on the worker).
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -183,6 +184,18 @@ def launch_browser(playwright, extra_args=()):
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *extra_args])
 
 
-def screenshot(page, name: str):
+# `make screenshots` sets this: every screenshot the browser tests take is
+# also kept there, as the README's gallery (docs/screenshots.md).
+GALLERY = os.environ.get("VERITY_SCREENSHOTS")
+
+
+def screenshot(page, name: str, *, full_page: bool = False):
+    """Kept in test-artifacts/ (CI keeps a failed run's), and in the gallery
+    when `make screenshots` runs. ``name`` says whose screen it is first:
+    "customer-…", "operator-…", "compliance-…" (tests/e2e/gallery.py)."""
+    name = re.sub(r"[^\w-]+", "-", name).strip("-").lower()
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+    if GALLERY:
+        Path(GALLERY).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(GALLERY) / f"{name}.jpg"), type="jpeg", quality=72, full_page=full_page)

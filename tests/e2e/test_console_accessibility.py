@@ -8,10 +8,8 @@ then reviewed by a compliance reviewer who signs in with two steps: CI's two
 cores cannot afford a call per state.
 """
 
-import os
 import re
 import time
-from pathlib import Path
 
 import pyotp
 import pytest
@@ -21,10 +19,9 @@ from playwright.sync_api import expect
 from tests.e2e.accessibility import assert_labels_contain_visible_text, assert_no_serious_violations
 from tests.e2e.conftest import new_page
 from tests.e2e.flows import customer_join, customer_open_link_and_accept
+from tests.e2e.harness import screenshot
 
 DESKTOP = {"width": 1440, "height": 900}
-# Screenshots of every audited state go here (or set AXE_SHOTS to keep them elsewhere).
-SHOTS = os.environ.get("AXE_SHOTS")
 COMPLIANCE_PASSWORD = "e2e-compliance-pass-1"
 
 COMPLIANCE_USER = """
@@ -47,10 +44,7 @@ print(VerificationSession.objects.get(public_id="{session}").pk)
 def audit(page, state: str, language: str):
     """Audit the page as it is now. Every state's violations are gathered and
     reported together at the end of the test (FOUND), not only the first."""
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        slug = re.sub(r"\W+", "-", state).strip("-")
-        page.screenshot(path=f"{SHOTS}/console-{language}-{slug}.png", full_page=True)
+    screenshot(page, f"{'compliance' if page.url.count('/admin/') else 'operator'}-{language}-{state}", full_page=True)
     where = f"{state}, {language}"
     for check in (assert_no_serious_violations, assert_labels_contain_visible_text):
         try:
@@ -229,10 +223,6 @@ FOCUSED_JS = """
 
 def focus_is_on(page, selector: str):
     """The focus is on the element, and it shows (an outline or a shadow)."""
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        slug = re.sub(r"\W+", "-", selector).strip("-")
-        page.screenshot(path=f"{SHOTS}/keyboard-{slug}.png")
     try:
         page.wait_for_function("(selector) => document.activeElement.matches(selector)", arg=selector, timeout=15_000)
     except PlaywrightTimeoutError:

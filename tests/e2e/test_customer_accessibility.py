@@ -8,9 +8,7 @@ widths (the viewport is resized in place): CI's two cores cannot afford a
 call per state, width and language.
 """
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -18,20 +16,16 @@ from playwright.sync_api import expect
 from tests.e2e.accessibility import assert_no_serious_violations
 from tests.e2e.conftest import new_page
 from tests.e2e.flows import operator_answer_first, operator_login
+from tests.e2e.harness import screenshot
 
 WIDTHS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
-# Set AXE_SHOTS=/some/dir to keep a screenshot of every audited state and width.
-SHOTS = os.environ.get("AXE_SHOTS")
 
 
 def audit(page, state: str, language: str):
     """Audit the page as it is now at each width, ending at the desktop width."""
     for width_name, size in [*WIDTHS.items()][::-1]:
         page.set_viewport_size(size)
-        if SHOTS:
-            Path(SHOTS).mkdir(parents=True, exist_ok=True)
-            slug = re.sub(r"\W+", "-", state).strip("-")
-            page.screenshot(path=f"{SHOTS}/{language}-{slug}-{width_name}.png")
+        screenshot(page, f"customer-{language}-{state}-{width_name}")
         assert_no_serious_violations(page, f"{state}, {width_name}, {language}")
 
 

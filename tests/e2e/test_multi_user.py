@@ -56,13 +56,13 @@ def test_three_customers_and_an_operator_each_with_their_own_verification(server
         customers.append(page)
         if number == 0:
             # The queue shows who is in and who is missing.
-            expect(operator.locator("#queue-body tr")).to_contain_text("1/3 ready")
+            expect(operator.locator("#queue-body tr")).to_contain_text("1 of 3 ready")
             expect(page.locator("#waiting-others")).to_contain_text("Ben Schmidt")
         if number == 1:
             # Early joiners already see and hear each other while they wait.
             wait_decoding(customers[0])
             wait_decoding(customers[1])
-    expect(operator.locator("#queue-body tr")).to_contain_text("3/3 ready")
+    expect(operator.locator("#queue-body tr")).to_contain_text("3 of 3 ready")
     operator_answer_first(operator)
     for page in [operator, *customers]:
         wait_decoding(page, connections=3, timeout_ms=40_000)

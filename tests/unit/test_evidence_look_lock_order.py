@@ -34,7 +34,7 @@ def test_a_look_at_evidence_while_a_prompt_holds_the_session_never_deadlocks(
         monkeypatch,
         holder=("prompt", lambda: services.participant_set_prompt(
             participant=participant, prompt={"code": "hold_still"}, actor=Actor.operator(operator_a)
-        ) or "shown"),
+        ) and "shown"),
         waiter=("look", lambda: services.evidence_viewed_record(user=operator_a.user, evidence=evidence) or "audited"),
     )
 

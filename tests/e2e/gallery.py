@@ -1,0 +1,49 @@
+"""Writes docs/screenshots.md from the screenshots the browser tests kept
+(`make screenshots`: VERITY_SCREENSHOTS=docs/screenshots, then this).
+
+    python -m tests.e2e.gallery docs/screenshots
+
+Each picture is named by the test that took it ("customer-de-the-waiting-view-phone");
+the page groups them by who sees them, in the order a person meets them."""
+
+import sys
+from pathlib import Path
+
+WHO = (
+    ("The customer", ("customer",)),
+    ("Compliance", ("compliance", "admin", "review", "recording-player")),
+    ("The operator", ("",)),
+)
+
+
+def _who(name: str) -> str:
+    for title, words in WHO:
+        if any(word in name for word in words):
+            return title
+    return WHO[-1][0]
+
+
+def gallery(folder: Path) -> str:
+    pictures = sorted(folder.glob("*.jpg"), key=lambda path: path.stat().st_mtime)
+    lines = [
+        "# Screenshots",
+        "",
+        "Every screen a customer, an operator and compliance see, in English and German, on a desktop and on a",
+        "390 px phone where the screen is made for one. The browser tests take them on real calls (fake camera,",
+        "real WebRTC); `make screenshots` takes them again and rewrites this page.",
+    ]
+    for title, _ in WHO:
+        shown = [path for path in pictures if _who(path.stem) == title]
+        if not shown:
+            continue
+        lines += ["", f"## {title}", ""]
+        for path in shown:
+            caption = path.stem.replace("-", " ")
+            lines += [f"**{caption}**", "", f"![{caption}](screenshots/{path.name})", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    (folder.parent / "screenshots.md").write_text(gallery(folder), encoding="utf-8")
+    print(f"wrote {folder.parent / 'screenshots.md'} ({len(list(folder.glob('*.jpg')))} screenshots)")
