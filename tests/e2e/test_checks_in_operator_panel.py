@@ -135,7 +135,7 @@ def test_operator_sees_the_check_results_of_passport_and_face_during_the_call(
         expect(face_quality).to_have_attribute("data-status", "passed", timeout=CHECK_TIMEOUT_MS)
         # The liveness challenge has not been done: still a review.
         expect(recommendation.locator(".recommendation-decision")).to_have_text("Review")
-        expect(recommendation).to_contain_text("no liveness result")
+        expect(recommendation).to_contain_text("Liveness has no result")
 
         # Approving against that "Review" asks for a confirmation and a comment.
         override = card.locator(".override-confirm")
