@@ -77,8 +77,10 @@ export class DurationClock {
     this.element.dataset.seconds = String(seconds);
   }
 
+  // The call is over: no clock frozen at its last second.
   stop() {
     clearInterval(this.timer);
+    this.element.hidden = true;
   }
 }
 
