@@ -281,13 +281,22 @@ def format_value(value) -> str:
     return str(value)
 
 
+_DETAIL_ORDER = {key: position for position, key in enumerate(DETAIL_LABELS)}
+
+
+def _reading_order(item) -> tuple:
+    # PostgreSQL's jsonb keeps no key order ("to" came before "from"): the
+    # rows follow DETAIL_LABELS, the rest by name.
+    return (_DETAIL_ORDER.get(item[0], len(_DETAIL_ORDER)), str(item[0]))
+
+
 def labelled_rows(data, *, action: str = "", prefix: str = "") -> list[tuple[str, str]]:
     """(label, value) rows of a JSON object, nested objects and lists of
     objects flattened into "Parent › Child" labels: never a dict's repr."""
     rows: list[tuple[str, str]] = []
     if not isinstance(data, dict):
         return [(prefix or _t("Value"), format_value(data))] if data not in (None, {}, []) else []
-    for key, value in data.items():
+    for key, value in sorted(data.items(), key=_reading_order):
         label = f"{prefix} › {detail_label(key)}" if prefix else detail_label(key)
         if isinstance(value, dict):
             rows += labelled_rows(value, action=action, prefix=label)
