@@ -19,7 +19,7 @@ from accounts.models import Operator
 from operators.models import Decision
 from operators.services import RECOMMENDATION_LABELS
 from sessions_app.models import AuditEvent, Evidence, Participant, VerificationSession
-from workflows.check_texts import advice_text, check_status_label, reason_text
+from workflows.check_texts import MRZ_FIELD_LABELS, advice_text, check_status_label, reason_text
 from workflows.models import CheckResult, StepState
 from workflows.steps import LIVENESS, LIVENESS_ACTION_LABELS, NOTES, QUESTIONS, STEP_KIND_LABELS, question_text
 
@@ -181,17 +181,8 @@ DETAIL_LABELS = {
     "ocr_confidence": _("OCR confidence"),
     "fields": _("Fields read"),
     "layout": _("Layout"),
-    "document_code": _("Document code"),
-    "issuing_state": _("Issuing state"),
-    "surname": _("Surname"),
-    "given_names": _("Given names"),
-    "document_number": _("Document number"),
-    "nationality": _("Nationality"),
-    "birth_date": _("Date of birth"),
-    "sex": _("Sex"),
-    "expiry_date": _("Expires"),
+    **MRZ_FIELD_LABELS,
     "check_digits": _("Check digits"),
-    "composite": _("Composite"),
     "name_uncertain": _("Name uncertain"),
     "lines": _("Lines"),
     "raw_lines": _("Lines as read"),
