@@ -64,3 +64,15 @@ def group_call(business_a, workflow_a, operator_a) -> Call:
         customer_joins(participant)
     operator_answers(session, operator_a)
     return _refreshed(session, participants)
+
+
+@pytest.fixture
+async def group(sockets, group_call, operator_a):
+    """The three-person call with every socket open and introduced:
+    (operator, [customers]). (test_signaling_relay.py keeps its own: it
+    remembers each socket's peers.)"""
+    operator = await sockets.operator(operator_a, group_call.session)
+    customers = [await sockets.customer(participant) for participant in group_call.participants]
+    for socket in (operator, *customers):
+        await socket.peers_joined(3)
+    return operator, customers

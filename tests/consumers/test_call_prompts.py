@@ -14,15 +14,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PROMPT = {"code": "question", "text": "Please say your mother's maiden name: Kowalczyk-7731"}
 
 
-@pytest.fixture
-async def group(sockets, group_call, operator_a):
-    operator = await sockets.operator(operator_a, group_call.session)
-    customers = [await sockets.customer(participant) for participant in group_call.participants]
-    for socket in (operator, *customers):
-        await socket.peers_joined(3)
-    return operator, customers
-
-
 async def test_prompt_for_participant_two_reaches_only_participant_twos_state(group, group_call):
     operator, (first, second, third) = group
 

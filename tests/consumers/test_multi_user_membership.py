@@ -18,15 +18,6 @@ from tests.consumers.helpers import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-async def group(sockets, group_call, operator_a):
-    operator = await sockets.operator(operator_a, group_call.session)
-    customers = [await sockets.customer(participant) for participant in group_call.participants]
-    for socket in (operator, *customers):
-        await socket.peers_joined(3)
-    return operator, customers
-
-
 async def test_removed_participant_loses_the_call_and_the_others_stay(sockets, group, group_call, operator_a):
     operator, (first, second, third) = group
     removed = group_call.participants[1]

@@ -16,15 +16,6 @@ FRONT = {"code": "document_front", "text": ""}
 BACK = {"code": "document_back", "text": ""}
 
 
-@pytest.fixture
-async def group(sockets, group_call, operator_a):
-    operator = await sockets.operator(operator_a, group_call.session)
-    customers = [await sockets.customer(participant) for participant in group_call.participants]
-    for socket in (operator, *customers):
-        await socket.peers_joined(3)
-    return operator, customers
-
-
 def _stored_prompt(participant):
     return database_sync_to_async(lambda: Participant.objects.get(pk=participant.pk).current_prompt)()
 
