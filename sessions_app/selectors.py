@@ -237,11 +237,22 @@ def shared_decision(participant: Participant) -> dict | None:
     return {"outcome": decision.outcome, "label": str(decision.get_outcome_display())}
 
 
+# What a question's prompt carries beside its code and text.
+QUESTION_PROMPT_KEYS = ("lang", "texts", "question", "answer", "choices", "answered")
+
+
 def prompt_for_customer(prompt: dict | None) -> dict | None:
     """What the customer's page shows of its prompt, and the id it confirms."""
     if not prompt:
         return None
-    return {"id": prompt.get("id"), "code": prompt["code"], "text": prompt.get("text", "")}
+    shown = {"id": prompt.get("id"), "code": prompt["code"], "text": prompt.get("text", "")}
+    # A question's texts by language (the page picks its own), and what the
+    # customer answers in the frame (the question, the kind, the choices, what
+    # they sent already).
+    for key in QUESTION_PROMPT_KEYS:
+        if key in prompt:
+            shown[key] = prompt[key]
+    return shown
 
 
 def prompt_for_operator(prompt: dict | None, *, now=None) -> dict | None:

@@ -33,6 +33,7 @@ from sessions_app.selectors import (
     CUSTOMER,
     OPERATOR,
     PARTICIPANT_PRESENCE,
+    QUESTION_PROMPT_KEYS,
     CallIdentity,
     LinkInvalid,
 )
@@ -422,9 +423,10 @@ def participant_set_prompt(
         version = session_mark_changed(participant.session)
         if prompt is not None:
             prompt = {
-                # A question's text in each language the workflow offers, and
-                # the one chosen (workflows/services.py).
-                **{key: prompt[key] for key in ("lang", "texts") if key in prompt},
+                # A question's text in each language the workflow offers and
+                # the one chosen, and how the customer answers it in the frame
+                # (workflows/services.py).
+                **{key: prompt[key] for key in QUESTION_PROMPT_KEYS if key in prompt},
                 "id": version,
                 "code": prompt["code"],
                 "text": prompt.get("text", ""),

@@ -130,6 +130,7 @@ def call_page(request, participant: Participant):
         "kind": session.kind,
         "join_url": reverse("sessions_app:join"),
         "capture_url_prefix": reverse("workflows:capture_upload", args=["X"])[:-1],
+        "answer_url": reverse("workflows:question_answer"),
         "ws_path": f"/ws/call/{session.public_id.hex}/",
         "redirect_url": session.redirect_url,
         "ended": session.is_ended or participant.state == Participant.State.REMOVED,

@@ -19,7 +19,7 @@ from sessions_app.audit import Actor, audit_record
 from sessions_app.changes import session_mark_changed
 from sessions_app.images import image_sanitize
 from sessions_app.models import Evidence, Participant
-from sessions_app.services import participant_set_prompt
+from sessions_app.services import STALE_PROMPT, participant_set_prompt
 from workflows import steps as kinds
 from workflows.models import CaptureRequest, StepState, WorkflowTemplate
 
@@ -163,15 +163,36 @@ def _prompt_next_question(step: StepState, actor: Actor) -> None:
         # The server knows the participant's language but not the browser's:
         # the prompt carries every language's text and the customer's page
         # shows its own language's, else ``text`` (in ``lang``).
-        question = questions[upcoming[0]]
-        chosen = kinds.question_text(step.config, upcoming[0], language=step.participant.language or None)
+        index = upcoming[0]
+        question = kinds.question_at(step.config, index)
+        language = step.participant.language or None
+        chosen = kinds.question_text(step.config, index, language=language)
         prompt = {"code": "question", "text": chosen.text}
-        if isinstance(question, dict):  # a plain text keeps the prompt as it was
-            prompt |= {"lang": chosen.language, "texts": texts_by_language(question, default_language=chosen.language)}
+        if isinstance(question.ask, dict):  # a plain text keeps the prompt as it was
+            prompt |= {"lang": chosen.language, "texts": texts_by_language(question.ask, default_language=chosen.language)}
+        if question.answered_in_frame:
+            # The customer answers in the frame: the page needs to know which
+            # question it answers and, for a choice, what to offer.
+            prompt |= {"question": index, "answer": question.answer}
+            if question.answer == kinds.ANSWER_CHOICE:
+                prompt["choices"] = [
+                    _choice_for_prompt(step.config, index, number, language=language)
+                    for number in range(len(question.choices))
+                ]
     if prompt or step.participant.current_prompt:
         # The next question is the operator's doing (they recorded an answer)
         # and replaces any prompt; "all answered" clears only this step's own.
         _prompt(step.participant, prompt, actor, step=step, keep_other_steps=prompt is None)
+
+
+def _choice_for_prompt(config: dict, index: int, number: int, *, language: str | None) -> dict:
+    chosen = kinds.choice_text(config, index, number, language=language)
+    value = kinds.question_at(config, index).choices[number]
+    return {
+        "text": chosen.text,
+        "lang": chosen.language,
+        "texts": texts_by_language(value, default_language=chosen.language),
+    }
 
 
 def step_finish(*, step: StepState, operator, outcome: str) -> StepState:
@@ -388,6 +409,58 @@ def question_answer_record(*, step: StepState, operator, question: int, answer: 
         )
         session_mark_changed(step.participant.session)
         _prompt_next_question(step, Actor.operator(operator))
+    return step
+
+
+def question_customer_answer(
+    *, participant: Participant, prompt_id: int, question: int, text: str | None = None, choice: int | None = None
+) -> StepState:
+    """The customer answers the question shown in their frame: typed (``text``)
+    or chosen (``choice``, the choice's number). Kept beside the operator's
+    note (``question_answer_record``), which moves the questions on: the
+    customer may change their answer until then. Refused when the prompt is
+    not the current one (STALE_PROMPT), the question is not answered in the
+    frame, or the answer does not fit it."""
+    with transaction.atomic():
+        participant = locks.participant_lock(participant.pk)
+        current = participant.current_prompt or {}
+        if (
+            participant.state != Participant.State.IN_CALL
+            or current.get("id") != prompt_id
+            or current.get("question") != question
+        ):
+            raise ValidationError(_("That question is no longer asked."), code=STALE_PROMPT)
+        step = _locked_step(participant.steps.get(position=current.get("step")).pk)
+        participant = step.participant
+        if step.kind != kinds.QUESTIONS or step.state != StepState.State.IN_PROGRESS:
+            raise ValidationError(_("That question is no longer asked."), code=STALE_PROMPT)
+        asked = kinds.question_at(step.config, question)
+        if asked.answer == kinds.ANSWER_TYPED and choice is None and text is not None:
+            text = text.strip()
+            if not text:
+                raise ValidationError(_("Type your answer first."), code="empty_answer")
+            answer = {"text": text[:MAX_ANSWER_CHARS]}
+        elif asked.answer == kinds.ANSWER_CHOICE and text is None and choice is not None:
+            if not 0 <= choice < len(asked.choices):
+                raise ValidationError(_("Choose one of the answers shown."), code="unknown_choice")
+            answer = {"choice": choice}
+        else:
+            raise ValidationError(_("This question is not answered that way."), code="wrong_answer_kind")
+        answer["at"] = timezone.now().isoformat()
+        step.data = {**step.data, "customer_answers": {**step.data.get("customer_answers", {}), str(question): answer}}
+        step.save(update_fields=["data", "updated_at"])
+        # The page shows what it sent after a reload too.
+        participant.current_prompt = {**current, "answered": {k: v for k, v in answer.items() if k != "at"}}
+        participant.save(update_fields=["current_prompt"])
+        audit_record(
+            business=participant.session.business,
+            session=participant.session,
+            participant=participant,
+            actor=Actor.customer(),
+            action="question.answered_by_customer",
+            data={"step": step.position, "question": question},
+        )
+        session_mark_changed(participant.session)
     return step
 
 

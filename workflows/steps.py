@@ -1,5 +1,7 @@
 """The kinds of step a workflow is made of, and the shape of their settings."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -52,6 +54,35 @@ LIVENESS_ACTION_LABELS = {
 # Frames the customer's page takes for one liveness action (a short burst).
 LIVENESS_BURST_FRAMES = 5
 
+# How the customer answers a question: aloud (the operator notes what was
+# said), typed into the call's frame, or by choosing one of the choices there.
+ANSWER_SPOKEN = "spoken"
+ANSWER_TYPED = "typed"
+ANSWER_CHOICE = "choice"
+ANSWER_KINDS = (ANSWER_SPOKEN, ANSWER_TYPED, ANSWER_CHOICE)
+MAX_CHOICES = 10
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a questions step's settings. A question is a text,
+    texts by language, or an object ``{"ask": texts, "answer": "typed"}`` /
+    ``{"ask": texts, "answer": "choice", "choices": [texts, …]}``."""
+
+    ask: object  # a text, or texts by language
+    answer: str = ANSWER_SPOKEN
+    choices: tuple = ()
+
+    @classmethod
+    def of(cls, value) -> "Question":
+        if isinstance(value, dict) and "ask" in value:
+            return cls(value["ask"], value.get("answer", ANSWER_SPOKEN), tuple(value.get("choices") or ()))
+        return cls(value)
+
+    @property
+    def answered_in_frame(self) -> bool:
+        return self.answer in (ANSWER_TYPED, ANSWER_CHOICE)
+
 
 def validate_step_config(position: int, step: dict, *, default_language: str | None = None) -> None:
     """``default_language`` None checks the shape only (the steps field's own
@@ -78,13 +109,33 @@ def validate_step_config(position: int, step: dict, *, default_language: str | N
             raise ValidationError(f"{where}: action_count must be 1 to {len(LIVENESS_ACTIONS)}")
     elif kind == QUESTIONS:
         questions = step.get("questions")
-        # Each question is a text, or texts by language like the terms.
+        # Each question is a text, or texts by language like the terms, or
+        # an object that also says how the customer answers (Question).
         if not questions or not isinstance(questions, list) or not all(
             (isinstance(q, str) and q.strip()) or isinstance(q, dict) for q in questions
         ):
             raise ValidationError(f"{where}: questions must be a non-empty list of texts")
-        for number, question in enumerate(questions, start=1):
-            validate_texts(question, where=f"{where}: question {number}", default_language=default_language)
+        for number, value in enumerate(questions, start=1):
+            _validate_question(value, where=f"{where}: question {number}", default_language=default_language)
+
+
+def _validate_question(value, *, where: str, default_language: str | None) -> None:
+    question = Question.of(value)
+    if isinstance(value, dict) and "ask" in value:
+        unknown = sorted(set(value) - {"ask", "answer", "choices"})
+        if unknown:
+            raise ValidationError(f"{where}: unknown setting {', '.join(unknown)}; a question has ask, answer and choices")
+        if question.answer not in ANSWER_KINDS:
+            raise ValidationError(f"{where}: answer must be one of {', '.join(ANSWER_KINDS)}")
+    validate_texts(question.ask, where=where, default_language=default_language)
+    choices = value.get("choices") if isinstance(value, dict) else None
+    if question.answer == ANSWER_CHOICE:
+        if not isinstance(choices, list) or not 2 <= len(choices) <= MAX_CHOICES:
+            raise ValidationError(f"{where}: a choice question needs a list of 2 to {MAX_CHOICES} choices")
+        for number, choice in enumerate(choices, start=1):
+            validate_texts(choice, where=f"{where}: choice {number}", default_language=default_language)
+    elif choices is not None:
+        raise ValidationError(f'{where}: only a question answered by "choice" has choices')
 
 
 def validate_workflow_steps(steps, *, default_language: str | None = None) -> None:
@@ -103,7 +154,20 @@ def question_text(config: dict, index: int, *, language: str | None) -> ChosenTe
     """Question ``index`` of a questions step's settings in ``language``, else
     in the workflow's default language (which the step's snapshot carries)."""
     return text_for_language(
-        config.get("questions", [])[index],
+        question_at(config, index).ask,
+        language=language,
+        default_language=config.get("default_language") or settings.LANGUAGE_CODE,
+    )
+
+
+def question_at(config: dict, index: int) -> Question:
+    return Question.of(config.get("questions", [])[index])
+
+
+def choice_text(config: dict, index: int, choice: int, *, language: str | None) -> ChosenText:
+    """Choice ``choice`` of question ``index``, chosen as question_text does."""
+    return text_for_language(
+        question_at(config, index).choices[choice],
         language=language,
         default_language=config.get("default_language") or settings.LANGUAGE_CODE,
     )

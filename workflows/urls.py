@@ -6,4 +6,5 @@ app_name = "workflows"
 
 urlpatterns = [
     path("call/captures/<str:capture_id>", views.capture_upload, name="capture_upload"),
+    path("call/answers", views.question_answer, name="question_answer"),
 ]

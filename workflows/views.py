@@ -1,10 +1,12 @@
-"""Uploads that answer a capture request: the customer's full-resolution
-frame, and (through the console) the frame the operator received."""
+"""What the customer's page sends for the workflow: the full-resolution frame
+that answers a capture request (and, through the console, the frame the
+operator received), and an answer typed or chosen in the call's frame."""
 
 import logging
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed, JsonResponse
+from django.utils.translation import gettext as _
 
 from kyc.http import json_error
 from kyc.ids import uuid_or_none
@@ -12,7 +14,7 @@ from sessions_app.images import MAX_UPLOAD_BYTES, InvalidImage
 from sessions_app.models import Evidence, Participant
 from sessions_app.views import customer_view
 from workflows.models import CaptureRequest
-from workflows.services import evidence_store_image
+from workflows.services import evidence_store_image, question_customer_answer
 
 logger = logging.getLogger(__name__)
 
@@ -52,3 +54,30 @@ def capture_upload(request, participant: Participant, capture_id: str):
     if capture is None:
         return json_error("unknown_capture", "No such capture was requested of you.", 404)
     return evidence_upload_response(request, capture=capture, source=Evidence.Source.CUSTOMER_DEVICE)
+
+
+@customer_view
+def question_answer(request, participant: Participant):
+    """The customer's answer to the question in their frame: ``prompt`` (the
+    id of the prompt that asked it), ``question`` (its number) and ``answer``
+    (typed) or ``choice`` (the choice's number). Only the question shown to
+    this very participant now is accepted."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        prompt_id = int(request.POST.get("prompt", ""))
+        question = int(request.POST.get("question", ""))
+        choice = int(request.POST["choice"]) if "choice" in request.POST else None
+    except ValueError:
+        return json_error("invalid", _("prompt, question and choice must be numbers."), 400)
+    try:
+        question_customer_answer(
+            participant=participant,
+            prompt_id=prompt_id,
+            question=question,
+            text=request.POST.get("answer"),
+            choice=choice,
+        )
+    except ValidationError as error:
+        return json_error(error.code or "rejected", " ".join(error.messages), 409)
+    return JsonResponse({"ok": True})

@@ -21,7 +21,7 @@ from operators.services import RECOMMENDATION_LABELS
 from sessions_app.models import AuditEvent, Evidence, Participant, VerificationSession
 from workflows.check_texts import MRZ_FIELD_LABELS, advice_text, check_status_label, reason_text
 from workflows.models import CheckResult, StepState
-from workflows.steps import LIVENESS, LIVENESS_ACTION_LABELS, NOTES, QUESTIONS, STEP_KIND_LABELS, question_text
+from workflows.steps import LIVENESS, LIVENESS_ACTION_LABELS, NOTES, QUESTIONS, STEP_KIND_LABELS, choice_text, question_text
 
 # --- times ---------------------------------------------------------------------------------
 
@@ -100,6 +100,7 @@ ACTION_LABELS = {
     "evidence.viewed": _("Capture viewed"),
     "check.recorded": _("Automated check recorded"),
     "question.answered": _("Question answered"),
+    "question.answered_by_customer": _("Question answered by the customer in the frame"),
     "prompt.shown": _("Prompt shown to the customer"),
     "prompt.cleared": _("Prompt cleared"),
     "prompt.confirmed": _("Prompt confirmed by the customer's page"),
@@ -308,6 +309,21 @@ def _actions(codes) -> str:
     return ", ".join(str(LIVENESS_ACTION_LABELS.get(code, code)) for code in codes or []) or "—"
 
 
+def _answer_words(step: StepState, index: int, note: str | None, given: dict | None) -> str:
+    """A question's answer: what the operator recorded, and what the customer
+    typed or chose in their frame where the question asked them to."""
+    if not given:
+        return note or _t("(not answered)")
+    if "choice" in given:
+        said = choice_text(step.config, index, given["choice"], language=get_language()).text
+    else:
+        said = given.get("text", "")
+    parts = [_t("The customer answered: %(answer)s") % {"answer": said}]
+    if note:
+        parts.append(_t("Note: %(note)s") % {"note": note})
+    return " · ".join(parts)
+
+
 def step_data_rows(step: StepState) -> list[tuple[str, str]]:
     """What a step recorded, in its own words: a question and its answer,
     the liveness actions asked for, the operator's notes."""
@@ -322,10 +338,11 @@ def step_data_rows(step: StepState) -> list[tuple[str, str]]:
     elif step.kind == QUESTIONS:
         questions = step.config.get("questions", [])
         answers = data.pop("answers", {}) or {}
+        from_customer = data.pop("customer_answers", {}) or {}
         for index in data.pop("question_order", None) or range(len(questions)):
             if 0 <= index < len(questions):
                 question = question_text(step.config, index, language=get_language()).text
-                rows.append((question, answers.get(str(index)) or _t("(not answered)")))
+                rows.append((question, _answer_words(step, index, answers.get(str(index)), from_customer.get(str(index)))))
     elif step.kind == NOTES and "text" in data:
         rows.append((_t("Notes"), data.pop("text") or "—"))
     return rows + labelled_rows(data)

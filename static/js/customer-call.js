@@ -136,11 +136,106 @@ function renderPrompt(prompt, peerId) {
     line.append(base ? " " : "", span);
   }
   const text = `${base} ${extra}`.trim();
-  announce(text);
+  const isNew = box.dataset.promptId !== String(prompt.id || "") || box.hidden;
+  // Said once per prompt: a state push repeating it must not talk over what
+  // was said since (the answer sent).
+  if (isNew) announce(text);
   box.dataset.code = prompt.code;
   box.dataset.promptId = prompt.id || "";
   box.hidden = false;
+  renderAnswer(prompt, isNew);
   confirmPrompt(prompt, peerId);
+}
+
+// The localised text of a workflow's own text (a question's choice), as the
+// prompt's: this page's language if there, else the text chosen on the server.
+function ownText(item) {
+  const pageLang = document.documentElement.lang;
+  const own = item.texts && item.texts[pageLang];
+  const span = document.createElement("span");
+  span.lang = own ? pageLang : item.lang || pageLang;
+  span.textContent = own || item.text || "";
+  return span;
+}
+
+// A question the customer answers in the frame: a field to type into, or
+// the choices as buttons. Built once per prompt (a state push must not wipe
+// what is being typed); what was sent is said under it, after a reload too.
+function renderAnswer(prompt, isNew) {
+  const form = $("prompt-answer");
+  if (!["typed", "choice"].includes(prompt.answer)) {
+    form.hidden = true;
+    form.replaceChildren();
+    return;
+  }
+  const status = $("prompt-answer-status");
+  if (isNew || !form.childElementCount) {
+    form.replaceChildren();
+    form.dataset.promptId = prompt.id;
+    if (prompt.answer === "typed") {
+      const input = document.createElement("input");
+      input.type = "text";
+      input.id = "prompt-answer-input";
+      input.name = "answer";
+      input.autocomplete = "off";
+      input.maxLength = 2000;
+      input.setAttribute("aria-labelledby", "prompt-text");
+      input.value = (prompt.answered && prompt.answered.text) || "";
+      const send = document.createElement("button");
+      send.type = "submit";
+      send.className = "button primary";
+      send.textContent = t.sendAnswer;
+      const row = document.createElement("div");
+      row.className = "prompt-answer-row";
+      row.append(input, send);
+      form.append(row);
+      form.onsubmit = (event) => {
+        event.preventDefault();
+        sendAnswer(prompt, { answer: input.value });
+      };
+    } else {
+      const group = document.createElement("div");
+      group.className = "prompt-choices";
+      group.setAttribute("role", "group");
+      group.setAttribute("aria-labelledby", "prompt-text");
+      prompt.choices.forEach((choice, number) => {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "button";
+        button.dataset.choice = String(number);
+        button.append(ownText(choice));
+        button.addEventListener("click", () => sendAnswer(prompt, { choice: String(number) }));
+        group.append(button);
+      });
+      form.append(group);
+      form.onsubmit = (event) => event.preventDefault();
+    }
+    status.textContent = "";
+  }
+  const chosen = prompt.answered && "choice" in prompt.answered ? String(prompt.answered.choice) : null;
+  for (const button of form.querySelectorAll("[data-choice]")) button.setAttribute("aria-pressed", String(button.dataset.choice === chosen));
+  if (prompt.answered && !status.dataset.error) status.textContent = t.answerSent;
+  form.hidden = false;
+  // A new question to type: the field takes the focus the prompt asks for.
+  const input = $("prompt-answer-input");
+  if (isNew && input) input.focus({ preventScroll: true });
+}
+
+async function sendAnswer(prompt, fields) {
+  const status = $("prompt-answer-status");
+  const answer = await postForm(data.answer_url, { prompt: String(prompt.id), question: String(prompt.question), ...fields });
+  if (answer.ok) {
+    delete status.dataset.error;
+    status.textContent = t.answerSent;
+    announce(t.answerSent);
+    if ("choice" in fields) {
+      for (const button of $("prompt-answer").querySelectorAll("[data-choice]")) button.setAttribute("aria-pressed", String(button.dataset.choice === fields.choice));
+    }
+  } else {
+    status.dataset.error = "1";
+    status.textContent = (answer.body.error && answer.body.error.message) || t.answerNotSent;
+    announce(status.textContent);
+  }
 }
 
 // The operator's panel shows whether each prompt reached this screen: once

@@ -31,6 +31,31 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// A questions step's questions in the console's language (the workflow's
+// default where it has none): a question is a text, texts by language, or
+// {ask, answer, choices}; and what the customer typed or chose in their frame.
+function questionWords(step) {
+  const local = (value) =>
+    typeof value === "string" ? value : (value && (value[document.documentElement.lang] || value[step.config.default_language] || Object.values(value)[0])) || "";
+  const asked = (step.config.questions || []).map((q) => (q && typeof q === "object" && "ask" in q ? q : { ask: q, answer: "spoken", choices: [] }));
+  const fromCustomer = step.data.customer_answers || {};
+  const customerSaid = (q) => {
+    const given = fromCustomer[String(q)];
+    if (!given) return null;
+    return "choice" in given ? local((asked[q].choices || [])[given.choice]) : given.text;
+  };
+  return { questions: asked.map((q) => local(q.ask)), asked, customerSaid };
+}
+
+function customerAnswerLine(step, question) {
+  const said = questionWords(step).customerSaid(question);
+  return el(
+    "p",
+    { class: `customer-answer customer-answer-live${said === null ? " muted" : ""}`, "data-step": String(step.position), "data-question": String(question), role: "status" },
+    said === null ? t.awaitingCustomerAnswer : format(t.customerAnswered, { answer: said })
+  );
+}
+
 // The decision form's words, read from its template (the server renders
 // them, translated): outcome and reason labels by code.
 function decisionWords() {
@@ -105,6 +130,22 @@ export class WorkflowPanel {
     this.captureSeen = new Map(); // capture id -> when this page first saw it pending
     this.promptSetAt = new Map(); // prompt id -> when it was set, on this page's clock
     this.dialog = document.getElementById("evidence-dialog");
+    // A redraw between a button's press and its release would replace the
+    // button and lose the click (a state push landing mid-click): while a
+    // pointer is down on the panel, redraws wait until just after the click.
+    this.pointerDown = false;
+    this.deferred = new Set(); // peer ids whose redraw waits for the pointer
+    this.panels.addEventListener("pointerdown", () => (this.pointerDown = true));
+    document.addEventListener("pointerup", () => {
+      if (!this.pointerDown) return;
+      // After the click event this release dispatches.
+      setTimeout(() => {
+        this.pointerDown = false;
+        const waiting = [...this.deferred];
+        this.deferred.clear();
+        waiting.forEach((peerId) => this.rerender(peerId));
+      }, 0);
+    });
     // Closing the dialog gives the focus back to the thumbnail that opened
     // it; a state push while it was open drew a new one: focus that.
     this.dialog.addEventListener("close", () => {
@@ -275,7 +316,8 @@ export class WorkflowPanel {
     panel.dataset.state = participant.state;
     // Keep what the operator is typing: a state push must never eat a note.
     const focused = panel.contains(document.activeElement) && document.activeElement.matches("textarea, input[type=text]");
-    if (focused) {
+    if (focused || this.pointerDown) {
+      if (this.pointerDown) this.deferred.add(participant.peer_id);
       this.refreshPassive(panel, participant);
       return;
     }
@@ -373,6 +415,10 @@ export class WorkflowPanel {
     if (gallery) gallery.replaceWith(this.evidenceGallery(participant));
     const checks = panel.querySelector(".checks-panel");
     if (checks) checks.replaceWith(this.checksPanel(participant));
+    // The customer's answer arrives while the operator types a note.
+    const line = panel.querySelector(".customer-answer-live");
+    const step = line && participant.steps.find((s) => String(s.position) === line.dataset.step);
+    if (step) line.replaceWith(customerAnswerLine(step, Number(line.dataset.question)));
   }
 
   // What the automated checks saw, as soon as each result is stored (the
@@ -517,11 +563,7 @@ export class WorkflowPanel {
       }
       box.append(this.stepButtons(participant, step));
     } else if (step.kind === "questions") {
-      // A question is a text, or texts by language: the operator reads it in
-      // the console's language if the workflow has it, else in its default.
-      const questions = (step.config.questions || []).map((q) =>
-        typeof q === "string" ? q : q[document.documentElement.lang] || q[step.config.default_language] || Object.values(q)[0] || ""
-      );
+      const { questions, asked, customerSaid } = questionWords(step);
       const order = step.data.question_order;
       const answers = step.data.answers || {};
       if (!order) {
@@ -530,11 +572,23 @@ export class WorkflowPanel {
         const next = order.find((q) => !(String(q) in answers));
         const list = el("ol", { class: "qa" });
         for (const q of order) {
-          if (String(q) in answers) list.append(el("li", {}, el("strong", { text: questions[q] }), el("span", { text: ` ${answers[String(q)]}` })));
+          if (!(String(q) in answers)) continue;
+          const said = customerSaid(q);
+          const note = answers[String(q)];
+          list.append(
+            el(
+              "li",
+              {},
+              el("strong", { text: questions[q] }),
+              said !== null ? el("span", { class: "customer-answer", text: ` ${format(t.customerAnswered, { answer: said })}` }) : "",
+              note ? el("span", { class: "operator-note", text: said !== null ? ` · ${format(t.operatorNote, { note })}` : ` ${note}` }) : ""
+            )
+          );
         }
         box.append(list);
         if (next !== undefined) {
-          const input = el("input", { type: "text", name: "answer", "aria-label": format(t.answerTo, { question: questions[next] }), autocomplete: "off" });
+          const inFrame = asked[next].answer !== "spoken";
+          const input = el("input", { type: "text", name: "answer", "aria-label": format(inFrame ? t.noteOn : t.answerTo, { question: questions[next] }), autocomplete: "off" });
           const form = el(
             "form",
             {
@@ -545,8 +599,10 @@ export class WorkflowPanel {
               },
             },
             el("label", {}, el("span", { class: "question-text", text: questions[next] }), input),
-            el("button", { type: "submit", class: "button small primary" }, t.saveAnswer)
+            el("button", { type: "submit", class: "button small primary" }, inFrame ? t.saveNote : t.saveAnswer)
           );
+          // The customer answers in their frame; the operator's field is a note beside it.
+          if (inFrame) form.prepend(customerAnswerLine(step, next));
           box.append(form);
         } else {
           box.append(el("p", { class: "muted", text: t.allAnswered }));

@@ -110,6 +110,16 @@ def audit_console(server, browser, language: str, seed: dict):
     card.locator(".step-detail.kind-document .step-outcome .ok").click()
     expect(card.locator(".step-detail.kind-liveness")).to_be_visible()
     audit(operator, "the call at the liveness step", language)
+
+    # A question the customer answers in their frame, the answer beside the operator's note.
+    card.locator("[data-focus-key=step-4]").click()
+    card.locator("[data-focus-key='4:start-questions']").click()
+    expect(card.locator(".customer-answer-live")).to_be_visible()
+    audit(operator, "a question waiting for the customer's answer", language)
+    customer.locator("#prompt-answer-input").fill("1.1.1990")
+    customer.locator("#prompt-answer button[type=submit]").click()
+    expect(card.locator(".customer-answer-live")).to_contain_text("1.1.1990")
+    audit(operator, "a question with the customer's answer", language)
     card.locator("input[name=outcome][value=approve]").check()
     card.locator("select[name=reason_code]").select_option("verified")
     card.locator("textarea[name=comment]").fill("Checked by hand.")

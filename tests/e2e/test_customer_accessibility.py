@@ -75,8 +75,25 @@ def test_every_customer_page_state_passes_axe(server, browser, language):
     expect(customer.locator("#live-status")).to_have_text(strings["prompt_document_front"])
     audit(customer, "the call with a prompt", language)
 
-    # The operator shares the result and ends the call: the result is announced.
+    # The demo's questions are answered in the frame: a field, then choices.
     card = operator.locator(".participant-card").first
+    card.locator("[data-focus-key=step-4]").click()
+    card.locator("[data-focus-key='4:start-questions']").click()
+    expect(customer.locator("#prompt-answer-input")).to_be_focused()
+    audit(customer, "a question answered by typing", language)
+    customer.locator("#prompt-answer-input").fill("1.1.1990")
+    customer.locator("#prompt-answer button[type=submit]").click()
+    expect(customer.locator("#prompt-answer-status")).to_have_text(strings["answerSent"])
+    expect(customer.locator("#live-status")).to_have_text(strings["answerSent"])
+    expect(card.locator(".customer-answer-live")).to_contain_text("1.1.1990")
+    card.locator(".question-form button[type=submit]").click()
+    choices = customer.locator(".prompt-choices button")
+    expect(choices).to_have_count(4)
+    choices.nth(1).click()
+    expect(choices.nth(1)).to_have_attribute("aria-pressed", "true")
+    audit(customer, "a question answered by a choice", language)
+
+    # The operator shares the result and ends the call: the result is announced.
     card.get_by_label("Approved").check()
     card.get_by_label("Reason").select_option("verified")
     card.get_by_label("Share the result with the customer").check()

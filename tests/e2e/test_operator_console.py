@@ -107,17 +107,37 @@ def test_operator_walks_the_whole_workflow(server, browser, customer_browser):
     expect(customer.locator("#prompt")).to_be_hidden()
     card.get_by_role("button", name="Pass", exact=True).click()
 
-    # Questions, one by one.
+    # Questions, one by one, answered in the customer's frame: the demo's
+    # questions come in English and German, each side reads its page's language.
     step(operator, "Questions").click()
     card.get_by_role("button", name="Start questions").click()
-    # The demo's questions come in English and German: each side reads its page's language.
     expect(card.locator(".question-text")).to_have_text("What is your date of birth?")
     expect(customer.locator("#prompt-text span[lang=en]")).to_have_text("What is your date of birth?")
-    for answer in ["1 January 1990", "A savings account"]:
-        card.locator("input[name=answer]").fill(answer)
-        card.get_by_role("button", name="Save answer").click()
-        expect(card.locator(".qa")).to_contain_text(answer)
+    expect(card.locator(".customer-answer-live")).to_have_text("Waiting for the customer's answer in their frame…")
+    # The customer types it: the field has the focus and the question as its name.
+    answer_field = customer.get_by_role("textbox", name="What is your date of birth?")
+    expect(answer_field).to_be_focused()
+    answer_field.fill("1 January 1990")
+    customer.get_by_role("button", name="Send answer").click()
+    expect(customer.locator("#prompt-answer-status")).to_contain_text("The operator can see your answer")
+    expect(card.locator(".customer-answer-live")).to_have_text("The customer answered: 1 January 1990")
+    screenshot(customer, "customer-question-typed")
+    card.get_by_role("textbox", name="Your note on: What is your date of birth?").fill("matches the passport")
+    card.get_by_role("button", name="Save and go on").click()
+    # The next question offers its choices in the frame; the customer's choice reaches the operator.
+    expect(customer.locator("#prompt-text span[lang=en]")).to_have_text("Why are you opening this account?")
+    choices = customer.get_by_role("group", name="Why are you opening this account?").get_by_role("button")
+    expect(choices).to_have_text(["Everyday banking", "Savings", "Business", "Something else"])
+    customer.get_by_role("button", name="Savings").click()
+    expect(customer.get_by_role("button", name="Savings")).to_have_attribute("aria-pressed", "true")
+    expect(card.locator(".customer-answer-live")).to_have_text("The customer answered: Savings")
+    screenshot(customer, "customer-question-choice")
+    screenshot(operator, "operator-question-answered-in-frame")
+    card.get_by_role("button", name="Save and go on").click()
+    expect(card.locator(".qa")).to_contain_text("The customer answered: 1 January 1990 · Note: matches the passport")
+    expect(card.locator(".qa")).to_contain_text("The customer answered: Savings")
     expect(card).to_contain_text("All questions answered.")
+    expect(customer.locator("#prompt")).to_be_hidden()
 
     # Notes are saved as they are typed, and survive a reload of the console.
     step(operator, "Notes").click()

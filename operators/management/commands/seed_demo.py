@@ -42,9 +42,20 @@ DEMO_STEPS = [
     {"kind": "liveness", "action_count": 3},
     {
         "kind": "questions",
+        # The customer types the first answer and chooses the second in their
+        # frame; the operator notes what they see beside it.
         "questions": [
-            {"en": "What is your date of birth?", "de": "Wie lautet Ihr Geburtsdatum?"},
-            {"en": "Why are you opening this account?", "de": "Warum eröffnen Sie dieses Konto?"},
+            {"ask": {"en": "What is your date of birth?", "de": "Wie lautet Ihr Geburtsdatum?"}, "answer": "typed"},
+            {
+                "ask": {"en": "Why are you opening this account?", "de": "Warum eröffnen Sie dieses Konto?"},
+                "answer": "choice",
+                "choices": [
+                    {"en": "Everyday banking", "de": "Alltägliche Bankgeschäfte"},
+                    {"en": "Savings", "de": "Sparen"},
+                    {"en": "Business", "de": "Geschäftlich"},
+                    {"en": "Something else", "de": "Etwas anderes"},
+                ],
+            },
         ],
     },
     {"kind": "notes"},
