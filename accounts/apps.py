@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
-    verbose_name = "Businesses and accounts"
+    verbose_name = _("Businesses and accounts")
 
     def ready(self):
         from accounts import security  # noqa: F401  (connects the sign-in signal handlers)

@@ -11,6 +11,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kyc.egress import egress_url_validate
@@ -39,28 +40,31 @@ def webhook_secret_generate() -> str:
 class Business(models.Model):
     """The tenant that integrates Verity. Everything else belongs to one."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(unique=True)
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), unique=True)
     retention_days = models.PositiveIntegerField(
-        default=365, help_text="Evidence and personal data are erased this many days after a session ends."
+        _("retention (days)"),
+        default=365, help_text=_("Evidence and personal data are erased this many days after a session ends.")
     )
     # Checked against the egress policy (kyc/egress.py) when saved through a
     # form, and again at every delivery.
-    webhook_url = models.URLField(blank=True, validators=[egress_url_validate])
+    webhook_url = models.URLField(_("webhook URL"), blank=True, validators=[egress_url_validate])
     require_second_factor = models.BooleanField(
+        _("second factor required"),
         default=False,
-        help_text="Operators must set up two-step sign-in (an authenticator app) before they reach the console.",
+        help_text=_("Operators must set up two-step sign-in (an authenticator app) before they reach the console."),
     )
     # whsec_<base64 key>. Secrets made before Standard Webhooks were hex
     # strings used as they were; migration 0002 rewrote each as whsec_ and
     # the base64 of those same bytes, so the key did not change.
-    webhook_secret = models.CharField(max_length=100, default=webhook_secret_generate, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    webhook_secret = models.CharField(_("webhook signing secret"), max_length=100, default=webhook_secret_generate, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         db_table = "operators_business"
-        verbose_name_plural = "businesses"
+        verbose_name = _("business")
+        verbose_name_plural = _("businesses")
         ordering = ["name"]
 
     def __str__(self):
@@ -80,16 +84,18 @@ class Operator(models.Model):
         BUSY = "busy", _("Busy")
         AWAY = "away", _("Away")
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="operator")
-    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="operators")
-    display_name = models.CharField(max_length=120)
-    presence = models.CharField(max_length=16, choices=Presence.choices, default=Presence.AWAY)
-    last_seen_at = models.DateTimeField(null=True, blank=True)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="operator", verbose_name=_("user"))
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="operators", verbose_name=_("business"))
+    display_name = models.CharField(_("display name"), max_length=120)
+    presence = models.CharField(_("presence"), max_length=16, choices=Presence.choices, default=Presence.AWAY)
+    last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True)
 
     objects = OperatorQuerySet.as_manager()
 
     class Meta:
         db_table = "operators_operator"
+        verbose_name = _("operator")
+        verbose_name_plural = _("operators")
 
     def __str__(self):
         return f"{self.display_name} ({self.business})"
@@ -107,15 +113,15 @@ class BusinessStaff(models.Model):
     link are platform-wide (accounts.selectors.staff_scope). One business per
     user, so "which business" never has two answers."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="business_staff")
-    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="staff")
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="business_staff", verbose_name=_("user"))
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="staff", verbose_name=_("business"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = BusinessStaffQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "business staff member"
-        verbose_name_plural = "business staff"
+        verbose_name = _("business staff member")
+        verbose_name_plural = _("business staff")
 
     def __str__(self):
         return f"{self.user} ({self.business})"
@@ -134,18 +140,20 @@ class TotpDevice(models.Model):
     the device and the user enrols again. ``last_used_step`` refuses a code
     that was already used (a code read over a shoulder is worth nothing)."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp_device")
-    secret_encrypted = models.TextField(editable=False)
-    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_used_step = models.BigIntegerField(default=0, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp_device", verbose_name=_("user"))
+    secret_encrypted = models.TextField(_("encrypted secret"), editable=False)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True, editable=False)
+    last_used_step = models.BigIntegerField(_("last used step"), default=0, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         db_table = "operators_totpdevice"
-        verbose_name = "TOTP device"
+        verbose_name = _("TOTP device")
+        verbose_name_plural = _("TOTP devices")
 
     def __str__(self):
-        return f"TOTP of {self.user} ({'confirmed' if self.confirmed_at else 'enrolling'})"
+        state = gettext("confirmed") if self.confirmed_at else gettext("enrolling")
+        return gettext("TOTP of %(user)s (%(state)s)") % {"user": self.user, "state": state}
 
 
 class LoginSession(models.Model):
@@ -158,6 +166,8 @@ class LoginSession(models.Model):
 
     class Meta:
         db_table = "operators_loginsession"
+        verbose_name = _("sign-in session")
+        verbose_name_plural = _("sign-in sessions")
 
     def __str__(self):
-        return f"Session of {self.user} since {self.created_at:%Y-%m-%d %H:%M}"
+        return gettext("Session of %(user)s since %(at)s") % {"user": self.user, "at": f"{self.created_at:%Y-%m-%d %H:%M}"}

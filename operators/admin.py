@@ -4,6 +4,8 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Business, BusinessStaff, Operator, TotpDevice
 from accounts.security import user_sessions_end
@@ -39,9 +41,9 @@ class BusinessAdmin(BusinessScopedAdmin):
     fields = ["name", "slug", "retention_days", "require_second_factor", "webhook_url", "webhook_signing_secret"]
     actions = ["rotate_webhook_secret"]
 
-    @admin.display(description="Webhook signing secret")
+    @admin.display(description=_("webhook signing secret"))
     def webhook_signing_secret(self, business):
-        return "Not shown. The action “Rotate the webhook signing secret” makes a new one and shows it once."
+        return gettext("Not shown. The action “Rotate the webhook signing secret” makes a new one and shows it once.")
 
     def rows_of_business(self, queryset, business_id):
         return queryset.filter(pk=business_id)
@@ -55,19 +57,19 @@ class BusinessAdmin(BusinessScopedAdmin):
         # The slug follows the name only where both can be edited.
         return {} if "slug" in self.get_readonly_fields(request, obj) else super().get_prepopulated_fields(request, obj)
 
-    @admin.action(description="Rotate the webhook signing secret (the old one stops at once)", permissions=["change"])
+    @admin.action(description=_("Rotate the webhook signing secret (the old one stops at once)"), permissions=["change"])
     def rotate_webhook_secret(self, request, queryset):
         # One at a time: the page that shows the secret names its business,
         # and nobody copies secrets out of a list.
         if queryset.count() != 1:
-            self.message_user(request, "Select one business: its new secret is shown once.", messages.ERROR)
+            self.message_user(request, gettext("Select one business: its new secret is shown once."), messages.ERROR)
             return None
         business = queryset.get()
         secret = business_webhook_secret_rotate(business=business, actor=Actor.staff(request.user))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": "Webhook signing secret rotated",
+            "title": gettext("Webhook signing secret rotated"),
             "business": business,
             "secret": secret,
         }
@@ -105,10 +107,24 @@ class OperatorAdmin(BusinessScopedAdmin):
             return ["user", "business"]
         return []
 
-    @admin.action(description="End this operator's sessions (signed out everywhere, sockets close)", permissions=["change"])
+    @admin.action(
+        description=_("End this operator's sessions (signed out everywhere, sockets close)"), permissions=["change"]
+    )
     def end_sessions(self, request, queryset):
         ended = sum(user_sessions_end(user=operator.user, by=request.user) for operator in queryset.select_related("user"))
-        self.message_user(request, f"Ended {ended} session(s) of {queryset.count()} operator(s).", messages.SUCCESS)
+        operators = queryset.count()
+        # Two numbers, two plurals: one sentence each, so each language can say its own.
+        self.message_user(
+            request,
+            " ".join(
+                [
+                    ngettext("Ended %(count)s sign-in session.", "Ended %(count)s sign-in sessions.", ended) % {"count": ended},
+                    ngettext("Operators signed out: %(count)s.", "Operators signed out: %(count)s.", operators)
+                    % {"count": operators},
+                ]
+            ),
+            messages.SUCCESS,
+        )
 
 
 @admin.register(TotpDevice)
@@ -195,17 +211,17 @@ class ApiKeyAdmin(BusinessScopedAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": "API key created",
+            "title": gettext("API key created"),
             "api_key": obj,
             "raw_key": raw_key,
         }
         return TemplateResponse(request, "admin/operators/apikey/created.html", context)
 
-    @admin.action(description="Revoke the selected keys", permissions=["change"])
+    @admin.action(description=_("Revoke the selected keys"), permissions=["change"])
     def revoke_keys(self, request, queryset):
         for api_key in queryset.filter(revoked_at__isnull=True):
             api_key_revoke(api_key=api_key, actor=Actor.staff(request.user))
-        self.message_user(request, "Revoked.", messages.SUCCESS)
+        self.message_user(request, gettext("Revoked."), messages.SUCCESS)
 
 
 class WebhookDeliveryInline(ParentScopedInline):
@@ -258,12 +274,16 @@ class WebhookEventAdmin(BusinessScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Send again now (same event id)", permissions=["resend"])
+    @admin.action(description=_("Send again now (same event id)"), permissions=["resend"])
     def resend(self, request, queryset):
         results = [webhook_event_resend(event=event) for event in queryset[:50]]
         ok = sum(1 for delivery in results if delivery.succeeded)
         level = messages.SUCCESS if ok == len(results) else messages.WARNING
-        self.message_user(request, f"Sent {len(results)} event(s) at {timezone.now():%H:%M:%S}: {ok} answered 2xx.", level)
+        sent = ngettext(
+            "Sent %(count)s event at %(time)s.", "Sent %(count)s events at %(time)s.", len(results)
+        ) % {"count": len(results), "time": f"{timezone.localtime():%H:%M:%S}"}
+        answered = gettext("Answered with 2xx: %(count)s.") % {"count": ok}
+        self.message_user(request, f"{sent} {answered}", level)
 
     def has_resend_permission(self, request):
         return self.in_scope(request, None) and (

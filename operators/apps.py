@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OperatorsConfig(AppConfig):
     name = "operators"
-    verbose_name = "Operator console, integration and compliance"
+    verbose_name = _("Operator console, integration and compliance")
 
     def ready(self):
         from operators.signin import signin_lockout_connect

@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -69,18 +70,22 @@ class Decision(models.Model):
             for reason in cls.Reason
         ]
 
-    participant = models.OneToOneField("sessions_app.Participant", on_delete=models.PROTECT, related_name="decision")
-    outcome = models.CharField(max_length=16, choices=Outcome.choices)
-    reason_code = models.CharField(max_length=40, choices=Reason.choices)
-    comment = models.TextField(blank=True)
-    shared_with_customer = models.BooleanField(default=False)
-    operator = models.ForeignKey("accounts.Operator", on_delete=models.PROTECT, related_name="decisions")
-    created_at = models.DateTimeField(auto_now_add=True)
+    participant = models.OneToOneField("sessions_app.Participant", on_delete=models.PROTECT, related_name="decision", verbose_name=_("participant"))
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    reason_code = models.CharField(_("reason"), max_length=40, choices=Reason.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    shared_with_customer = models.BooleanField(_("shared with the customer"), default=False)
+    operator = models.ForeignKey("accounts.Operator", on_delete=models.PROTECT, related_name="decisions", verbose_name=_("operator"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = DecisionQuerySet.as_manager()
 
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+
     def __str__(self):
-        return f"{self.get_outcome_display()} ({self.reason_code})"
+        return f"{self.get_outcome_display()} ({self.get_reason_code_display()})"
 
 
 # --- The business's integration: API keys, idempotency, webhooks, e-mails ------
@@ -105,21 +110,23 @@ class ApiKey(models.Model):
 
     PREFIX_LENGTH = 12  # "vty_" and 8 characters of the key
 
-    business = models.ForeignKey("accounts.Business", on_delete=models.PROTECT, related_name="api_keys")
-    name = models.CharField(max_length=100, help_text="What the key is for, e.g. 'CRM production'.")
-    prefix = models.CharField(max_length=16, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    business = models.ForeignKey("accounts.Business", on_delete=models.PROTECT, related_name="api_keys", verbose_name=_("business"))
+    name = models.CharField(_("name"), max_length=100, help_text=_("What the key is for, e.g. 'CRM production'."))
+    prefix = models.CharField(_("prefix"), max_length=16, editable=False)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("created by"),
     )
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
 
     objects = ApiKeyQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "API key"
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
         ordering = ["business", "-created_at"]
 
     def __str__(self):
@@ -160,6 +167,8 @@ class IdempotencyKey(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["business", "key_hash"], name="idempotency_key_unique_per_business")
         ]
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
 
 
 class WebhookEventQuerySet(models.QuerySet):
@@ -183,30 +192,34 @@ class WebhookEvent(models.Model):
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed: retries exhausted")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    business = models.ForeignKey("accounts.Business", on_delete=models.PROTECT, related_name="webhook_events")
-    event_type = models.CharField(max_length=40, db_index=True)
+    public_id = models.UUIDField(_("event ID"), default=uuid.uuid4, unique=True, editable=False)
+    business = models.ForeignKey("accounts.Business", on_delete=models.PROTECT, related_name="webhook_events", verbose_name=_("business"))
+    event_type = models.CharField(_("event type"), max_length=40, db_index=True)
     session = models.ForeignKey(
-        "sessions_app.VerificationSession", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "sessions_app.VerificationSession", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("session"),
     )
     participant = models.ForeignKey(
-        "sessions_app.Participant", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "sessions_app.Participant", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("participant"),
     )
-    body = models.TextField()
-    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
+    body = models.TextField(_("body"))
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
     # Also the lease of an attempt in progress: a sender pushes it forward
     # before it calls out, so a second sender leaves the event alone.
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
 
     objects = WebhookEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["state", "next_attempt_at"])]
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
 
     def __str__(self):
         return f"{self.event_type} {self.public_id}"
@@ -220,25 +233,26 @@ class WebhookDeliveryQuerySet(models.QuerySet):
 class WebhookDelivery(models.Model):
     """One attempt to deliver one event: the delivery log."""
 
-    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
-    attempt = models.PositiveIntegerField()
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("event"))
+    attempt = models.PositiveIntegerField(_("attempt"))
     # Each attempt goes to the business's endpoint of that moment.
-    url = models.URLField(max_length=500)
-    started_at = models.DateTimeField()
-    duration_ms = models.PositiveIntegerField(default=0)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.CharField(max_length=500, blank=True)
-    response_excerpt = models.CharField(max_length=500, blank=True)
-    manual = models.BooleanField(default=False, help_text="Sent again by hand from the admin.")
+    url = models.URLField(_("URL"), max_length=500)
+    started_at = models.DateTimeField(_("started at"))
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    response_excerpt = models.CharField(_("response excerpt"), max_length=500, blank=True)
+    manual = models.BooleanField(_("sent by hand"), default=False, help_text=_("Sent again by hand from the admin."))
 
     objects = WebhookDeliveryQuerySet.as_manager()
 
     class Meta:
         ordering = ["event", "attempt"]
-        verbose_name_plural = "webhook deliveries"
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
 
     def __str__(self):
-        return f"attempt {self.attempt}: {self.status_code or self.error}"
+        return gettext("attempt %(attempt)s: %(result)s") % {"attempt": self.attempt, "result": self.status_code or self.error}
 
     @property
     def succeeded(self) -> bool:
@@ -274,6 +288,8 @@ class LinkEmail(models.Model):
     class Meta:
         ordering = ["-requested_at"]
         indexes = [models.Index(fields=["sent_at", "next_attempt_at"])]
+        verbose_name = _("link e-mail")
+        verbose_name_plural = _("link e-mails")
 
     def __str__(self):
         return f"Link e-mail {self.pk} ({'sent' if self.sent_at else self.skipped_reason or 'pending'})"
@@ -289,13 +305,20 @@ class SessionErasure(models.Model):
     business's retention period. What stays is the anonymised record: states,
     timestamps, step outcomes, decisions' codes and the audit trail."""
 
-    session = models.OneToOneField("sessions_app.VerificationSession", on_delete=models.PROTECT, related_name="erasure")
-    erased_at = models.DateTimeField(default=timezone.now)
-    retention_days = models.PositiveIntegerField()
-    participants = models.PositiveIntegerField(default=0)
-    evidence_files = models.PositiveIntegerField(default=0)
+    session = models.OneToOneField("sessions_app.VerificationSession", on_delete=models.PROTECT, related_name="erasure", verbose_name=_("session"))
+    erased_at = models.DateTimeField(_("erased at"), default=timezone.now)
+    retention_days = models.PositiveIntegerField(_("retention (days)"))
+    participants = models.PositiveIntegerField(_("participants"), default=0)
+    evidence_files = models.PositiveIntegerField(_("evidence files"), default=0)
 
     objects = SessionErasureQuerySet.as_manager()
 
+    class Meta:
+        verbose_name = _("session erasure")
+        verbose_name_plural = _("session erasures")
+
     def __str__(self):
-        return f"Erasure of session {self.session_id} on {self.erased_at:%Y-%m-%d}"
+        return gettext("Erasure of session %(session)s on %(date)s") % {
+            "session": self.session_id,
+            "date": f"{self.erased_at:%Y-%m-%d}",
+        }

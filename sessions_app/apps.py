@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SessionsAppConfig(AppConfig):
     name = "sessions_app"
-    verbose_name = "Verification sessions"
+    verbose_name = _("Verification sessions")
 
     def ready(self):
         from accounts.events import operator_presence_changed

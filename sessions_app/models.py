@@ -3,7 +3,9 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kyc.state_machine import StateMachine
 from kyc.storage import evidence_storage
@@ -57,33 +59,36 @@ class VerificationSession(models.Model):
         State.CANCELLED: "ended_at",
     }
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    business = models.ForeignKey("accounts.Business", on_delete=models.PROTECT, related_name="sessions")
-    workflow = models.ForeignKey("workflows.WorkflowTemplate", on_delete=models.PROTECT, related_name="sessions")
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ONE_ON_ONE)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.CREATED, db_index=True)
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
+    business = models.ForeignKey("accounts.Business", on_delete=models.PROTECT, related_name="sessions", verbose_name=_("business"))
+    workflow = models.ForeignKey("workflows.WorkflowTemplate", on_delete=models.PROTECT, related_name="sessions", verbose_name=_("workflow"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.ONE_ON_ONE)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.CREATED, db_index=True)
     operator = models.ForeignKey(
-        "accounts.Operator", null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
+        "accounts.Operator", null=True, blank=True, on_delete=models.PROTECT, related_name="sessions",
+        verbose_name=_("operator"),
     )
-    business_reference = models.CharField(max_length=200, blank=True)
-    redirect_url = models.URLField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    waiting_at = models.DateTimeField(null=True, blank=True)
-    answered_at = models.DateTimeField(null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
-    state_changed_at = models.DateTimeField(default=timezone.now)
+    business_reference = models.CharField(_("business reference"), max_length=200, blank=True)
+    redirect_url = models.URLField(_("redirect URL"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    waiting_at = models.DateTimeField(_("waiting since"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    state_changed_at = models.DateTimeField(_("state changed at"), default=timezone.now)
     # Bumped on every change a client must see; a (re)connecting client compares
     # versions instead of trusting that every channel-layer message arrived.
-    state_version = models.PositiveIntegerField(default=0)
+    state_version = models.PositiveIntegerField(_("state version"), default=0)
 
     objects = VerificationSessionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["business", "state", "waiting_at"])]
+        verbose_name = _("verification session")
+        verbose_name_plural = _("verification sessions")
 
     def __str__(self):
-        return f"Session {self.public_id} ({self.state})"
+        return gettext("Session %(id)s (%(state)s)") % {"id": self.public_id, "state": self.get_state_display()}
 
     @property
     def call_duration(self):
@@ -131,37 +136,39 @@ class Participant(models.Model):
         },
     )
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    session = models.ForeignKey(VerificationSession, on_delete=models.PROTECT, related_name="participants")
-    position = models.PositiveSmallIntegerField(default=0)
-    name = models.CharField(max_length=200)
-    email = models.EmailField(blank=True)
-    business_reference = models.CharField(max_length=200, blank=True)
-    language = models.CharField(max_length=8, blank=True)
-    date_of_birth = models.DateField(null=True, blank=True)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.INVITED)
-    state_changed_at = models.DateTimeField(default=timezone.now)
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
+    session = models.ForeignKey(VerificationSession, on_delete=models.PROTECT, related_name="participants", verbose_name=_("session"))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("e-mail"), blank=True)
+    business_reference = models.CharField(_("business reference"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.INVITED)
+    state_changed_at = models.DateTimeField(_("state changed at"), default=timezone.now)
     # Only the SHA-256 of the link token is stored: a database leak does not
     # leak working links.
-    link_token_hash = models.CharField(max_length=64, unique=True)
-    link_expires_at = models.DateTimeField()
-    link_revoked_at = models.DateTimeField(null=True, blank=True)
-    last_seen_at = models.DateTimeField(null=True, blank=True)
+    link_token_hash = models.CharField(_("link token hash"), max_length=64, unique=True)
+    link_expires_at = models.DateTimeField(_("link expires at"))
+    link_revoked_at = models.DateTimeField(_("link revoked at"), null=True, blank=True)
+    last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True)
     # What the customer's microphone and camera send, for the operator's
     # muted / camera-off indicators after a reconnect.
-    media_state = models.JSONField(default=dict, blank=True)
+    media_state = models.JSONField(_("camera and microphone"), default=dict, blank=True)
     # The prompt the operator shows on this customer's screen, if any.
-    current_prompt = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    erased_at = models.DateTimeField(null=True, blank=True)
+    current_prompt = models.JSONField(_("current prompt"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
 
     objects = ParticipantQuerySet.as_manager()
 
     class Meta:
         ordering = ["session", "position"]
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
 
     def __str__(self):
-        return f"{self.name} ({self.state})"
+        return f"{self.name} ({self.get_state_display()})"
 
 
 class TermsAcceptanceQuerySet(models.QuerySet):
@@ -170,21 +177,28 @@ class TermsAcceptanceQuerySet(models.QuerySet):
 
 
 class TermsAcceptance(models.Model):
-    participant = models.OneToOneField(Participant, on_delete=models.PROTECT, related_name="terms_acceptance")
-    terms_version = models.CharField(max_length=64)
+    participant = models.OneToOneField(Participant, on_delete=models.PROTECT, related_name="terms_acceptance", verbose_name=_("participant"))
+    terms_version = models.CharField(_("terms version"), max_length=64)
     # The language of the text the customer was shown and accepted (the
     # default language's when theirs had none); blank for acceptances
     # recorded before texts had languages, and for workflows without terms.
-    terms_language = models.CharField(max_length=16, blank=True)
-    accepted_at = models.DateTimeField(default=timezone.now)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=512, blank=True)
+    terms_language = models.CharField(_("language of the terms text"), max_length=16, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser (user agent)"), max_length=512, blank=True)
 
     objects = TermsAcceptanceQuerySet.as_manager()
 
+    class Meta:
+        verbose_name = _("terms acceptance")
+        verbose_name_plural = _("terms acceptances")
+
     def __str__(self):
         language = f" ({self.terms_language})" if self.terms_language else ""
-        return f"Terms {self.terms_version}{language} accepted {self.accepted_at:%Y-%m-%d %H:%M}"
+        return gettext("Terms %(version)s accepted %(at)s") % {
+            "version": f"{self.terms_version}{language}",
+            "at": f"{self.accepted_at:%Y-%m-%d %H:%M}",
+        }
 
 
 class EvidenceQuerySet(models.QuerySet):
@@ -207,33 +221,36 @@ class Evidence(models.Model):
         OPERATOR_VIEW = "operator_view", _("Frame the operator received")
         SERVER = "server", _("Made by the server")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    session = models.ForeignKey(VerificationSession, on_delete=models.PROTECT, related_name="evidence")
-    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="evidence", null=True)
-    step = models.ForeignKey("workflows.StepState", on_delete=models.SET_NULL, null=True, blank=True)
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
+    session = models.ForeignKey(VerificationSession, on_delete=models.PROTECT, related_name="evidence", verbose_name=_("session"))
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="evidence", null=True, verbose_name=_("participant"))
+    step = models.ForeignKey("workflows.StepState", on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("step"))
     capture = models.ForeignKey(
-        "workflows.CaptureRequest", on_delete=models.SET_NULL, null=True, blank=True, related_name="evidence"
+        "workflows.CaptureRequest", on_delete=models.SET_NULL, null=True, blank=True, related_name="evidence",
+        verbose_name=_("capture request"),
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    source = models.CharField(max_length=20, choices=Source.choices)
-    label = models.CharField(max_length=64, blank=True, help_text="e.g. the liveness action")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    label = models.CharField(_("label"), max_length=64, blank=True, help_text=_("e.g. the liveness action"))
     # Liveness captures are short bursts of frames; 0 for a single still.
-    frame_index = models.PositiveSmallIntegerField(default=0)
-    file = models.FileField(storage=evidence_storage, max_length=255)
-    content_type = models.CharField(max_length=64)
-    size = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64)
-    width = models.PositiveIntegerField(null=True, blank=True)
-    height = models.PositiveIntegerField(null=True, blank=True)
-    duration_seconds = models.FloatField(null=True, blank=True, help_text="Recordings only.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    erased_at = models.DateTimeField(null=True, blank=True)
+    frame_index = models.PositiveSmallIntegerField(_("frame number"), default=0)
+    file = models.FileField(_("file"), storage=evidence_storage, max_length=255)
+    content_type = models.CharField(_("content type"), max_length=64)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    duration_seconds = models.FloatField(_("duration (seconds)"), null=True, blank=True, help_text=_("Recordings only."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
 
     objects = EvidenceQuerySet.as_manager()
 
     class Meta:
         ordering = ["session", "created_at"]
-        verbose_name_plural = "evidence"
+        # "evidence" is both the one and the many in English, not in German.
+        verbose_name = pgettext_lazy("one piece of", "evidence")
+        verbose_name_plural = pgettext_lazy("pieces of", "evidence")
         constraints = [
             # A capture is answered once per source: a retried upload is not stored twice.
             models.UniqueConstraint(
@@ -260,6 +277,10 @@ class AuditChain(models.Model):
 
     objects = AuditChainQuerySet.as_manager()
 
+    class Meta:
+        verbose_name = _("audit chain")
+        verbose_name_plural = _("audit chains")
+
 
 class AuditEventQuerySet(models.QuerySet):
     def for_business(self, business):
@@ -284,32 +305,36 @@ class AuditEvent(models.Model):
         STAFF = "staff", _("Staff")
         API = "api", _("Business API")
 
-    business = models.ForeignKey("accounts.Business", on_delete=models.PROTECT, related_name="audit_events")
-    sequence = models.PositiveBigIntegerField()
+    business = models.ForeignKey("accounts.Business", on_delete=models.PROTECT, related_name="audit_events", verbose_name=_("business"))
+    sequence = models.PositiveBigIntegerField(_("sequence number"))
     session = models.ForeignKey(
-        VerificationSession, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
+        VerificationSession, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events",
+        verbose_name=_("session"),
     )
     participant = models.ForeignKey(
-        Participant, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
+        Participant, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events",
+        verbose_name=_("participant"),
     )
-    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
-    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
-    action = models.CharField(max_length=64, db_index=True)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField()
-    previous_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    actor_kind = models.CharField(_("actor kind"), max_length=16, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("actor user"))
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    previous_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
     # HMAC-SHA256 of the hash under a key kept outside the database
     # (settings.AUDIT_CHAIN_KEYS[key_id]): recomputing the hashes after an edit
     # does not recompute these. Empty on events written before keys existed.
-    mac = models.CharField(max_length=64, blank=True, default="")
-    key_id = models.CharField(max_length=64, blank=True, default="")
+    mac = models.CharField(_("MAC"), max_length=64, blank=True, default="")
+    key_id = models.CharField(_("key ID"), max_length=64, blank=True, default="")
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["business", "sequence"]
         constraints = [models.UniqueConstraint(fields=["business", "sequence"], name="audit_sequence_unique")]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
 
     def __str__(self):
         return f"#{self.sequence} {self.action}"
@@ -343,27 +368,29 @@ class Recording(models.Model):
 
     OPERATOR_STREAM = "operator"
 
-    public_id = models.UUIDField(unique=True, editable=False, help_text="Chosen by the browser: a retried start is one segment.")
-    session = models.ForeignKey(VerificationSession, on_delete=models.PROTECT, related_name="recordings")
+    public_id = models.UUIDField(_("public ID"), unique=True, editable=False, help_text=_("Chosen by the browser: a retried start is one segment."))
+    session = models.ForeignKey(VerificationSession, on_delete=models.PROTECT, related_name="recordings", verbose_name=_("session"))
     participant = models.ForeignKey(
-        Participant, on_delete=models.PROTECT, null=True, blank=True, related_name="recordings"
+        Participant, on_delete=models.PROTECT, null=True, blank=True, related_name="recordings",
+        verbose_name=_("participant"),
     )
-    stream = models.CharField(max_length=64)
-    segment = models.PositiveIntegerField()
-    state = models.CharField(max_length=16, choices=State.choices, default=State.RECORDING)
-    mime_type = models.CharField(max_length=64)
+    stream = models.CharField(_("stream"), max_length=64)
+    segment = models.PositiveIntegerField(_("segment"))
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.RECORDING)
+    mime_type = models.CharField(_("MIME type"), max_length=64)
     # Server time; the browser says how long before its request the recorder
     # started, so a retried request does not shift the segment on the clock.
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
-    chunk_count = models.PositiveIntegerField(null=True, blank=True, help_text="Announced when finished.")
-    last_chunk_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    chunk_count = models.PositiveIntegerField(_("number of chunks"), null=True, blank=True, help_text=_("Announced when finished."))
+    last_chunk_at = models.DateTimeField(_("last chunk at"), null=True, blank=True)
     evidence = models.OneToOneField(
-        Evidence, on_delete=models.PROTECT, null=True, blank=True, related_name="recording_segment"
+        Evidence, on_delete=models.PROTECT, null=True, blank=True, related_name="recording_segment",
+        verbose_name=_("recording file"),
     )
     # What assembly found: missing chunk numbers, checksum failures.
-    verification = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    verification = models.JSONField(_("verification"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = RecordingQuerySet.as_manager()
 
@@ -372,9 +399,16 @@ class Recording(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["session", "stream", "segment"], name="recording_segment_unique")
         ]
+        # One row is one segment of one stream; the whole call is an Evidence.
+        verbose_name = _("recording segment")
+        verbose_name_plural = _("recording segments")
 
     def __str__(self):
-        return f"Recording {self.stream} #{self.segment} ({self.state})"
+        return gettext("Recording %(stream)s #%(segment)s (%(state)s)") % {
+            "stream": self.stream,
+            "segment": self.segment,
+            "state": self.get_state_display(),
+        }
 
 
 class RecordingChunkQuerySet(models.QuerySet):
@@ -400,6 +434,8 @@ class RecordingChunk(models.Model):
     class Meta:
         ordering = ["recording", "index"]
         constraints = [models.UniqueConstraint(fields=["recording", "index"], name="recording_chunk_once")]
+        verbose_name = _("recording chunk")
+        verbose_name_plural = _("recording chunks")
 
     def __str__(self):
         return f"Chunk {self.index} of {self.recording_id}"

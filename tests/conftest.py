@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import translation
 
 from accounts.models import COMPLIANCE_GROUP, Business, Operator
 from accounts.services import operator_create
@@ -88,6 +89,17 @@ def _checks_off_unless_asked(settings, request):
     settings.CHECKS_EMBEDDED_MODE = marker.args[0] if marker else "off"
     # Compositions likewise run in the request unless a test asks otherwise.
     settings.RECORDING_COMPOSE_EMBEDDED_MODE = "inline"
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request in German leaves German active in the test's thread
+    (LocaleMiddleware activates the request's language and nothing
+    deactivates it afterwards), so a later test that calls a service
+    directly would read its messages in German. Each test ends back in the
+    default language."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WorkflowsConfig(AppConfig):
     name = "workflows"
-    verbose_name = "Workflows and steps"
+    verbose_name = _("Workflows and steps")
 
     def ready(self):
         from sessions_app.selectors import call_state_extend

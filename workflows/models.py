@@ -4,11 +4,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kyc.state_machine import StateMachine
 from kyc.texts import text_for_language
-from workflows.steps import STEP_KINDS, TERMS, validate_workflow_steps
+from workflows.steps import STEP_KIND_LABELS, STEP_KINDS, TERMS, validate_workflow_steps
 
 
 class WorkflowTemplateQuerySet(models.QuerySet):
@@ -29,9 +30,10 @@ class WorkflowTemplate(models.Model):
     string is the default language's text; see kyc.texts).
     """
 
-    business = models.ForeignKey("accounts.Business", on_delete=models.PROTECT, related_name="workflows")
-    name = models.CharField(max_length=200)
+    business = models.ForeignKey("accounts.Business", on_delete=models.PROTECT, related_name="workflows", verbose_name=_("business"))
+    name = models.CharField(_("name"), max_length=200)
     steps = models.JSONField(
+        _("steps"),
         validators=[validate_workflow_steps],
         help_text=_(
             'A list of steps, each with a "kind". Texts the customer reads (the terms step\'s "terms_text", '
@@ -46,17 +48,19 @@ class WorkflowTemplate(models.Model):
         default=settings.LANGUAGE_CODE,
         help_text=_("Customers whose language the workflow's texts do not offer read them in this language."),
     )
-    minimum_age = models.PositiveSmallIntegerField(default=18)
-    face_match_threshold = models.FloatField(default=0.5)
-    recording_required = models.BooleanField(default=False)
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    minimum_age = models.PositiveSmallIntegerField(_("minimum age"), default=18)
+    face_match_threshold = models.FloatField(_("face match threshold"), default=0.5)
+    recording_required = models.BooleanField(_("recording required"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = WorkflowTemplateQuerySet.as_manager()
 
     class Meta:
         ordering = ["business", "name"]
         constraints = [models.UniqueConstraint(fields=["business", "name"], name="workflow_name_unique_per_business")]
+        verbose_name = _("workflow")
+        verbose_name_plural = _("workflows")
 
     def __str__(self):
         return self.name
@@ -130,24 +134,27 @@ class StepState(models.Model):
         },
     )
 
-    participant = models.ForeignKey("sessions_app.Participant", on_delete=models.CASCADE, related_name="steps")
-    position = models.PositiveSmallIntegerField()
-    kind = models.CharField(max_length=20, choices=[(k, k) for k in STEP_KINDS])
-    config = models.JSONField(default=dict)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
-    data = models.JSONField(default=dict, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    participant = models.ForeignKey("sessions_app.Participant", on_delete=models.CASCADE, related_name="steps", verbose_name=_("participant"))
+    position = models.PositiveSmallIntegerField(_("position"))
+    kind = models.CharField(_("kind"), max_length=20, choices=[(k, STEP_KIND_LABELS[k]) for k in STEP_KINDS])
+    config = models.JSONField(_("settings"), default=dict)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = StepStateQuerySet.as_manager()
 
     class Meta:
         ordering = ["participant", "position"]
         constraints = [models.UniqueConstraint(fields=["participant", "position"], name="step_position_unique")]
+        # A participant's step: the admin lists them as steps.
+        verbose_name = _("step")
+        verbose_name_plural = _("steps")
 
     def __str__(self):
-        return f"{self.kind} ({self.state})"
+        return f"{self.get_kind_display()} ({self.get_state_display()})"
 
 
 class CaptureRequestQuerySet(models.QuerySet):
@@ -182,6 +189,8 @@ class CaptureRequest(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        verbose_name = _("capture request")
+        verbose_name_plural = _("capture requests")
 
     def __str__(self):
         return f"{self.kind} {self.label} ({self.state})"
@@ -215,19 +224,20 @@ class CheckResult(models.Model):
         NEEDS_REVIEW = "needs_review", _("Needs review")
         ERROR = "error", _("Error")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    evidence = models.ForeignKey("sessions_app.Evidence", on_delete=models.CASCADE, related_name="check_results")
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
+    evidence = models.ForeignKey("sessions_app.Evidence", on_delete=models.CASCADE, related_name="check_results", verbose_name=_("capture"))
     participant = models.ForeignKey(
-        "sessions_app.Participant", on_delete=models.CASCADE, related_name="check_results"
+        "sessions_app.Participant", on_delete=models.CASCADE, related_name="check_results",
+        verbose_name=_("participant"),
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    status = models.CharField(max_length=16, choices=Status.choices)
-    score = models.FloatField(null=True, blank=True)
-    details = models.JSONField(default=dict, blank=True)
-    engine = models.CharField(max_length=64)
-    engine_version = models.CharField(max_length=128)
-    duration_ms = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    score = models.FloatField(_("score"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    engine = models.CharField(_("engine"), max_length=64)
+    engine_version = models.CharField(_("engine version"), max_length=128)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = CheckResultQuerySet.as_manager()
 
@@ -239,9 +249,11 @@ class CheckResult(models.Model):
             )
         ]
         indexes = [models.Index(fields=["participant", "kind", "created_at"], name="check_result_participant_kind")]
+        verbose_name = _("check result")
+        verbose_name_plural = _("check results")
 
     def __str__(self):
-        return f"{self.kind} {self.status}"
+        return f"{self.get_kind_display()}: {self.get_status_display()}"
 
     @property
     def reasons(self) -> list[dict]:

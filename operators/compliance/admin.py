@@ -13,13 +13,14 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kyc.ids import uuid_or_none
 from operators.admin_scope import BusinessScopedAdmin
 from operators.compliance.access import ComplianceReadOnlyAdmin, compliance_view_record
 from operators.compliance.recording_views import recording_player_context
-from operators.compliance.review_display import review_page
+from operators.compliance.review_display import action_label, review_page
 from operators.compliance.review import (
     session_export_zip,
     session_for_review,
@@ -36,6 +37,7 @@ from sessions_app.models import (
     VerificationSession,
 )
 from workflows.models import CheckResult, StepState, WorkflowTemplate
+from workflows.steps import STEP_KIND_LABELS
 
 
 class ParticipantInline(admin.TabularInline):
@@ -51,11 +53,11 @@ class ParticipantInline(admin.TabularInline):
 
 
 class DecisionOutcomeFilter(admin.SimpleListFilter):
-    title = "decision"
+    title = _("decision")
     parameter_name = "decision"
 
     def lookups(self, request, model_admin):
-        return [*Decision.Outcome.choices, ("none", "No decision")]
+        return [*Decision.Outcome.choices, ("none", _("No decision"))]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -113,9 +115,10 @@ class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
     inlines = [ParticipantInline]
     change_form_template = "admin/sessions_app/verificationsession/change_form.html"
 
-    @admin.display(description="Review")
+    @admin.display(description=_("Review"))
     def review_link(self, obj):
-        return format_html('<a href="{}">Review</a>', reverse("admin:sessions_app_verificationsession_review", args=[obj.pk]))
+        url = reverse("admin:sessions_app_verificationsession_review", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Review"))
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -236,12 +239,12 @@ class EvidenceAdmin(ComplianceReadOnlyAdmin):
     readonly_fields = ["sha256", "size", "content_type", "file_link", "erased_at"]
     list_select_related = ["session__business", "participant"]
 
-    @admin.display(description="file")
+    @admin.display(description=_("file"))
     def file_link(self, evidence):
         if evidence.erased_at or not evidence.file:
-            return "erased" if evidence.erased_at else "—"
+            return gettext("erased") if evidence.erased_at else "—"
         url = reverse("admin:sessions_app_verificationsession_evidence", args=[evidence.session_id, evidence.public_id])
-        return format_html('<a href="{}">Open (authorised view)</a>', url)
+        return format_html('<a href="{}">{}</a>', url, gettext("Open (authorised view)"))
 
 
 @admin.register(Recording)
@@ -256,31 +259,49 @@ class RecordingAdmin(ComplianceReadOnlyAdmin):
     list_select_related = ["session__business"]
 
 
+class AuditActionFilter(admin.SimpleListFilter):
+    """The trail's actions by name (the review's words), not by code."""
+
+    title = _("action")
+    parameter_name = "action__exact"  # the field filter's, so links to it keep working
+
+    def lookups(self, request, model_admin):
+        codes = model_admin.get_queryset(request).order_by().values_list("action", flat=True).distinct()
+        return sorted(((code, action_label(code)) for code in codes), key=lambda choice: choice[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ComplianceReadOnlyAdmin):
     """The trail itself holds ids and codes, no personal data: reading it is not audited."""
 
     audit_views = False
-    list_display = ["business", "sequence", "created_at", "action", "actor_kind", "actor_user", "session_id_", "participant_id_"]
-    list_filter = ["business", "action", "actor_kind"]
+    list_display = ["business", "sequence", "created_at", "action_name", "actor_kind", "actor_user", "session_id_", "participant_id_"]
+    list_filter = ["business", AuditActionFilter, "actor_kind"]
     search_fields = ["action", "session__public_id"]
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
     list_select_related = ["business", "actor_user", "session", "participant"]
 
+    @admin.display(description=_("action"), ordering="action")
+    def action_name(self, event):
+        return action_label(event.action)
+
     # Ids, not the participant's name: this list stays free of personal data.
-    @admin.display(description="session")
+    @admin.display(description=_("session"))
     def session_id_(self, event):
         return event.session.public_id if event.session else "—"
 
-    @admin.display(description="participant")
+    @admin.display(description=_("participant"))
     def participant_id_(self, event):
         return event.participant.public_id if event.participant else "—"
 
     def get_fields(self, request, obj=None):
-        return [f for f in self.readonly_fields if f not in ("session", "participant")] + [
-            "session_id_",
-            "participant_id_",
-        ]
+        # The action by name beside its code: the code is what the chain hashed.
+        fields = [f for f in self.readonly_fields if f not in ("session", "participant")]
+        fields.insert(fields.index("action"), "action_name")
+        return fields + ["session_id_", "participant_id_"]
 
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)
@@ -307,9 +328,9 @@ class WorkflowTemplateAdmin(BusinessScopedAdmin):
     list_filter = ["business", "is_active", "recording_required"]
     search_fields = ["name"]
 
-    @admin.display(description="Steps")
+    @admin.display(description=_("steps"))
     def step_kinds(self, obj):
-        return " → ".join(step.get("kind", "?") for step in obj.steps or [])
+        return " → ".join(str(STEP_KIND_LABELS.get(step.get("kind"), step.get("kind", "?"))) for step in obj.steps or [])
 
 
 @admin.register(StepState)

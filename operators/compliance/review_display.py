@@ -12,7 +12,7 @@ from numbers import Number
 
 from django.utils import dateformat, timezone
 from django.utils.translation import get_language
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Operator
@@ -116,6 +116,9 @@ ACTION_LABELS = {
     "compliance.record_viewed": _("Record viewed by compliance"),
     "compliance.evidence_viewed": _("Capture viewed by compliance"),
     "compliance.list_viewed": _("List viewed by compliance"),
+    "api_key.created": _("API key created"),
+    "api_key.revoked": _("API key revoked"),
+    "webhook_secret.rotated": _("Webhook signing secret rotated"),
 }
 
 # The keys of audit events' and check results' details.
@@ -263,7 +266,7 @@ def format_value(value) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return _t("Yes") if value else _t("No")
+        return gettext("Yes") if value else gettext("No")
     if isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:.0f}"
     if isinstance(value, Number):
@@ -287,7 +290,7 @@ def labelled_rows(data, *, action: str = "", prefix: str = "") -> list[tuple[str
     objects flattened into "Parent › Child" labels: never a dict's repr."""
     rows: list[tuple[str, str]] = []
     if not isinstance(data, dict):
-        return [(prefix or _t("Value"), format_value(data))] if data not in (None, {}, []) else []
+        return [(prefix or gettext("Value"), format_value(data))] if data not in (None, {}, []) else []
     for key, value in sorted(data.items(), key=_reading_order):
         label = f"{prefix} › {detail_label(key)}" if prefix else detail_label(key)
         if isinstance(value, dict):
@@ -313,14 +316,14 @@ def _answer_words(step: StepState, index: int, note: str | None, given: dict | N
     """A question's answer: what the operator recorded, and what the customer
     typed or chose in their frame where the question asked them to."""
     if not given:
-        return note or _t("(not answered)")
+        return note or gettext("(not answered)")
     if "choice" in given:
         said = choice_text(step.config, index, given["choice"], language=get_language()).text
     else:
         said = given.get("text", "")
-    parts = [_t("The customer answered: %(answer)s") % {"answer": said}]
+    parts = [gettext("The customer answered: %(answer)s") % {"answer": said}]
     if note:
-        parts.append(_t("Note: %(note)s") % {"note": note})
+        parts.append(gettext("Note: %(note)s") % {"note": note})
     return " · ".join(parts)
 
 
@@ -331,9 +334,9 @@ def step_data_rows(step: StepState) -> list[tuple[str, str]]:
     rows = []
     if step.kind == LIVENESS:
         if "challenge" in data:
-            rows.append((_t("Actions asked for"), _actions(data.pop("challenge"))))
+            rows.append((gettext("Actions asked for"), _actions(data.pop("challenge"))))
         if "captured" in data:
-            rows.append((_t("Actions captured"), _actions(data.pop("captured"))))
+            rows.append((gettext("Actions captured"), _actions(data.pop("captured"))))
         data.pop("action_index", None)
     elif step.kind == QUESTIONS:
         questions = step.config.get("questions", [])
@@ -344,7 +347,7 @@ def step_data_rows(step: StepState) -> list[tuple[str, str]]:
                 question = question_text(step.config, index, language=get_language()).text
                 rows.append((question, _answer_words(step, index, answers.get(str(index)), from_customer.get(str(index)))))
     elif step.kind == NOTES and "text" in data:
-        rows.append((_t("Notes"), data.pop("text") or "—"))
+        rows.append((gettext("Notes"), data.pop("text") or "—"))
     return rows + labelled_rows(data)
 
 
@@ -371,16 +374,16 @@ def check_figures(check: dict) -> list[tuple[str, str]]:
     kind = check.get("kind")
     figures = []
     if check.get("score") is not None:
-        figures.append((_t("Score"), format_value(float(check["score"]))))
+        figures.append((gettext("Score"), format_value(float(check["score"]))))
     if kind == CheckResult.Kind.FACE_MATCH and details.get("distance") is not None:
         figures.append((
-            _t("Face distance"),
-            _t("%(distance)s (threshold %(threshold)s; the faces match below it)")
+            gettext("Face distance"),
+            gettext("%(distance)s (threshold %(threshold)s; the faces match below it)")
             % {"distance": format_value(float(details["distance"])),
                "threshold": format_value(float(details.get("threshold", 0)))},
         ))
     elif kind == CheckResult.Kind.QUALITY and "sharpness" in details:
-        figures.append((_t("Size"), f"{details.get('width')} × {details.get('height')} px"))
+        figures.append((gettext("Size"), f"{details.get('width')} × {details.get('height')} px"))
         for key in ("sharpness", "brightness", "glare_share"):
             if key in details:
                 figures.append((detail_label(key), format_value(details[key])))
@@ -388,11 +391,11 @@ def check_figures(check: dict) -> list[tuple[str, str]]:
         fields = details.get("fields") if isinstance(details.get("fields"), dict) else {}
         name = " ".join(part for part in (fields.get("given_names"), fields.get("surname")) if part)
         for label, value in (
-            (_t("Document number"), fields.get("document_number")),
-            (_t("Name"), name),
-            (_t("Nationality"), fields.get("nationality")),
-            (_t("Date of birth"), fields.get("birth_date")),
-            (_t("Expires"), fields.get("expiry_date")),
+            (gettext("Document number"), fields.get("document_number")),
+            (gettext("Name"), name),
+            (gettext("Nationality"), fields.get("nationality")),
+            (gettext("Date of birth"), fields.get("birth_date")),
+            (gettext("Expires"), fields.get("expiry_date")),
         ):
             if value:
                 figures.append((label, str(value)))
