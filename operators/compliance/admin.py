@@ -39,6 +39,11 @@ from sessions_app.models import (
 from workflows.models import CheckResult, StepState, WorkflowTemplate
 from workflows.steps import STEP_KIND_LABELS
 
+# Compliance staff and business admins read these titles on every admin page.
+admin.site.site_header = _("Verity compliance")
+admin.site.site_title = _("Verity compliance")
+admin.site.index_title = _("Sessions, evidence and audit trail")
+
 
 class ParticipantInline(admin.TabularInline):
     model = Participant

@@ -41,6 +41,8 @@ def test_the_admin_index_names_apps_and_models_in_german(reviewed_call, superuse
     assert_german(
         html,
         german=(
+            "Verity Compliance",
+            "Sitzungen, Nachweise und Prüfpfad",
             "Unternehmen und Konten",
             "Verifizierungssitzungen",
             "Abläufe und Schritte",
@@ -58,6 +60,7 @@ def test_the_admin_index_names_apps_and_models_in_german(reviewed_call, superuse
             "TOTP-Geräte",
         ),
         not_english=(
+            "Django-Verwaltung",
             "Businesses and accounts",
             "Workflows and steps",
             ">Participants<",
