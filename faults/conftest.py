@@ -113,7 +113,13 @@ from tests.conftest import (  # noqa: E402,F401  (shared named fixtures)
 
 def _jobs_first(items):
     """The job scenarios first, so their workers are gone before the browser
-    stack starts (this machine has two cores)."""
-    items.sort(key=lambda item: 1 if {"call", "browser", "stack"} & set(item.fixturenames) else 0)
+    stack starts (this machine has two cores); what checks the stack after
+    every fault (``after_the_faults``) last."""
+    items.sort(
+        key=lambda item: (
+            1 if {"call", "browser", "stack"} & set(item.fixturenames) else 0,
+            1 if item.get_closest_marker("after_the_faults") else 0,
+        )
+    )
 
 from faults.jobs import broker_celery, job_dir, job_redis, receiver, start_worker  # noqa: E402,F401
