@@ -119,6 +119,7 @@ def call_strings() -> dict:
         "saveAnswer": _("Save answer"),
         "saveNote": _("Save and go on"),
         "noteOn": _("Your note on: %(question)s"),
+        "notePlaceholder": _("Your note (optional)"),
         "customerAnswered": _("The customer answered: %(answer)s"),
         "operatorNote": _("Note: %(note)s"),
         "awaitingCustomerAnswer": _("Waiting for the customer's answer in their frame…"),

@@ -50,7 +50,7 @@ function questionWords(step) {
 function customerAnswerLine(step, question) {
   const said = questionWords(step).customerSaid(question);
   return el(
-    "p",
+    "span",
     { class: `customer-answer customer-answer-live${said === null ? " muted" : ""}`, "data-step": String(step.position), "data-question": String(question), role: "status" },
     said === null ? t.awaitingCustomerAnswer : format(t.customerAnswered, { answer: said })
   );
@@ -598,11 +598,12 @@ export class WorkflowPanel {
                 await this.act(id, step.position, "answer", { question: String(next), answer: input.value });
               },
             },
-            el("label", {}, el("span", { class: "question-text", text: questions[next] }), input),
+            // The customer answers in their frame: their answer under the
+            // question, the operator's field a note beside it.
+            el("label", {}, el("span", { class: "question-text", text: questions[next] }), inFrame ? customerAnswerLine(step, next) : null, input),
             el("button", { type: "submit", class: "button small primary" }, inFrame ? t.saveNote : t.saveAnswer)
           );
-          // The customer answers in their frame; the operator's field is a note beside it.
-          if (inFrame) form.prepend(customerAnswerLine(step, next));
+          if (inFrame) input.placeholder = t.notePlaceholder;
           box.append(form);
         } else {
           box.append(el("p", { class: "muted", text: t.allAnswered }));

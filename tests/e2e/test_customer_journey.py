@@ -199,6 +199,10 @@ def test_phone_layout_in_call(server, browser):
     for name in ["Mute microphone", "Turn camera off", "Mirror my preview", "End the call"]:
         box = phone.get_by_role("button", name=name).bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["y"] + box["height"] <= 844, name
+    # The operator's small tile keeps its picture: the name is one short line over it.
+    tile = phone.locator(".tile.remote.role-operator").bounding_box()
+    label = phone.locator(".tile.remote.role-operator .tile-name").bounding_box()
+    assert label["height"] <= tile["height"] / 4 and label["x"] + label["width"] <= tile["x"] + tile["width"], (label, tile)
     screenshot(phone, "customer-in-call-phone")
     phone.context.close()
     operator.context.close()
