@@ -65,6 +65,14 @@ def test_every_customer_page_state_passes_axe(server, browser, language):
     expect(customer.locator("#live-status")).to_contain_text(place)
     audit(customer, "the waiting view", language)
 
+    # No operator available: the view says so at once, and recovers when one is.
+    operator.locator("#presence").select_option("away")
+    expect(customer.locator("#no-operator")).to_be_visible()
+    expect(customer.locator("#connecting-title")).to_have_text(strings["waitingNoOperatorTitle"])
+    audit(customer, "the waiting view with no operator available", language)
+    operator.locator("#presence").select_option("available")
+    expect(customer.locator("#no-operator")).to_be_hidden()
+
     # In the call, with the operator's prompt shown and announced.
     operator_answer_first(operator)
     expect(customer.locator("#connecting-panel")).to_be_hidden()
@@ -75,8 +83,16 @@ def test_every_customer_page_state_passes_axe(server, browser, language):
     expect(customer.locator("#live-status")).to_have_text(strings["prompt_document_front"])
     audit(customer, "the call with a prompt", language)
 
-    # The demo's questions are answered in the frame: a field, then choices.
+    # A liveness action, prompted by its own words.
     card = operator.locator(".participant-card").first
+    card.locator("[data-focus-key=step-3]").click()
+    card.locator("[data-focus-key='3:challenge']").click()
+    expect(customer.locator("#prompt")).to_have_attribute("data-code", re.compile(r"^(turn_left|turn_right|look_up|blink|move_closer)$"))
+    action = customer.locator("#prompt").get_attribute("data-code")
+    expect(customer.locator("#prompt-text")).to_have_text(strings[f"prompt_{action}"])
+    audit(customer, "a liveness action", language)
+
+    # The demo's questions are answered in the frame: a field, then choices.
     card.locator("[data-focus-key=step-4]").click()
     card.locator("[data-focus-key='4:start-questions']").click()
     expect(customer.locator("#prompt-answer-input")).to_be_focused()
