@@ -230,6 +230,46 @@ def test_waiting_customer_follows_the_operators_presence_without_a_reload(server
         page.context.close()
 
 
+# Three calls of the business ended today, each answered four minutes
+# before it ended: enough history (QUEUE_ESTIMATE_MIN_CALLS) for a median.
+CALL_HISTORY = """
+from datetime import timedelta
+from django.utils import timezone
+from accounts.models import Business
+from sessions_app.models import VerificationSession
+business = Business.objects.get(slug={slug!r})
+workflow = business.workflows.first()
+now = timezone.now()
+for minutes_ago in (30, 60, 90):
+    ended = now - timedelta(minutes=minutes_ago)
+    VerificationSession.objects.create(
+        business=business, workflow=workflow, state="completed", answered_at=ended - timedelta(minutes=4), ended_at=ended
+    )
+"""
+
+
+def test_the_waiting_customers_read_their_estimated_wait_from_recent_calls(server, browser):
+    seed = server.seed(business="estimate-live")
+    server.manage("shell", "-c", CALL_HISTORY.format(slug="estimate-live"))
+    operator = page_for(browser, viewport=OPERATOR_VIEWPORT)
+    operator_login(operator, server.base_urls[0], seed["operator"]["username"], seed["operator"]["password"])
+    first = page_for(browser, viewport={"width": 390, "height": 844})
+    customer_open_link_and_accept(first, seed["one_on_one"]["links"][0])
+    customer_join(first)
+    expect(first.locator("#queue-info")).to_have_text("You are number 1 in the queue. You are next.")
+    # The second in the queue waits one call of the median length (4 minutes) with one operator available.
+    second = page_for(browser)
+    customer_open_link_and_accept(second, seed["multi_user"]["links"][0])
+    customer_join(second)
+    expect(second.locator("#queue-info")).to_have_text("You are number 2 in the queue. Estimated wait: about 4 min.")
+    # With nobody available there is no honest figure: the page says so instead.
+    operator.get_by_label("Status").select_option("away")
+    expect(second.locator("#queue-info")).to_have_text("You are number 2 in the queue.")
+    expect(second.locator("#no-operator")).to_be_visible()
+    for page in (operator, first, second):
+        page.context.close()
+
+
 @pytest.fixture(scope="module")
 def two_camera_browser(playwright_instance):
     """Chromium with two fake cameras: neither reports facingMode, like most
