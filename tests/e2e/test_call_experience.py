@@ -280,6 +280,9 @@ def two_camera_browser(playwright_instance):
 
 
 CAMERA_ID_JS = "() => document.getElementById('local-video').srcObject.getVideoTracks()[0].getSettings().deviceId"
+# The camera each of the page's connections sends (the harness keeps them in window.__pcs).
+SENT_CAMERA_ID_JS = """() => window.__pcs.filter((pc) => pc.connectionState !== 'closed').flatMap((pc) => pc.getSenders())
+  .filter((sender) => sender.track && sender.track.kind === 'video').map((sender) => sender.track.getSettings().deviceId)"""
 
 
 def test_controls_switch_cameras_join_from_the_panel_and_the_operator_rejoins(server, browser, two_camera_browser):
@@ -311,9 +314,13 @@ def test_controls_switch_cameras_join_from_the_panel_and_the_operator_rejoins(se
     expect(join).to_be_hidden()
     operator_answer_first(operator)
     wait_decoding(customer)
-    # During the call too: the operator receives the other camera.
+    # During the call too: the operator receives the other camera (what the
+    # customer's connection sends, not only the preview, changes).
+    assert customer.evaluate(SENT_CAMERA_ID_JS) == [first_camera]
     switch.click()
     customer.wait_for_function(f"() => ({CAMERA_ID_JS})() !== {first_camera!r}")
+    customer.wait_for_function(f"() => ({SENT_CAMERA_ID_JS})().every((id) => id === ({CAMERA_ID_JS})())")
+    assert customer.evaluate(SENT_CAMERA_ID_JS) == [second_camera]
 
     # The operator's browser is lost; in a new one the console leads back in.
     operator.context.close()
