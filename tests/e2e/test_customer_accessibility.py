@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.accessibility import assert_no_serious_violations
+from tests.e2e.accessibility import assert_labels_contain_visible_text, assert_no_serious_violations
 from tests.e2e.conftest import new_page
 from tests.e2e.flows import operator_answer_first, operator_login
 from tests.e2e.harness import screenshot
@@ -27,6 +27,7 @@ def audit(page, state: str, language: str):
         page.set_viewport_size(size)
         screenshot(page, f"customer-{language}-{state}-{width_name}")
         assert_no_serious_violations(page, f"{state}, {width_name}, {language}")
+        assert_labels_contain_visible_text(page, f"{state}, {width_name}, {language}")
 
 
 def customer_strings(page) -> dict:
@@ -154,8 +155,10 @@ def tab_to(page, selector: str, *, limit: int = 40):
     raise AssertionError(f"{selector} was not reached with {limit} presses of Tab")
 
 
-def test_customer_reaches_the_waiting_view_with_the_keyboard_alone(server, browser):
+def test_customer_goes_from_the_terms_to_the_end_of_the_call_with_the_keyboard_alone(server, browser):
     seed = server.seed(business="axe-keyboard")
+    operator = new_page(browser)
+    operator_login(operator, server.base_urls[0], seed["operator"]["username"], seed["operator"]["password"])
     customer = new_page(browser)
     customer.goto(seed["one_on_one"]["links"][0])
     tab_to(customer, "input[name=accept]")
@@ -170,4 +173,29 @@ def test_customer_reaches_the_waiting_view_with_the_keyboard_alone(server, brows
     expect(customer.locator("#connecting-panel")).to_be_visible()
     expect(customer.locator("#connecting-title")).to_be_focused()
     expect(customer.locator("#live-status")).to_contain_text("number 1 in the queue")
+
+    # In the call: a question to type takes the focus; Enter sends it.
+    operator_answer_first(operator)
+    card = operator.locator(".participant-card").first
+    card.locator("[data-focus-key=step-4]").click()
+    card.locator("[data-focus-key='4:start-questions']").click()
+    expect(customer.locator("#prompt-answer-input")).to_be_focused()
+    customer.keyboard.type("1.1.1990")
+    customer.keyboard.press("Enter")
+    expect(customer.locator("#live-status")).to_contain_text("The operator can see your answer")
+    expect(card.locator(".customer-answer-live")).to_contain_text("1.1.1990")
+    # A choice is reached with Tab and chosen with Space.
+    card.locator(".question-form button[type=submit]").click()
+    expect(customer.locator(".prompt-choices button")).to_have_count(4)
+    tab_to(customer, ".prompt-choices button:nth-child(2)")
+    customer.keyboard.press("Space")
+    expect(customer.locator(".prompt-choices button:nth-child(2)")).to_have_attribute("aria-pressed", "true")
+    expect(card.locator(".customer-answer-live")).to_contain_text("Savings")
+
+    # The end of the call: the end screen's heading has the focus.
+    operator.get_by_role("button", name="End the call").click()
+    operator.get_by_role("button", name="End call").click()
+    expect(customer.locator("#ended-panel")).to_be_visible()
+    expect(customer.locator("#ended-title")).to_be_focused()
     customer.context.close()
+    operator.context.close()
