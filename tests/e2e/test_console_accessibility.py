@@ -10,6 +10,7 @@ cores cannot afford a call per state.
 
 import re
 import time
+import uuid
 
 import pyotp
 import pytest
@@ -191,6 +192,13 @@ def audit_compliance(server, browser, language: str, seed: dict):
 
     page.goto(f"{base}/admin/sessions_app/verificationsession/")
     audit(page, "the sessions list", language)
+    # The API names a session by its public id: searching it finds that one session.
+    page.locator("#searchbar").fill(seed["one_on_one"]["session"])
+    page.locator("#searchbar").press("Enter")
+    expect(page).to_have_url(re.compile(r"[?&]q="))
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    expect(page.locator("#result_list tbody tr")).to_contain_text(str(uuid.UUID(seed["one_on_one"]["session"])))
+    audit(page, "the sessions list searched by public id", language)
     pk = server.manage("shell", "-c", SESSION_PK.format(session=seed["one_on_one"]["session"])).strip().splitlines()[-1]
     page.goto(f"{base}/admin/sessions_app/verificationsession/{pk}/review/")
     expect(page.locator(".verity-decision")).to_be_visible()
