@@ -12,16 +12,25 @@ from pathlib import Path
 WHO = ("The customer", "The operator", "Compliance")
 
 
-def _who(name: str) -> str:
-    # The name says whose screen it is first ("operator-en-the-queue-with-a-waiting-customer");
-    # older names say it anywhere ("multi-user-customer", "recording-player").
+def said_who(name: str) -> str | None:
+    """Whose screen the name says it is, or None when it does not say.
+    The name says it first ("operator-en-the-queue-with-a-waiting-customer");
+    older names say it anywhere ("multi-user-customer", "recording-player")."""
     if name.startswith(("operator", "console")):
         return "The operator"
     if name.startswith("compliance") or "recording-player" in name or "admin" in name:
         return "Compliance"
     if "customer" in name:
         return "The customer"
-    return "The operator"
+    if "operator" in name:
+        return "The operator"
+    return None
+
+
+def _who(name: str) -> str:
+    # A picture whose name does not say goes with the operator's (the browser
+    # tests' names all say it: tests/unit/test_gallery_files_every_screenshot.py).
+    return said_who(name) or "The operator"
 
 
 def gallery(folder: Path) -> str:

@@ -10,6 +10,7 @@ cores cannot afford a call per state.
 
 import re
 import time
+import uuid
 
 import pyotp
 import pytest
@@ -41,10 +42,14 @@ print(VerificationSession.objects.get(public_id="{session}").pk)
 """
 
 
-def audit(page, state: str, language: str):
+def audit(page, state: str, language: str, *, who: str):
     """Audit the page as it is now. Every state's violations are gathered and
-    reported together at the end of the test (FOUND), not only the first."""
-    screenshot(page, f"{'compliance' if page.url.count('/admin/') else 'operator'}-{language}-{state}", full_page=True)
+    reported together at the end of the test (FOUND), not only the first.
+    ``who`` ("operator", "compliance") sees the page: the screenshot's name
+    says so first, and the gallery files it under them (tests/e2e/gallery.py);
+    the URL cannot tell (the compliance reviewer's two-step pages and the
+    recording player are not under /admin/)."""
+    screenshot(page, f"{who}-{language}-{state}", full_page=True)
     where = f"{state}, {language}"
     for check in (assert_no_serious_violations, assert_labels_contain_visible_text):
         try:
@@ -69,57 +74,57 @@ def audit_console(server, browser, language: str, seed: dict):
     operator = new_page(browser, locale=language, bypass_csp=True, viewport=DESKTOP)
     operator.goto(f"{base}/console/login/")
     expect(operator.locator("html")).to_have_attribute("lang", language)
-    audit(operator, "the sign-in page", language)
+    audit(operator, "the sign-in page", language, who="operator")
     sign_in(operator, seed["operator"]["username"], "not-the-password")
     expect(operator.locator(".card .error[role=alert]")).to_be_visible()
-    audit(operator, "the sign-in page with an error", language)
+    audit(operator, "the sign-in page with an error", language, who="operator")
     sign_in(operator, seed["operator"]["username"], seed["operator"]["password"])
     expect(operator.locator("#queue-title")).to_be_visible()
     operator.locator("#presence").select_option("available")
     expect(operator.locator("#queue-empty")).to_be_visible()
-    audit(operator, "the empty queue", language)
+    audit(operator, "the empty queue", language, who="operator")
 
     customer = new_page(browser)
     customer_open_link_and_accept(customer, seed["one_on_one"]["links"][0])
     customer_join(customer)
     answer = operator.locator("#queue-body button").first
     expect(answer).to_be_visible()
-    audit(operator, "the queue with a waiting customer", language)
+    audit(operator, "the queue with a waiting customer", language, who="operator")
 
     answer.click()
     operator.wait_for_url("**/console/calls/**")
     card = operator.locator(".participant-card:visible")
     expect(operator.locator(".tile.remote.connected")).to_be_visible()
     expect(card.locator(".step-detail.kind-document [data-shortcut=capture]")).to_be_enabled()
-    audit(operator, "the call at the document step", language)
+    audit(operator, "the call at the document step", language, who="operator")
 
     card.locator(".step-detail.kind-document [data-shortcut=capture]").click()
     expect(card.locator(".evidence-gallery img").first).to_be_visible()
     # A check result of the capture (the quality check comes first; the
     # pending line is what shows until then).
     expect(card.locator(".checks-panel .check").first).to_be_visible(timeout=60_000)
-    audit(operator, "the call with a capture and its check results", language)
+    audit(operator, "the call with a capture and its check results", language, who="operator")
 
     card.locator(".thumb-button").first.click()
     expect(operator.locator("#evidence-dialog")).to_be_visible()
     expect(operator.locator("#evidence-dialog img").first).to_be_visible()
-    audit(operator, "the evidence dialog", language)
+    audit(operator, "the evidence dialog", language, who="operator")
     operator.locator("#evidence-dialog button[value=close]").click()
     expect(operator.locator("#evidence-dialog")).to_be_hidden()
 
     card.locator(".step-detail.kind-document .step-outcome .ok").click()
     expect(card.locator(".step-detail.kind-liveness")).to_be_visible()
-    audit(operator, "the call at the liveness step", language)
+    audit(operator, "the call at the liveness step", language, who="operator")
 
     # A question the customer answers in their frame, the answer beside the operator's note.
     card.locator("[data-focus-key=step-4]").click()
     card.locator("[data-focus-key='4:start-questions']").click()
     expect(card.locator(".customer-answer-live")).to_be_visible()
-    audit(operator, "a question waiting for the customer's answer", language)
+    audit(operator, "a question waiting for the customer's answer", language, who="operator")
     customer.locator("#prompt-answer-input").fill("1.1.1990")
     customer.locator("#prompt-answer button[type=submit]").click()
     expect(card.locator(".customer-answer-live")).to_contain_text("1.1.1990")
-    audit(operator, "a question with the customer's answer", language)
+    audit(operator, "a question with the customer's answer", language, who="operator")
     card.locator("input[name=outcome][value=approve]").check()
     card.locator("select[name=reason_code]").select_option("verified")
     card.locator("textarea[name=comment]").fill("Checked by hand.")
@@ -127,23 +132,23 @@ def audit_console(server, browser, language: str, seed: dict):
     if override.is_visible():
         override.check()
     card.locator("input[name=share]").check()
-    audit(operator, "the filled decision form", language)
+    audit(operator, "the filled decision form", language, who="operator")
     card.locator(".decision-form button[type=submit]").click()
     expect(card.locator(".decision-result")).to_be_visible()
-    audit(operator, "the recorded decision", language)
+    audit(operator, "the recorded decision", language, who="operator")
 
     operator.locator("#btn-end").click()
     expect(operator.locator("#end-dialog")).to_be_visible()
-    audit(operator, "the end-call dialog", language)
+    audit(operator, "the end-call dialog", language, who="operator")
     operator.locator("#btn-end-confirm").click()
     expect(operator.locator("#ended-panel")).to_be_visible()
     expect(customer.locator("#ended-panel")).to_be_visible()
     # The call's recording is saved before the page says so.
     expect(operator.locator("#recording-status")).to_have_attribute("data-saved", "true", timeout=90_000)
-    audit(operator, "the ended call", language)
+    audit(operator, "the ended call", language, who="operator")
     operator.reload()
     expect(operator.locator("#ended-panel")).to_be_visible()
-    audit(operator, "the ended call after a reload", language)
+    audit(operator, "the ended call after a reload", language, who="operator")
     customer.context.close()
     operator.context.close()
 
@@ -158,43 +163,50 @@ def audit_compliance(server, browser, language: str, seed: dict):
 
     page.goto(f"{base}/admin/")
     expect(page).to_have_url(re.compile(r"/console/login/"))
-    audit(page, "the admin sign-in", language)
+    audit(page, "the admin sign-in", language, who="compliance")
     sign_in(page, username, COMPLIANCE_PASSWORD)
     page.wait_for_url("**/admin/")
     page.goto(f"{base}/console/security/two-step")
-    audit(page, "two-step sign-in off", language)
+    audit(page, "two-step sign-in off", language, who="compliance")
     page.locator(".card form button[type=submit]").first.click()
     expect(page.locator(".card img")).to_be_visible()
-    audit(page, "two-step sign-in set-up", language)
+    audit(page, "two-step sign-in set-up", language, who="compliance")
     secret = page.locator(".card li code").first.inner_text().replace(" ", "")
     # The server takes the code of now ± one step, each step once: this
     # code now, the next step's at the sign-in.
     page.locator("input[name=code]").fill(pyotp.TOTP(secret).now())
     page.locator(".card ol form button[type=submit]").click()
     expect(page.locator(".card input[name=action][value=disable]")).to_be_attached()
-    audit(page, "two-step sign-in on", language)
+    audit(page, "two-step sign-in on", language, who="compliance")
     code = pyotp.TOTP(secret).at(time.time() + 30)
     page.context.clear_cookies()
 
     page.goto(f"{base}/admin/")
     sign_in(page, username, COMPLIANCE_PASSWORD)
     expect(page).to_have_url(re.compile(r"/console/login/code"))
-    audit(page, "the sign-in code page", language)
+    audit(page, "the sign-in code page", language, who="compliance")
     page.locator("input[name=code]").fill("000000")
     page.locator(".card form button[type=submit]").click()
     expect(page.locator(".card .error[role=alert]")).to_be_visible()
-    audit(page, "the sign-in code page with an error", language)
+    audit(page, "the sign-in code page with an error", language, who="compliance")
     page.locator("input[name=code]").fill(code)
     page.locator(".card form button[type=submit]").click()
     page.wait_for_url("**/admin/")
-    audit(page, "the admin index", language)
+    audit(page, "the admin index", language, who="compliance")
 
     page.goto(f"{base}/admin/sessions_app/verificationsession/")
-    audit(page, "the sessions list", language)
+    audit(page, "the sessions list", language, who="compliance")
+    # The API names a session by its public id: searching it finds that one session.
+    page.locator("#searchbar").fill(seed["one_on_one"]["session"])
+    page.locator("#searchbar").press("Enter")
+    expect(page).to_have_url(re.compile(r"[?&]q="))
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    expect(page.locator("#result_list tbody tr")).to_contain_text(str(uuid.UUID(seed["one_on_one"]["session"])))
+    audit(page, "the sessions list searched by public id", language, who="compliance")
     pk = server.manage("shell", "-c", SESSION_PK.format(session=seed["one_on_one"]["session"])).strip().splitlines()[-1]
     page.goto(f"{base}/admin/sessions_app/verificationsession/{pk}/review/")
     expect(page.locator(".verity-decision")).to_be_visible()
-    audit(page, "the session review", language)
+    audit(page, "the session review", language, who="compliance")
     # The player with the composed recording (the server composes it right
     # after the call: a few seconds on a busy machine).
     deadline = time.monotonic() + 60
@@ -204,7 +216,7 @@ def audit_compliance(server, browser, language: str, seed: dict):
             break
         time.sleep(1)
     expect(page.locator("[data-recording-player] video")).to_be_visible()
-    audit(page, "the recording player", language)
+    audit(page, "the recording player", language, who="compliance")
     page.context.close()
 
 

@@ -2,6 +2,7 @@
 with the customer's fake camera showing a picture the test knows."""
 
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -48,6 +49,33 @@ def step(page, label):
     return page.locator(".participant-card:visible .step-button", has_text=label)
 
 
+# A code a person should never read: "look_up", "needs_review", "turn_right".
+SNAKE_CASE = re.compile(r"\b[a-z]+_[a-z_]+\b")
+
+
+def hold_capture_uploads(customer):
+    """Holds the customer's capture uploads until the returned function is
+    called, so a test can look at the console while a capture is still on
+    its way (on a quiet machine it lasts a few hundred milliseconds)."""
+    held = []
+    gate = {"open": False}
+
+    def handle(route):
+        if gate["open"]:
+            route.continue_()
+        else:
+            held.append(route)
+
+    customer.route("**/call/captures/*", handle)
+
+    def release():
+        gate["open"] = True
+        while held:
+            held.pop(0).continue_()
+
+    return release
+
+
 def test_operator_walks_the_whole_workflow(server, browser, customer_browser):
     seed = server.seed(business="console-walk")
     operator = new_page(browser)
@@ -64,9 +92,16 @@ def test_operator_walks_the_whole_workflow(server, browser, customer_browser):
     # Document: prompt, then capture the front from the customer's camera.
     operator.get_by_role("button", name="Ask for front").click()
     expect(customer.locator("#prompt")).to_contain_text("front of your identity document")
-    operator.get_by_role("button", name="Capture front").click()
+    capture_front = operator.get_by_role("button", name="Capture front")
+    release = hold_capture_uploads(customer)
+    capture_front.click()
+    # Busy while the customer's still is on its way: another click would ask again.
+    expect(capture_front).to_have_attribute("aria-disabled", "true")
+    release()
     front = card.locator(".evidence-gallery img").first
     expect(front).to_be_visible()
+    expect(capture_front).not_to_have_attribute("aria-disabled", "true")
+    customer.unroute("**/call/captures/*")
     image = fetch_image(operator, front.get_attribute("src"))
     # The customer's own camera at its full resolution, not mirrored.
     assert image.size == (WIDTH, HEIGHT)
@@ -100,12 +135,29 @@ def test_operator_walks_the_whole_workflow(server, browser, customer_browser):
     expect(actions).to_have_count(3)
     for done in range(3):
         prompt_before = customer.locator("#prompt-text").inner_text()
-        card.get_by_role("button", name="Capture:").click()
+        capture_action = card.get_by_role("button", name="Capture:")
+        release = hold_capture_uploads(customer)
+        capture_action.click()
+        expect(capture_action).to_have_attribute("aria-disabled", "true")
+        release()
         expect(card.locator(".challenge li.done")).to_have_count(done + 1, timeout=15_000)
         if done < 2:
             expect(customer.locator("#prompt-text")).not_to_have_text(prompt_before)
+            expect(capture_action).not_to_have_attribute("aria-disabled", "true")
+        customer.unroute("**/call/captures/*")
     expect(customer.locator("#prompt")).to_be_hidden()
+    # The operator reads words, never the codes behind them ("turn_right", "needs_review").
+    panel_text = operator.locator(".workflow-panel").inner_text()
+    assert not SNAKE_CASE.findall(panel_text), SNAKE_CASE.findall(panel_text)
+    expect(card.locator(".thumb-button")).to_have_count(7)
+    thumb_labels = card.locator(".thumb-button").evaluate_all("(buttons) => buttons.map((b) => b.getAttribute('aria-label'))")
+    assert not SNAKE_CASE.findall(" ".join(thumb_labels)), thumb_labels
+    # A step passed mid-challenge takes its instruction off the customer's screen.
+    card.get_by_role("button", name="New challenge").click()
+    expect(customer.locator("#prompt")).to_be_visible()
     card.get_by_role("button", name="Pass", exact=True).click()
+    expect(step(operator, "Liveness")).to_contain_text("Passed")
+    expect(customer.locator("#prompt")).to_be_hidden()
 
     # Questions, one by one, answered in the customer's frame: the demo's
     # questions come in English and German, each side reads its page's language.
@@ -169,6 +221,8 @@ def test_operator_walks_the_whole_workflow(server, browser, customer_browser):
     expect(card.get_by_label("Share the result with the customer")).to_be_checked()
     card.get_by_role("button", name="Record decision").click()
     expect(card.locator(".decision-result")).to_contain_text("Decided: Rejected · Document unreadable · shared with the customer")
+    # The decision finishes the notes: passed, since the operator wrote some (skipped when not).
+    expect(step(operator, "Notes")).to_contain_text("Passed")
     operator.get_by_role("button", name="End the call").click()
     operator.get_by_role("button", name="End call").click()
     expect(customer.locator("#ended-title")).to_have_text("We could not verify your identity")

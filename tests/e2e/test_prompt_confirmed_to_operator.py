@@ -13,18 +13,44 @@ from tests.e2e.flows import (
 )
 
 
-def test_the_document_front_prompt_is_shown_to_the_customer_and_the_operator_sees_it(server, browser):
+# The customer's page shows prompts but its confirmations are lost on the way
+# (WebSocket.prototype.send drops them) until the test sets
+# window.__promptShownGetsThrough.
+DROP_PROMPT_SHOWN = """
+(() => {
+  window.__promptShownGetsThrough = false;
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    if (!window.__promptShownGetsThrough && typeof data === "string") {
+      try {
+        if (JSON.parse(data).type === "prompt_shown") return;
+      } catch (err) {}
+    }
+    return send.call(this, data);
+  };
+})();
+"""
+
+
+def call_in_progress(server, browser, *, customer_script=None):
+    """An operator in a call with one customer: (operator, customer, the
+    operator's prompt status line)."""
     seed = server.seed(business=f"prompt-confirm-{id(object())}")
     operator = new_page(browser)
     operator_login(operator, server.base_urls[0], seed["operator"]["username"], seed["operator"]["password"])
     customer = new_page(browser)
+    if customer_script:
+        customer.add_init_script(customer_script)
     customer_open_link_and_accept(customer, seed["one_on_one"]["links"][0])
     customer_join(customer)
     operator_answer_first(operator)
     expect(customer.locator("#connecting-panel")).to_be_hidden()
     wait_decoding(operator)
-    card = operator.locator(".participant-card:visible")
-    status = card.locator(".prompt-status")
+    return operator, customer, operator.locator(".participant-card:visible .prompt-status")
+
+
+def test_the_document_front_prompt_is_shown_to_the_customer_and_the_operator_sees_it(server, browser):
+    operator, customer, status = call_in_progress(server, browser)
     expect(status).to_have_count(0)
 
     operator.get_by_role("button", name="Ask for front").click()
@@ -36,5 +62,22 @@ def test_the_document_front_prompt_is_shown_to_the_customer_and_the_operator_see
     # Stored, not only pushed: the console reloaded says the same.
     operator.reload()
     expect(operator.locator(".participant-card:visible .prompt-status")).to_have_text("Shown to the customer")
+    customer.context.close()
+    operator.context.close()
+
+
+def test_a_prompt_the_customers_page_never_confirms_is_flagged_and_sent_again(server, browser):
+    operator, customer, status = call_in_progress(server, browser, customer_script=DROP_PROMPT_SHOWN)
+
+    operator.get_by_role("button", name="Ask for front").click()
+
+    expect(customer.locator("#prompt-text")).to_contain_text("front of your identity document")
+    # No confirmation within 4 s: the operator is told, and offered to send it again.
+    expect(status).to_have_attribute("data-state", "not-shown")
+    expect(status).to_contain_text("Not shown yet — the customer's page has not confirmed it")
+    customer.evaluate("() => { window.__promptShownGetsThrough = true; }")
+    status.get_by_role("button", name="Send again").click()
+    expect(status).to_have_text("Shown to the customer")
+    expect(status).to_have_attribute("data-state", "shown")
     customer.context.close()
     operator.context.close()
