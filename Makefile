@@ -38,8 +38,9 @@ run: install media
 	$(BIN)/python manage.py collectstatic --no-input -v0
 	$(BIN)/python manage.py seed_demo
 	@if [ -n "$$REDIS_URL" ]; then \
-		echo "Starting a Celery worker with beat (REDIS_URL is set)"; \
-		$(BIN)/celery -A kyc worker --beat --loglevel=INFO --concurrency=2 & \
+		mkdir -p var; \
+		echo "A Celery worker with beat runs beside (REDIS_URL is set); its log: var/celery-worker.log"; \
+		$(BIN)/celery -A kyc worker --beat --loglevel=INFO --concurrency=2 >>var/celery-worker.log 2>&1 & \
 	fi; \
 	exec $(BIN)/python -m kyc.serve -b $(HOST) -p $(PORT) kyc.asgi:application
 
