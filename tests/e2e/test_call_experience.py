@@ -157,6 +157,12 @@ def test_after_end_both_sides_see_a_clean_end_screen_also_after_a_reload(server,
     seed, operator, customer = one_customer_in_call(server, browser, "clean-ending")
     expect(operator.locator("#recording-badge")).to_be_visible()
     expect(customer.locator("#recording-badge")).to_be_visible()
+    # Every text the operator's recording status shows, in order.
+    operator.evaluate(
+        """() => { window.__statusTexts = []; const status = document.getElementById('recording-status');
+        new MutationObserver(() => window.__statusTexts.push(status.textContent))
+          .observe(status, { childList: true, characterData: true, subtree: true }); }"""
+    )
     operator.get_by_role("button", name="End the call").click()
     operator.get_by_role("button", name="End call").click()
 
@@ -176,7 +182,16 @@ def test_after_end_both_sides_see_a_clean_end_screen_also_after_a_reload(server,
     # Free at once: back to the queue while the server composes the recording
     # (a background thread in embedded mode), its progress on screen.
     expect(operator.get_by_role("link", name="Back to the queue")).to_be_visible()
+    # While the server composes: the page says so, and how far it has got.
+    composing = re.compile(r"you can take the next call|Composing the recording… \d+ %")
+    expect(operator.locator("#recording-status")).to_have_text(composing, timeout=60_000)
+    queue = operator.context.new_page()
+    queue.goto(f"{server.base_urls[0]}/console/")
+    expect(queue.locator("#queue-title")).to_be_visible()
+    queue.close()
     expect(operator.locator("#recording-status")).to_have_text("The recording is ready.", timeout=180_000)
+    shown = operator.evaluate("window.__statusTexts")
+    assert shown.index("The recording is ready.") > 0 and any(composing.search(text) for text in shown), shown
 
     # The customer reads that the call ended and what happens next, and the
     # same after a reload: no black page with a stray "You".
