@@ -145,6 +145,11 @@ ROWS: dict[str, Row] = {
         "POST", lambda w: f"/call/captures/{w.capture.public_id.hex}", frozenset({CUSTOMER}), data=image,
         note="only the participant the capture was asked of",
     ),
+    "workflows:question_answer": Row(
+        "POST", lambda w: "/call/answers", CUSTOMERS, data=lambda w: {"prompt": "1", "question": "0", "answer": "x"},
+        ok=past_the_door("stale_prompt"),
+        note="each customer answers only the question shown to them now (none is, here)",
+    ),
     # --- the console
     "operators:login": Row("GET", lambda w: "/console/login/", EVERYONE),
     "operators:logout": Row("POST", lambda w: "/console/logout/", EVERYONE, ok=lambda r: r.status_code == 302),
@@ -209,6 +214,7 @@ ROWS: dict[str, Row] = {
     # --- the rest
     "": Row("GET", lambda w: "/", EVERYONE, ok=lambda r: r.status_code == 302 and r["Location"] == "/console/"),
     "healthz": Row("GET", lambda w: "/healthz", EVERYONE),
+    "readyz": Row("GET", lambda w: "/readyz", EVERYONE, note="says only whether the database and cache answer"),
     "admin/login/": Row(
         "GET", lambda w: "/admin/login/", frozenset({COMPLIANCE}), note="staff go on to the admin; others to the sign-in or 403"
     ),
