@@ -38,7 +38,16 @@ def ocr_engine():
     """One RapidOCR per process: loading the ONNX models takes a while."""
     from rapidocr import RapidOCR
 
-    return RapidOCR(params={"Global.use_cls": False, "Global.log_level": "warning"})
+    # One inference thread: onnxruntime's default pool of one thread per
+    # core spins while it waits, which doubled the CPU of a reading on two
+    # cores for no result (a worker runs one check per process; its other
+    # processes use the other cores). The readings are the same.
+    return RapidOCR(params={
+        "Global.use_cls": False,
+        "Global.log_level": "warning",
+        "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+        "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+    })
 
 
 @dataclass
