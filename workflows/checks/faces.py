@@ -37,7 +37,7 @@ from workflows.checks.results import (
 )
 
 ENGINE = "dlib"
-ENGINE_REVISION = "faces.4"
+ENGINE_REVISION = "faces.5"
 
 # dlib's recommended decision distance; a workflow may set a stricter one.
 DEFAULT_THRESHOLD = 0.6
@@ -54,12 +54,6 @@ DETECT_MAX_SIDE = 1280
 # Faces narrower than this are looked for again in an image upsampled once
 # (HOG finds faces from about 80 px).
 UPSAMPLE_BELOW = 100
-# HOG looks first on a copy shrunk by this factor, about a third cheaper:
-# a webcam's face of 100 px or more is found there (HOG's window is 80 px).
-# Where it finds none that large, the search runs at full size as before. A
-# second face under 100 px beside a larger one is then not counted (at full
-# size HOG found such faces from 80 px).
-QUICK_SCALE = 0.8
 # A head tilted (rolled) more than about 15 degrees escapes the frontal HOG
 # detector: the image is turned by these angles and searched again.
 ROLL_SEARCH_DEGREES = (20.0, -20.0)
@@ -180,21 +174,6 @@ def _turned_back(box, angle: float, size: tuple[int, int]) -> tuple[float, float
     return (x - half_w, y - half_h, x + half_w, y + half_h)
 
 
-def _hog_quick(image: np.ndarray) -> list:
-    """HOG on a copy shrunk by QUICK_SCALE, boxes in ``image`` pixels; empty
-    unless every face found is at least UPSAMPLE_BELOW wide, so that what it
-    misses (faces under about 100 px) is what the full-size search is for."""
-    import cv2
-
-    h, w = image.shape[:2]
-    quick = cv2.resize(image, (round(w * QUICK_SCALE), round(h * QUICK_SCALE)), interpolation=cv2.INTER_AREA)
-    found = [((l / QUICK_SCALE, t / QUICK_SCALE, r / QUICK_SCALE, b / QUICK_SCALE), score)
-             for (l, t, r, b), score in _keep(_hog(quick, 0))]
-    if found and min(box[2] - box[0] for box, _ in found) >= UPSAMPLE_BELOW:
-        return found
-    return []
-
-
 def _hog_around(image: np.ndarray, found: list) -> list:
     """HOG upsampled once, only around faces already found (each box with
     one box's margin on every side): what the upsampled search of the whole
@@ -211,16 +190,12 @@ def _hog_around(image: np.ndarray, found: list) -> list:
 
 
 def _find_boxes(small: np.ndarray) -> list[tuple[tuple[float, float, float, float], float]]:
-    """Face boxes in ``small``: HOG on a shrunk copy for faces of 100 px and
-    more, else HOG as it is, then upsampled for small faces (around the ones
-    found, or everywhere when none was), then turned for tilted heads, then
-    the CNN detector; each step only when the ones before found nothing
-    usable, and never replacing what they found."""
+    """Face boxes in ``small``: HOG as it is, then upsampled for small faces
+    (around the ones found, or everywhere when none was), then turned for
+    tilted heads, then the CNN detector; each step only when the ones before
+    found nothing usable, and never replacing what they found."""
     import cv2
 
-    quick = _hog_quick(small)
-    if quick:
-        return quick
     found = _keep(_hog(small, 0))
     if not found or max(box[2] - box[0] for box, _ in found) < UPSAMPLE_BELOW:
         upsampled = _hog_around(small, found) if found else _keep(_hog(small, 1))
