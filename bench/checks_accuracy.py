@@ -268,6 +268,52 @@ def bench_liveness(per_person: int, seed0: int = 9000) -> dict:
     }
 
 
+# --- person swaps during the liveness bursts ------------------------------------------
+
+
+def bench_swaps(per_person: int, seed0: int = 15000) -> dict:
+    """The face match's person-swap check on liveness bursts: every burst of
+    the person of the live face capture must pass; a burst where somebody
+    else takes their place, in the same spot and at the same size, from
+    frame 3 to the end or for frame 3 alone, must fail."""
+    people = {"astronaut": td.astronaut(), "grace_hopper": td.grace_hopper()}
+    kinds = ("genuine", "swapped_from_frame_3", "swapped_in_frame_3_only")
+    counts = {kind: [0, 0] for kind in kinds}
+    described = []
+    for name, photo in people.items():
+        other = people["grace_hopper" if name == "astronaut" else "astronaut"]
+        for k in range(per_person):
+            seed = seed0 + 41 * k + (0 if name == "astronaut" else 9000)
+            rng = np.random.default_rng(seed)
+            share, offset = float(rng.uniform(0.5, 0.62)), (int(rng.integers(-40, 40)), int(rng.integers(-20, 20)))
+            base = td.live_frame(photo, seed=seed, face_share=share, offset=offset)
+            impostor = td.live_frame(other, seed=seed + 1, face_share=share, offset=offset)
+            live = td.live_frame(photo, seed=seed + 2, face_share=share)
+            for i, action in enumerate(liveness.ACTIONS):
+                own = td.challenge_frames(base, action, seed=seed + i)
+                theirs = td.challenge_frames(impostor, action, seed=seed + 50 + i)
+                bursts = {"genuine": own, "swapped_from_frame_3": own[:2] + theirs[2:],
+                          "swapped_in_frame_3_only": own[:2] + theirs[2:3] + own[3:]}
+                for kind, frames in bursts.items():
+                    outcome = faces.check_face_match(
+                        live_face=live, document=None, threshold=0.5,
+                        liveness_frames=[(f"{action} {n + 1}", frame) for n, frame in enumerate(frames)],
+                    )
+                    ok = outcome.status == PASSED if kind == "genuine" else outcome.status == "failed"
+                    counts[kind][0] += ok
+                    counts[kind][1] += 1
+                    described.append(sum(f["distance"] is not None
+                                         for f in outcome.details.get("liveness_frames", [])))
+            print(f"  swaps {name} {k + 1}/{per_person}", file=sys.stderr)
+    return {
+        "bursts_per_kind": counts["genuine"][1],
+        "genuine_burst_pass_rate": counts["genuine"][0] / counts["genuine"][1],
+        "swap_from_frame_3_detected": counts["swapped_from_frame_3"][0] / counts["swapped_from_frame_3"][1],
+        "swap_in_frame_3_only_detected": counts["swapped_in_frame_3_only"][0] / counts["swapped_in_frame_3_only"][1],
+        "frames_described_per_burst_mean": statistics.mean(described),
+    }
+
+
 # --- a whole participant -------------------------------------------------------------
 
 
@@ -320,6 +366,15 @@ def table(report: dict) -> str:
         lines += _face_rows(report["faces"])
     if "liveness" in report:
         lines += _liveness_rows(report["liveness"])
+    if "swaps" in report:
+        sw = report["swaps"]
+        lines += [
+            f"| Person swap: genuine bursts passing ({sw['bursts_per_kind']} bursts of 5 frames) | "
+            f"{sw['genuine_burst_pass_rate']:.1%} |",
+            f"| Person swap from frame 3 on, same place: detected | {sw['swap_from_frame_3_detected']:.1%} |",
+            f"| Person swap in frame 3 only, same place: detected | {sw['swap_in_frame_3_only_detected']:.1%} |",
+            f"| Frames described per burst (mean) | {sw['frames_described_per_burst_mean']:.2f} |",
+        ]
     if "participant" in report:
         p = report["participant"]
         lines.append(f"| Time per participant, all checks (wall / CPU, {p['participants']} participants) | "
@@ -373,11 +428,13 @@ def main(argv=None) -> int:
     parser.add_argument("--docs", type=int, default=210)
     parser.add_argument("--faces-per-person", type=int, default=30, help="genuine pairs per person")
     parser.add_argument("--liveness-per-person", type=int, default=6)
+    parser.add_argument("--swaps-per-person", type=int, default=2)
     parser.add_argument("--participants", type=int, default=3)
-    parser.add_argument("--only", choices=["mrz", "faces", "liveness", "participant"], nargs="*",
+    parser.add_argument("--only", choices=["mrz", "faces", "liveness", "swaps", "participant"], nargs="*",
                         help="run only these parts (the JSON then holds only them)")
     args = parser.parse_args(argv)
-    parts = set(args.only or ["mrz", "faces", "liveness", "participant"])
+    everything = ["mrz", "faces", "liveness", "swaps", "participant"]
+    parts = set(args.only or everything)
 
     started = time.time()
     report = {
@@ -393,12 +450,14 @@ def main(argv=None) -> int:
         report["faces"] = bench_faces(args.faces_per_person)
     if "liveness" in parts:
         report["liveness"] = bench_liveness(args.liveness_per_person)
+    if "swaps" in parts:
+        report["swaps"] = bench_swaps(args.swaps_per_person)
     if "participant" in parts:
         report["participant"] = bench_participant(args.participants)
     report["machine"]["load_average_at_end"] = os.getloadavg()
     report["seconds"] = round(time.time() - started, 1)
     RESULTS.mkdir(exist_ok=True)
-    name = "checks_accuracy" if len(parts) == 4 else "checks_accuracy_" + "_".join(sorted(parts))
+    name = "checks_accuracy" if len(parts) == len(everything) else "checks_accuracy_" + "_".join(sorted(parts))
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(report, indent=2, default=float))
     print(table(report))

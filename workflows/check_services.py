@@ -21,6 +21,7 @@ What runs on which evidence (customer's camera unless said otherwise):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -65,6 +66,18 @@ def _read(evidence: Evidence) -> bytes:
         return handle.read()
 
 
+def _picture(data: bytes):
+    """A capture decoded once for every check of a task that reads it; bytes
+    that do not decode are handed on as they are, for each engine to say so
+    in its own result, as it does for any capture."""
+    from workflows.checks.images import load_rgb
+
+    try:
+        return load_rgb(data)
+    except Exception:  # noqa: BLE001 - the engines report it
+        return data
+
+
 def _latest(participant_id: int, kind: str) -> Evidence | None:
     return (
         Evidence.objects.filter(
@@ -100,10 +113,15 @@ def checks_planned(evidence: Evidence) -> list[PlannedCheck]:
     plan: list[PlannedCheck] = []
     kind = evidence.kind
 
+    # Read and decoded once for every check of this capture.
+    @functools.cache
+    def picture():
+        return _picture(_read(evidence))
+
     if kind in (Evidence.Kind.DOCUMENT_FRONT, Evidence.Kind.DOCUMENT_BACK, Evidence.Kind.FACE):
         capture_kind = quality.FACE if kind == Evidence.Kind.FACE else quality.DOCUMENT
         plan.append(PlannedCheck(CheckResult.Kind.QUALITY, evidence,
-                                 lambda: quality.check_quality(_read(evidence), kind=capture_kind)))
+                                 lambda: quality.check_quality(picture(), kind=capture_kind)))
     if evidence.source != Evidence.Source.CUSTOMER_DEVICE:
         return plan
 
@@ -112,7 +130,7 @@ def checks_planned(evidence: Evidence) -> list[PlannedCheck]:
             CheckResult.Kind.MRZ,
             evidence,
             lambda: mrz.check_mrz(
-                _read(evidence),
+                picture(),
                 expected_name=participant.name or None,
                 expected_birth_date=participant.date_of_birth,
                 minimum_age=workflow.minimum_age,
@@ -130,7 +148,9 @@ def checks_planned(evidence: Evidence) -> list[PlannedCheck]:
                 CheckResult.Kind.FACE_MATCH,
                 evidence,
                 lambda: faces.check_face_match(
-                    live_face=_read(face), document=_read(document), threshold=workflow.face_match_threshold
+                    live_face=picture() if face is evidence else _picture(_read(face)),
+                    document=picture() if document is evidence else _picture(_read(document)),
+                    threshold=workflow.face_match_threshold,
                 ),
             ))
     elif kind == Evidence.Kind.LIVENESS_FRAME:
@@ -140,10 +160,18 @@ def checks_planned(evidence: Evidence) -> list[PlannedCheck]:
         if len(burst) >= step_kinds.LIVENESS_BURST_FRAMES:
             first = burst[0]
             action = evidence.label
+
+            # Read and decoded once for both checks of the burst; the faces
+            # found in them are kept by the face engine (faces.detect_faces),
+            # so the person-swap check reuses what the liveness check found.
+            @functools.cache
+            def frames() -> list:
+                return [(f"{action} {frame.frame_index + 1}", _picture(_read(frame))) for frame in burst]
+
             plan.append(PlannedCheck(
                 CheckResult.Kind.LIVENESS,
                 first,
-                lambda: liveness.check_liveness({action: [_read(frame) for frame in burst]}),
+                lambda: liveness.check_liveness({action: [picture for _, picture in frames()]}),
             ))
             face = _latest(participant.pk, Evidence.Kind.FACE)
             if face is not None:
@@ -153,10 +181,10 @@ def checks_planned(evidence: Evidence) -> list[PlannedCheck]:
                     CheckResult.Kind.FACE_MATCH,
                     first,
                     lambda: faces.check_face_match(
-                        live_face=_read(face),
+                        live_face=_picture(_read(face)),
                         document=None,
                         threshold=workflow.face_match_threshold,
-                        liveness_frames=[(f"{action} {frame.frame_index + 1}", _read(frame)) for frame in burst],
+                        liveness_frames=frames(),
                     ),
                 ))
     return plan

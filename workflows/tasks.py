@@ -14,8 +14,8 @@ from workflows import check_services
 
 logger = logging.getLogger(__name__)
 
-# The OCR reads a capture in about a second of CPU and the liveness burst in
-# a few; the soft limit leaves room for a loaded worker, then each running
+# The OCR reads a capture in about a second of CPU, a liveness burst's two
+# checks take less (docs/checks.md, "CPU per participant"); the soft limit leaves room for a loaded worker, then each running
 # engine is stopped and stored as an "error" result (the recommendation turns
 # it into a review). The hard limit catches native code that ignores it.
 SOFT_TIME_LIMIT = 120

@@ -70,7 +70,7 @@ def test_ocr_engine_exception_becomes_an_error_result(monkeypatch, passport):
     def broken(rgb):
         raise MemoryError("onnxruntime could not allocate")
 
-    monkeypatch.setattr(mrz_ocr, "ocr_lines", broken)
+    monkeypatch.setattr(mrz_ocr, "detect_text", broken)
     outcome = mrz.check_mrz(passport)
     assert outcome.status == ERROR
     assert outcome.reasons[0].code == "engine.exception"

@@ -113,7 +113,7 @@ def test_erased_or_missing_evidence_is_not_checked(live_call, astronaut_frame):
 def test_engine_exception_is_stored_as_an_error_and_reviews(live_call, max_passport, monkeypatch):
     from workflows.checks import mrz_ocr
 
-    monkeypatch.setattr(mrz_ocr, "ocr_lines", lambda rgb: 1 / 0)
+    monkeypatch.setattr(mrz_ocr, "detect_text", lambda rgb: 1 / 0)
     evidence = store(live_call.participant, Evidence.Kind.DOCUMENT_FRONT, max_passport)
     run_checks_for_evidence(evidence.pk)
     result = CheckResult.objects.get(evidence=evidence, kind="mrz")

@@ -38,7 +38,7 @@ from workflows.checks.results import (
 ENGINE = "rapidocr"
 # Bump the suffix whenever reading or judging changes: results are stored per
 # engine version, so a new version re-checks old evidence instead of reusing.
-ENGINE_REVISION = "mrz.2"
+ENGINE_REVISION = "mrz.3"
 
 
 @functools.lru_cache(maxsize=1)
@@ -85,9 +85,8 @@ def read_mrz(image, *, today: dt.date | None = None) -> MrzRead:
     seen: list[str] = []
     best: MrzRead | None = None
     for angle in (0.0, 180.0):
-        text_lines = mrz_ocr.ocr_lines(mrz_ocr.rotate(rgb, angle) if angle else rgb)
+        text_lines, group = mrz_ocr.read_mrz_lines(mrz_ocr.rotate(rgb, angle) if angle else rgb)
         seen.extend(line.text for line in text_lines)
-        group = mrz_ocr.find_mrz_lines(text_lines)
         if group is None:
             continue
         data = parse_mrz([row.chars if row.chars is not None else row.text for row in group], today=today)

@@ -38,7 +38,16 @@ def ocr_engine():
     """One RapidOCR per process: loading the ONNX models takes a while."""
     from rapidocr import RapidOCR
 
-    return RapidOCR(params={"Global.use_cls": False, "Global.log_level": "warning"})
+    # One inference thread: onnxruntime's default pool of one thread per
+    # core spins while it waits, which doubled the CPU of a reading on two
+    # cores for no result (a worker runs one check per process; its other
+    # processes use the other cores). The readings are the same.
+    return RapidOCR(params={
+        "Global.use_cls": False,
+        "Global.log_level": "warning",
+        "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+        "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+    })
 
 
 @dataclass
@@ -157,18 +166,59 @@ def _decode(probabilities: np.ndarray, characters: list[str]) -> tuple[str, floa
     return text, float(np.mean(confidences)) if confidences else 0.0, chars
 
 
-def ocr_lines(rgb: np.ndarray) -> list[TextLine]:
-    """The long, flat text lines of an image, read."""
+def _long_flat_boxes(rgb: np.ndarray) -> list[np.ndarray]:
     boxes = []
     for box in detect_text(rgb):
         length = np.linalg.norm(box[1] - box[0])
         height = np.linalg.norm(box[3] - box[0])
         if height > 0 and length / height >= MIN_LINE_ASPECT:
             boxes.append(box)
+    return boxes
+
+
+def ocr_lines(rgb: np.ndarray) -> list[TextLine]:
+    """The long, flat text lines of an image, read."""
+    boxes = _long_flat_boxes(rgb)
     if not boxes:
         return []
     readings = recognise([_crop(rgb, box) for box in boxes])
     return [TextLine(text, score, box, chars) for (text, score, chars), box in zip(readings, boxes)]
+
+
+def read_mrz_lines(rgb: np.ndarray) -> tuple[list[TextLine], list[TextLine] | None]:
+    """The text lines read and the MRZ's rows among them (find_mrz_lines).
+
+    Reading a line costs about as much as finding every line of the page,
+    and the zone is the page's bottom-most run of rows: the lines are read
+    from the bottom up, and reading stops at the first line above a zone
+    already found. find_mrz_lines keeps the lowest zone, which lines above
+    it cannot change; without a zone, every line is read, as ocr_lines does.
+    """
+    boxes = _long_flat_boxes(rgb)
+    if not boxes:
+        return [], None
+    # "Up" along the page's own tilt: the median direction of the lines.
+    angles = [np.degrees(np.arctan2(b[1][1] - b[0][1], b[1][0] - b[0][0])) for b in boxes]
+    theta = np.radians(-float(np.median(angles)))
+    down = np.array([np.sin(theta), np.cos(theta)])  # the second row of the rotation
+
+    def height_of(box: np.ndarray) -> float:
+        return float(down @ box.mean(axis=0))
+
+    order = sorted(range(len(boxes)), key=lambda i: -height_of(boxes[i]))
+    read: dict[int, TextLine] = {}
+    group = None
+    for position, index in enumerate(order):
+        text, score, chars = recognise([_crop(rgb, boxes[index])])[0]
+        read[index] = TextLine(text, score, boxes[index], chars)
+        lines = [read[i] for i in sorted(read)]
+        group = find_mrz_lines(lines)
+        if group is None or position + 1 == len(order):
+            continue
+        top = min(height_of(row.box) for row in group)
+        if height_of(boxes[order[position + 1]]) < top - 0.5 * max(row.height for row in group):
+            break
+    return [read[i] for i in sorted(read)], group
 
 
 def _looks_like_mrz(text: str) -> bool:
