@@ -121,20 +121,12 @@ function renderPrompt(prompt, peerId) {
     return;
   }
   const base = t[`prompt_${prompt.code}`] || "";
-  // A workflow's own text (a question) comes in every language it has: this
-  // page's language if there, else the workflow's default (prompt.lang),
-  // marked with its real language for screen readers.
-  const pageLang = document.documentElement.lang;
-  const own = prompt.texts && prompt.texts[pageLang];
-  const extra = own || prompt.text || "";
+  // A workflow's own text (a question) in this page's language if it has it.
+  const own = ownText(prompt);
+  const extra = own.textContent;
   const line = $("prompt-text");
   line.replaceChildren(base);
-  if (extra) {
-    const span = document.createElement("span");
-    span.lang = own ? pageLang : prompt.lang || pageLang;
-    span.textContent = extra;
-    line.append(base ? " " : "", span);
-  }
+  if (extra) line.append(base ? " " : "", own);
   const text = `${base} ${extra}`.trim();
   const isNew = box.dataset.promptId !== String(prompt.id || "") || box.hidden;
   // Said once per prompt: a state push repeating it must not talk over what
@@ -147,8 +139,9 @@ function renderPrompt(prompt, peerId) {
   confirmPrompt(prompt, peerId);
 }
 
-// The localised text of a workflow's own text (a question's choice), as the
-// prompt's: this page's language if there, else the text chosen on the server.
+// A workflow's own text (a question, a choice) comes in every language it
+// has: this page's language if there, else the text the server chose (in
+// item.lang), marked with its real language for screen readers.
 function ownText(item) {
   const pageLang = document.documentElement.lang;
   const own = item.texts && item.texts[pageLang];

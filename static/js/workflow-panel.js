@@ -136,7 +136,10 @@ export class WorkflowPanel {
     this.pointerDown = false;
     this.deferred = new Set(); // peer ids whose redraw waits for the pointer
     this.panels.addEventListener("pointerdown", () => (this.pointerDown = true));
-    document.addEventListener("pointerup", () => {
+    // A touch that turns into a scroll ends in pointercancel, a press let go
+    // outside the window in the window's blur: neither may leave the panel
+    // frozen.
+    const released = () => {
       if (!this.pointerDown) return;
       // After the click event this release dispatches.
       setTimeout(() => {
@@ -145,7 +148,10 @@ export class WorkflowPanel {
         this.deferred.clear();
         waiting.forEach((peerId) => this.rerender(peerId));
       }, 0);
-    });
+    };
+    document.addEventListener("pointerup", released);
+    document.addEventListener("pointercancel", released);
+    window.addEventListener("blur", released);
     // Closing the dialog gives the focus back to the thumbnail that opened
     // it; a state push while it was open drew a new one: focus that.
     this.dialog.addEventListener("close", () => {
