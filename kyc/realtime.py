@@ -35,8 +35,12 @@ def _group_send(group: str, message: dict) -> None:
 
 
 def session_changed_on_commit(session) -> None:
+    """The nudge names the state version the change made: a socket that has
+    already sent its page a state at least that new skips it, so a burst of
+    changes queued behind a slow read costs one read, not one each."""
     group = session_group(session.public_id)
-    transaction.on_commit(lambda: _group_send(group, {"type": "session.changed"}))
+    message = {"type": "session.changed", "version": session.state_version}
+    transaction.on_commit(lambda: _group_send(group, message))
 
 
 def call_ended_on_commit(session) -> None:

@@ -128,6 +128,7 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
 
     async def connect(self):
         self.identity = None
+        self.checked_version = None  # see session_changed
         self.closing = False
         self.replaced = False
         self.said_bye = False
@@ -172,6 +173,7 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
         await self.send_json(
             {"type": "welcome", "peer_id": self.identity.peer_id, "role": self.identity.role, "rtc": rtc}
         )
+        self.checked_version = state["version"]
         await self.send_json(state)
         # A change committed between reading that state and joining the
         # group nudged a group this socket was not in yet: the page would
@@ -452,7 +454,16 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "peer_media", "peer_id": event["peer_id"], "media": event["media"]})
 
     async def session_changed(self, event):
+        # Nudges queue up behind a slow read (a burst of captures, a busy
+        # database thread): one that names a version this socket has already
+        # read, state and validity together, after that change committed, has
+        # nothing new to say. Messages are handled in order, so that read's
+        # state went out before this nudge.
+        version = event.get("version")
+        if version is not None and self.checked_version is not None and version <= self.checked_version:
+            return
         state, still_valid = await database_sync_to_async(self._state_and_validity)()
+        self.checked_version = state["version"]
         await self.send_json(state)
         if state["session"]["ended"]:
             await self.send_json({"type": "call_ended"})
