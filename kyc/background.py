@@ -1,5 +1,5 @@
 """Embedded mode's stand-in for a Celery worker: a named thread in the web
-process, first in first out.
+process, first in first out, and for CPU-bound work a worker process beside it.
 
 Under daphne every synchronous view and database call shares one thread;
 seconds of OCR or minutes of video composition there would stall every
@@ -7,13 +7,28 @@ call's signaling and hold the request that asked for them. Each kind of
 work gets its own thread ("checks", "compose"), so a long composition never
 delays a check the operator is waiting for. With a broker none of this runs:
 the work goes to the Celery workers.
+
+A thread is not enough for the checks: some native code holds Python's
+global lock for seconds (dlib's CNN face detector, the last resort on a
+frame where no other detector finds a face: a liveness frame with the head
+turned, a camera pointed at a document) and the whole web process, every
+call's signaling included, stood still meanwhile. So the checks thread hands
+each piece of work to a worker process (``in_worker_process``), waits for it,
+and sends on what the work told the browsers (kyc/realtime.py collects it
+there: the in-memory channel layer does not cross processes).
 """
 
 import logging
+import multiprocessing
+import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
 
+from asgiref.sync import SyncToAsync
 from django.db import connection
+
+from kyc import realtime
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +48,17 @@ def background_submit(name: str, function, *args, **kwargs) -> None:
     """Run ``function(*args, **kwargs)`` on the named thread. Nobody waits for it: a
     failure is logged, and the thread's database connection is closed after
     each piece of work (it would otherwise outlive the request's)."""
+    # Called from a request's thread under daphne: the server's event loop.
+    # The work's nudges to the browsers go through it (async_to_sync from a
+    # thread of our own would run them on a loop of its own, and the
+    # in-memory channel layer's queues belong to the server's).
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    loop_pid = getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None)
 
     def run():
+        if loop is not None:
+            SyncToAsync.threadlocal.main_event_loop = loop
+            SyncToAsync.threadlocal.main_event_loop_pid = loop_pid
         try:
             function(*args, **kwargs)
         except Exception:  # noqa: BLE001 - nobody waits for this thread: log it
@@ -52,3 +76,73 @@ def background_wait(timeout: float = 300) -> None:
         pools = list(_pools.values())
     for pool in pools:
         pool.submit(lambda: None).result(timeout=timeout)
+
+
+# --- the worker process -------------------------------------------------------------
+
+# The checks yield the processor to the calls: niceness added to the worker's.
+WORKER_NICENESS = 10
+
+_worker: ProcessPoolExecutor | None = None
+_worker_lock = threading.Lock()
+
+
+def _worker_start() -> None:
+    import django
+
+    os.nice(WORKER_NICENESS)
+    django.setup()
+
+
+def _worker_pool() -> ProcessPoolExecutor:
+    global _worker
+    with _worker_lock:
+        if _worker is None:
+            # spawn, not fork: the web process has threads (a fork would copy
+            # locks held by them) and an event loop.
+            _worker = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start
+            )
+        return _worker
+
+
+def _in_worker(function, args, kwargs) -> list:
+    """In the worker process: run, and return what it told the browsers."""
+    with realtime.collected() as told:
+        try:
+            function(*args, **kwargs)
+        finally:
+            connection.close()
+    return told
+
+
+def in_worker_process(function, *args, timeout: float | None = None, **kwargs) -> None:
+    """Run ``function(*args, **kwargs)`` in the worker process (started on
+    first use, one per web process; ``function`` must be importable by name)
+    and wait for it; then send what it told the browsers from here. Raises
+    what the function raised. A worker that died (killed, out of memory) or
+    overran ``timeout`` seconds (native code that never returns) is replaced
+    for the next piece of work, and this one raises."""
+    pool = _worker_pool()
+    future: Future = pool.submit(_in_worker, function, args, kwargs)
+    try:
+        told = future.result(timeout=timeout)
+    except BrokenProcessPool:
+        _worker_discard(pool)
+        raise
+    except TimeoutError:
+        _worker_discard(pool, kill=True)
+        raise
+    realtime.send_collected(told)
+
+
+def _worker_discard(pool: ProcessPoolExecutor, *, kill: bool = False) -> None:
+    global _worker
+    with _worker_lock:
+        if _worker is pool:
+            _worker = None
+    if kill:
+        # No public way before Python 3.14 (terminate_workers).
+        for process in list((pool._processes or {}).values()):
+            process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)

@@ -7,6 +7,7 @@ Messages are sent after commit, so nobody is told about a row that could
 still roll back.
 """
 
+import contextlib
 import logging
 
 from asgiref.sync import async_to_sync
@@ -24,7 +25,32 @@ def queue_group(business_id: int) -> str:
     return f"queue.{business_id}"
 
 
+# In a worker process (kyc/background.py) messages are kept here and sent by
+# the web process once the work is done: the in-memory channel layer does not
+# cross processes.
+_collecting: list | None = None
+
+
+@contextlib.contextmanager
+def collected():
+    """Keep the messages sent inside instead of sending them; yields the list."""
+    global _collecting
+    outer, _collecting = _collecting, []
+    try:
+        yield _collecting
+    finally:
+        _collecting = outer
+
+
+def send_collected(messages: list) -> None:
+    for group, message in messages:
+        _group_send(group, message)
+
+
 def _group_send(group: str, message: dict) -> None:
+    if _collecting is not None:
+        _collecting.append((group, message))
+        return
     layer = get_channel_layer()
     if layer is None:
         return

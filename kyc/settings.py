@@ -191,8 +191,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 
 # Where the automated checks run when there is no broker (embedded mode):
-# "background" (one thread in the web process, so seconds of OCR never stall
-# a call's signaling), "inline" (in the request that stored the capture,
+# "background" (a thread in the web process hands each capture to a worker
+# process beside it, so neither seconds of OCR nor native code holding the
+# interpreter ever stall a call's signaling; kyc/background.py), "inline" (in the request that stored the capture,
 # after its commit) or "off". With a broker they always go to the workers.
 # Tests set "off" unless they are about the checks (tests/conftest.py).
 CHECKS_EMBEDDED_MODES = ("background", "inline", "off")

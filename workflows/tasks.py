@@ -30,7 +30,7 @@ def _inline() -> bool:
 def background_pool() -> ThreadPoolExecutor:
     """Embedded mode's stand-in for a worker (kyc.background): one thread in
     the web process keeps the checks in arrival order (a burst's last frame
-    after the face)."""
+    after the face), each run in the worker process beside it."""
     return kyc_background.background_pool("checks")
 
 
@@ -42,6 +42,12 @@ def background_pool_wait(timeout: float = 300) -> None:
 
 
 def _run_in_background(evidence_id: int) -> None:
+    # On the checks thread, in the worker process: the engines' native code
+    # must not hold the web process's interpreter (kyc/background.py).
+    kyc_background.in_worker_process(_check_evidence, evidence_id, timeout=TIME_LIMIT)
+
+
+def _check_evidence(evidence_id: int) -> None:
     check_services.evidence_run_checks(evidence_id=evidence_id)
 
 
@@ -62,7 +68,7 @@ def run_checks_for_evidence(self, evidence_id: int) -> list[dict]:
     On a worker: transient database errors (a dropped connection, a
     failover) are retried with backoff; anything else fails the task.
     In embedded mode (no broker, Celery runs ``delay`` inline, right after
-    the capture's upload commits) the checks go to a background thread, or
+    the capture's upload commits) the checks go to the worker process (by a background thread), or
     run right here, or not at all (settings.CHECKS_EMBEDDED_MODE), and a
     failure is only logged: a check never turns a stored capture into a
     failed upload, and the missing result makes the recommendation a review.

@@ -117,13 +117,17 @@ def test_reload_mid_call_comes_back_into_the_call_with_the_same_prompt(call):
 def test_websocket_forcibly_closed_mid_call_recovers_without_dropping_media(call):
     customer, operator = call
     sockets_before = customer.evaluate("window.__sockets.length")
+    connections_before = customer.evaluate("window.__pcs.length")
     customer.evaluate("window.__sockets.at(-1).close()")
     customer.wait_for_function(
         f"() => window.__sockets.length > {sockets_before} && window.__sockets.at(-1).readyState === 1"
     )
     expect(customer.locator("#reconnect-banner")).to_be_hidden()
-    # The peer connection was never torn down: same connection, still decoding.
-    assert customer.evaluate("window.__pcs.filter((pc) => pc.connectionState === 'connected').length") == 1
+    # The peer connection was never torn down: no new one was made, and the
+    # one there is connected and decoding (on a busy machine a consent check
+    # may report it "disconnected" for a moment before it recovers).
+    customer.wait_for_function("() => window.__pcs.filter((pc) => pc.connectionState === 'connected').length === 1")
+    assert customer.evaluate("window.__pcs.length") == connections_before
     wait_decoding(customer)
     # Control events flow over the new socket.
     operator.get_by_role("button", name="Ask for back").click()

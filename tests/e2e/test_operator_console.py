@@ -53,27 +53,38 @@ def step(page, label):
 SNAKE_CASE = re.compile(r"\b[a-z]+_[a-z_]+\b")
 
 
-def hold_capture_uploads(customer):
-    """Holds the customer's capture uploads until the returned function is
-    called, so a test can look at the console while a capture is still on
-    its way (on a quiet machine it lasts a few hundred milliseconds)."""
-    held = []
-    gate = {"open": False}
+class CaptureUploadGate:
+    """Holds the customer's capture uploads while closed, so a test can look
+    at the console while a capture is still on its way (on a quiet machine
+    it lasts a few hundred milliseconds). One route for the whole test: the
+    gate closes and opens, the route stays. What the customer's page said
+    (a failed upload logs a warning and retries) is kept for a failure's
+    message."""
 
-    def handle(route):
-        if gate["open"]:
+    def __init__(self, customer):
+        self.customer = customer
+        self.held = []
+        self.open = True
+        self.console = []
+        customer.on("console", lambda message: self.console.append(f"{message.type}: {message.text}"))
+        customer.route("**/call/captures/*", self._handle)
+
+    def _handle(self, route):
+        if self.open:
             route.continue_()
         else:
-            held.append(route)
+            self.held.append(route)
 
-    customer.route("**/call/captures/*", handle)
+    def close(self):
+        self.open = False
 
-    def release():
-        gate["open"] = True
-        while held:
-            held.pop(0).continue_()
+    def release(self):
+        self.open = True
+        while self.held:
+            self.held.pop(0).continue_()
 
-    return release
+    def said(self) -> str:
+        return "\n".join(self.console[-20:]) or "(nothing)"
 
 
 def test_operator_walks_the_whole_workflow(server, browser, customer_browser):
@@ -93,15 +104,15 @@ def test_operator_walks_the_whole_workflow(server, browser, customer_browser):
     operator.get_by_role("button", name="Ask for front").click()
     expect(customer.locator("#prompt")).to_contain_text("front of your identity document")
     capture_front = operator.get_by_role("button", name="Capture front")
-    release = hold_capture_uploads(customer)
+    uploads = CaptureUploadGate(customer)
+    uploads.close()
     capture_front.click()
     # Busy while the customer's still is on its way: another click would ask again.
     expect(capture_front).to_have_attribute("aria-disabled", "true")
-    release()
+    uploads.release()
     front = card.locator(".evidence-gallery img").first
     expect(front).to_be_visible()
     expect(capture_front).not_to_have_attribute("aria-disabled", "true")
-    customer.unroute("**/call/captures/*")
     image = fetch_image(operator, front.get_attribute("src"))
     # The customer's own camera at its full resolution, not mirrored.
     assert image.size == (WIDTH, HEIGHT)
@@ -136,15 +147,17 @@ def test_operator_walks_the_whole_workflow(server, browser, customer_browser):
     for done in range(3):
         prompt_before = customer.locator("#prompt-text").inner_text()
         capture_action = card.get_by_role("button", name="Capture:")
-        release = hold_capture_uploads(customer)
+        uploads.close()
         capture_action.click()
         expect(capture_action).to_have_attribute("aria-disabled", "true")
-        release()
-        expect(card.locator(".challenge li.done")).to_have_count(done + 1, timeout=15_000)
+        uploads.release()
+        try:
+            expect(card.locator(".challenge li.done")).to_have_count(done + 1, timeout=15_000)
+        except AssertionError as failure:
+            raise AssertionError(f"{failure}\nthe customer's page said:\n{uploads.said()}") from None
         if done < 2:
             expect(customer.locator("#prompt-text")).not_to_have_text(prompt_before)
             expect(capture_action).not_to_have_attribute("aria-disabled", "true")
-        customer.unroute("**/call/captures/*")
     expect(customer.locator("#prompt")).to_be_hidden()
     # The operator reads words, never the codes behind them ("turn_right", "needs_review").
     panel_text = operator.locator(".workflow-panel").inner_text()

@@ -1,0 +1,111 @@
+"""Embedded mode's worker process (kyc/background.py): the checks run there,
+not on a thread of the web process, because some native code holds Python's
+interpreter lock for seconds. What the work tells the browsers reaches them
+through the web process; a failure comes back as the work's own exception;
+a worker that died is replaced."""
+
+import asyncio
+import os
+import signal
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+
+from kyc import background, realtime
+
+GROUP = "test.worker"
+
+
+def tell_who_runs_me(note: str) -> None:
+    """Runs in the worker process: says its process id and niceness."""
+    realtime._group_send(GROUP, {"type": "worker.said", "pid": os.getpid(), "nice": os.nice(0), "note": note})
+
+
+def fail(message: str) -> None:
+    raise ValueError(message)
+
+
+def die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def hang() -> None:
+    import time
+
+    time.sleep(600)
+
+
+async def _said(layer, channel) -> dict:
+    return await layer.receive(channel)
+
+
+@pytest.fixture
+async def listening():
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(GROUP, channel)
+    yield layer, channel
+    await layer.group_discard(GROUP, channel)
+
+
+async def test_work_runs_in_another_process_at_a_lower_priority_and_its_messages_arrive(listening):
+    layer, channel = listening
+    await sync_to_async(background.in_worker_process, thread_sensitive=False)(tell_who_runs_me, "first")
+    said = await _said(layer, channel)
+    assert said["note"] == "first"
+    assert said["pid"] != os.getpid()
+    assert said["nice"] >= os.nice(0) + background.WORKER_NICENESS or said["nice"] == 19
+
+    # The same worker takes the next piece of work (models stay loaded).
+    await sync_to_async(background.in_worker_process, thread_sensitive=False)(tell_who_runs_me, "second")
+    again = await _said(layer, channel)
+    assert (again["note"], again["pid"]) == ("second", said["pid"])
+
+
+def test_the_works_exception_comes_back():
+    with pytest.raises(ValueError, match="no MRZ here"):
+        background.in_worker_process(fail, "no MRZ here")
+
+
+async def test_a_worker_that_died_is_replaced(listening):
+    layer, channel = listening
+    await sync_to_async(background.in_worker_process, thread_sensitive=False)(tell_who_runs_me, "before")
+    before = await _said(layer, channel)
+
+    with pytest.raises(Exception) as died:
+        await sync_to_async(background.in_worker_process, thread_sensitive=False)(die)
+    assert type(died.value).__name__ == "BrokenProcessPool"
+
+    await sync_to_async(background.in_worker_process, thread_sensitive=False)(tell_who_runs_me, "after")
+    after = await _said(layer, channel)
+    assert after["note"] == "after"
+    assert after["pid"] != before["pid"]
+
+
+async def test_work_that_overruns_its_time_is_stopped_and_the_worker_replaced(listening):
+    layer, channel = listening
+    await sync_to_async(background.in_worker_process, thread_sensitive=False)(tell_who_runs_me, "before")
+    before = await _said(layer, channel)
+
+    with pytest.raises(TimeoutError):
+        await sync_to_async(background.in_worker_process, thread_sensitive=False)(hang, timeout=1)
+    # The hung process is gone, not left running beside its replacement.
+    with pytest.raises(ProcessLookupError):
+        for _ in range(50):
+            os.kill(before["pid"], 0)
+            await asyncio.sleep(0.1)
+
+    await sync_to_async(background.in_worker_process, thread_sensitive=False)(tell_who_runs_me, "after")
+    after = await _said(layer, channel)
+    assert after["note"] == "after"
+    assert after["pid"] != before["pid"]
+
+
+def test_messages_sent_inside_collected_are_kept_not_sent(monkeypatch):
+    sent = []
+    monkeypatch.setattr(realtime, "get_channel_layer", lambda: sent.append("layer") or None)
+    with realtime.collected() as told:
+        realtime._group_send("call.abc", {"type": "session.changed", "version": 3})
+    assert told == [("call.abc", {"type": "session.changed", "version": 3})]
+    assert sent == []
