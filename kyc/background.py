@@ -21,6 +21,7 @@ there: the in-memory channel layer does not cross processes).
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
@@ -90,6 +91,9 @@ _worker_lock = threading.Lock()
 def _worker_start() -> None:
     import django
 
+    # Ctrl-C in `make run` reaches the whole process group: the web process
+    # stops its worker, which must not die mid-work with a traceback first.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(WORKER_NICENESS)
     django.setup()
 
