@@ -60,7 +60,7 @@ def test_inline_mode_runs_the_checks_in_the_callers_thread(live_call, eager):
 @pytest.mark.django_db(transaction=True)
 def test_background_work_is_waited_for_before_the_test_ends(live_call, eager, monkeypatch):
     """The teardown hook waits for the thread, so it never reads a flushed database."""
-    monkeypatch.setattr(tasks.kyc_background, "in_worker_process", lambda function, *args: function(*args))
+    monkeypatch.setattr(tasks.kyc_background, "in_worker_process", lambda function, *args, timeout=None: function(*args))
     started = threading.Event()
     monkeypatch.setattr(tasks.check_services, "evidence_run_checks", lambda **kw: started.wait(5) or [])
     run_checks_for_evidence.delay(1)

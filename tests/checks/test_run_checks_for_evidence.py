@@ -183,7 +183,7 @@ def test_embedded_mode_runs_the_checks_off_the_request_thread(business_a, workfl
     from kyc import background
     from tests.conftest import create_call
 
-    monkeypatch.setattr(background, "in_worker_process", lambda function, *args: function(*args))
+    monkeypatch.setattr(background, "in_worker_process", lambda function, *args, timeout=None: function(*args))
 
     _, links = create_call(business_a, workflow_a)
     participant = links[0][0]
