@@ -21,8 +21,10 @@ there: the in-memory channel layer does not cross processes).
 import logging
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
 
@@ -50,16 +52,14 @@ def background_submit(name: str, function, *args, **kwargs) -> None:
     failure is logged, and the thread's database connection is closed after
     each piece of work (it would otherwise outlive the request's)."""
     # Called from a request's thread under daphne: the server's event loop.
-    # The work's nudges to the browsers go through it (async_to_sync from a
-    # thread of our own would run them on a loop of its own, and the
-    # in-memory channel layer's queues belong to the server's).
-    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
-    loop_pid = getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None)
+    # The work's nudges to the browsers go through it (kyc/realtime.py: the
+    # in-memory channel layer's queues belong to that loop).
+    loop = None
+    if getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) == os.getpid():
+        loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
 
     def run():
-        if loop is not None:
-            SyncToAsync.threadlocal.main_event_loop = loop
-            SyncToAsync.threadlocal.main_event_loop_pid = loop_pid
+        realtime.send_through(loop)
         try:
             function(*args, **kwargs)
         except Exception:  # noqa: BLE001 - nobody waits for this thread: log it
@@ -83,6 +83,8 @@ def background_wait(timeout: float = 300) -> None:
 
 # The checks yield the processor to the calls: niceness added to the worker's.
 WORKER_NICENESS = 10
+# How often the worker looks whether its web process is still there.
+ORPHAN_CHECK_SECONDS = 2
 
 _worker: ProcessPoolExecutor | None = None
 _worker_lock = threading.Lock()
@@ -94,8 +96,19 @@ def _worker_start() -> None:
     # Ctrl-C in `make run` reaches the whole process group: the web process
     # stops its worker, which must not die mid-work with a traceback first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A web process killed outright (SIGKILL, the out-of-memory killer) never
+    # stops its worker, which would wait for work forever: it leaves when its
+    # parent has gone.
+    parent = os.getppid()
+    threading.Thread(target=_leave_when_orphaned, args=(parent,), daemon=True, name="verity-worker-watch").start()
     os.nice(WORKER_NICENESS)
     django.setup()
+
+
+def _leave_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+    os._exit(0)
 
 
 def _worker_pool() -> ProcessPoolExecutor:
@@ -110,11 +123,32 @@ def _worker_pool() -> ProcessPoolExecutor:
         return _worker
 
 
+class WorkFailed(Exception):
+    """The work raised in the worker process: ``error`` is what it raised
+    (or its text), ``told`` what it had told the browsers before."""
+
+    def __init__(self, error: BaseException, told: list):
+        super().__init__(repr(error))
+        try:
+            pickle.dumps(error)
+        except Exception:  # noqa: BLE001 - what cannot cross the process boundary goes as text
+            error = RuntimeError(repr(error))
+        self.error = error
+        self.told = told
+
+    def __reduce__(self):
+        return (WorkFailed, (self.error, self.told))
+
+
 def _in_worker(function, args, kwargs) -> list:
-    """In the worker process: run, and return what it told the browsers."""
+    """In the worker process: run, and return what it told the browsers.
+    A failure carries them too: results stored before it must still reach
+    the pages."""
     with realtime.collected() as told:
         try:
             function(*args, **kwargs)
+        except Exception as error:  # noqa: BLE001 - sent back whole, raised again in the web process
+            raise WorkFailed(error, list(told)) from None
         finally:
             connection.close()
     return told
@@ -123,21 +157,29 @@ def _in_worker(function, args, kwargs) -> list:
 def in_worker_process(function, *args, timeout: float | None = None, **kwargs) -> None:
     """Run ``function(*args, **kwargs)`` in the worker process (started on
     first use, one per web process; ``function`` must be importable by name)
-    and wait for it; then send what it told the browsers from here. Raises
-    what the function raised. A worker that died (killed, out of memory) or
-    overran ``timeout`` seconds (native code that never returns) is replaced
-    for the next piece of work, and this one raises."""
-    pool = _worker_pool()
-    future: Future = pool.submit(_in_worker, function, args, kwargs)
-    try:
-        told = future.result(timeout=timeout)
-    except BrokenProcessPool:
-        _worker_discard(pool)
-        raise
-    except TimeoutError:
-        _worker_discard(pool, kill=True)
-        raise
-    realtime.send_collected(told)
+    and wait for it; then send what it told the browsers from here (all at
+    once, when it is done). Raises what the function raised. A worker that
+    died (killed, out of memory; also while idle) is replaced and the work
+    tried once more; one that overran ``timeout`` seconds (native code that
+    never returns) is killed and replaced, and this work raises TimeoutError."""
+    for attempt in (1, 2):
+        pool = _worker_pool()
+        try:
+            told = pool.submit(_in_worker, function, args, kwargs).result(timeout=timeout)
+        except BrokenProcessPool:
+            _worker_discard(pool)
+            if attempt == 2:
+                raise
+            logger.warning("the worker process had died: a new one takes %s", getattr(function, "__name__", function))
+            continue
+        except TimeoutError:
+            _worker_discard(pool, kill=True)
+            raise
+        except WorkFailed as failed:
+            realtime.send_collected(failed.told)
+            raise failed.error from None
+        realtime.send_collected(told)
+        return
 
 
 def _worker_discard(pool: ProcessPoolExecutor, *, kill: bool = False) -> None:

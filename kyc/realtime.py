@@ -7,8 +7,10 @@ Messages are sent after commit, so nobody is told about a row that could
 still roll back.
 """
 
+import asyncio
 import contextlib
 import logging
+import threading
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -47,6 +49,19 @@ def send_collected(messages: list) -> None:
         _group_send(group, message)
 
 
+# A background thread of the web process (kyc/background.py) sends through
+# the server's event loop, which owns the in-memory layer's queues, and only
+# while it runs: at shutdown a send would wait for a loop that never turns.
+_thread = threading.local()
+SEND_TIMEOUT_SECONDS = 10
+
+
+def send_through(loop) -> None:
+    """Messages sent from this thread go through ``loop`` (None: the usual
+    way, async_to_sync)."""
+    _thread.loop = loop
+
+
 def _group_send(group: str, message: dict) -> None:
     if _collecting is not None:
         _collecting.append((group, message))
@@ -54,8 +69,14 @@ def _group_send(group: str, message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    loop = getattr(_thread, "loop", None)
     try:
-        async_to_sync(layer.group_send)(group, message)
+        if loop is None:
+            async_to_sync(layer.group_send)(group, message)
+        elif loop.is_running():
+            asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).result(SEND_TIMEOUT_SECONDS)
+        else:
+            logger.info("not notifying group %s: the server is stopping", group)
     except Exception:  # the database is the truth; clients resync on their own
         logger.warning("could not notify group %s", group, exc_info=True)
 

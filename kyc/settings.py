@@ -219,7 +219,8 @@ else:
 # A call socket re-checks that its person may still be in the call (link not
 # revoked, call not ended, operator still signed in) on a heartbeat at most
 # this often; every change made through the services nudges the sockets at
-# once, so this bounds only what a lost nudge or a sign-out takes.
+# once (the embedded checks' when a capture's checks are done), so this
+# bounds only what a lost nudge or a sign-out takes.
 SIGNALING_RECHECK_SECONDS = env_int("SIGNALING_RECHECK_SECONDS", 30)
 # PostgreSQL: Django's connection pool (psycopg-pool). Opening a connection was
 # a third of a small query's cost, and CONN_MAX_AGE > 0 leaks connections

@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 # thread database_sync_to_async uses (kyc/presence.py says why).
 _heartbeat = sync_to_async(services.call_identity_heartbeat, thread_sensitive=False)
 _version_remembered = sync_to_async(session_version_remembered, thread_sensitive=False)
+_version_remember = sync_to_async(session_version_remember, thread_sensitive=False)
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_REPLACED = 4409
@@ -173,7 +174,9 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
         await self.send_json(
             {"type": "welcome", "peer_id": self.identity.peer_id, "role": self.identity.role, "rtc": rtc}
         )
-        self.checked_version = state["version"]
+        # Not recorded as checked: at connect the person's access is read
+        # before the state, so a revocation committed between the two would
+        # show in the state's version and its nudge would be skipped.
         await self.send_json(state)
         # A change committed between reading that state and joining the
         # group nudged a group this socket was not in yet: the page would
@@ -465,6 +468,11 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
         state, still_valid = await database_sync_to_async(self._state_and_validity)()
         self.checked_version = state["version"]
         await self.send_json(state)
+        if version is not None:
+            # A change made in the checks' worker process (kyc/background.py)
+            # left its version in that process's cache, not this one's, where
+            # heartbeats read it: what a socket has read, the cache knows.
+            await _version_remember(self.identity.session_id, state["version"])
         if state["session"]["ended"]:
             await self.send_json({"type": "call_ended"})
             await self.close(code=CLOSE_CALL_ENDED)

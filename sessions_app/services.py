@@ -227,6 +227,8 @@ def participant_link_reissue(*, participant: Participant, actor: Actor, link_ttl
             actor=actor,
             action="participant.link_reissued",
         )
+        # The old link's socket must hear it at once, as after a revocation.
+        session_mark_changed(participant.session)
     return link_url(raw)
 
 

@@ -16,7 +16,9 @@ from kyc.realtime import session_group
 from sessions_app import consumers
 from sessions_app.audit import Actor
 from sessions_app.models import VerificationSession
-from sessions_app.services import participant_set_prompt
+from sessions_app.changes import session_mark_changed
+from sessions_app.consumers import CLOSE_FORBIDDEN
+from sessions_app.services import participant_link_revoke, participant_set_prompt
 from tests.consumers.helpers import QUIET
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -83,3 +85,20 @@ async def test_a_nudge_without_a_version_is_always_read(sockets, answered_call):
     await get_channel_layer().group_send(session_group(answered_call.session.public_id), {"type": "session.changed"})
     state = await customer.receive_until("state")
     assert state["version"] == customer.state["version"]
+
+
+async def test_a_revocation_in_a_burst_of_changes_still_closes_the_socket(sockets, answered_call, monkeypatch):
+    customer = await sockets.customer(answered_call.participant)
+    _slow_reads(monkeypatch)
+
+    @database_sync_to_async
+    def burst_then_revoke():
+        for code in ACTIONS[:3]:
+            participant_set_prompt(participant=answered_call.participant, prompt={"code": code, "text": ""}, actor=Actor.system())
+        participant_link_revoke(participant=answered_call.participant, actor=Actor.api())
+        for code in ACTIONS[3:]:
+            # Changes after it (the operator still working) do not hide it.
+            session_mark_changed(answered_call.session)
+
+    await burst_then_revoke()
+    await customer.closed_with(CLOSE_FORBIDDEN, timeout=10)

@@ -18,6 +18,7 @@ from sessions_app.services import (
     participant_accept_terms,
     participant_join,
     participant_leave,
+    participant_link_reissue,
     participant_link_revoke,
     participant_set_prompt,
     session_assign_operator,
@@ -74,6 +75,7 @@ IN_CALL = {
     "session cancelled": lambda call, op: session_cancel(session=call.session, actor=Actor.api()),
     "customer left": lambda call, op: participant_leave(participant=call.participant, actor=Actor.customer()),
     "link revoked": lambda call, op: participant_link_revoke(participant=call.participant, actor=Actor.api()),
+    "link reissued": lambda call, op: participant_link_reissue(participant=call.participant, actor=Actor.api()),
 }
 
 

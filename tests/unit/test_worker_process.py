@@ -2,7 +2,9 @@
 not on a thread of the web process, because some native code holds Python's
 interpreter lock for seconds. What the work tells the browsers reaches them
 through the web process; a failure comes back as the work's own exception;
-a worker that died is replaced."""
+a worker that died is replaced. (The worker sets Django up from the
+environment, not from the test's settings: no test here lets it near a
+database.)"""
 
 import asyncio
 import os
@@ -24,6 +26,11 @@ def tell_who_runs_me(note: str) -> None:
 
 def fail(message: str) -> None:
     raise ValueError(message)
+
+
+def tell_then_fail(note: str) -> None:
+    tell_who_runs_me(note)
+    raise LookupError("after a result was stored")
 
 
 def die() -> None:
@@ -68,6 +75,30 @@ def test_the_works_exception_comes_back():
         background.in_worker_process(fail, "no MRZ here")
 
 
+async def test_what_failed_work_told_the_browsers_still_reaches_them(listening):
+    layer, channel = listening
+    with pytest.raises(LookupError, match="after a result was stored"):
+        await sync_to_async(background.in_worker_process, thread_sensitive=False)(tell_then_fail, "stored first")
+    said = await _said(layer, channel)
+    assert said["note"] == "stored first"
+
+
+async def test_a_worker_that_died_while_idle_is_replaced_and_the_work_done(listening):
+    layer, channel = listening
+    await sync_to_async(background.in_worker_process, thread_sensitive=False)(tell_who_runs_me, "before")
+    before = await _said(layer, channel)
+    os.kill(before["pid"], signal.SIGKILL)
+    for _ in range(50):  # until the pool has seen it go
+        if background._worker._broken:
+            break
+        await asyncio.sleep(0.1)
+
+    await sync_to_async(background.in_worker_process, thread_sensitive=False)(tell_who_runs_me, "after")
+    after = await _said(layer, channel)
+    assert after["note"] == "after"
+    assert after["pid"] != before["pid"]
+
+
 async def test_a_worker_that_died_is_replaced(listening):
     layer, channel = listening
     await sync_to_async(background.in_worker_process, thread_sensitive=False)(tell_who_runs_me, "before")
@@ -109,3 +140,54 @@ def test_messages_sent_inside_collected_are_kept_not_sent(monkeypatch):
         realtime._group_send("call.abc", {"type": "session.changed", "version": 3})
     assert told == [("call.abc", {"type": "session.changed", "version": 3})]
     assert sent == []
+
+
+PARENT = """
+import os, sys
+import django
+django.setup()
+from kyc import background
+from tests.unit import test_worker_process as here
+background.in_worker_process(here.write_pid, sys.argv[1])
+print("ready", flush=True)
+import time
+time.sleep(600)
+"""
+
+
+def write_pid(path: str) -> None:
+    with open(path, "w") as file:
+        file.write(str(os.getpid()))
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an exited orphan waits to be reaped by
+    whoever adopted it, which may be slow to)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return not any(line.startswith("State:") and "Z" in line.split()[1] for line in status)
+    except FileNotFoundError:
+        return False
+
+
+def test_a_worker_whose_web_process_was_killed_outright_leaves(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    pid_file = tmp_path / "worker.pid"
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(pid_file)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout.readline().strip() == "ready"
+        worker = int(pid_file.read_text())
+        os.kill(worker, 0)  # running
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 10 * background.ORPHAN_CHECK_SECONDS
+    while time.monotonic() < deadline:
+        if not _running(worker):
+            return
+        time.sleep(0.2)
+    os.kill(worker, signal.SIGKILL)
+    raise AssertionError("the worker outlived its web process")
