@@ -163,6 +163,11 @@ class Socket:
     async def disconnect(self) -> None:
         if not self.disconnected:
             self.disconnected = True
+            if self.communicator.future.cancelled():
+                # A receive that timed out cancelled the application: there is
+                # nothing to disconnect, and trying raises CancelledError, which
+                # in a fixture's teardown broke every async test after it.
+                return
             await self.communicator.disconnect(timeout=TIMEOUT)
 
 
