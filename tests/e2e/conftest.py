@@ -46,7 +46,13 @@ def pytest_runtest_makereport(item, call):
         report.sections.append(("daphne log (last 120 lines)", tail))
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-django has grouped the tests by database use
 def pytest_collection_modifyitems(config, items):
+    # The browser tests run last: sync Playwright keeps an event loop running
+    # in the main thread for the whole session, and an async test after it
+    # cannot start its own ("Runner.run() cannot be called from a running
+    # event loop").
+    items.sort(key=lambda item: "tests/e2e/" in str(item.fspath))
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
