@@ -47,6 +47,19 @@ async def _said(layer, channel) -> dict:
     return await layer.receive(channel)
 
 
+async def _in_worker(function, *args, **kwargs) -> None:
+    """in_worker_process as the checks thread calls it: off the event loop."""
+    await sync_to_async(background.in_worker_process, thread_sensitive=False)(function, *args, **kwargs)
+
+
+async def _who_runs(listening, note: str) -> dict:
+    layer, channel = listening
+    await _in_worker(tell_who_runs_me, note)
+    said = await _said(layer, channel)
+    assert said["note"] == note
+    return said
+
+
 @pytest.fixture
 async def listening():
     layer = get_channel_layer()
@@ -58,14 +71,14 @@ async def listening():
 
 async def test_work_runs_in_another_process_at_a_lower_priority_and_its_messages_arrive(listening):
     layer, channel = listening
-    await sync_to_async(background.in_worker_process, thread_sensitive=False)(tell_who_runs_me, "first")
+    await _in_worker(tell_who_runs_me, "first")
     said = await _said(layer, channel)
     assert said["note"] == "first"
     assert said["pid"] != os.getpid()
     assert said["nice"] >= os.nice(0) + background.WORKER_NICENESS or said["nice"] == 19
 
     # The same worker takes the next piece of work (models stay loaded).
-    await sync_to_async(background.in_worker_process, thread_sensitive=False)(tell_who_runs_me, "second")
+    await _in_worker(tell_who_runs_me, "second")
     again = await _said(layer, channel)
     assert (again["note"], again["pid"]) == ("second", said["pid"])
 
@@ -78,58 +91,46 @@ def test_the_works_exception_comes_back():
 async def test_what_failed_work_told_the_browsers_still_reaches_them(listening):
     layer, channel = listening
     with pytest.raises(LookupError, match="after a result was stored"):
-        await sync_to_async(background.in_worker_process, thread_sensitive=False)(tell_then_fail, "stored first")
+        await _in_worker(tell_then_fail, "stored first")
     said = await _said(layer, channel)
     assert said["note"] == "stored first"
 
 
 async def test_a_worker_that_died_while_idle_is_replaced_and_the_work_done(listening):
-    layer, channel = listening
-    await sync_to_async(background.in_worker_process, thread_sensitive=False)(tell_who_runs_me, "before")
-    before = await _said(layer, channel)
+    before = await _who_runs(listening, "before")
     os.kill(before["pid"], signal.SIGKILL)
     for _ in range(50):  # until the pool has seen it go
         if background._worker._broken:
             break
         await asyncio.sleep(0.1)
 
-    await sync_to_async(background.in_worker_process, thread_sensitive=False)(tell_who_runs_me, "after")
-    after = await _said(layer, channel)
-    assert after["note"] == "after"
+    after = await _who_runs(listening, "after")
     assert after["pid"] != before["pid"]
 
 
 async def test_a_worker_that_died_is_replaced(listening):
-    layer, channel = listening
-    await sync_to_async(background.in_worker_process, thread_sensitive=False)(tell_who_runs_me, "before")
-    before = await _said(layer, channel)
+    before = await _who_runs(listening, "before")
 
     with pytest.raises(Exception) as died:
-        await sync_to_async(background.in_worker_process, thread_sensitive=False)(die)
+        await _in_worker(die)
     assert type(died.value).__name__ == "BrokenProcessPool"
 
-    await sync_to_async(background.in_worker_process, thread_sensitive=False)(tell_who_runs_me, "after")
-    after = await _said(layer, channel)
-    assert after["note"] == "after"
+    after = await _who_runs(listening, "after")
     assert after["pid"] != before["pid"]
 
 
 async def test_work_that_overruns_its_time_is_stopped_and_the_worker_replaced(listening):
-    layer, channel = listening
-    await sync_to_async(background.in_worker_process, thread_sensitive=False)(tell_who_runs_me, "before")
-    before = await _said(layer, channel)
+    before = await _who_runs(listening, "before")
 
     with pytest.raises(TimeoutError):
-        await sync_to_async(background.in_worker_process, thread_sensitive=False)(hang, timeout=1)
+        await _in_worker(hang, timeout=1)
     # The hung process is gone, not left running beside its replacement.
     with pytest.raises(ProcessLookupError):
         for _ in range(50):
             os.kill(before["pid"], 0)
             await asyncio.sleep(0.1)
 
-    await sync_to_async(background.in_worker_process, thread_sensitive=False)(tell_who_runs_me, "after")
-    after = await _said(layer, channel)
-    assert after["note"] == "after"
+    after = await _who_runs(listening, "after")
     assert after["pid"] != before["pid"]
 
 
