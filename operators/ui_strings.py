@@ -139,5 +139,21 @@ def call_strings() -> dict:
         "decided": _("Decided: %(outcome)s · %(reason)s"),
         "decidedShared": _("Decided: %(outcome)s · %(reason)s · shared with the customer"),
         "decisionFailed": _("The decision could not be recorded."),
+        # The capture-integrity risk panel (sessions_app/integrity.py has the reasons).
+        "integrity": {
+            "title": _("Capture integrity"),
+            "none": _("No warning signs"),
+            "levels": {
+                "low": _("Low risk"),
+                "elevated": _("Elevated risk"),
+                "high": _("High risk"),
+            },
+            "raisedHint": _("The camera may not be a real camera. Consider a challenge, and say what you saw in your notes."),
+            "strengths": {"weak": _("weak sign"), "medium": _("medium sign"), "strong": _("strong sign")},
+            "noted": _("Noted, not a warning on its own:"),
+            "product": _("Named: %(product)s."),
+            "functions": _("Replaced: %(functions)s."),
+            "similar": _("%(pairs)s near-identical pairs among %(frames)s frames."),
+        },
         "override": _("The system recommends “%(advice)s”. I decide against it and say why in the comment."),
     }

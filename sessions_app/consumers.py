@@ -28,7 +28,7 @@ from kyc.ids import uuid_or_none
 from kyc.languages import language_for_scope
 from kyc.net import scope_client_ip
 from kyc.realtime import session_group
-from sessions_app import selectors, services, signaling
+from sessions_app import integrity, selectors, services, signaling
 from sessions_app.changes import session_version_remember, session_version_remembered
 from sessions_app.selectors import CUSTOMER, OPERATOR
 
@@ -44,6 +44,9 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_REPLACED = 4409
 CLOSE_CALL_ENDED = 4000
 CLOSE_FLOOD = 4429
+# A page sends a handful of integrity reports (the device check, the call's
+# first seconds, each camera change); more on one socket is refused, not stored.
+INTEGRITY_REPORTS_PER_SOCKET = 30
 # Frames over the rate limit beyond this many in a row close the socket.
 FLOOD_STRIKES = 50
 _INSTANCE = re.compile(r"^[A-Za-z0-9]{1,32}$")
@@ -144,6 +147,7 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
         self.strikes = 0
         # Prompts this socket's page confirmed: a repeat costs no database trip.
         self.prompts_confirmed: set[int] = set()
+        self.integrity_reports = 0
         self.client_ip = scope_client_ip(self.scope)
         self.flood = throttle.FloodLog(f"a call socket of {self.client_ip or 'an unknown address'}")
         # Counted before anything else is done for it, even for a socket
@@ -318,6 +322,15 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
             await database_sync_to_async(self._resend_prompt)(payload)
         except ValidationError as error:
             await self._error(error.code or "rejected", " ".join(error.messages), prompt=payload["prompt"])
+
+    async def on_integrity_report(self, payload):
+        self.integrity_reports += 1
+        if self.integrity_reports > INTEGRITY_REPORTS_PER_SOCKET:
+            await self._error("too_many_reports", "This page has sent enough integrity reports.")
+            return
+        await database_sync_to_async(integrity.capture_integrity_report)(
+            participant_id=self.identity.participant_id, report=payload
+        )
 
     # --- database work (runs in a thread) -------------------------------------------
 

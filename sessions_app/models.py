@@ -439,3 +439,45 @@ class RecordingChunk(models.Model):
 
     def __str__(self):
         return f"Chunk {self.index} of {self.recording_id}"
+
+
+class CaptureSignalQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(participant__session__business=business)
+
+
+class CaptureSignal(models.Model):
+    """One warning sign about a participant's camera (sessions_app/integrity.py
+    holds the codes, their meaning and weight). One row per participant, code
+    and phase: a repeat counts up and moves ``last_seen_at``."""
+
+    class Phase(models.TextChoices):
+        PRECALL = "precall", _("Device check")
+        CALL = "call", _("Call")
+        SERVER = "server", _("Server check")
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="capture_signals", verbose_name=_("participant")
+    )
+    code = models.CharField(_("code"), max_length=32)
+    phase = models.CharField(_("phase"), max_length=16, choices=Phase.choices)
+    weight = models.PositiveSmallIntegerField(_("weight"))
+    # Bounded by the report's schema (integrity.py): classified kinds and
+    # figures only, never a camera's own label.
+    params = models.JSONField(_("details"), default=dict, blank=True)
+    first_seen_at = models.DateTimeField(_("first seen at"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen at"), default=timezone.now)
+    count = models.PositiveIntegerField(_("count"), default=1)
+
+    objects = CaptureSignalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["participant", "first_seen_at", "pk"]
+        verbose_name = _("capture signal")
+        verbose_name_plural = _("capture signals")
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "code", "phase"], name="capture_signal_once_per_phase")
+        ]
+
+    def __str__(self):
+        return f"{self.code} ({self.phase})"

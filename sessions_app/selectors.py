@@ -16,6 +16,7 @@ from accounts.selectors import (
 )
 from kyc.presence import presence_seen_at
 from sessions_app.changes import session_version_remember, session_version_remembered
+from sessions_app.integrity import EMPTY_PANEL, integrity_panels_for_session
 from sessions_app.links import link_token_hash
 from sessions_app.models import Evidence, Participant, VerificationSession
 from sessions_app.recordings import recording_active
@@ -358,6 +359,8 @@ def call_state_for_operator(*, session_id: int) -> dict:
         .order_by("created_at")
     ):
         evidence_by_participant.setdefault(evidence.participant_id, []).append(_evidence_summary(evidence))
+    # The operator's capture-integrity risk panel (never sent to a customer's page).
+    integrity_by_participant = integrity_panels_for_session(session.pk)
     for participant in session.participants.select_related("decision").order_by("position"):
         decision = getattr(participant, "decision", None)
         participants.append(
@@ -370,6 +373,7 @@ def call_state_for_operator(*, session_id: int) -> dict:
                 "media": participant.media_state,
                 "prompt": prompt_for_operator(participant.current_prompt),
                 "evidence": evidence_by_participant.get(participant.pk, []),
+                "integrity": integrity_by_participant.get(participant.pk, EMPTY_PANEL),
                 **_state_parts(_OPERATOR_STATE_PARTS, participant),
                 "decision": (
                     {

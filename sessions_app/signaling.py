@@ -6,6 +6,7 @@ import json
 import time
 from dataclasses import dataclass
 
+from sessions_app.integrity import ReportError, report_clean
 from sessions_app.selectors import CUSTOMER, OPERATOR
 
 # Client -> server
@@ -19,9 +20,11 @@ PROMPT = "prompt"
 PROMPT_SHOWN = "prompt_shown"
 # The operator sends a prompt the customer's page has not confirmed again.
 PROMPT_RESEND = "prompt_resend"
+# The customer's page reports what it sees of its camera (sessions_app/integrity.py).
+INTEGRITY_REPORT = "integrity_report"
 
 ALLOWED_TYPES = {
-    CUSTOMER: frozenset({SIGNAL, HEARTBEAT, SYNC, MEDIA_STATE, END_CALL, PROMPT_SHOWN}),
+    CUSTOMER: frozenset({SIGNAL, HEARTBEAT, SYNC, MEDIA_STATE, END_CALL, PROMPT_SHOWN, INTEGRITY_REPORT}),
     OPERATOR: frozenset({SIGNAL, HEARTBEAT, SYNC, MEDIA_STATE, END_CALL, PROMPT, PROMPT_RESEND}),
 }
 
@@ -133,6 +136,13 @@ def _validate_prompt_reference(frame: dict) -> dict:
     return {"participant": participant, "prompt": prompt}
 
 
+def _validate_integrity_report(frame: dict) -> dict:
+    try:
+        return report_clean(frame)
+    except ReportError as error:
+        raise FrameError("invalid", f"integrity report: {error}") from None
+
+
 def _no_payload(frame: dict) -> dict:
     return {}
 
@@ -146,6 +156,7 @@ VALIDATORS = {
     PROMPT: _validate_prompt,
     PROMPT_SHOWN: _validate_prompt_reference,
     PROMPT_RESEND: _validate_prompt_reference,
+    INTEGRITY_REPORT: _validate_integrity_report,
 }
 
 

@@ -3,6 +3,7 @@
 // prompts appear as overlays, never as separate pages.
 
 import { bindCallControls, DurationClock, format, newCallEngine, postForm, readJson, RemoteTiles } from "./call-ui.js";
+import { CaptureIntegrity } from "./capture-integrity.js";
 import { grabFrame } from "./frame-grab.js";
 import { LevelMeter, LightMeter, LocalMedia, mediaErrorKey } from "./local-media.js";
 
@@ -20,6 +21,8 @@ const root = document.getElementById("main");
 const $ = (id) => document.getElementById(id);
 const localVideo = $("local-video");
 const media = new LocalMedia();
+// Warning signs about the camera for the operator's risk panel.
+const integrity = new CaptureIntegrity({ media, video: localVideo });
 const engineRef = { engine: null };
 const clock = new DurationClock($("call-duration"));
 const tiles = new RemoteTiles($("remote-tiles"), {
@@ -71,6 +74,7 @@ async function startMedia() {
     return false;
   }
   localVideo.srcObject = media.stream;
+  integrity.precall(); // measured while the preview runs; sent once the call socket opens
   meters.forEach((m) => m.stop());
   meters = [
     new LevelMeter(media.stream, (level) => ($("mic-level").value = level)),
@@ -90,6 +94,7 @@ function showEnded() {
   ended = true;
   clock.stop();
   meters.forEach((m) => m.stop());
+  integrity.stop();
   if (engineRef.engine) engineRef.engine.stop();
   // Nothing of the call stays live: camera and microphone released, the
   // others' tiles and the badge gone; the stage itself is hidden (CSS).
@@ -255,6 +260,7 @@ function renderState(state) {
   $("recording-badge").hidden = !(session.recording && session.state === "in_call");
   if (session.state === "in_call") {
     if (root.dataset.stage !== "in_call") setStage("in_call");
+    integrity.inCall();
     clock.start(session.answered_at, session.server_time);
   } else {
     setStage("connecting");
@@ -339,6 +345,7 @@ function startEngine(joinAnswer) {
     setStage("ended");
     $("ended-title").focus();
   });
+  engine.addEventListener("welcome", () => integrity.connected(engineRef));
   engine.addEventListener("socket-open", () => {
     $("reconnect-banner").hidden = true;
     confirmedPrompt = null; // the state this socket brings is confirmed anew

@@ -337,6 +337,7 @@ export class WorkflowPanel {
           .filter(Boolean)
           .join(" · "),
       }),
+      this.integrityPanel(participant),
       this.promptStatus(participant),
       el(
         "ol",
@@ -417,6 +418,8 @@ export class WorkflowPanel {
     if (shownStatus && status) shownStatus.replaceWith(status);
     else if (shownStatus) shownStatus.remove();
     else if (status) panel.querySelector(".participant-meta").after(status);
+    const integrity = panel.querySelector(".integrity-panel");
+    if (integrity) integrity.replaceWith(this.integrityPanel(participant));
     const gallery = panel.querySelector(".evidence-gallery");
     if (gallery) gallery.replaceWith(this.evidenceGallery(participant));
     const checks = panel.querySelector(".checks-panel");
@@ -425,6 +428,56 @@ export class WorkflowPanel {
     const line = panel.querySelector(".customer-answer-live");
     const step = line && participant.steps.find((s) => String(s.position) === line.dataset.step);
     if (step) line.replaceWith(customerAnswerLine(step, Number(line.dataset.question)));
+  }
+
+  // Capture integrity: warning signs that the customer's camera is not a
+  // camera (sessions_app/integrity.py). Each sign in words with its
+  // strength, never a bare score; weak signs alone are listed as noted, not
+  // as a warning (a real camera trips one now and then).
+  integrityPanel(participant) {
+    const words = t.integrity;
+    const panel = participant.integrity || { level: "none", raised: false, signals: [] };
+    const headingId = `integrity-title-${participant.peer_id}`;
+    const box = el("section", { class: "integrity-panel", "data-level": panel.level, "data-raised": String(panel.raised), "aria-labelledby": headingId });
+    box.append(el("h3", { id: headingId, text: words.title }));
+    const status = el("p", { class: "integrity-status", role: "status", "aria-live": "polite" });
+    box.append(status);
+    const detail = (signal) => {
+      const p = signal.params || {};
+      if (p.product) return format(words.product, { product: p.product });
+      if (p.functions) return format(words.functions, { functions: p.functions.join(", ") });
+      if (p.to_width) return `${p.from_width}×${p.from_height} → ${p.to_width}×${p.to_height}`;
+      if (p.similar_pairs) return format(words.similar, { pairs: p.similar_pairs, frames: p.frames });
+      return "";
+    };
+    const item = (signal) =>
+      el(
+        "li",
+        { class: `integrity-reason strength-${signal.strength}`, "data-code": signal.code },
+        el(
+          "p",
+          { class: "integrity-reason-head" },
+          el("strong", { class: "integrity-reason-label", text: signal.label }),
+          " ",
+          el("span", { class: `badge strength-${signal.strength}`, text: words.strengths[signal.strength] || signal.strength })
+        ),
+        el("p", { class: "muted integrity-meaning", text: [signal.meaning, detail(signal)].filter(Boolean).join(" ") })
+      );
+    if (!panel.raised) {
+      status.append(el("span", { class: "badge level-none", text: words.none }));
+      const noted = panel.signals;
+      if (noted.length) {
+        box.append(el("p", { class: "muted integrity-noted-title", text: words.noted }), el("ul", { class: "integrity-reasons noted" }, ...noted.map(item)));
+      }
+      return box;
+    }
+    status.append(
+      el("span", { class: `badge level-${panel.level}`, text: words.levels[panel.level] || panel.level }),
+      " ",
+      el("span", { text: words.raisedHint })
+    );
+    box.append(el("ul", { class: "integrity-reasons" }, ...panel.signals.map(item)));
+    return box;
   }
 
   // What the automated checks saw, as soon as each result is stored (the
