@@ -15,6 +15,7 @@ classified here, in the schema, and never goes further than this module.
 """
 
 import math
+import re
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -47,6 +48,14 @@ _REASONS = [
           "innocently (background effects); a renamed one is not caught."),
         STRONG,
         5,
+    ),
+    Reason(
+        "video_file_camera",
+        _("The camera is a video file"),
+        _("The browser plays a video file as its camera (Chromium's file-backed test camera, started with a "
+          "command-line flag): whatever the file shows reaches the call."),
+        MEDIUM,
+        3,
     ),
     Reason(
         "synthetic_track",
@@ -139,7 +148,7 @@ CAMERA_KINDS = ("virtual_camera", "browser_test_camera", "video_file", "device",
 # most specific first, with the product named to the operator.
 VIRTUAL_CAMERA_NAMES = (
     ("obs virtual", "OBS Virtual Camera"),
-    ("obs-camera", "OBS Virtual Camera"),
+    ("obs camera", "OBS Virtual Camera"),
     ("manycam", "ManyCam"),
     ("xsplit", "XSplit VCam"),
     ("snap camera", "Snap Camera"),
@@ -168,8 +177,10 @@ def camera_label_classify(label: str) -> tuple[str, str]:
         return "unnamed", ""
     if text.startswith("fake_device"):
         return "browser_test_camera", ""
+    # "OBS-Virtual-Camera", "obs_virtual_camera": the same name.
+    words = re.sub(r"[-_./\\]+", " ", text)
     for fragment, product in VIRTUAL_CAMERA_NAMES:
-        if fragment in text:
+        if fragment in words:
             return "virtual_camera", product
     if text.endswith(VIDEO_FILE_SUFFIXES):
         return "video_file", ""
@@ -190,7 +201,6 @@ CHECKED_FUNCTIONS = frozenset(
         "getDisplayMedia",
         "toString",
         "MediaStream",
-        "RTCPeerConnection",
         "addTrack",
         "replaceTrack",
     }
@@ -317,6 +327,8 @@ def report_signals(report: dict) -> list[tuple[str, dict]]:
     signals: list[tuple[str, dict]] = []
     if report["camera_kind"] == "virtual_camera":
         signals.append(("virtual_camera_name", {"product": report["camera_product"]}))
+    elif report["camera_kind"] == "video_file":
+        signals.append(("video_file_camera", {}))
     elif report["camera_kind"] == "browser_test_camera":
         signals.append(("browser_test_camera", {}))
     track = report["track"]

@@ -11,7 +11,10 @@ const TIMING_WINDOW_MS = 2500;
 const SETTINGS_POLL_MS = 2000;
 
 // Functions a camera injection replaces in the page, by the name the server
-// knows them by (integrity.CHECKED_FUNCTIONS).
+// knows them by (integrity.CHECKED_FUNCTIONS): where the picture comes from
+// and where it enters the call. Not the RTCPeerConnection or WebSocket
+// constructors: privacy extensions (and this project's browser tests)
+// wrap those without touching the camera.
 function checkedFunctions() {
   const md = navigator.mediaDevices;
   const proto = window.MediaStreamTrack ? MediaStreamTrack.prototype : {};
@@ -23,7 +26,6 @@ function checkedFunctions() {
     ["getCapabilities", proto.getCapabilities],
     ["toString", Function.prototype.toString],
     ["MediaStream", window.MediaStream],
-    ["RTCPeerConnection", window.RTCPeerConnection],
     ["addTrack", window.RTCPeerConnection && RTCPeerConnection.prototype.addTrack],
     ["replaceTrack", window.RTCRtpSender && RTCRtpSender.prototype.replaceTrack],
   ];
