@@ -16,7 +16,10 @@ What runs on which evidence (customer's camera unless said otherwise):
   stored on the burst's first frame;
 - anything from the operator's view (the frame the operator received):
   quality only, so the operator knows whether the video itself is usable;
-  the identity checks read the customer's full-resolution captures.
+  the identity checks read the customer's full-resolution captures;
+- every capture of the customer's camera, after its checks: capture
+  integrity (the same picture sent again, a movement burst that did not
+  move), kept as capture signals for the operator's risk panel.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from kyc.evidence_crypto import EvidenceIntegrityError
 from sessions_app import locks
 from sessions_app.audit import Actor, audit_record
 from sessions_app.changes import session_mark_changed
+from sessions_app.integrity import capture_integrity_record
 from sessions_app.models import AuditEvent, Evidence, Participant, VerificationSession
 from workflows import check_selectors, events
 from workflows import steps as step_kinds
@@ -298,9 +302,83 @@ def evidence_run_checks(*, evidence_id: int) -> list[CheckResult]:
         results.append(
             check_result_store(subject=planned.subject, kind=planned.kind, engine_version=version, outcome=outcome)
         )
+    capture_integrity_check(evidence=evidence)
     # The last capture checked after the call ends completes the participant's checks.
     participant_checks_completed_emit(participant_id=evidence.participant_id)
     return results
+
+
+# --- capture integrity: the server's own view ---------------------------------------
+
+# How many of the participant's other captures a new one is compared with.
+INTEGRITY_COMPARE_LIMIT = 12
+INTEGRITY_KINDS = (
+    Evidence.Kind.DOCUMENT_FRONT,
+    Evidence.Kind.DOCUMENT_BACK,
+    Evidence.Kind.FACE,
+    Evidence.Kind.LIVENESS_FRAME,
+)
+
+
+def _fingerprint(evidence: Evidence):
+    from workflows.checks.capture_integrity import fingerprint
+
+    return fingerprint(_picture(_read(evidence)))
+
+
+def capture_integrity_check(*, evidence: Evidence) -> list[str]:
+    """Compare a capture of the customer's camera with the participant's
+    other captures (the same picture again: ``repeated_picture``) and, for a
+    complete liveness burst, its frames with each other (nothing moved:
+    ``still_picture``). Kept through sessions_app.integrity; returns the
+    codes that fired. A failure is logged, never a failed check run."""
+    from workflows.checks import capture_integrity as view
+
+    if evidence.source != Evidence.Source.CUSTOMER_DEVICE or evidence.kind not in INTEGRITY_KINDS:
+        return []
+    try:
+        signals = []
+        subject = evidence
+        own = [evidence.pk]  # the frames of this capture: never "another" capture
+        if evidence.kind == Evidence.Kind.LIVENESS_FRAME:
+            burst = _burst(evidence)
+            if len(burst) < step_kinds.LIVENESS_BURST_FRAMES:
+                return []  # the frame that completes the burst looks at it
+            prints = [p for p in (_fingerprint(frame) for frame in burst) if p is not None]
+            if view.still_burst(prints):
+                signals.append(("still_picture", {"frames": len(prints), "action": evidence.label[:32]}))
+            subject = burst[0]
+            own = [frame.pk for frame in burst]
+        # One picture per other capture request (a burst's first frame).
+        others = {}
+        for other in (
+            Evidence.objects.filter(
+                participant_id=evidence.participant_id,
+                source=Evidence.Source.CUSTOMER_DEVICE,
+                kind__in=INTEGRITY_KINDS,
+                erased_at__isnull=True,
+            )
+            .exclude(file="")
+            .exclude(pk__in=own)
+            .exclude(capture_id=subject.capture_id if subject.capture_id else -1)
+            .order_by("-created_at", "frame_index")
+        ):
+            others.setdefault(other.capture_id or other.pk, other)
+            if len(others) >= INTEGRITY_COMPARE_LIMIT:
+                break
+        mine = _fingerprint(subject)
+        if mine is not None and others:
+            matched = [other.kind for other in others.values() if (p := _fingerprint(other)) is not None and mine.same_as(p)]
+            if matched:
+                signals.append(
+                    ("repeated_picture", {"similar_pairs": len(matched), "frames": len(others) + 1, "kinds": sorted(set(matched))})
+                )
+    except Exception:  # noqa: BLE001 - an unreadable picture or a missing engine loses only this signal
+        logger.exception("capture integrity of evidence %s could not be checked", evidence.public_id)
+        return []
+    if signals:
+        capture_integrity_record(participant_id=evidence.participant_id, phase="server", signals=signals)
+    return [code for code, _params in signals]
 
 
 # --- checks.completed -----------------------------------------------------------------
