@@ -14,6 +14,7 @@ from kyc.evidence_crypto import EvidenceIntegrityError
 from operators.compliance.access import compliance_view_record
 from operators.models import WebhookEvent
 from sessions_app.audit import audit_event_export, audit_session_proof
+from sessions_app.integrity import integrity_panel_for_participant
 from sessions_app.models import AuditEvent, Evidence, VerificationSession
 from workflows.check_selectors import participant_checks
 
@@ -63,6 +64,8 @@ def session_review(session: VerificationSession) -> dict:
                     Evidence.objects.filter(participant=participant).order_by("created_at", "frame_index")
                 ),
                 **_checks(participant),
+                # The warning signs about the camera the operator saw (sessions_app/integrity.py).
+                "integrity": integrity_panel_for_participant(participant),
             }
         )
     duration = session.call_duration
@@ -150,6 +153,13 @@ def session_record(session: VerificationSession) -> dict:
                 "evidence": [evidence_entry(evidence) for evidence in entry["evidence"]],
                 "check_results": entry["check_results"],
                 "recommendation": entry["recommendation"],
+                "capture_integrity": {
+                    "level": entry["integrity"]["level"],
+                    "signals": [
+                        {key: signal[key] for key in ("code", "phase", "strength", "weight", "count", "params", "first_seen_at")}
+                        for signal in entry["integrity"]["signals"]
+                    ],
+                },
             }
         )
     erasure = review["erasure"]

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Operator
 from operators.models import Decision
 from operators.services import RECOMMENDATION_LABELS
-from sessions_app.models import AuditEvent, Evidence, Participant, VerificationSession
+from sessions_app.models import AuditEvent, CaptureSignal, Evidence, Participant, VerificationSession
 from workflows.check_texts import MRZ_FIELD_LABELS, advice_text, check_status_label, reason_text
 from workflows.models import CheckResult, StepState
 from workflows.steps import LIVENESS, LIVENESS_ACTION_LABELS, NOTES, QUESTIONS, STEP_KIND_LABELS, choice_text, question_text
@@ -87,6 +87,7 @@ def operator_names_for(users) -> dict[int, str]:
 # --- labels --------------------------------------------------------------------------------
 
 ACTION_LABELS = {
+    "integrity.reported": _("Capture integrity reported"),
     "session.created": _("Session created"),
     "session.transition": _("Session state changed"),
     "session.erased": _("Personal data erased"),
@@ -471,6 +472,32 @@ def timeline_rows(events: list[AuditEvent], *, start, end) -> list[dict]:
     ]
 
 
+INTEGRITY_LEVEL_LABELS = {
+    "none": _("No warning signs"),
+    "low": _("Low risk"),
+    "elevated": _("Elevated risk"),
+    "high": _("High risk"),
+}
+INTEGRITY_STRENGTH_LABELS = {"weak": _("weak sign"), "medium": _("medium sign"), "strong": _("strong sign")}
+
+
+def integrity_display(panel: dict) -> dict:
+    """The capture-integrity panel as the review page words it."""
+    phases = dict(CaptureSignal.Phase.choices)
+    return {
+        **panel,
+        "level_label": str(INTEGRITY_LEVEL_LABELS.get(panel["level"], panel["level"])),
+        "signals": [
+            {
+                **signal,
+                "strength_label": str(INTEGRITY_STRENGTH_LABELS.get(signal["strength"], signal["strength"])),
+                "phase_label": str(phases.get(signal["phase"], signal["phase"])),
+            }
+            for signal in panel["signals"]
+        ],
+    }
+
+
 def review_page(review: dict, *, call_start: datetime | None) -> dict:
     """operators.compliance.review.session_review's data with what the page
     shows for it. ``call_start`` is the call's time 0 (the recording's, when
@@ -488,6 +515,7 @@ def review_page(review: dict, *, call_start: datetime | None) -> dict:
                 "step_rows": step_rows(entry["steps"], start=call_start, end=end),
                 "check_rows": check_rows(entry["check_results"]),
                 "recommendation": recommendation_display(entry["recommendation"]),
+                "integrity": integrity_display(entry["integrity"]),
                 "decided_by": person_name(decision.operator.user, operator_names=names) if decision else "",
                 "decided_at": format_instant(decision.created_at) if decision else "",
             }
