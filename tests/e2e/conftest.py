@@ -1,10 +1,11 @@
+import json
 import os
 import shutil
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.harness import CHROMIUM, launch_browser, running_server
+from tests.e2e.harness import ARTIFACTS, CHROMIUM, launch_browser, running_server
 
 # Records every RTCPeerConnection and WebSocket a page makes, so a test can
 # read getStats() and drop a socket the way a flaky network would. Test-only:
@@ -71,11 +72,64 @@ def playwright_instance():
         yield playwright
 
 
+# Capture integrity's false alarms: every customer page of the suite that
+# reported its camera, read from each module's server before it stops.
+# Modules that attack the camera on purpose say INTEGRITY_ATTACKS = True and
+# are left out; the summary prints the count, the README quotes it.
+INTEGRITY_CENSUS: list[dict] = []
+CENSUS_CODE = """
+import json
+from sessions_app.integrity import integrity_panel_for_participant
+from sessions_app.models import Participant
+rows = []
+for participant in Participant.objects.filter(audit_events__action="integrity.reported").distinct():
+    reports = participant.audit_events.filter(action="integrity.reported")
+    kinds = sorted({event.data.get("camera_kind") for event in reports if event.data.get("camera_kind")})
+    panel = integrity_panel_for_participant(participant)
+    rows.append({"camera_kinds": kinds, "level": panel["level"], "raised": panel["raised"],
+                 "codes": [signal["code"] for signal in panel["signals"]]})
+print(json.dumps(rows))
+"""
+
+
+def integrity_census(product) -> list[dict]:
+    return json.loads(product.manage("shell", "-c", CENSUS_CODE).strip().splitlines()[-1])
+
+
 @pytest.fixture(scope="module")
-def server():
+def server(request):
     processes = int(os.environ.get("E2E_DAPHNE_PROCESSES", "1"))
     with running_server(processes) as product:
         yield product
+        if not getattr(request.module, "INTEGRITY_ATTACKS", False):
+            module = request.module.__name__.rsplit(".", 1)[-1]
+            INTEGRITY_CENSUS.extend({**row, "module": module} for row in integrity_census(product))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not INTEGRITY_CENSUS:
+        return
+    # The browser's ordinary test camera (fake_device_N) is what a customer's
+    # real camera stands in for; a file played as the camera is an injection
+    # by construction (the checks' tests film a passport that way), counted
+    # apart so it is not mistaken for a false alarm or hidden in one.
+    ordinary = [row for row in INTEGRITY_CENSUS if "video_file" not in row["camera_kinds"]]
+    from_file = [row for row in INTEGRITY_CENSUS if "video_file" in row["camera_kinds"]]
+    raised = [row for row in ordinary if row["raised"]]
+    summary = {
+        "customer_pages": len(ordinary),
+        "raised": len(raised),
+        "raised_pages": raised,
+        "levels": {level: sum(1 for row in ordinary if row["level"] == level) for level in ("none", "low", "elevated", "high")},
+        "file_cameras": {"customer_pages": len(from_file), "raised": sum(1 for row in from_file if row["raised"])},
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "integrity-false-alarms.json").write_text(json.dumps(summary, indent=2))
+    terminalreporter.write_line(
+        f"capture integrity: {len(ordinary)} calls, {len(raised)} raised (false alarms); "
+        f"levels {summary['levels']}; file-backed test cameras: {len(from_file)} calls, "
+        f"{summary['file_cameras']['raised']} raised"
+    )
 
 
 @pytest.fixture(scope="module")
