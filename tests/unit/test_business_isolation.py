@@ -18,6 +18,7 @@ from accounts.selectors import operators_available_count
 from operators.selectors import queue_snapshot, sessions_for_operator_history
 from operators.services import decision_record
 from sessions_app.audit import Actor
+from sessions_app.integrity import capture_integrity_record
 from sessions_app.selectors import queue_for_business, queue_position
 from sessions_app.models import (
     AuditEvent,
@@ -58,6 +59,7 @@ BUSINESS_PATH = {
     "workflows.CheckResult": "participant__session__business",
     "sessions_app.Recording": "session__business",
     "sessions_app.RecordingChunk": "recording__session__business",
+    "sessions_app.CaptureSignal": "participant__session__business",
     **INTEGRATION_BUSINESS_PATH,
 }
 # Owned by a user, not a business: staff sign-in (accounts/security.py, accounts/totp.py).
@@ -102,6 +104,7 @@ def _decided_call(call, operator):
         mime_type="video/webm", started_at=timezone.now(),
     )
     RecordingChunk.objects.create(recording=recording, index=0, sha256="0" * 64, size=1, file="chunks/x.part")
+    capture_integrity_record(participant_id=call.participant.pk, phase="call", signals=[("api_replaced", {})])
     decision_record(
         participant=call.participant, operator=operator, outcome="approve", reason_code="verified",
         comment="Checked by eye.", override_confirmed=True,  # against the "Review" its partial checks give
