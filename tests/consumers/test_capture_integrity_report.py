@@ -11,7 +11,8 @@ from channels.db import database_sync_to_async
 
 from sessions_app.consumers import INTEGRITY_REPORTS_PER_SOCKET
 from sessions_app.models import AuditEvent, CaptureSignal
-from tests.consumers.test_signaling_bad_frames import assert_error_and_still_usable
+# Alice's call with Max answered: his socket and hers (fixtures shared with the bad-frame tests).
+from tests.consumers.test_signaling_bad_frames import assert_error_and_still_usable, customer, operator  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,16 +47,6 @@ def _audit_data(participant):
             AuditEvent.objects.filter(participant=participant, action="integrity.reported").values_list("data", flat=True)
         )
     )()
-
-
-@pytest.fixture
-async def customer(sockets, answered_call):
-    return await sockets.customer(answered_call.participant)
-
-
-@pytest.fixture
-async def operator(sockets, answered_call, operator_a):
-    return await sockets.operator(operator_a, answered_call.session)
 
 
 async def test_a_virtual_camera_reaches_the_operators_panel_without_its_label(customer, operator, answered_call):

@@ -4,6 +4,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from tests.e2e.conftest import new_page
+
 DECODING_JS = """
 async () => {
   let total = 0;
@@ -59,3 +61,21 @@ def wait_decoding(page: Page, *, connections: int = 1, timeout_ms: int = 20_000)
     first = page.evaluate(DECODING_JS)
     page.wait_for_function(f"async () => (await ({DECODING_JS})()) > {first}", timeout=timeout_ms)
     return page.evaluate(DECODING_JS)
+
+
+def one_on_one_call(server, operator_browser, customer_browser=None, *, business: str, customer_script: str | None = None):
+    """A newly seeded business's operator in a call with its one-on-one
+    customer, video flowing: (operator page, customer page).
+    ``customer_script`` runs in the customer's page before its own."""
+    seed = server.seed(business=business)
+    operator = new_page(operator_browser)
+    operator_login(operator, server.base_urls[0], seed["operator"]["username"], seed["operator"]["password"])
+    customer = new_page(customer_browser or operator_browser)
+    if customer_script:
+        customer.add_init_script(customer_script)
+    customer_open_link_and_accept(customer, seed["one_on_one"]["links"][0])
+    customer_join(customer)
+    operator_answer_first(operator)
+    expect(customer.locator("#connecting-panel")).to_be_hidden()
+    wait_decoding(operator)
+    return operator, customer

@@ -13,14 +13,7 @@ Virtual Camera". Nothing in the page is patched for that case."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import new_page
-from tests.e2e.flows import (
-    customer_join,
-    customer_open_link_and_accept,
-    operator_answer_first,
-    operator_login,
-    wait_decoding,
-)
+from tests.e2e.flows import one_on_one_call
 from tests.e2e.harness import launch_browser, screenshot
 from tests.e2e.media import moving_scene, write_y4m
 
@@ -73,18 +66,11 @@ def virtual_camera_browser(playwright_instance, tmp_path_factory):
     browser.close()
 
 
-def call_with(server, customer_browser, operator_browser, *, business, customer_script=None, viewport=None):
+def call_with(server, customer_browser, operator_browser, *, business, customer_script=None):
     """A call in progress: (operator page, customer page, the operator's panel)."""
-    seed = server.seed(business=business)
-    operator = new_page(operator_browser, viewport=viewport)
-    operator_login(operator, server.base_urls[0], seed["operator"]["username"], seed["operator"]["password"])
-    customer = new_page(customer_browser)
-    if customer_script:
-        customer.add_init_script(customer_script)
-    customer_open_link_and_accept(customer, seed["one_on_one"]["links"][0])
-    customer_join(customer)
-    operator_answer_first(operator)
-    wait_decoding(operator)
+    operator, customer = one_on_one_call(
+        server, operator_browser, customer_browser, business=business, customer_script=customer_script
+    )
     return operator, customer, operator.locator(".participant-card:visible .integrity-panel")
 
 

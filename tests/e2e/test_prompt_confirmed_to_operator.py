@@ -3,14 +3,7 @@ customer's page confirms each prompt it shows, in real Chromium."""
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import new_page
-from tests.e2e.flows import (
-    customer_join,
-    customer_open_link_and_accept,
-    operator_answer_first,
-    operator_login,
-    wait_decoding,
-)
+from tests.e2e.flows import one_on_one_call
 
 
 # The customer's page shows prompts but its confirmations are lost on the way
@@ -35,17 +28,9 @@ DROP_PROMPT_SHOWN = """
 def call_in_progress(server, browser, *, customer_script=None):
     """An operator in a call with one customer: (operator, customer, the
     operator's prompt status line)."""
-    seed = server.seed(business=f"prompt-confirm-{id(object())}")
-    operator = new_page(browser)
-    operator_login(operator, server.base_urls[0], seed["operator"]["username"], seed["operator"]["password"])
-    customer = new_page(browser)
-    if customer_script:
-        customer.add_init_script(customer_script)
-    customer_open_link_and_accept(customer, seed["one_on_one"]["links"][0])
-    customer_join(customer)
-    operator_answer_first(operator)
-    expect(customer.locator("#connecting-panel")).to_be_hidden()
-    wait_decoding(operator)
+    operator, customer = one_on_one_call(
+        server, browser, business=f"prompt-confirm-{id(object())}", customer_script=customer_script
+    )
     return operator, customer, operator.locator(".participant-card:visible .prompt-status")
 
 
