@@ -69,12 +69,13 @@ def fraud_flag_clear(*, flag: FraudFlag, user, note: str) -> FraudFlag:
         session = locks.session_lock(flag.session_id)
         # Locked, then read: two reviewers clearing at once, one wins.
         flag = FraudFlag.objects.select_for_update().get(pk=flag.pk)
+        if flag.raised_by_id == user.pk:
+            raise ValidationError(_("You raised this flag: a second staff member must clear it."))
+        # Staff of the session's business (or platform compliance) only.
         if not staff_scope(user).allows(session.business_id):
             raise PermissionDenied
         if flag.cleared_at is not None:
             raise ValidationError(_("This flag was cleared already."))
-        if flag.raised_by_id == user.pk:
-            raise ValidationError(_("You raised this flag: a second staff member must clear it."))
         flag.cleared_by = user
         flag.cleared_at = timezone.now()
         flag.clear_note = note
