@@ -143,8 +143,16 @@ def call_strings() -> dict:
         # Repeat applicants and the negative list (operators/repeat_applicants.py).
         "seenBeforeTitle": _("Seen before"),
         "notSeenBefore": _("Not seen before."),
-        "seenBeforeSummary": _("Seen before: %(count)s sessions."),
-        "seenBeforeRejected": _("Seen before: %(count)s sessions, %(rejected)s rejected for %(reason)s."),
+        "seenBeforeSummary": plural_forms(
+            lambda n: ngettext("Seen before: %(count)s session.", "Seen before: %(count)s sessions.", n)
+        ),
+        "seenBeforeRejected": plural_forms(
+            lambda n: ngettext(
+                "Seen before: %(count)s session, %(rejected)s rejected for %(reason)s.",
+                "Seen before: %(count)s sessions, %(rejected)s rejected for %(reason)s.",
+                n,
+            )
+        ),
         "seenBeforeSession": _("Session of %(date)s"),
         "seenBeforeMatched": _("same %(fields)s"),
         "matchFields": {

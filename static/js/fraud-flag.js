@@ -16,6 +16,8 @@ export function bindFraudFlag({ url, t }) {
     dialog.showModal();
     form.elements.reason.focus();
   });
+  // The console's history links here with #flag, to flag after the call.
+  if (location.hash === "#flag") opener.click();
   $("flag-cancel").addEventListener("click", () => dialog.close());
   dialog.addEventListener("close", () => opener.focus());
   form.addEventListener("submit", async (event) => {

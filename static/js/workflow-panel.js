@@ -2,7 +2,7 @@
 // step being worked on, their captures, and the decision. Everything shown
 // comes from the server's state; every click is stored on the server first.
 
-import { format, postForm, readJson } from "./call-ui.js";
+import { format, plural, postForm, readJson } from "./call-ui.js";
 
 // Every word here comes translated from the server (operators/ui_strings.py).
 const t = readJson("i18n");
@@ -449,8 +449,8 @@ export class WorkflowPanel {
     if (!seen.count) return box;
     const rejected = seen.sessions.find((s) => s.outcome === "reject");
     const summary = seen.rejected
-      ? format(t.seenBeforeRejected, { count: seen.count, rejected: seen.rejected, reason: (rejected && t.decisionReasons[rejected.reason]) || "" })
-      : format(t.seenBeforeSummary, { count: seen.count });
+      ? plural(t.seenBeforeRejected, seen.count, { count: seen.count, rejected: seen.rejected, reason: (rejected && t.decisionReasons[rejected.reason]) || "" })
+      : plural(t.seenBeforeSummary, seen.count, { count: seen.count });
     box.append(el("p", { class: "seen-before-summary", text: summary }));
     box.append(
       el(
