@@ -337,6 +337,8 @@ export class WorkflowPanel {
           .filter(Boolean)
           .join(" · "),
       }),
+      // At the top: who this person was before matters for every step.
+      this.seenBeforePanel(participant),
       this.promptStatus(participant),
       el(
         "ol",
@@ -366,7 +368,6 @@ export class WorkflowPanel {
       this.stepDetail(participant, step),
       this.evidenceGallery(participant),
       this.checksPanel(participant),
-      this.seenBeforePanel(participant),
       this.decisionForm(participant),
       ["in_call", "waiting", "left"].includes(participant.state) && this.participants.length > 1
         ? el(
@@ -436,13 +437,12 @@ export class WorkflowPanel {
   // nobody matched; prominent when the negative list did.
   seenBeforePanel(participant) {
     const seen = participant.seen_before;
-    const box = el("section", { class: "seen-before", "aria-label": t.seenBeforeTitle });
+    const box = el("section", { class: "seen-before", "aria-label": t.seenBeforeTitle, "aria-live": "polite" });
     if (!seen) return box;
     if (!seen.count && !seen.negative_list.length) {
       box.append(el("p", { class: "muted seen-before-none", text: t.notSeenBefore }));
       return box;
     }
-    box.append(el("h3", { text: t.seenBeforeTitle }));
     for (const entry of seen.negative_list) {
       box.append(el("p", { class: "negative-list-hit", role: "alert", text: format(t.onNegativeList, { kind: t.negativeListKinds[entry.kind] || entry.kind, reason: entry.reason }) }));
     }
