@@ -11,6 +11,7 @@ from accounts.models import Business, BusinessStaff, Operator, TotpDevice
 from accounts.security import user_sessions_end
 from operators.admin_scope import BusinessScopedAdmin, ParentScopedInline, request_is_business_admin
 from operators.compliance import admin as compliance_admin  # noqa: F401  (registers the sessions' and workflows' models)
+from operators.compliance import fraud_admin  # noqa: F401  (registers the fraud flags and the negative list)
 from operators.compliance.access import ComplianceReadOnlyAdmin
 from operators.integration import api_key_create, api_key_revoke
 from operators.models import (

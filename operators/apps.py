@@ -7,8 +7,12 @@ class OperatorsConfig(AppConfig):
     verbose_name = _("Operator console, integration and compliance")
 
     def ready(self):
+        from operators.repeat_applicants import participant_seen_before, repeat_applicants_connect
         from operators.signin import signin_lockout_connect
         from operators.webhooks import webhooks_connect
+        from sessions_app.selectors import call_state_extend
 
         webhooks_connect()
         signin_lockout_connect()
+        repeat_applicants_connect()
+        call_state_extend(operator=participant_seen_before)

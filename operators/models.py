@@ -322,3 +322,124 @@ class SessionErasure(models.Model):
             "session": self.session_id,
             "date": f"{self.erased_at:%Y-%m-%d}",
         }
+
+
+# --- Repeat applicants, the business's negative list, fraud flags --------------
+
+
+class ApplicantFingerprintQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(business=business)
+
+
+class ApplicantFingerprint(models.Model):
+    """What identifies one participant across the business's sessions: the
+    normalised document number and name + birth date read from the MRZ, and
+    the face descriptor the face-match check computed (128 floats; never an
+    image). Written as the checks' results are stored
+    (operators.repeat_applicants), deleted with the session's personal data
+    (operators.compliance.retention.session_erase)."""
+
+    business = models.ForeignKey("accounts.Business", on_delete=models.CASCADE, related_name="+", verbose_name=_("business"))
+    session = models.ForeignKey("sessions_app.VerificationSession", on_delete=models.CASCADE, related_name="+", verbose_name=_("session"))
+    participant = models.OneToOneField("sessions_app.Participant", on_delete=models.CASCADE, related_name="fingerprint", verbose_name=_("participant"))
+    document_number = models.CharField(_("document number"), max_length=40, blank=True, db_index=True)
+    document_country = models.CharField(_("issuing country"), max_length=3, blank=True)
+    document_type = models.CharField(_("document type"), max_length=4, blank=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    # float32 little-endian, 128 × 4 bytes: the face engine's descriptor.
+    face_descriptor = models.BinaryField(_("face descriptor"), null=True, blank=True)
+    # The earlier fingerprints this one matched when it was written:
+    # {"<fingerprint id>": ["document", "name_birth_date", "face"]}. Kept so a
+    # call's state (pushed on every change) reads matches, not a face scan.
+    matches = models.JSONField(_("matches"), default=dict, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ApplicantFingerprintQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("applicant fingerprint")
+        verbose_name_plural = _("applicant fingerprints")
+        indexes = [models.Index(fields=["business", "name", "birth_date"])]
+
+
+class NegativeListEntryQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(business=business)
+
+
+class NegativeListEntry(models.Model):
+    """One entry of the business's own negative list. Its value is the
+    business's, kept after the session it came from is erased: a face taken
+    from a session is a copy of that session's descriptor, made when the
+    entry was added. Its value is written in one spelling by
+    operators.repeat_applicants.negative_list_entry_normalise (the admin's
+    form and the API call it)."""
+
+    class Kind(models.TextChoices):
+        DOCUMENT_NUMBER = "document_number", _("Document number")
+        NAME_BIRTH_DATE = "name_birth_date", _("Name and date of birth")
+        FACE = "face", _("Face from a session")
+
+    business = models.ForeignKey("accounts.Business", on_delete=models.CASCADE, related_name="negative_list", verbose_name=_("business"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    document_number = models.CharField(_("document number"), max_length=40, blank=True, db_index=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    source_session = models.ForeignKey(
+        "sessions_app.VerificationSession", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("session the face is taken from"),
+    )
+    face_descriptor = models.BinaryField(_("face descriptor"), null=True, blank=True, editable=False)
+    reason = models.CharField(_("reason"), max_length=300)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("added by"))
+    added_at = models.DateTimeField(_("added at"), default=timezone.now)
+
+    objects = NegativeListEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("negative list entry")
+        verbose_name_plural = _("negative list")
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.reason}"
+
+
+class FraudFlagQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(session__business=business)
+
+    def open(self):
+        return self.filter(cleared_at__isnull=True)
+
+
+class FraudFlag(models.Model):
+    """An operator's suspicion of fraud in a session. Never deleted: a flag
+    is cleared, by a second staff member, with a note."""
+
+    class Reason(models.TextChoices):
+        SUSPECTED_INJECTION = "suspected_injection", _("Suspected video injection")
+        THIRD_PERSON_PROMPTING = "third_person_prompting", _("A third person prompting")
+        SECOND_FACE_OR_VOICE = "second_face_or_voice", _("A second face or voice")
+        FORGED_DOCUMENT = "forged_document", _("Forged document")
+        OTHER = "other", _("Other")
+
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
+    session = models.ForeignKey("sessions_app.VerificationSession", on_delete=models.PROTECT, related_name="fraud_flags", verbose_name=_("session"))
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("raised by"))
+    reason = models.CharField(_("reason"), max_length=32, choices=Reason.choices)
+    note = models.TextField(_("note"), blank=True)
+    raised_at = models.DateTimeField(_("raised at"), default=timezone.now)
+    cleared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("cleared by"))
+    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
+    clear_note = models.TextField(_("note on clearing"), blank=True)
+
+    objects = FraudFlagQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("fraud flag")
+        verbose_name_plural = _("fraud flags")
+
+    def __str__(self):
+        return f"{self.get_reason_display()} ({self.raised_at:%Y-%m-%d %H:%M})"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from operators.models import Decision
+from operators.models import Decision, FraudFlag, NegativeListEntry
 from operators.services import RECOMMENDATION_LABELS
 from sessions_app.models import Evidence, Participant, VerificationSession
 from workflows import steps
@@ -156,4 +156,33 @@ def call_strings() -> dict:
             "similar": _("%(pairs)s near-identical pairs among %(frames)s frames."),
         },
         "override": _("The system recommends “%(advice)s”. I decide against it and say why in the comment."),
+        # Repeat applicants and the negative list (operators/repeat_applicants.py).
+        "seenBeforeTitle": _("Seen before"),
+        "notSeenBefore": _("Not seen before."),
+        "seenBeforeSummary": plural_forms(
+            lambda n: ngettext("Seen before: %(count)s session.", "Seen before: %(count)s sessions.", n)
+        ),
+        "seenBeforeRejected": plural_forms(
+            lambda n: ngettext(
+                "Seen before: %(count)s session, %(rejected)s rejected for %(reason)s.",
+                "Seen before: %(count)s sessions, %(rejected)s rejected for %(reason)s.",
+                n,
+            )
+        ),
+        "seenBeforeSession": _("Session of %(date)s"),
+        "seenBeforeMatched": _("same %(fields)s"),
+        "matchFields": {
+            "document": _("document number"),
+            "name_birth_date": _("name and date of birth"),
+            "face": _("face"),
+        },
+        "onNegativeList": _("On the business's negative list (%(kind)s): %(reason)s"),
+        "negativeListKinds": dict(NegativeListEntry.Kind.choices),
+        "decisionReasons": dict(Decision.Reason.choices),
+        "noDecisionYet": _("No decision yet"),
+        "flagged": _("Flagged"),
+        # The fraud flag (operators/fraud_flags.py).
+        "flagRaised": _("Flagged for compliance: %(reason)s."),
+        "flagFailed": _("The flag could not be saved."),
+        "fraudReasons": dict(FraudFlag.Reason.choices),
     }

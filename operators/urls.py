@@ -13,6 +13,7 @@ urlpatterns = [
     path("", views.console, name="console"),
     path("sessions/<str:session_id>/answer", views.answer, name="answer"),
     path("calls/<str:session_id>/", views.call, name="call"),
+    path("sessions/<str:session_id>/flag", views.flag_session, name="flag"),
     path("calls/<str:session_id>/decide", views.decide, name="decide"),
     path("calls/<str:session_id>/end", views.end_call, name="end"),
     path("calls/<str:session_id>/participants/<str:participant_id>/remove", views.remove_participant, name="remove_participant"),

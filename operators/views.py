@@ -17,8 +17,8 @@ from accounts.selectors import operator_for_user
 from kyc.http import json_error
 from kyc.ids import uuid_or_none
 from kyc.state_machine import IllegalTransition
-from operators import selectors, services
-from operators.models import Decision
+from operators import fraud_flags, selectors, services
+from operators.models import Decision, FraudFlag
 from operators.ui_strings import call_strings, console_strings
 from sessions_app import services as session_services
 from sessions_app.audit import Actor
@@ -122,6 +122,7 @@ def call(request, operator, session_id: str):
         "recording_start_url": reverse("operators:recording_start", args=[session.public_id.hex]),
         "recording_progress_url": reverse("operators:recording_progress", args=[session.public_id.hex]),
         "recording_required": session.workflow.recording_required,
+        "flag_url": reverse("operators:flag", args=[session.public_id.hex]),
         "ended": session.is_ended,
     }
     return render(
@@ -134,6 +135,7 @@ def call(request, operator, session_id: str):
             "strings": call_strings(),
             "outcomes": Decision.Outcome.choices,
             "reasons": Decision.reason_choices_with_outcomes(),
+            "flag_reasons": FraudFlag.Reason.choices,
         },
     )
 
@@ -182,6 +184,26 @@ def end_call(request, operator, session_id: str):
     session_services.session_end(session=session, actor=Actor.operator(operator), reason="ended_by_operator")
     return JsonResponse({"ok": True})
 
+
+
+@require_POST
+@operator_required
+def flag_session(request, operator, session_id: str):
+    """Any operator of the business may flag its sessions, during the call
+    or after it (from the console's history): a suspicion should not wait
+    for the operator who took the call."""
+    session = _session_of_business(operator, session_id)
+    try:
+        flag = fraud_flags.session_flag_fraud(
+            session=session,
+            user=request.user,
+            actor=Actor.operator(operator),
+            reason=request.POST.get("reason", ""),
+            note=request.POST.get("note", ""),
+        )
+    except ValidationError as error:
+        return json_error("invalid", " ".join(error.messages), 400)
+    return JsonResponse({"flag": str(flag.public_id), "reason": flag.reason}, status=201)
 
 
 STEP_ACTIONS = ("start", "pass", "fail", "skip", "capture", "answer", "notes")

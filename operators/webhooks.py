@@ -65,6 +65,8 @@ SESSION_ABANDONED = "session.abandoned"
 SESSION_EXPIRED = "session.expired"
 SESSION_CANCELLED = "session.cancelled"
 CHECKS_COMPLETED = "checks.completed"
+SESSION_FLAGGED = "session.flagged"
+SESSION_FLAG_CLEARED = "session.flag_cleared"
 EVENT_TYPES = frozenset(
     {
         SESSION_CREATED,
@@ -76,6 +78,8 @@ EVENT_TYPES = frozenset(
         SESSION_EXPIRED,
         SESSION_CANCELLED,
         CHECKS_COMPLETED,
+        SESSION_FLAGGED,
+        SESSION_FLAG_CLEARED,
     }
 )
 

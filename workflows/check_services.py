@@ -249,6 +249,9 @@ def check_result_store(*, subject: Evidence, kind: str, engine_version: str, out
                     "engine_version": engine_version,
                 },
             )
+            events.check_recorded.send(
+                sender=CheckResult, session=session, participant=participant, kind=kind, outcome=outcome
+            )
     except IntegrityError:
         return CheckResult.objects.get(evidence=subject, kind=kind, engine_version=engine_version)
     return result

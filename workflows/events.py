@@ -8,3 +8,9 @@ from django.dispatch import Signal
 # checks are complete (workflows.check_services.participant_checks_completed_emit
 # says when, and never twice for the same results).
 checks_completed = Signal()
+
+# session, participant, kind, outcome (a workflows.checks.results.CheckOutcome,
+# with the live face's descriptor where the face match computed one): one
+# check's result was stored, in the transaction that stored it. Sent once per
+# stored result (workflows.check_services.check_result_store).
+check_recorded = Signal()

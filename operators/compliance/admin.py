@@ -7,7 +7,7 @@ webhooks: operators/admin.py.)"""
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -57,6 +57,26 @@ class ParticipantInline(admin.TabularInline):
         return False
 
 
+class FraudFlagFilter(admin.SimpleListFilter):
+    """Compliance's queue of flagged sessions (operators.fraud_flags)."""
+
+    title = _("fraud flag")
+    parameter_name = "flagged"
+
+    def lookups(self, request, model_admin):
+        return [("open", _("Flagged")), ("cleared", _("Flag cleared")), ("none", _("Never flagged"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "open":
+            return queryset.filter(fraud_flags__cleared_at__isnull=True, fraud_flags__isnull=False).distinct()
+        if value == "cleared":
+            return queryset.filter(fraud_flags__isnull=False).exclude(fraud_flags__cleared_at__isnull=True).distinct()
+        if value == "none":
+            return queryset.filter(fraud_flags__isnull=True)
+        return queryset
+
+
 class DecisionOutcomeFilter(admin.SimpleListFilter):
     title = _("decision")
     parameter_name = "decision"
@@ -86,9 +106,10 @@ class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
         "created_at",
         "answered_at",
         "ended_at",
+        "flag_badge",
         "review_link",
     ]
-    list_filter = ["business", "state", DecisionOutcomeFilter, "operator", "kind", "created_at"]
+    list_filter = ["business", "state", FraudFlagFilter, DecisionOutcomeFilter, "operator", "kind", "created_at"]
     search_fields = [
         "business_reference",
         "participants__name",
@@ -119,6 +140,18 @@ class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
     date_hierarchy = "created_at"
     inlines = [ParticipantInline]
     change_form_template = "admin/sessions_app/verificationsession/change_form.html"
+
+    def get_queryset(self, request):
+        # The flag badge of every row in one query.
+        return super().get_queryset(request).annotate(
+            open_fraud_flags=Count("fraud_flags", filter=Q(fraud_flags__cleared_at__isnull=True))
+        )
+
+    @admin.display(description=_("Fraud flag"), ordering="open_fraud_flags")
+    def flag_badge(self, obj):
+        if not getattr(obj, "open_fraud_flags", 0):
+            return ""
+        return format_html('<span class="badge flagged">{}</span>', gettext("Flagged"))
 
     @admin.display(description=_("Review"))
     def review_link(self, obj):

@@ -33,6 +33,7 @@ from operators.models import (
     SessionErasure,
     WebhookEvent,
 )
+from operators.repeat_applicants import fingerprints_erase
 from sessions_app.audit import Actor, audit_record
 from sessions_app.models import (
     Evidence,
@@ -87,6 +88,10 @@ def session_erase(*, session: VerificationSession, now=None) -> SessionErasure:
         # the MRZ, the OCR's text) and measured goes with the evidence; the
         # kind, status, score and engine stay, like the evidence's metadata.
         CheckResult.objects.filter(participant__session=session).update(details={})
+        # The repeat-applicant fingerprints (face descriptors, document
+        # numbers, names) go too; the business's negative list keeps its own
+        # copies (operators.models.NegativeListEntry).
+        fingerprints_erase(session_id=session.pk)
         # Operational copies that may carry references or links.
         LinkEmail.objects.filter(participant__session=session).delete()
         WebhookEvent.objects.filter(session=session).delete()

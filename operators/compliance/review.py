@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from kyc.evidence_crypto import EvidenceIntegrityError
+from operators.repeat_applicants import seen_before_for
 from operators.compliance.access import compliance_view_record
 from operators.models import WebhookEvent
 from sessions_app.audit import audit_event_export, audit_session_proof
@@ -51,7 +52,9 @@ def _checks(participant) -> dict:
 def session_review(session: VerificationSession) -> dict:
     """Everything the review page and the export show, as plain data."""
     participants = []
-    for participant in session.participants.order_by("position"):
+    ordered = list(session.participants.order_by("position"))
+    seen_before = seen_before_for(ordered)
+    for participant in ordered:
         decision = getattr(participant, "decision", None)
         terms = getattr(participant, "terms_acceptance", None)
         participants.append(
@@ -66,6 +69,7 @@ def session_review(session: VerificationSession) -> dict:
                 **_checks(participant),
                 # The warning signs about the camera the operator saw (sessions_app/integrity.py).
                 "integrity": integrity_panel_for_participant(participant),
+                "seen_before": seen_before.get(participant.pk),
             }
         )
     duration = session.call_duration
@@ -78,6 +82,7 @@ def session_review(session: VerificationSession) -> dict:
             AuditEvent.objects.filter(session=session).select_related("actor_user", "participant").order_by("sequence")
         ),
         "webhook_events": list(WebhookEvent.objects.filter(session=session).order_by("created_at")),
+        "fraud_flags": list(session.fraud_flags.select_related("raised_by", "cleared_by").order_by("raised_at")),
         "erasure": getattr(session, "erasure", None),
     }
 

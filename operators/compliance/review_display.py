@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Operator
-from operators.models import Decision
+from operators.models import Decision, NegativeListEntry
 from operators.services import RECOMMENDATION_LABELS
 from sessions_app.models import AuditEvent, CaptureSignal, Evidence, Participant, VerificationSession
 from workflows.check_texts import MRZ_FIELD_LABELS, advice_text, check_status_label, reason_text
@@ -498,6 +498,34 @@ def integrity_display(panel: dict) -> dict:
     }
 
 
+MATCH_LABELS = {
+    "document": _("document number"),
+    "name_birth_date": _("name and date of birth"),
+    "face": _("face"),
+}
+
+
+def seen_before_display(seen: dict | None) -> dict | None:
+    """operators.repeat_applicants.seen_before_for's codes in words."""
+    if seen is None:
+        return None
+    outcomes, reasons = dict(Decision.Outcome.choices), dict(Decision.Reason.choices)
+    kinds = dict(NegativeListEntry.Kind.choices)
+    return {
+        **seen,
+        "sessions": [
+            {
+                **other,
+                "matched_label": ", ".join(str(MATCH_LABELS.get(field, field)) for field in other["matched"]),
+                "outcome_label": outcomes.get(other["outcome"], ""),
+                "reason_label": reasons.get(other["reason"], ""),
+            }
+            for other in seen["sessions"]
+        ],
+        "negative_list": [{**hit, "kind_label": kinds.get(hit["kind"], hit["kind"])} for hit in seen["negative_list"]],
+    }
+
+
 def review_page(review: dict, *, call_start: datetime | None) -> dict:
     """operators.compliance.review.session_review's data with what the page
     shows for it. ``call_start`` is the call's time 0 (the recording's, when
@@ -514,6 +542,7 @@ def review_page(review: dict, *, call_start: datetime | None) -> dict:
                 **entry,
                 "step_rows": step_rows(entry["steps"], start=call_start, end=end),
                 "check_rows": check_rows(entry["check_results"]),
+                "seen_before": seen_before_display(entry.get("seen_before")),
                 "recommendation": recommendation_display(entry["recommendation"]),
                 "integrity": integrity_display(entry["integrity"]),
                 "decided_by": person_name(decision.operator.user, operator_names=names) if decision else "",

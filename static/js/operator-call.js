@@ -4,6 +4,7 @@
 
 import { bindCallControls, DurationClock, format, newCallEngine, readJson, RemoteTiles } from "./call-ui.js";
 import { LocalMedia, mediaErrorKey } from "./local-media.js";
+import { bindFraudFlag } from "./fraud-flag.js";
 import { CallRecorder } from "./recorder.js";
 import { WorkflowPanel } from "./workflow-panel.js";
 
@@ -17,6 +18,7 @@ const engineRef = { engine: null };
 const clock = new DurationClock($("call-duration"));
 const tiles = new RemoteTiles($("remote-tiles"), { operatorLabel: t.operator, mutedLabel: t.muted, cameraOffLabel: t.cameraOff });
 let ended = false;
+bindFraudFlag({ url: data.flag_url, t });
 // Records what this page receives and sends, from the answer to the end.
 const recorder = data.ended ? null : new CallRecorder({ startUrl: data.recording_start_url });
 

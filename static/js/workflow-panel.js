@@ -2,7 +2,7 @@
 // step being worked on, their captures, and the decision. Everything shown
 // comes from the server's state; every click is stored on the server first.
 
-import { format, postForm, readJson } from "./call-ui.js";
+import { format, plural, postForm, readJson } from "./call-ui.js";
 
 // Every word here comes translated from the server (operators/ui_strings.py).
 const t = readJson("i18n");
@@ -338,6 +338,8 @@ export class WorkflowPanel {
           .join(" · "),
       }),
       this.integrityPanel(participant),
+      // At the top: who this person was before matters for every step.
+      this.seenBeforePanel(participant),
       this.promptStatus(participant),
       el(
         "ol",
@@ -424,6 +426,8 @@ export class WorkflowPanel {
     if (gallery) gallery.replaceWith(this.evidenceGallery(participant));
     const checks = panel.querySelector(".checks-panel");
     if (checks) checks.replaceWith(this.checksPanel(participant));
+    const seen = panel.querySelector(".seen-before");
+    if (seen) seen.replaceWith(this.seenBeforePanel(participant));
     // The customer's answer arrives while the operator types a note.
     const line = panel.querySelector(".customer-answer-live");
     const step = line && participant.steps.find((s) => String(s.position) === line.dataset.step);
@@ -477,6 +481,48 @@ export class WorkflowPanel {
       el("span", { text: words.raisedHint })
     );
     box.append(el("ul", { class: "integrity-reasons" }, ...panel.signals.map(item)));
+    return box;
+  }
+
+  // Earlier sessions of the business with this participant's document
+  // number, name and birth date, or face, and the business's negative list
+  // (operators/repeat_applicants.py), once a check has read them. Quiet when
+  // nobody matched; prominent when the negative list did.
+  seenBeforePanel(participant) {
+    const seen = participant.seen_before;
+    const box = el("section", { class: "seen-before", "aria-label": t.seenBeforeTitle, "aria-live": "polite" });
+    if (!seen) return box;
+    if (!seen.count && !seen.negative_list.length) {
+      box.append(el("p", { class: "muted seen-before-none", text: t.notSeenBefore }));
+      return box;
+    }
+    for (const entry of seen.negative_list) {
+      box.append(el("p", { class: "negative-list-hit", role: "alert", text: format(t.onNegativeList, { kind: t.negativeListKinds[entry.kind] || entry.kind, reason: entry.reason }) }));
+    }
+    if (!seen.count) return box;
+    const rejected = seen.sessions.find((s) => s.outcome === "reject");
+    const summary = seen.rejected
+      ? plural(t.seenBeforeRejected, seen.count, { count: seen.count, rejected: seen.rejected, reason: (rejected && t.decisionReasons[rejected.reason]) || "" })
+      : plural(t.seenBeforeSummary, seen.count, { count: seen.count });
+    box.append(el("p", { class: "seen-before-summary", text: summary }));
+    box.append(
+      el(
+        "ul",
+        { class: "seen-before-sessions" },
+        ...seen.sessions.map((s) =>
+          el(
+            "li",
+            { "data-session": s.session },
+            el("a", { href: s.url, target: "_blank", rel: "noopener", text: format(t.seenBeforeSession, { date: new Date(s.created_at).toLocaleDateString(document.documentElement.lang || undefined) }) }),
+            " ",
+            el("span", { class: "muted", text: format(t.seenBeforeMatched, { fields: s.matched.map((field) => t.matchFields[field] || field).join(", ") }) }),
+            " ",
+            el("span", { class: `badge outcome-${s.outcome || "pending"}`, text: s.outcome ? `${t.outcomes[s.outcome]}${s.reason ? ` · ${t.decisionReasons[s.reason] || s.reason}` : ""}` : t.noDecisionYet }),
+            s.flagged ? el("span", { class: "badge flagged", text: t.flagged }) : null
+          )
+        )
+      )
+    );
     return box;
   }
 

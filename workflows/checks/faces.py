@@ -486,4 +486,5 @@ def check_face_match(
         score=similarity(distance) if distance is not None else None,
         reasons=failed + review,
         details=details,
+        face_descriptor=tuple(float(value) for value in live.descriptor),
     )

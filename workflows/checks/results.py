@@ -110,6 +110,11 @@ class CheckOutcome:
     engine: str = ""
     engine_version: str = ""
     duration_ms: int = 0
+    # The live face's descriptor (128 floats) when the face-match check
+    # computed one: the repeat-applicant matching keeps it (never an image),
+    # so no second model run is needed. Not part of the stored details, which
+    # the operator's panel and the webhooks read.
+    face_descriptor: tuple[float, ...] | None = field(default=None, repr=False)
 
     def __post_init__(self):
         if self.status not in STATUSES:
@@ -120,7 +125,9 @@ class CheckOutcome:
         return [reason.advice for reason in self.reasons if reason.advice]
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("face_descriptor")
+        return data
 
 
 def guarded(kind: str, engine: str, engine_version: str) -> Callable:
