@@ -9,6 +9,7 @@ const t = readJson("i18n");
 const STEP_LABELS = t.stepKinds;
 const STEP_STATES = t.stepStates;
 const ACTION_LABELS = t.actions;
+const CHALLENGE_LABELS = t.challenges;
 const KIND_LABELS = t.captureKinds;
 const CHECK_STATUS_LABELS = t.checkStatuses;
 const RECOMMENDATION_LABELS = t.recommendations;
@@ -258,6 +259,52 @@ export class WorkflowPanel {
     }
   }
 
+  // Operator challenges (workflows/challenges.py), apart from the steps: the
+  // operator may ask for one at any time in the call, whichever step is on.
+  // Busy like the capture buttons: one burst at a time.
+  challengeGroup(participant) {
+    if (participant.state !== "in_call") return null;
+    const busy = this.captureBusy(participant);
+    return el(
+      "section",
+      { class: "challenges", "aria-labelledby": `challenges-${participant.peer_id}` },
+      el("h3", { id: `challenges-${participant.peer_id}`, text: t.challengesTitle }),
+      el("p", { class: "muted", text: t.challengesHint }),
+      el(
+        "div",
+        { class: "button-row" },
+        ...Object.entries(CHALLENGE_LABELS).map(([code, label]) =>
+          el(
+            "button",
+            {
+              type: "button",
+              class: "button small",
+              "data-challenge": code,
+              "data-focus-key": `challenge-${code}`,
+              "aria-label": format(t.challengeAsk, { challenge: label }),
+              ...busyAttrs(busy, () => this.challenge(participant.peer_id, code)),
+            },
+            label
+          )
+        )
+      )
+    );
+  }
+
+  async challenge(peerId, code) {
+    if (this.capturing.has(peerId)) return;
+    this.capturing.add(peerId);
+    this.rerender(peerId);
+    try {
+      const url = this.data.challenge_url_template.replace("PID", peerId).replace("CODE", code);
+      const answer = await postForm(url, {});
+      if (!answer.ok) this.toast((answer.body.error && answer.body.error.message) || t.failed);
+    } finally {
+      this.capturing.delete(peerId);
+      this.rerender(peerId);
+    }
+  }
+
   rerender(peerId) {
     const participant = this.participants.find((p) => p.peer_id === peerId);
     if (participant) this.renderPanel(participant);
@@ -364,6 +411,7 @@ export class WorkflowPanel {
         )
       ),
       this.stepDetail(participant, step),
+      this.challengeGroup(participant),
       this.evidenceGallery(participant),
       this.checksPanel(participant),
       this.decisionForm(participant),
@@ -637,7 +685,9 @@ export class WorkflowPanel {
   }
 
   evidenceGallery(participant) {
-    const customerShots = participant.evidence.filter((e) => e.source === "customer_device" && (e.kind !== "liveness_frame" || e.frame === 0));
+    // A burst shows its first frame; the others open with it in the review.
+    const bursts = new Set(["liveness_frame", "challenge_frame"]);
+    const customerShots = participant.evidence.filter((e) => e.source === "customer_device" && (!bursts.has(e.kind) || e.frame === 0));
     const gallery = el("section", { class: "evidence-gallery", "aria-label": t.captures });
     if (!customerShots.length) {
       gallery.append(el("p", { class: "muted", text: t.noCaptures }));
@@ -646,7 +696,8 @@ export class WorkflowPanel {
     gallery.append(
       ...customerShots.map((shot) => {
         const seen = participant.evidence.find((e) => e.capture === shot.capture && e.source === "operator_view");
-        const name = `${KIND_LABELS[shot.kind] || shot.kind}${shot.label ? ` · ${ACTION_LABELS[shot.label] || shot.label}` : ""}`;
+        const labels = shot.kind === "challenge_frame" ? CHALLENGE_LABELS : ACTION_LABELS;
+        const name = `${KIND_LABELS[shot.kind] || shot.kind}${shot.label ? ` · ${labels[shot.label] || shot.label}` : ""}`;
         return el(
           "figure",
           { class: "thumb" },
