@@ -78,6 +78,7 @@ def call_strings() -> dict:
         "challengesTitle": _("Challenges"),
         "challengesHint": _("The customer is told in their frame; their camera takes a burst of pictures."),
         "challengeAsk": _("Ask the customer: %(challenge)s"),
+        "burstFrame": _("Frame %(number)s of %(count)s · %(time)s"),
         "captureKinds": dict(Evidence.Kind.choices),
         "documentKinds": {kind: str(label) for kind, label in steps.DOCUMENT_KIND_LABELS.items()},
         "checkStatuses": dict(CheckResult.Status.choices),

@@ -696,6 +696,11 @@ export class WorkflowPanel {
     gallery.append(
       ...customerShots.map((shot) => {
         const seen = participant.evidence.find((e) => e.capture === shot.capture && e.source === "operator_view");
+        // A challenge is a movement: its enlargement shows every frame of the burst.
+        const burst =
+          shot.kind === "challenge_frame"
+            ? participant.evidence.filter((e) => e.capture === shot.capture && e.source === "customer_device").sort((a, b) => a.frame - b.frame)
+            : [];
         const labels = shot.kind === "challenge_frame" ? CHALLENGE_LABELS : ACTION_LABELS;
         const name = `${KIND_LABELS[shot.kind] || shot.kind}${shot.label ? ` · ${labels[shot.label] || shot.label}` : ""}`;
         return el(
@@ -703,7 +708,7 @@ export class WorkflowPanel {
           { class: "thumb" },
           el(
             "button",
-            { type: "button", class: "thumb-button", "data-focus-key": `thumb-${shot.url}`, "aria-label": format(t.enlarge, { capture: name }), onclick: () => this.enlarge(shot, seen) },
+            { type: "button", class: "thumb-button", "data-focus-key": `thumb-${shot.url}`, "aria-label": format(t.enlarge, { capture: name }), onclick: () => this.enlarge(shot, seen, burst) },
             el("img", { src: shot.url, alt: name, loading: "lazy" })
           ),
           el("figcaption", { text: `${name} · ${shot.width}×${shot.height}` })
@@ -713,8 +718,20 @@ export class WorkflowPanel {
     return gallery;
   }
 
-  enlarge(shot, seen) {
+  enlarge(shot, seen, burst = []) {
     const body = this.dialog.querySelector(".evidence-body");
+    if (burst.length > 1) {
+      const time = (iso) => new Date(iso).toLocaleTimeString(document.documentElement.lang);
+      body.replaceChildren(
+        ...burst.map((frame, i) => {
+          const caption = format(t.burstFrame, { number: i + 1, count: burst.length, time: time(frame.created_at) });
+          return el("figure", {}, el("img", { src: frame.url, alt: `${t.customersCamera} · ${caption}` }), el("figcaption", { text: caption }));
+        })
+      );
+      this.dialogOpener = `thumb-${shot.url}`;
+      this.dialog.showModal();
+      return;
+    }
     body.replaceChildren(
       el("figure", {}, el("img", { src: shot.url, alt: t.customersCamera }), el("figcaption", { text: format(t.customersCameraCaption, { size: `${shot.width}×${shot.height}`, hash: shot.sha256.slice(0, 16) }) })),
       ...(seen ? [el("figure", {}, el("img", { src: seen.url, alt: t.whatYouSaw }), el("figcaption", { text: format(t.whatYouSawCaption, { size: `${seen.width}×${seen.height}` }) }))] : [])

@@ -278,3 +278,18 @@ def test_another_businesss_operator_cannot_challenge_the_customer(operator_b, an
     _refused("not_your_call", participant=answered_call.participant, operator=operator_b, code="cover_half_face")
 
     assert not AuditEvent.objects.filter(action="challenge.requested").exists()
+
+
+def test_a_german_participants_instruction_is_chosen_in_german(operator_a, answered_call):
+    """The page shows its own language's text; ``text`` is the one the server
+    chose for the participant, for a page in a language the product lacks."""
+    participant = answered_call.participant
+    participant.language = "de"
+    participant.save(update_fields=["language"])
+
+    services.challenge_request(participant=participant, operator=operator_a, code="document_edge_on")
+
+    prompt = _prompt(participant)
+    assert prompt["lang"] == "de"
+    assert prompt["text"] == "Bitte drehen Sie Ihr Dokument langsam, bis wir seine Kante sehen."
+    assert prompt["texts"]["en"] == "Turn your document slowly until we see its edge."
