@@ -103,6 +103,11 @@ def test_cover_half_face_is_prompted_captured_and_the_liveness_action_comes_back
     dialog = operator.locator("#evidence-dialog")
     expect(dialog.locator("img")).to_have_count(5)
     expect(dialog.locator("figcaption").first).to_have_text(re.compile(r"Frame 1 of 5 · \d{1,2}:\d\d:\d\d"))
+    # Five different pictures, each served to the operator.
+    assert len(set(dialog.locator("img").evaluate_all("(imgs) => imgs.map((img) => img.src)"))) == 5
+    operator.wait_for_function(
+        "() => [...document.querySelectorAll('#evidence-dialog img')].every((img) => img.complete && img.naturalWidth > 0)"
+    )
     screenshot(operator, "operator-challenge-burst-enlarged")
     dialog.get_by_role("button", name="Close").click()
     expect(dialog).to_be_hidden()
