@@ -24,20 +24,33 @@ PHONE = {"width": 390, "height": 844}
 BURST_TIMEOUT_MS = 60_000
 
 
-def call_with_liveness_running(server, browser, *, business: str, customer_locale=None, customer_viewport=None):
+def call_with_liveness_running(
+    server, browser, *, business: str, customer_locale=None, customer_viewport=None, operator_german=False
+):
     """Alice in a call with Max, the liveness challenge started: (operator,
     customer, Alice's panel, the liveness instruction on Max's screen)."""
     seed = server.seed(business=business)
-    operator = new_page(browser)
-    operator_login(operator, server.base_urls[0], seed["operator"]["username"], seed["operator"]["password"])
+    operator = new_page(browser, locale="de-DE" if operator_german else None)
+    if operator_german:
+        operator.goto(f"{server.base_urls[0]}/console/login/")
+        operator.get_by_label("Benutzername").fill(seed["operator"]["username"])
+        operator.get_by_label("Passwort").fill(seed["operator"]["password"])
+        operator.get_by_role("button", name="Anmelden").click()
+        operator.get_by_label("Status").select_option("available")
+    else:
+        operator_login(operator, server.base_urls[0], seed["operator"]["username"], seed["operator"]["password"])
     customer = new_page(browser, locale=customer_locale, viewport=customer_viewport)
     customer_open_link_and_accept_any_language(customer, seed["one_on_one"]["links"][0], german=customer_locale == "de-DE")
-    operator_answer_first(operator)
+    if operator_german:
+        operator.locator("#queue-body").get_by_role("button", name="Annehmen").first.click()
+        operator.wait_for_url("**/console/calls/**")
+    else:
+        operator_answer_first(operator)
     expect(customer.locator("#connecting-panel")).to_be_hidden()
     wait_decoding(operator)
     card = operator.locator(".participant-card:visible")
-    card.locator(".step-button", has_text="Liveness").click()
-    card.get_by_role("button", name="Start challenge").click()
+    card.locator(".step-button", has_text="Lebendigkeit" if operator_german else "Liveness").click()
+    card.get_by_role("button", name="Aufgabe starten" if operator_german else "Start challenge").click()
     expect(customer.locator("#prompt")).to_be_visible()
     instruction = customer.locator("#prompt-text")
     expect(instruction).not_to_have_text("")
@@ -116,11 +129,21 @@ def test_cover_half_face_is_prompted_captured_and_the_liveness_action_comes_back
 
 
 def test_a_german_customer_on_a_phone_reads_the_challenge_in_german(server, browser):
+    """Both in German: the operator's challenges group and the customer's frame."""
     operator, customer, card, liveness_instruction = call_with_liveness_running(
-        server, browser, business="challenge-phone-de", customer_locale="de-DE", customer_viewport=PHONE
+        server,
+        browser,
+        business="challenge-phone-de",
+        customer_locale="de-DE",
+        customer_viewport=PHONE,
+        operator_german=True,
+    )
+    challenges = card.get_by_role("region", name="Kontrollaufgaben")
+    expect(challenges.get_by_role("button")).to_have_text(
+        ["Halbes Gesicht verdecken", "Hand über das Gesicht", "Dokumentkante zeigen"]
     )
 
-    card.get_by_role("button", name="Ask the customer: Hand across the face").click()
+    challenges.get_by_role("button", name="Kundin oder Kunde bitten: Hand über das Gesicht").click()
 
     prompt = customer.locator("#prompt")
     expect(customer.locator("#prompt-text")).to_have_text("Bitte führen Sie Ihre Hand langsam über Ihr Gesicht.")
@@ -129,10 +152,12 @@ def test_a_german_customer_on_a_phone_reads_the_challenge_in_german(server, brow
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
     screenshot(customer, "customer-challenge-phone-de")
 
-    expect(card.get_by_role("button", name="Enlarge: Challenge frame · Hand across the face")).to_be_visible(
-        timeout=BURST_TIMEOUT_MS
-    )
+    expect(
+        card.get_by_role("button", name="Vergrößern: Einzelbild einer Kontrollaufgabe · Hand über das Gesicht")
+    ).to_be_visible(timeout=BURST_TIMEOUT_MS)
     expect(customer.locator("#prompt-text")).to_have_text(liveness_instruction, timeout=BURST_TIMEOUT_MS)
     expect(customer.locator("#prompt-burst")).to_be_hidden()
+    operator.evaluate("() => document.querySelector('.participant-card:not([hidden]) .challenges').scrollIntoView()")
+    screenshot(operator, "operator-challenges-de")
     customer.context.close()
     operator.context.close()
