@@ -312,7 +312,7 @@ def challenge_request(*, participant: Participant, operator, code: str) -> Captu
         # interrupted is what this one interrupts.
         resume = pending[-1].resume_prompt if pending and _shows_challenge(current, pending[-1]) else current
         CaptureRequest.objects.filter(participant=participant, state=CaptureRequest.State.REQUESTED).update(
-            state=CaptureRequest.State.CANCELLED
+            state=CaptureRequest.State.CANCELLED, resume_prompt=None
         )
         capture = CaptureRequest.objects.create(
             participant=participant,
@@ -366,9 +366,12 @@ def _challenge_resume(capture: CaptureRequest, participant: Participant, actor: 
     """Show the instruction the challenge interrupted again, if the
     challenge's own is still up: one the operator or a step showed since
     stays."""
+    previous = capture.resume_prompt
+    # Kept only while the burst is under way: a question's prompt may carry
+    # the customer's typed answer, which lives on in the step's data alone.
+    CaptureRequest.objects.filter(pk=capture.pk).update(resume_prompt=None)
     if participant.state != Participant.State.IN_CALL or not _shows_challenge(participant.current_prompt, capture):
         return
-    previous = capture.resume_prompt
     if previous and previous.get("step") is not None:
         step = participant.steps.filter(position=previous["step"]).first()
         if step is None or step.state != StepState.State.IN_PROGRESS:

@@ -3,12 +3,19 @@ frames among the captures, named by the challenge, with their time, and the
 request in the timeline with the instruction it interrupted."""
 
 import re
+from datetime import timedelta
 
-from sessions_app.models import Evidence
+from django.utils import timezone
+
+from operators.compliance.retention import retention_erase_due
+from sessions_app.audit import Actor
+from sessions_app.models import Evidence, VerificationSession
+from sessions_app.services import session_end
 from tests.compliance.test_session_review_readable import review, section
 from tests.console import images
 from workflows import services
 from workflows.challenges import CHALLENGE_BURST_FRAMES
+from workflows.models import CaptureRequest
 
 
 def _challenged(call, operator):
@@ -53,3 +60,18 @@ def test_the_timeline_says_which_challenge_was_asked_and_what_it_interrupted(
     assert re.search(r"Challenge\s+Cover half your face", timeline)
     assert re.search(rf"Instruction it interrupted\s+{action_words}", timeline)
     assert re.search(r"Prompt\s+Cover half your face", timeline)
+
+
+def test_retention_erases_the_instruction_a_challenge_never_answered_kept(answered_call, operator_a, business_a):
+    """The call ended mid-burst: the interrupted question (with what the
+    customer typed) is erased with the session's other personal data."""
+    participant = answered_call.participant
+    services.step_start(step=participant.steps.get(kind="questions"), operator=operator_a)
+    capture = services.challenge_request(participant=participant, operator=operator_a, code="hand_across_face")
+    assert CaptureRequest.objects.get(pk=capture.pk).resume_prompt["code"] == "question"
+    session_end(session=answered_call.session, actor=Actor.system())
+    VerificationSession.objects.filter(pk=answered_call.session.pk).update(ended_at=timezone.now() - timedelta(days=400))
+
+    retention_erase_due()
+
+    assert CaptureRequest.objects.get(pk=capture.pk).resume_prompt is None

@@ -293,3 +293,32 @@ def test_a_german_participants_instruction_is_chosen_in_german(operator_a, answe
     assert prompt["lang"] == "de"
     assert prompt["text"] == "Bitte drehen Sie Ihr Dokument langsam, bis wir seine Kante sehen."
     assert prompt["texts"]["en"] == "Turn your document slowly until we see its edge."
+
+
+# --- what is kept -----------------------------------------------------------------------
+
+
+def test_the_interrupted_prompt_is_kept_only_while_the_burst_is_under_way(operator_a, alice, customer, answered_call):
+    """A question's prompt holds the customer's typed answer: once given back
+    it is not kept on the capture request too."""
+    participant = answered_call.participant
+    _liveness_started(alice, answered_call)
+    capture = services.challenge_request(participant=participant, operator=operator_a, code="cover_half_face")
+    capture.refresh_from_db()
+    assert capture.resume_prompt["code"] == participant.steps.get(kind="liveness").data["challenge"][0]
+
+    _burst(capture)
+
+    capture.refresh_from_db()
+    assert capture.resume_prompt is None
+
+
+def test_a_challenge_replaced_by_a_capture_keeps_no_prompt(operator_a, alice, answered_call):
+    participant = answered_call.participant
+    _liveness_started(alice, answered_call)
+    capture = services.challenge_request(participant=participant, operator=operator_a, code="cover_half_face")
+
+    step_post(alice, answered_call.session, participant, "document", "capture", kind="document_front")
+
+    capture.refresh_from_db()
+    assert (capture.state, capture.resume_prompt) == (CaptureRequest.State.CANCELLED, None)
