@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from operators.models import Decision, FraudFlag, NegativeListEntry
 from operators.services import RECOMMENDATION_LABELS
 from sessions_app.models import Evidence, Participant, VerificationSession
-from workflows import steps
+from workflows import challenges, steps
 from workflows.models import CheckResult, StepState
 
 
@@ -74,6 +74,11 @@ def call_strings() -> dict:
         "stepStates": dict(StepState.State.choices),
         "participantStates": dict(Participant.State.choices),
         "actions": {code: str(label) for code, label in steps.LIVENESS_ACTION_LABELS.items()},
+        "challenges": {code: str(label) for code, label in challenges.CHALLENGE_LABELS.items()},
+        "challengesTitle": _("Challenges"),
+        "challengesHint": _("The customer is told in their frame; their camera takes a burst of pictures."),
+        "challengeAsk": _("Ask the customer: %(challenge)s"),
+        "burstFrame": _("Frame %(number)s of %(count)s · %(time)s"),
         "captureKinds": dict(Evidence.Kind.choices),
         "documentKinds": {kind: str(label) for kind, label in steps.DOCUMENT_KIND_LABELS.items()},
         "checkStatuses": dict(CheckResult.Status.choices),

@@ -22,6 +22,11 @@ urlpatterns = [
         views.step_action,
         name="step_action",
     ),
+    path(
+        "calls/<str:session_id>/participants/<str:participant_id>/challenges/<str:code>",
+        views.challenge_request,
+        name="challenge_request",
+    ),
     path("calls/<str:session_id>/captures/<str:capture_id>", views.operator_capture_upload, name="capture_upload"),
     path("evidence/<str:evidence_id>", views.evidence_file, name="evidence"),
     path("calls/<str:session_id>/recordings", recording_views.recording_start, name="recording_start"),

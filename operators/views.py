@@ -118,6 +118,7 @@ def call(request, operator, session_id: str):
         ).replace("/steps/0/", "/steps/POS/"),
         "capture_url_template": reverse("operators:capture_upload", args=[session.public_id.hex, "CID"]),
         "remove_url_template": reverse("operators:remove_participant", args=[session.public_id.hex, "PID"]),
+        "challenge_url_template": reverse("operators:challenge_request", args=[session.public_id.hex, "PID", "CODE"]),
         "console_url": reverse("operators:console"),
         "recording_start_url": reverse("operators:recording_start", args=[session.public_id.hex]),
         "recording_progress_url": reverse("operators:recording_progress", args=[session.public_id.hex]),
@@ -247,6 +248,23 @@ def step_action(request, operator, session_id: str, participant_id: str, positio
     except ValueError:
         return json_error("invalid", _("Malformed request."), 400)
     return JsonResponse({"ok": True})
+
+
+@require_POST
+@operator_required
+def challenge_request(request, operator, session_id: str, participant_id: str, code: str):
+    """Ask one customer for an operator challenge (workflows.challenges): the
+    instruction in their frame and a burst from their camera."""
+    session = own_call(operator, session_id)
+    participant = session.participants.filter(public_id=uuid_or_none(participant_id)).first()
+    if participant is None:
+        return json_error("unknown_participant", _("No such participant."), 404)
+    try:
+        capture = workflow_services.challenge_request(participant=participant, operator=operator, code=code)
+    except ValidationError as error:
+        status = 404 if error.code == "unknown_challenge" else 409
+        return json_error(error.code or "rejected", " ".join(error.messages), status)
+    return JsonResponse({"capture": capture.public_id.hex, "kind": capture.kind, "label": capture.label})
 
 
 @require_POST

@@ -214,6 +214,8 @@ class Evidence(models.Model):
         DOCUMENT_BACK = "document_back", _("Document, back")
         FACE = "face", _("Face")
         LIVENESS_FRAME = "liveness_frame", _("Liveness frame")
+        # A frame of an operator challenge's burst (workflows.challenges); the label is its code.
+        CHALLENGE_FRAME = "challenge_frame", _("Challenge frame")
         RECORDING = "recording", _("Recording")
 
     class Source(models.TextChoices):

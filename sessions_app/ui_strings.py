@@ -46,6 +46,9 @@ def customer_strings() -> dict[str, str]:
         "prompt_move_closer": _('Please move closer to the camera.'),
         "prompt_hold_still": _('Please hold still.'),
         "prompt_question": _("Please answer the operator's question."),
+        # Shown while the camera takes a challenge's burst (the customer keeps
+        # doing what the instruction says; "Hold still" would be wrong here).
+        "challengeBurst": _("Keep going: taking pictures…"),
         "sendAnswer": _("Send answer"),
         "answerSent": _("Sent. The operator can see your answer; you may still change it."),
         "answerNotSent": _("Your answer could not be sent. Please try again."),

@@ -178,9 +178,14 @@ class CaptureRequest(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     participant = models.ForeignKey("sessions_app.Participant", on_delete=models.CASCADE, related_name="capture_requests")
-    step = models.ForeignKey(StepState, on_delete=models.CASCADE, related_name="capture_requests")
+    # None for an operator challenge: it belongs to no step of the workflow.
+    step = models.ForeignKey(StepState, on_delete=models.CASCADE, related_name="capture_requests", null=True, blank=True)
     kind = models.CharField(max_length=20)  # an Evidence.Kind value
     label = models.CharField(max_length=64, blank=True)
+    # A challenge's burst interrupts the instruction shown before it (a
+    # liveness action, a question): kept here and shown again once the burst
+    # is in, so the customer does not lose their place.
+    resume_prompt = models.JSONField(null=True, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.REQUESTED)
     created_at = models.DateTimeField(auto_now_add=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)

@@ -7,10 +7,14 @@ import hashlib
 import random
 import uuid
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from kyc.texts import texts_by_language
@@ -20,6 +24,7 @@ from sessions_app.changes import session_mark_changed
 from sessions_app.images import image_sanitize
 from sessions_app.models import Evidence, Participant
 from sessions_app.services import STALE_PROMPT, participant_set_prompt
+from workflows import challenges
 from workflows import steps as kinds
 from workflows.models import CaptureRequest, StepState, WorkflowTemplate
 
@@ -240,7 +245,9 @@ def capture_request_create(*, step: StepState, operator, kind: str) -> CaptureRe
             if index >= len(challenge):
                 raise ValidationError(_("Every liveness action has been captured."))
             label = challenge[index]
-        # A newer request replaces any the customer has not answered yet.
+        # A newer request replaces any the customer has not answered yet; a
+        # challenge it replaces gives back the instruction it interrupted.
+        _challenges_cancel(step.participant, Actor.operator(operator))
         CaptureRequest.objects.filter(
             participant=step.participant, state=CaptureRequest.State.REQUESTED
         ).update(state=CaptureRequest.State.CANCELLED)
@@ -258,9 +265,132 @@ def capture_request_create(*, step: StepState, operator, kind: str) -> CaptureRe
 
 
 def capture_frames_expected(capture: CaptureRequest, source: str) -> int:
-    if capture.kind == Evidence.Kind.LIVENESS_FRAME and source == Evidence.Source.CUSTOMER_DEVICE:
+    if source != Evidence.Source.CUSTOMER_DEVICE:
+        return 1
+    if capture.kind == Evidence.Kind.LIVENESS_FRAME:
         return kinds.LIVENESS_BURST_FRAMES
+    if capture.kind == Evidence.Kind.CHALLENGE_FRAME:
+        return challenges.CHALLENGE_BURST_FRAMES
     return 1
+
+
+# --- operator challenges ----------------------------------------------------------
+
+
+def challenge_request(*, participant: Participant, operator, code: str) -> CaptureRequest:
+    """The operator asks one customer for a challenge (workflows.challenges):
+    the instruction replaces the one in the customer's frame, and their page
+    takes a burst, answered through the same capture path as a liveness
+    action. Once the burst is in, the instruction it interrupted comes back
+    (``_challenge_burst_done``).
+
+    Refused (ValidationError) when the code is unknown, the session is not
+    this operator's, the participant is not in the call, or another
+    challenge's burst is still under way."""
+    challenge = challenges.CHALLENGES.get(code)
+    if challenge is None:
+        raise ValidationError(_("Unknown challenge."), code="unknown_challenge")
+    actor = Actor.operator(operator)
+    with transaction.atomic():
+        # Session, then participant (sessions_app.locks): two clicks of the
+        # operator, or a click and a burst completing, are taken one by one.
+        participant = locks.participant_lock(participant.pk)
+        session = participant.session
+        if session.operator_id != operator.pk:
+            raise ValidationError(_("Only the operator of this call can do that."), code="not_your_call")
+        if participant.state != Participant.State.IN_CALL:
+            raise ValidationError(_("The participant is not in the call."), code="not_in_call")
+        pending = _pending_challenges(participant)
+        recent = timezone.now() - timedelta(seconds=challenges.CHALLENGE_BURST_SECONDS)
+        if any(capture.created_at > recent for capture in pending):
+            raise ValidationError(
+                _("The customer is still doing the last challenge. Wait until its pictures are in."),
+                code="challenge_under_way",
+            )
+        current = participant.current_prompt
+        # A challenge whose page never answered is replaced: what it
+        # interrupted is what this one interrupts.
+        resume = pending[-1].resume_prompt if pending and _shows_challenge(current, pending[-1]) else current
+        CaptureRequest.objects.filter(participant=participant, state=CaptureRequest.State.REQUESTED).update(
+            state=CaptureRequest.State.CANCELLED, resume_prompt=None
+        )
+        capture = CaptureRequest.objects.create(
+            participant=participant,
+            step=None,
+            kind=Evidence.Kind.CHALLENGE_FRAME,
+            label=code,
+            resume_prompt=resume,
+        )
+        audit_record(
+            business=session.business,
+            session=session,
+            participant=participant,
+            actor=actor,
+            action="challenge.requested",
+            data={
+                "capture": str(capture.public_id),
+                "challenge": code,
+                "interrupted": (resume or {}).get("code"),
+            },
+        )
+        participant_set_prompt(participant=participant, prompt=_challenge_prompt(challenge, participant), actor=actor)
+    return capture
+
+
+def _challenge_prompt(challenge: challenges.Challenge, participant: Participant) -> dict:
+    """The instruction in every language the product speaks, chosen on the
+    customer's page like a question's text: their browser's language may not
+    be the one the server knows."""
+    languages = [code for code, _name in settings.LANGUAGES]
+    texts = {}
+    for language in languages:
+        with translation.override(language):
+            texts[language] = str(challenge.instruction)
+    language = participant.language if participant.language in texts else settings.LANGUAGE_CODE
+    return {"code": challenge.code, "text": texts.get(language, ""), "lang": language, "texts": texts}
+
+
+def _pending_challenges(participant: Participant) -> list[CaptureRequest]:
+    return list(
+        CaptureRequest.objects.filter(
+            participant=participant, kind=Evidence.Kind.CHALLENGE_FRAME, state=CaptureRequest.State.REQUESTED
+        ).order_by("created_at")
+    )
+
+
+def _shows_challenge(prompt: dict | None, capture: CaptureRequest) -> bool:
+    return bool(prompt) and prompt.get("code") == capture.label and prompt.get("step") is None
+
+
+def _challenge_resume(capture: CaptureRequest, participant: Participant, actor: Actor) -> None:
+    """Show the instruction the challenge interrupted again, if the
+    challenge's own is still up: one the operator or a step showed since
+    stays."""
+    previous = capture.resume_prompt
+    # Kept only while the burst is under way: a question's prompt may carry
+    # the customer's typed answer, which lives on in the step's data alone.
+    CaptureRequest.objects.filter(pk=capture.pk).update(resume_prompt=None)
+    if participant.state != Participant.State.IN_CALL or not _shows_challenge(participant.current_prompt, capture):
+        return
+    if previous and previous.get("step") is not None:
+        step = participant.steps.filter(position=previous["step"]).first()
+        if step is None or step.state != StepState.State.IN_PROGRESS:
+            # Its step ended during the burst: its instruction ended with it.
+            previous = None
+    participant_set_prompt(
+        participant=participant,
+        prompt=previous,
+        actor=actor,
+        step=(previous or {}).get("step"),
+    )
+
+
+def _challenges_cancel(participant: Participant, actor: Actor) -> None:
+    """A newer capture request replaces a challenge not yet answered: its
+    instruction gives way to the one it interrupted."""
+    for capture in _pending_challenges(participant):
+        _challenge_resume(capture, participant, actor)
+        participant.refresh_from_db(fields=["current_prompt"])
 
 
 def evidence_store_image(*, capture: CaptureRequest, source: str, data: bytes, frame_index: int = 0) -> Evidence:
@@ -320,6 +450,8 @@ def evidence_store_image(*, capture: CaptureRequest, source: str, data: bytes, f
                 )
                 if capture.kind == Evidence.Kind.LIVENESS_FRAME:
                     _prompt_next_liveness_action(capture)
+                elif capture.kind == Evidence.Kind.CHALLENGE_FRAME:
+                    _challenge_burst_done(capture, participant)
             audit_record(
                 business=session.business,
                 session=session,
@@ -378,6 +510,13 @@ def _prompt_next_liveness_action(capture: CaptureRequest) -> None:
         step=step,
         keep_other_steps=True,
     )
+
+
+def _challenge_burst_done(capture: CaptureRequest, participant: Participant) -> None:
+    """The challenge's burst is in: the customer goes back to where they were."""
+    participant.refresh_from_db(fields=["state", "current_prompt"])
+    operator = participant.session.operator
+    _challenge_resume(capture, participant, Actor.operator(operator) if operator else Actor.system())
 
 
 def _run_checks_later(evidence_id: int) -> None:

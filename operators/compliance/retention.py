@@ -42,7 +42,7 @@ from sessions_app.models import (
     VerificationSession,
 )
 from sessions_app.recordings import recording_chunk_files_delete
-from workflows.models import CheckResult, StepState
+from workflows.models import CaptureRequest, CheckResult, StepState
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,9 @@ def session_erase(*, session: VerificationSession, now=None) -> SessionErasure:
         TermsAcceptance.objects.filter(participant__session=session).update(ip_address=None, user_agent="")
         # Step data holds answers, notes and challenge details.
         StepState.objects.filter(participant__session=session).update(data={})
+        # A challenge's burst never answered keeps the instruction it
+        # interrupted (a question's prompt may hold the typed answer).
+        CaptureRequest.objects.filter(participant__session=session).update(resume_prompt=None)
         Decision.objects.filter(participant__session=session).update(comment="")
         evidence_count = Evidence.objects.filter(session=session, erased_at__isnull=True).update(erased_at=now)
         # What the checks read (names, document numbers, dates of birth from

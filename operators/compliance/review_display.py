@@ -19,6 +19,7 @@ from accounts.models import Operator
 from operators.models import Decision, NegativeListEntry
 from operators.services import RECOMMENDATION_LABELS
 from sessions_app.models import AuditEvent, CaptureSignal, Evidence, Participant, VerificationSession
+from workflows.challenges import CHALLENGE_LABELS
 from workflows.check_texts import MRZ_FIELD_LABELS, advice_text, check_status_label, reason_text
 from workflows.models import CheckResult, StepState
 from workflows.steps import LIVENESS, LIVENESS_ACTION_LABELS, NOTES, QUESTIONS, STEP_KIND_LABELS, choice_text, question_text
@@ -105,6 +106,7 @@ ACTION_LABELS = {
     "prompt.shown": _("Prompt shown to the customer"),
     "prompt.cleared": _("Prompt cleared"),
     "prompt.confirmed": _("Prompt confirmed by the customer's page"),
+    "challenge.requested": _("Challenge asked of the customer"),
     "decision.recorded": _("Decision recorded"),
     "recording.started": _("Recording started"),
     "recording.finished": _("Recording finished"),
@@ -152,6 +154,8 @@ DETAIL_LABELS = {
     "terms_version": _("Terms version"),
     "terms_language": _("Language of the terms text"),
     "prompt": _("Prompt"),
+    "challenge": _("Challenge"),
+    "interrupted": _("Instruction it interrupted"),
     "recording": _("Recording"),
     "stream": _("Stream"),
     "segment": _("Segment"),
@@ -220,6 +224,7 @@ _VALUE_LABELS = {
     "source": dict(Evidence.Source.choices),
     "recommendation": RECOMMENDATION_LABELS,
     "action": LIVENESS_ACTION_LABELS,
+    "challenge": CHALLENGE_LABELS,
     "capture_kind": {"document": _("Document"), "face": _("Face")},
 }
 
@@ -232,6 +237,7 @@ PROMPT_LABELS = {
     "look_at_camera": _("Look at the camera"),
     "hold_still": _("Hold still"),
     "question": _("Answer a question"),
+    **CHALLENGE_LABELS,
 }
 
 
@@ -255,7 +261,7 @@ def _value_label(key: str, value, *, action: str = "") -> str | None:
         labels = _STATE_LABELS.get(action, {})
     elif key == "kind":
         labels = _KIND_LABELS.get(action, dict(Evidence.Kind.choices))
-    elif key == "prompt":
+    elif key in ("prompt", "interrupted"):
         labels = PROMPT_LABELS
     else:
         labels = _VALUE_LABELS.get(key, {})
@@ -526,6 +532,19 @@ def seen_before_display(seen: dict | None) -> dict | None:
     }
 
 
+# What an evidence's label names, by its kind.
+_EVIDENCE_LABELS = {
+    Evidence.Kind.LIVENESS_FRAME: LIVENESS_ACTION_LABELS,
+    Evidence.Kind.CHALLENGE_FRAME: CHALLENGE_LABELS,
+}
+
+
+def evidence_label(evidence: Evidence) -> str:
+    """The liveness action or challenge a capture answered, in words."""
+    label = _EVIDENCE_LABELS.get(evidence.kind, {}).get(evidence.label)
+    return str(label) if label is not None else evidence.label
+
+
 def review_page(review: dict, *, call_start: datetime | None) -> dict:
     """operators.compliance.review.session_review's data with what the page
     shows for it. ``call_start`` is the call's time 0 (the recording's, when
@@ -537,6 +556,8 @@ def review_page(review: dict, *, call_start: datetime | None) -> dict:
     participants = []
     for entry in review["participants"]:
         decision = entry["decision"]
+        for evidence in entry["evidence"]:
+            evidence.label_display = evidence_label(evidence)
         participants.append(
             {
                 **entry,

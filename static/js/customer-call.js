@@ -8,6 +8,11 @@ import { grabFrame } from "./frame-grab.js";
 import { LevelMeter, LightMeter, LocalMedia, mediaErrorKey } from "./local-media.js";
 
 const BURST_INTERVAL_MS = 300;
+// An operator challenge (a hand across the face) is asked and captured in one
+// go: the customer gets a moment to read it and start, and the frames are
+// spread over the movement.
+const CHALLENGE_LEAD_MS = 2000;
+const CHALLENGE_INTERVAL_MS = 500;
 const capturesInFlight = new Set();
 // A failed upload tries again by itself, with backoff: no later state push
 // may come to remind the page (nothing else in the call has to change).
@@ -299,11 +304,17 @@ async function takeCapture(capture) {
   // again for whatever frames are still missing.
   if (capturesInFlight.has(capture.id)) return;
   capturesInFlight.add(capture.id);
-  const flash = $("capture-flash");
+  // A challenge's burst says "keep going" under its instruction, leaving the
+  // face in view; a still says "hold still" across the picture.
+  const challenge = capture.kind === "challenge_frame";
+  const flash = challenge ? $("prompt-burst") : $("capture-flash");
+  if (challenge) flash.textContent = t.challengeBurst;
   flash.hidden = false;
+  const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   try {
+    if (challenge && capture.missing[0] === 0) await wait(CHALLENGE_LEAD_MS);
     for (const [n, frame] of capture.missing.entries()) {
-      if (n > 0) await new Promise((resolve) => setTimeout(resolve, BURST_INTERVAL_MS));
+      if (n > 0) await wait(challenge ? CHALLENGE_INTERVAL_MS : BURST_INTERVAL_MS);
       const blob = await grabFrame(localVideo);
       const body = new FormData();
       body.append("image", blob, "capture.jpg");

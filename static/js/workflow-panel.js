@@ -9,6 +9,7 @@ const t = readJson("i18n");
 const STEP_LABELS = t.stepKinds;
 const STEP_STATES = t.stepStates;
 const ACTION_LABELS = t.actions;
+const CHALLENGE_LABELS = t.challenges;
 const KIND_LABELS = t.captureKinds;
 const CHECK_STATUS_LABELS = t.checkStatuses;
 const RECOMMENDATION_LABELS = t.recommendations;
@@ -258,6 +259,52 @@ export class WorkflowPanel {
     }
   }
 
+  // Operator challenges (workflows/challenges.py), apart from the steps: the
+  // operator may ask for one at any time in the call, whichever step is on.
+  // Busy like the capture buttons: one burst at a time.
+  challengeGroup(participant) {
+    if (participant.state !== "in_call") return null;
+    const busy = this.captureBusy(participant);
+    return el(
+      "section",
+      { class: "challenges", "aria-labelledby": `challenges-${participant.peer_id}` },
+      el("h3", { id: `challenges-${participant.peer_id}`, text: t.challengesTitle }),
+      el("p", { class: "muted", text: t.challengesHint }),
+      el(
+        "div",
+        { class: "button-row" },
+        ...Object.entries(CHALLENGE_LABELS).map(([code, label]) =>
+          el(
+            "button",
+            {
+              type: "button",
+              class: "button small",
+              "data-challenge": code,
+              "data-focus-key": `challenge-${code}`,
+              "aria-label": format(t.challengeAsk, { challenge: label }),
+              ...busyAttrs(busy, () => this.challenge(participant.peer_id, code)),
+            },
+            label
+          )
+        )
+      )
+    );
+  }
+
+  async challenge(peerId, code) {
+    if (this.capturing.has(peerId)) return;
+    this.capturing.add(peerId);
+    this.rerender(peerId);
+    try {
+      const url = this.data.challenge_url_template.replace("PID", peerId).replace("CODE", code);
+      const answer = await postForm(url, {});
+      if (!answer.ok) this.toast((answer.body.error && answer.body.error.message) || t.failed);
+    } finally {
+      this.capturing.delete(peerId);
+      this.rerender(peerId);
+    }
+  }
+
   rerender(peerId) {
     const participant = this.participants.find((p) => p.peer_id === peerId);
     if (participant) this.renderPanel(participant);
@@ -367,6 +414,7 @@ export class WorkflowPanel {
         )
       ),
       this.stepDetail(participant, step),
+      this.challengeGroup(participant),
       this.evidenceGallery(participant),
       this.checksPanel(participant),
       this.decisionForm(participant),
@@ -736,7 +784,9 @@ export class WorkflowPanel {
   }
 
   evidenceGallery(participant) {
-    const customerShots = participant.evidence.filter((e) => e.source === "customer_device" && (e.kind !== "liveness_frame" || e.frame === 0));
+    // A burst shows its first frame; the others open with it in the review.
+    const bursts = new Set(["liveness_frame", "challenge_frame"]);
+    const customerShots = participant.evidence.filter((e) => e.source === "customer_device" && (!bursts.has(e.kind) || e.frame === 0));
     const gallery = el("section", { class: "evidence-gallery", "aria-label": t.captures });
     if (!customerShots.length) {
       gallery.append(el("p", { class: "muted", text: t.noCaptures }));
@@ -745,13 +795,19 @@ export class WorkflowPanel {
     gallery.append(
       ...customerShots.map((shot) => {
         const seen = participant.evidence.find((e) => e.capture === shot.capture && e.source === "operator_view");
-        const name = `${KIND_LABELS[shot.kind] || shot.kind}${shot.label ? ` · ${ACTION_LABELS[shot.label] || shot.label}` : ""}`;
+        // A challenge is a movement: its enlargement shows every frame of the burst.
+        const burst =
+          shot.kind === "challenge_frame"
+            ? participant.evidence.filter((e) => e.capture === shot.capture && e.source === "customer_device").sort((a, b) => a.frame - b.frame)
+            : [];
+        const labels = shot.kind === "challenge_frame" ? CHALLENGE_LABELS : ACTION_LABELS;
+        const name = `${KIND_LABELS[shot.kind] || shot.kind}${shot.label ? ` · ${labels[shot.label] || shot.label}` : ""}`;
         return el(
           "figure",
           { class: "thumb" },
           el(
             "button",
-            { type: "button", class: "thumb-button", "data-focus-key": `thumb-${shot.url}`, "aria-label": format(t.enlarge, { capture: name }), onclick: () => this.enlarge(shot, seen) },
+            { type: "button", class: "thumb-button", "data-focus-key": `thumb-${shot.url}`, "aria-label": format(t.enlarge, { capture: name }), onclick: () => this.enlarge(shot, seen, burst) },
             el("img", { src: shot.url, alt: name, loading: "lazy" })
           ),
           el("figcaption", { text: `${name} · ${shot.width}×${shot.height}` })
@@ -761,8 +817,20 @@ export class WorkflowPanel {
     return gallery;
   }
 
-  enlarge(shot, seen) {
+  enlarge(shot, seen, burst = []) {
     const body = this.dialog.querySelector(".evidence-body");
+    if (burst.length > 1) {
+      const time = (iso) => new Date(iso).toLocaleTimeString(document.documentElement.lang);
+      body.replaceChildren(
+        ...burst.map((frame, i) => {
+          const caption = format(t.burstFrame, { number: i + 1, count: burst.length, time: time(frame.created_at) });
+          return el("figure", {}, el("img", { src: frame.url, alt: `${t.customersCamera} · ${caption}` }), el("figcaption", { text: caption }));
+        })
+      );
+      this.dialogOpener = `thumb-${shot.url}`;
+      this.dialog.showModal();
+      return;
+    }
     body.replaceChildren(
       el("figure", {}, el("img", { src: shot.url, alt: t.customersCamera }), el("figcaption", { text: format(t.customersCameraCaption, { size: `${shot.width}×${shot.height}`, hash: shot.sha256.slice(0, 16) }) })),
       ...(seen ? [el("figure", {}, el("img", { src: seen.url, alt: t.whatYouSaw }), el("figcaption", { text: format(t.whatYouSawCaption, { size: `${seen.width}×${seen.height}` }) }))] : [])
