@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from operators.models import Decision, FraudFlag, NegativeListEntry
 from operators.services import RECOMMENDATION_LABELS
+from sessions_app.integrity import REASONS as INTEGRITY_REASONS
 from sessions_app.models import Evidence, Participant, VerificationSession
 from workflows import challenges, steps
 from workflows.models import CheckResult, StepState
@@ -78,6 +79,11 @@ def call_strings() -> dict:
         "challengesTitle": _("Challenges"),
         "challengesHint": _("The customer is told in their frame; their camera takes a burst of pictures."),
         "challengeAsk": _("Ask the customer: %(challenge)s"),
+        "challengeAskSuggested": _("Ask the customer: %(challenge)s (suggested by the capture-integrity panel)"),
+        "challengeSuggested": _("Suggested"),
+        # Which challenges each capture-integrity sign suggests (one registry:
+        # workflows/challenges.py); the panel picks them for the signs it shows.
+        "challengesForSign": {code: challenges.challenges_for_signals([code]) for code in INTEGRITY_REASONS},
         "burstFrame": _("Frame %(number)s of %(count)s · %(time)s"),
         "captureKinds": dict(Evidence.Kind.choices),
         "documentKinds": {kind: str(label) for kind, label in steps.DOCUMENT_KIND_LABELS.items()},
@@ -159,6 +165,7 @@ def call_strings() -> dict:
             "product": _("Named: %(product)s."),
             "functions": _("Replaced: %(functions)s."),
             "similar": _("%(pairs)s near-identical pairs among %(frames)s frames."),
+            "suggested": _("Suggested challenges: %(challenges)s."),
         },
         "override": _("The system recommends “%(advice)s”. I decide against it and say why in the comment."),
         # Repeat applicants and the negative list (operators/repeat_applicants.py).

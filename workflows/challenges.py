@@ -58,6 +58,8 @@ _SIGNAL_CHALLENGES = {
     "repeated_picture": _FACE_CHALLENGES,
     "still_picture": _FACE_CHALLENGES,
     "camera_switched": _FACE_CHALLENGES,
+    "video_file_camera": _FACE_CHALLENGES,
+    "unusual_capabilities": _FACE_CHALLENGES,
     "document_screen": (DOCUMENT_EDGE_ON,),
     "document_printed": (DOCUMENT_EDGE_ON,),
     "document_replayed": (DOCUMENT_EDGE_ON,),

@@ -10,6 +10,17 @@ const STEP_LABELS = t.stepKinds;
 const STEP_STATES = t.stepStates;
 const ACTION_LABELS = t.actions;
 const CHALLENGE_LABELS = t.challenges;
+
+// The challenges the capture-integrity panel suggests: those of its signs,
+// once it warns. Signs noted without a warning suggest nothing (the test
+// camera always trips a weak one; a panel that says "no warning signs" does
+// not push the operator to challenge the customer).
+function suggestedChallenges(participant) {
+  const panel = participant.integrity;
+  if (!panel || !panel.raised) return [];
+  const wanted = new Set(panel.signals.flatMap((signal) => t.challengesForSign[signal.code] || []));
+  return Object.keys(CHALLENGE_LABELS).filter((code) => wanted.has(code));
+}
 const KIND_LABELS = t.captureKinds;
 const CHECK_STATUS_LABELS = t.checkStatuses;
 const RECOMMENDATION_LABELS = t.recommendations;
@@ -265,6 +276,7 @@ export class WorkflowPanel {
   challengeGroup(participant) {
     if (participant.state !== "in_call") return null;
     const busy = this.captureBusy(participant);
+    const suggested = suggestedChallenges(participant);
     return el(
       "section",
       { class: "challenges", "aria-labelledby": `challenges-${participant.peer_id}` },
@@ -278,13 +290,14 @@ export class WorkflowPanel {
             "button",
             {
               type: "button",
-              class: "button small",
+              class: suggested.includes(code) ? "button small primary suggested" : "button small",
               "data-challenge": code,
               "data-focus-key": `challenge-${code}`,
-              "aria-label": format(t.challengeAsk, { challenge: label }),
+              "aria-label": format(suggested.includes(code) ? t.challengeAskSuggested : t.challengeAsk, { challenge: label }),
               ...busyAttrs(busy, () => this.challenge(participant.peer_id, code)),
             },
-            label
+            label,
+            suggested.includes(code) ? el("span", { class: "badge suggested-badge", "aria-hidden": "true", text: t.challengeSuggested }) : null
           )
         )
       )
@@ -529,6 +542,10 @@ export class WorkflowPanel {
       el("span", { text: words.raisedHint })
     );
     box.append(el("ul", { class: "integrity-reasons" }, ...panel.signals.map(item)));
+    const suggested = suggestedChallenges(participant);
+    if (suggested.length) {
+      box.append(el("p", { class: "integrity-suggested", text: format(words.suggested, { challenges: suggested.map((code) => CHALLENGE_LABELS[code]).join(", ") }) }));
+    }
     return box;
   }
 
