@@ -46,37 +46,30 @@ CHALLENGE_BURST_FRAMES = LIVENESS_BURST_FRAMES
 # lock the operator out for longer (the console's capture buttons wait as long).
 CHALLENGE_BURST_SECONDS = 15
 
-# Which challenges answer which capture-integrity signal (the risk panel's
-# reason codes). A camera feed that is not a real camera, or a picture shown
-# again, cannot show a hand passing in front of the face; a printed or
-# on-screen document has no edge.
+# Which challenges answer which capture-integrity sign (the risk panel's
+# reason codes, sessions_app/integrity.py). A camera feed that is not a real
+# camera, or a picture shown again, cannot show a hand passing in front of
+# the face; a picture repeated may as well be a replayed document, and a
+# printed or on-screen document has no edge. Weak signs and the test camera
+# suggest nothing (tests/unit/test_integrity_signs_suggest_challenges.py
+# holds every medium or strong sign to a suggestion).
 _FACE_CHALLENGES = (COVER_HALF_FACE, HAND_ACROSS_FACE)
 _SIGNAL_CHALLENGES = {
     "synthetic_track": _FACE_CHALLENGES,
     "virtual_camera_name": _FACE_CHALLENGES,
+    "video_file_camera": _FACE_CHALLENGES,
     "api_replaced": _FACE_CHALLENGES,
-    "repeated_picture": _FACE_CHALLENGES,
+    "unusual_capabilities": _FACE_CHALLENGES,
+    "repeated_picture": (*_FACE_CHALLENGES, DOCUMENT_EDGE_ON),
     "still_picture": _FACE_CHALLENGES,
     "camera_switched": _FACE_CHALLENGES,
-    "video_file_camera": _FACE_CHALLENGES,
-    "unusual_capabilities": _FACE_CHALLENGES,
-    "document_screen": (DOCUMENT_EDGE_ON,),
-    "document_printed": (DOCUMENT_EDGE_ON,),
-    "document_replayed": (DOCUMENT_EDGE_ON,),
-    "document_repeated": (DOCUMENT_EDGE_ON,),
 }
 
 
 def challenges_for_signals(codes) -> list[str]:
-    """The challenges to suggest for the signals that fired, each once, in
-    the registry's order. A signal code that names a document (``document_*``)
-    and is not listed suggests the document challenge; other unknown codes
-    suggest nothing."""
+    """The challenges to suggest for the signs that fired, each once, in the
+    registry's order; a code the registry does not know suggests nothing."""
     suggested = set()
     for code in codes or ():
-        code = str(code)
-        if code in _SIGNAL_CHALLENGES:
-            suggested.update(_SIGNAL_CHALLENGES[code])
-        elif code.startswith("document"):
-            suggested.add(DOCUMENT_EDGE_ON)
+        suggested.update(_SIGNAL_CHALLENGES.get(str(code), ()))
     return [code for code in CHALLENGES if code in suggested]

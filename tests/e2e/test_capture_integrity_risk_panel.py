@@ -89,6 +89,12 @@ def test_a_camera_replaced_by_a_canvas_stream_raises_the_panel(server, browser):
     expect(panel).to_contain_text("The page's camera functions were replaced")
     expect(panel).to_contain_text("Replaced: getUserMedia.")
     expect(panel.locator('[data-code="synthetic_track"] .badge')).to_have_text("strong sign")
+    # It says what to ask, and the challenges' buttons say it too.
+    expect(panel.locator(".integrity-suggested")).to_have_text("Suggested challenges: Cover half your face, Hand across the face.")
+    challenges = operator.locator(".participant-card:visible .challenges")
+    expect(challenges.locator("button.suggested")).to_have_count(2)
+    expect(challenges.locator('button[data-challenge="cover_half_face"]')).to_contain_text("Suggested")
+    expect(challenges.locator('button[data-challenge="document_edge_on"]')).not_to_contain_text("Suggested")
     # Kept, not only pushed: the console reloaded shows the same.
     operator.reload()
     panel = operator.locator(".participant-card:visible .integrity-panel")
@@ -141,6 +147,9 @@ def test_the_browsers_ordinary_test_camera_raises_nothing(server, browser):
 
     expect(panel).to_have_attribute("data-raised", "false")
     expect(panel.locator(".integrity-status")).to_have_text("No warning signs")
+    expect(panel.locator(".integrity-suggested")).to_have_count(0)
+    expect(operator.locator(".participant-card:visible .challenges button")).to_have_count(3)
+    expect(operator.locator(".participant-card:visible .challenges button.suggested")).to_have_count(0)
     for code in ("synthetic_track", "api_replaced", "virtual_camera_name", "video_file_camera"):
         expect(panel.locator(f'[data-code="{code}"]')).to_have_count(0)
     screenshot(operator, "operator-capture-integrity-none", full_page=True)
