@@ -90,6 +90,9 @@ def fingerprint_update(*, participant: Participant, threshold: float, **keys) ->
     before" exactly when the face check would call it the same person."""
     session = participant.session
     with transaction.atomic():
+        # Called inside check_result_store, which has taken the session's row
+        # first (session_mark_changed): two checks of one participant stored at
+        # once take turns there, so get_or_create cannot race itself.
         fingerprint, _created = ApplicantFingerprint.objects.select_for_update().get_or_create(
             participant=participant, defaults={"business_id": session.business_id, "session": session}
         )

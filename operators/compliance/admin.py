@@ -98,6 +98,8 @@ class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
     business_admin_may = frozenset({"view"})  # their own sessions, read-only
     list_display = [
         "public_id",
+        # Next to the id: a flagged session must not hide past the table's edge.
+        "flag_badge",
         "business",
         "kind",
         "state",
@@ -106,7 +108,6 @@ class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
         "created_at",
         "answered_at",
         "ended_at",
-        "flag_badge",
         "review_link",
     ]
     list_filter = ["business", "state", FraudFlagFilter, DecisionOutcomeFilter, "operator", "kind", "created_at"]
@@ -140,6 +141,9 @@ class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
     date_hierarchy = "created_at"
     inlines = [ParticipantInline]
     change_form_template = "admin/sessions_app/verificationsession/change_form.html"
+
+    class Media:
+        css = {"all": ["operators/flags.css"]}
 
     def get_queryset(self, request):
         # The flag badge of every row in one query.

@@ -3,9 +3,11 @@ queue filter and badge, clearing in the admin by a second staff member, no
 delete; and "Seen before" on compliance's review page."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from operators.models import FraudFlag
+from accounts.models import COMPLIANCE_GROUP, BusinessStaff
+from operators.models import FraudFlag, NegativeListEntry
 from tests.checks import fakes
 from tests.conftest import make_user
 from tests.fraud.conftest import applicant, reject
@@ -120,3 +122,32 @@ def test_review_page_shows_seen_before_and_the_flag(client, business_a, workflow
     assert "Rejected (Document suspected forged)" in html
     assert reverse("admin:sessions_app_verificationsession_review", args=[first_session.pk]) in html
     assert "Fraud flags" in html and "Forged document" in html
+
+
+def test_compliance_keeps_the_negative_list_in_the_admin(client, business_a, compliance_user):
+    client.force_login(compliance_user)
+    answer = client.post(reverse("admin:operators_negativelistentry_add"), {
+        "business": business_a.pk, "kind": "document_number", "document_number": "c01x 00t47",
+        "name": "", "birth_date": "", "source_session": "", "reason": "Forged passport seen in March",
+    })
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    entry = NegativeListEntry.objects.get()
+    assert (entry.document_number, entry.added_by) == ("C01X00T47", compliance_user)
+    answer = client.post(reverse("admin:operators_negativelistentry_add"), {
+        "business": business_a.pk, "kind": "name_birth_date", "document_number": "", "name": "Max Mustermann",
+        "birth_date": "", "source_session": "", "reason": "x",
+    })
+    assert answer.status_code == 200 and "Enter the name and the date of birth." in answer.content.decode()
+
+
+def test_another_business_staff_does_not_see_the_list(client, business_a, business_b, operator_b):
+    NegativeListEntry.objects.create(business=business_a, kind="document_number", document_number="C01X00T47",
+                                     reason="A's own")
+    reviewer_b = make_user("rita", is_staff=True)
+    reviewer_b.groups.add(Group.objects.get_or_create(name=COMPLIANCE_GROUP)[0])
+    BusinessStaff.objects.create(user=reviewer_b, business=business_b)
+    client.force_login(reviewer_b)
+    html = client.get(reverse("admin:operators_negativelistentry_changelist")).content.decode()
+    assert "C01X00T47" not in html and "A&#x27;s own" not in html
+    entry = NegativeListEntry.objects.get()
+    assert client.get(reverse("admin:operators_negativelistentry_change", args=[entry.pk])).status_code in (302, 404)
