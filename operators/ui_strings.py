@@ -160,7 +160,13 @@ def call_strings() -> dict:
                 "high": _("High risk"),
             },
             "raisedHint": _("The camera may not be a real camera. Consider a challenge, and say what you saw in your notes."),
-            "strengths": {"weak": _("weak sign"), "medium": _("medium sign"), "strong": _("strong sign")},
+            # "note": a signal of weight 0 (the browser's test camera), shown, never a warning.
+            "strengths": {
+                "note": _("note"),
+                "weak": _("weak sign"),
+                "medium": _("medium sign"),
+                "strong": _("strong sign"),
+            },
             "noted": _("Noted, not a warning on its own:"),
             "product": _("Named: %(product)s."),
             "functions": _("Replaced: %(functions)s."),

@@ -484,7 +484,7 @@ INTEGRITY_LEVEL_LABELS = {
     "elevated": _("Elevated risk"),
     "high": _("High risk"),
 }
-INTEGRITY_STRENGTH_LABELS = {"weak": _("weak sign"), "medium": _("medium sign"), "strong": _("strong sign")}
+INTEGRITY_STRENGTH_LABELS = {"note": _("note"), "weak": _("weak sign"), "medium": _("medium sign"), "strong": _("strong sign")}
 
 
 def integrity_display(panel: dict) -> dict:
@@ -496,7 +496,9 @@ def integrity_display(panel: dict) -> dict:
         "signals": [
             {
                 **signal,
-                "strength_label": str(INTEGRITY_STRENGTH_LABELS.get(signal["strength"], signal["strength"])),
+                "strength_label": str(
+                    INTEGRITY_STRENGTH_LABELS["note" if signal["weight"] == 0 else signal["strength"]]
+                ),
                 "phase_label": str(phases.get(signal["phase"], signal["phase"])),
             }
             for signal in panel["signals"]

@@ -515,6 +515,7 @@ export class WorkflowPanel {
       if (p.similar_pairs) return format(words.similar, { pairs: p.similar_pairs, frames: p.frames });
       return "";
     };
+    const strength = (signal) => (signal.weight === 0 ? "note" : signal.strength);
     const item = (signal) =>
       el(
         "li",
@@ -524,7 +525,7 @@ export class WorkflowPanel {
           { class: "integrity-reason-head" },
           el("strong", { class: "integrity-reason-label", text: signal.label }),
           " ",
-          el("span", { class: `badge strength-${signal.strength}`, text: words.strengths[signal.strength] || signal.strength })
+          el("span", { class: `badge strength-${strength(signal)}`, text: words.strengths[strength(signal)] || signal.strength })
         ),
         el("p", { class: "muted integrity-meaning", text: [signal.meaning, detail(signal)].filter(Boolean).join(" ") })
       );
