@@ -15,6 +15,9 @@ from django.utils import timezone
 from accounts.models import BUSINESS_ADMINS_GROUP, Business, Operator
 from accounts.services import business_staff_add, operator_set_presence
 from accounts.selectors import operators_available_count
+from operators.fraud_flags import session_flag_fraud
+from operators.models import FraudFlag, NegativeListEntry
+from operators.repeat_applicants import fingerprint_update
 from operators.selectors import queue_snapshot, sessions_for_operator_history
 from operators.services import decision_record
 from sessions_app.audit import Actor
@@ -60,6 +63,9 @@ BUSINESS_PATH = {
     "sessions_app.Recording": "session__business",
     "sessions_app.RecordingChunk": "recording__session__business",
     "sessions_app.CaptureSignal": "participant__session__business",
+    "operators.ApplicantFingerprint": "business",
+    "operators.NegativeListEntry": "business",
+    "operators.FraudFlag": "session__business",
     **INTEGRATION_BUSINESS_PATH,
 }
 # Owned by a user, not a business: staff sign-in (accounts/security.py, accounts/totp.py).
@@ -108,6 +114,15 @@ def _decided_call(call, operator):
     decision_record(
         participant=call.participant, operator=operator, outcome="approve", reason_code="verified",
         comment="Checked by eye.", override_confirmed=True,  # against the "Review" its partial checks give
+    )
+    fingerprint_update(participant=call.participant, threshold=0.6, document_number=f"X{call.session.pk}")
+    NegativeListEntry.objects.create(
+        business=call.session.business, kind=NegativeListEntry.Kind.DOCUMENT_NUMBER,
+        document_number=f"N{call.session.pk}", reason="Forged passport",
+    )
+    session_flag_fraud(
+        session=call.session, user=operator.user, actor=Actor.operator(operator),
+        reason=FraudFlag.Reason.FORGED_DOCUMENT, note="Laminate lifted at the corner.",
     )
 
 
