@@ -19,13 +19,20 @@ def document_number_key(value: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", value)
 
 
+# ICAO Doc 9303 part 3's transliterations that are two letters: an MRZ writes
+# Müller as MUELLER, so a name a person types is written the same way before
+# the other accents are folded (é → E).
+_ICAO_TWO_LETTERS = str.maketrans({"Ä": "AE", "Ö": "OE", "Ü": "UE", "ß": "SS", "Å": "AA", "Æ": "AE", "Ø": "OE", "Þ": "TH"})
+
+
 def name_key(*parts: str) -> str:
     """Casefolded, accents folded, fillers gone, tokens sorted: "Müller,
-    Anna" typed by a person, and MRZ surname MULLER given ANNA, are one name.
-    Sorted because an MRZ writes the surname first and people do not."""
+    Anna" typed by a person, and MRZ surname MUELLER given ANNA, are one
+    name. Sorted because an MRZ writes the surname first and people do not."""
     tokens = []
     for part in parts:
-        tokens.extend(normalise_name(part or ""))
+        upper = unicodedata.normalize("NFC", part or "").upper()
+        tokens.extend(normalise_name(upper.translate(_ICAO_TWO_LETTERS)))
     return " ".join(sorted(token.casefold() for token in tokens))
 
 

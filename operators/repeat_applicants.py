@@ -14,6 +14,7 @@ business's to see. Fingerprints go with the session's personal data
 business's own list and stay.
 """
 
+import logging
 from collections.abc import Iterable
 
 import numpy as np
@@ -45,6 +46,8 @@ MATCH_FIELDS = (DOCUMENT, NAME_BIRTH_DATE, FACE)
 # number and name, which are indexed lookups.
 FACE_SCAN_LIMIT = 5000
 
+logger = logging.getLogger(__name__)
+
 
 # --- writing fingerprints ---------------------------------------------------------
 
@@ -70,26 +73,38 @@ def _mrz_keys(outcome) -> dict:
 
 def fingerprint_on_check_recorded(sender, *, session, participant, kind: str, outcome, **kwargs) -> None:
     """Receives workflows.events.check_recorded, inside the transaction that
-    stores the result: the fingerprint exists exactly when the result does."""
+    stores the result: the fingerprint exists exactly when the result does.
+    A failure here costs the fingerprint, never the check's result: it runs
+    in a savepoint of its own and is logged (the checks are a lower floor,
+    and a retried check task must not fail on this forever)."""
     if participant.erased_at is not None:
         return
-    if kind == CheckResult.Kind.MRZ:
-        keys = _mrz_keys(outcome)
-    elif kind == CheckResult.Kind.FACE_MATCH and outcome.face_descriptor:
-        keys = {"face_descriptor": descriptor_to_bytes(outcome.face_descriptor)}
-    else:
-        return
-    if keys:
-        fingerprint_update(participant=participant, threshold=session.workflow.face_match_threshold, **keys)
+    try:
+        if kind == CheckResult.Kind.MRZ:
+            keys = _mrz_keys(outcome)
+        elif kind == CheckResult.Kind.FACE_MATCH and outcome.face_descriptor:
+            keys = {"face_descriptor": descriptor_to_bytes(outcome.face_descriptor)}
+        else:
+            return
+        if keys:
+            with transaction.atomic():
+                fingerprint_update(participant=participant, threshold=session.workflow.face_match_threshold, **keys)
+    except Exception:  # noqa: BLE001 - see the docstring
+        logger.exception("repeat-applicant fingerprint of participant %s not written", participant.pk)
 
 
-def fingerprint_update(*, participant: Participant, threshold: float, **keys) -> ApplicantFingerprint:
+def fingerprint_update(*, participant: Participant, threshold: float, **keys) -> ApplicantFingerprint | None:
     """Add what a check read to the participant's fingerprint and compare it
     again with the business's earlier ones. ``threshold`` is the face
     check's own (the workflow's face-match threshold): a face is "seen
     before" exactly when the face check would call it the same person."""
     session = participant.session
     with transaction.atomic():
+        # Read again under the participant's lock: an erasure that committed
+        # after the caller loaded the participant must not see its keys
+        # written back (session_erase updates the participant rows first).
+        if not Participant.objects.select_for_update().filter(pk=participant.pk, erased_at__isnull=True).exists():
+            return None
         # Called inside check_result_store, which has taken the session's row
         # first (session_mark_changed): two checks of one participant stored at
         # once take turns there, so get_or_create cannot race itself.
@@ -173,13 +188,16 @@ def negative_list_entry_normalise(entry: NegativeListEntry) -> None:
         session = entry.source_session
         if session is None or session.business_id != entry.business_id:
             raise ValidationError({"source_session": _("Choose a session of this business.")})
-        descriptor = (
+        descriptors = list(
             ApplicantFingerprint.objects.filter(session=session, face_descriptor__isnull=False)
-            .values_list("face_descriptor", flat=True)
-            .first()
+            .values_list("face_descriptor", flat=True)[:2]
         )
-        if descriptor is None:
+        if not descriptors:
             raise ValidationError({"source_session": _("This session has no face description (no face match ran, or it was erased).")})
+        if len(descriptors) > 1:
+            # Whose face would it be? A co-applicant must not land on the list.
+            raise ValidationError({"source_session": _("This session had several participants: add their document number or name and date of birth instead.")})
+        descriptor = descriptors[0]
         entry.face_descriptor = bytes(descriptor)
         entry.document_number, entry.name, entry.birth_date = "", "", None
 

@@ -28,6 +28,7 @@ from accounts.models import Business
 from kyc.storage import stored_files_delete
 from operators.models import (
     Decision,
+    FraudFlag,
     IdempotencyKey,
     LinkEmail,
     SessionErasure,
@@ -86,6 +87,10 @@ def session_erase(*, session: VerificationSession, now=None) -> SessionErasure:
         # interrupted (a question's prompt may hold the typed answer).
         CaptureRequest.objects.filter(participant__session=session).update(resume_prompt=None)
         Decision.objects.filter(participant__session=session).update(comment="")
+        # A fraud flag's notes are staff's words about the applicant; its
+        # reason, who raised and cleared it and when stay (the flag itself is
+        # never deleted).
+        FraudFlag.objects.filter(session=session).update(note="", clear_note="")
         evidence_count = Evidence.objects.filter(session=session, erased_at__isnull=True).update(erased_at=now)
         # What the checks read (names, document numbers, dates of birth from
         # the MRZ, the OCR's text) and measured goes with the evidence; the

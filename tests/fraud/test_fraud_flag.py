@@ -96,3 +96,14 @@ def test_staff_of_another_business_cannot_clear_it(answered_call, operator_a, op
         fraud_flag_clear(flag=flag, user=reviewer_b, note="Not mine to clear.")
     flag.refresh_from_db()
     assert flag.cleared_at is None
+
+
+def test_erasing_the_session_blanks_the_flags_notes_and_keeps_the_flag(answered_call, operator_a, compliance_user):
+    from operators.compliance.retention import session_erase
+
+    flag = raise_flag(answered_call, operator_a)
+    fraud_flag_clear(flag=flag, user=compliance_user, note="Her brother, who was asked to leave.")
+    session_erase(session=answered_call.session)
+    flag.refresh_from_db()
+    assert (flag.note, flag.clear_note) == ("", "")
+    assert flag.reason == FraudFlag.Reason.SECOND_FACE_OR_VOICE and flag.cleared_at is not None

@@ -75,3 +75,29 @@ def test_an_empty_entry_is_refused(business_a):
         entry(business_a, kind=Kind.DOCUMENT_NUMBER, document_number=" - ")
     with pytest.raises(ValidationError):
         entry(business_a, kind=Kind.NAME_BIRTH_DATE, name="Max Mustermann")
+
+
+def test_a_name_with_umlauts_typed_by_a_person_matches_the_mrz_spelling(business_a, workflow_a):
+    """ICAO writes Müller as MUELLER in the MRZ: the typed name is written so too."""
+    entry(business_a, kind=Kind.NAME_BIRTH_DATE, name="Müller, Jörg", birth_date=dt.date(1980, 5, 17))
+    _, participant = applicant(business_a, workflow_a, mrz_outcome=_mrz_named("MUELLER", "JOERG"))
+    assert [hit["kind"] for hit in seen_before_for([participant])[participant.pk]["negative_list"]] == ["name_birth_date"]
+
+
+def _mrz_named(surname, given_names):
+    from tests.fraud.conftest import mrz
+
+    return mrz(surname=surname, given_names=given_names)
+
+
+def test_a_face_entry_from_a_session_of_several_participants_is_refused(business_a, workflow_a):
+    """Whose face would it copy? A co-applicant must not land on the list."""
+    from tests.conftest import create_call
+    from tests.fraud.conftest import face_match
+    from sessions_app.models import Evidence
+
+    session, links = create_call(business_a, workflow_a, names=("Max Mustermann", "Erika Mustermann"))
+    for seed, (participant, _link) in zip((7, 8), links):
+        fakes.store(fakes.capture(participant, Evidence.Kind.FACE), face_match(descriptor(seed)))
+    with pytest.raises(ValidationError, match="several participants"):
+        entry(business_a, kind=Kind.FACE, source_session=session)

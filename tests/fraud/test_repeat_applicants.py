@@ -130,3 +130,26 @@ def test_nothing_is_said_before_a_check_read_anything(business_a, workflow_a):
     session, _ = applicant(business_a, workflow_a)
     [entry] = call_state_for_operator(session_id=session.pk)["participants"]
     assert entry["seen_before"] is None
+
+
+def test_an_erasure_after_the_participant_was_loaded_still_wins(business_a, workflow_a):
+    """The check task loaded the participant before the erasure committed:
+    the fingerprint is not written back for it."""
+    from operators.repeat_applicants import fingerprint_update
+
+    session, participant = applicant(business_a, workflow_a)
+    session_erase(session=session)  # ``participant`` still says not erased
+    assert fingerprint_update(participant=participant, threshold=0.5, document_number="C01X00T47") is None
+    assert not ApplicantFingerprint.objects.filter(participant=participant).exists()
+
+
+def test_a_fingerprint_that_fails_costs_the_fingerprint_not_the_check(business_a, workflow_a, monkeypatch, caplog):
+    from operators import repeat_applicants
+
+    def broken(**kwargs):
+        raise ValueError("a descriptor of the wrong length")
+
+    monkeypatch.setattr(repeat_applicants, "fingerprint_update", broken)
+    _, participant = applicant(business_a, workflow_a, mrz_outcome=fakes.mrz_passed())
+    assert CheckResult.objects.filter(participant=participant, kind="mrz").exists()
+    assert "fingerprint of participant" in caplog.text
