@@ -222,6 +222,22 @@ def _number(value, name: str, *, low: float = 0, high: float = 1e6, optional: bo
     return value
 
 
+def _measure(value, *, high: float = 1e6) -> float | None:
+    """A camera's reported size or rate: a number the page may not control
+    (a virtual camera reports what it likes). Out of range is itself a sign
+    (unusual_capabilities), so it is clamped, never a reason to refuse the
+    report and lose its other signals; what is not a number says nothing."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
+        return None
+    return min(float(value), high)
+
+
+def _known_flag(value, name: str) -> bool | None:
+    """True, False, or None when the page did not say (an unknown is never
+    scored as the worse answer)."""
+    return None if value is None else _flag(value, name)
+
+
 def _flag(value, name: str) -> bool:
     if value is None:
         return False
@@ -292,15 +308,12 @@ def report_clean(frame: dict) -> dict:
         "camera_product": product,
         "track": {
             "canvas": _flag(track.get("canvas"), "track.canvas"),
-            "has_device_id": _flag(track.get("has_device_id"), "track.has_device_id"),
-            "has_capabilities": _flag(track.get("has_capabilities"), "track.has_capabilities"),
+            "has_device_id": _known_flag(track.get("has_device_id"), "track.has_device_id"),
+            "has_capabilities": _known_flag(track.get("has_capabilities"), "track.has_capabilities"),
             "stats": stats,
         },
-        "capabilities": {
-            key: _number(capabilities.get(key), f"capabilities.{key}")
-            for key in ("width_max", "height_max", "frame_rate_max")
-        },
-        "settings": {key: _number(settings_.get(key), f"settings.{key}") for key in ("width", "height", "frame_rate")},
+        "capabilities": {key: _measure(capabilities.get(key)) for key in ("width_max", "height_max", "frame_rate_max")},
+        "settings": {key: _measure(settings_.get(key)) for key in ("width", "height", "frame_rate")},
         # Only the names the page checks; anything else is not ours to store.
         "replaced": sorted({name for name in replaced if name in CHECKED_FUNCTIONS}),
         "timing": timing,
@@ -332,9 +345,11 @@ def report_signals(report: dict) -> list[tuple[str, dict]]:
     elif report["camera_kind"] == "browser_test_camera":
         signals.append(("browser_test_camera", {}))
     track = report["track"]
-    # A canvas track is synthetic by its class; a track with no device id at
-    # all came from no device (script-made: WebAudio, WebCodecs, a generator).
-    if track["canvas"] or not track["has_device_id"]:
+    # A canvas track is synthetic by its class; a track that says it has
+    # neither a device id nor capabilities came from no device (script-made:
+    # WebAudio, WebCodecs, a generator). A report that does not say is not
+    # scored as if it had said no.
+    if track["canvas"] or (track["has_device_id"] is False and track["has_capabilities"] is False):
         signals.append(
             ("synthetic_track", {"canvas": track["canvas"], "device": track["has_device_id"]})
         )
@@ -440,6 +455,14 @@ def _signal_view(signal: CaptureSignal) -> dict:
     }
 
 
+WEAK_WEIGHT_CAP = 2
+
+
+def _strength(code: str) -> str:
+    reason = REASONS.get(code)
+    return reason.strength if reason else WEAK
+
+
 def integrity_panel(signals) -> dict:
     """The risk panel of one participant from their signals: the level, and
     each signal with its reason. A code seen in two phases counts once."""
@@ -448,7 +471,11 @@ def integrity_panel(signals) -> dict:
         known = by_code.get(signal.code)
         if known is None or signal.first_seen_at < known.first_seen_at:
             by_code[signal.code] = signal
-    weight = sum(signal.weight for signal in by_code.values())
+    # Weak signs add up to at most WEAK_WEIGHT_CAP: a camera switch, uneven
+    # timing on a busy phone and a size change are each innocent, and
+    # together still only a note; a warning needs a medium or strong sign.
+    weak = sum(s.weight for s in by_code.values() if _strength(s.code) == WEAK)
+    weight = sum(s.weight for s in by_code.values() if _strength(s.code) != WEAK) + min(weak, WEAK_WEIGHT_CAP)
     level = level_for(weight)
     views = sorted((_signal_view(s) for s in by_code.values()), key=lambda v: (-v["weight"], v["first_seen_at"]))
     return {"level": level, "raised": level in RAISED_LEVELS, "weight": weight, "signals": views}

@@ -33,8 +33,36 @@ def test_a_canvas_track_is_synthetic_on_its_own():
     assert codes(clean(track={"canvas": True, "has_device_id": False})) == ["synthetic_track"]
 
 
-def test_a_track_without_a_device_is_synthetic():
-    assert codes(clean(track={"canvas": False, "has_device_id": False})) == ["synthetic_track"]
+def test_a_track_without_a_device_or_capabilities_is_synthetic():
+    assert codes(clean(track={"canvas": False, "has_device_id": False, "has_capabilities": False})) == ["synthetic_track"]
+
+
+def test_a_report_that_does_not_describe_its_track_is_not_called_synthetic():
+    """A missing fact is not scored as the worse answer."""
+    assert codes(clean(track={})) == []
+    assert codes(clean(track={"has_device_id": False})) == []
+
+
+def test_a_number_out_of_range_is_a_sign_not_a_reason_to_drop_the_report():
+    """A page cannot hide its virtual camera's name behind one absurd number."""
+    report = clean(camera={"label": "OBS Virtual Camera"}, capabilities={"width_max": 4e9, "frame_rate_max": 1e300})
+    assert codes(report) == ["virtual_camera_name", "unusual_capabilities"]
+    assert report["capabilities"]["width_max"] == 1e6
+    report = clean(capabilities={"width_max": True, "frame_rate_max": "fast"}, settings={"frame_rate": -1})
+    assert report["capabilities"]["width_max"] is None and report["settings"]["frame_rate"] is None
+    assert codes(report) == []
+
+
+def test_weak_signs_together_stay_a_note(db, live_call):
+    """A camera switch, uneven timing and a size change: each innocent, and
+    together still no warning; one medium sign with them is one."""
+    participant = live_call.participant
+    weak = [("camera_switched", {}), ("timing_jittery", {}), ("resolution_changed", {})]
+    integrity.capture_integrity_record(participant_id=participant.pk, phase="call", signals=weak)
+    panel = integrity.integrity_panel_for_participant(participant)
+    assert (panel["level"], panel["raised"]) == ("low", False)
+    integrity.capture_integrity_record(participant_id=participant.pk, phase="server", signals=[("still_picture", {})])
+    assert integrity.integrity_panel_for_participant(participant)["raised"] is True
 
 
 def test_capabilities_no_camera_has_are_unusual():
