@@ -99,7 +99,7 @@ def _burst(evidence: Evidence) -> list[Evidence]:
             participant_id=evidence.participant_id,
             capture_id=evidence.capture_id,
             label=evidence.label,
-            kind=Evidence.Kind.LIVENESS_FRAME,
+            kind=evidence.kind,  # a liveness action's or a challenge's frames
             source=Evidence.Source.CUSTOMER_DEVICE,
             erased_at__isnull=True,
         )
@@ -320,7 +320,11 @@ INTEGRITY_KINDS = (
     Evidence.Kind.DOCUMENT_BACK,
     Evidence.Kind.FACE,
     Evidence.Kind.LIVENESS_FRAME,
+    # A challenge answered by a still picture or a replay is the attack it
+    # is there to catch: its burst is looked at like a liveness action's.
+    Evidence.Kind.CHALLENGE_FRAME,
 )
+BURST_KINDS = (Evidence.Kind.LIVENESS_FRAME, Evidence.Kind.CHALLENGE_FRAME)
 
 
 def _fingerprint(evidence: Evidence):
@@ -343,7 +347,7 @@ def capture_integrity_check(*, evidence: Evidence) -> list[str]:
         signals = []
         subject = evidence
         own = [evidence.pk]  # the frames of this capture: never "another" capture
-        if evidence.kind == Evidence.Kind.LIVENESS_FRAME:
+        if evidence.kind in BURST_KINDS:
             burst = _burst(evidence)
             if len(burst) < step_kinds.LIVENESS_BURST_FRAMES:
                 return []  # the frame that completes the burst looks at it

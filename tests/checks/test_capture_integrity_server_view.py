@@ -51,10 +51,15 @@ def test_two_frames_of_a_person_sitting_still_are_not_the_same_picture(live_call
     assert signals(live_call.participant) == []
 
 
-def test_a_movement_burst_that_did_not_move_is_a_still_picture(live_call):
+@pytest.mark.parametrize(
+    "kind, label", [(Evidence.Kind.LIVENESS_FRAME, "turn_left"), (Evidence.Kind.CHALLENGE_FRAME, "hand_across_face")]
+)
+def test_a_movement_burst_that_did_not_move_is_a_still_picture(live_call, kind, label):
+    """A liveness action's burst, or a challenge's: a picture held up to the
+    camera cannot pass a hand across its face."""
     frame = td.live_frame(td.astronaut(), seed=3)
     burst = [
-        store(live_call.participant, Evidence.Kind.LIVENESS_FRAME, frame, label="turn_left", frame_index=n)
+        store(live_call.participant, kind, frame, label=label, frame_index=n)
         for n in range(step_kinds.LIVENESS_BURST_FRAMES)
     ]
     # Only the frame that completes the burst looks at it.
