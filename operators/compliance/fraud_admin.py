@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from operators.admin_scope import BusinessScopedAdmin, request_is_business_admin
+from operators.admin_scope import BusinessScopedAdmin, request_is_business_admin, request_staff_scope
 from operators.compliance.access import ComplianceReadOnlyAdmin, is_compliance_reviewer
 from operators.fraud_flags import fraud_flag_clear
 from operators.models import FraudFlag, NegativeListEntry
@@ -121,7 +121,15 @@ class NegativeListEntryAdmin(BusinessScopedAdmin):
 
     def role_permits(self, request, action: str, obj=None) -> bool:
         # The business's list: its compliance staff and its admins keep it.
-        return is_compliance_reviewer(request.user) or request_is_business_admin(request)
+        # A platform-wide compliance reviewer (linked to no business) reads
+        # every business's list, as they read everything else, and changes
+        # none of it: only superusers edit across businesses.
+        if request_is_business_admin(request):
+            return True
+        user = request.user
+        if not is_compliance_reviewer(user):
+            return False
+        return action == "view" or user.is_superuser or request_staff_scope(request).business_id is not None
 
     def save_model(self, request, obj, form, change):
         if not change:

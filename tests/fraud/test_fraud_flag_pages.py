@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from accounts.models import COMPLIANCE_GROUP, BusinessStaff
+from accounts.services import business_staff_add
 from operators.models import FraudFlag, NegativeListEntry
 from tests.checks import fakes
 from tests.conftest import make_user
@@ -124,20 +125,33 @@ def test_review_page_shows_seen_before_and_the_flag(client, business_a, workflow
     assert "Fraud flags" in html and "Forged document" in html
 
 
-def test_compliance_keeps_the_negative_list_in_the_admin(client, business_a, compliance_user):
-    client.force_login(compliance_user)
+def test_the_business_compliance_officer_keeps_the_negative_list_in_the_admin(client, business_a):
+    officer = make_user("cora", is_staff=True)
+    business_staff_add(user=officer, business=business_a, role=COMPLIANCE_GROUP)
+    client.force_login(officer)
     answer = client.post(reverse("admin:operators_negativelistentry_add"), {
         "business": business_a.pk, "kind": "document_number", "document_number": "c01x 00t47",
         "name": "", "birth_date": "", "source_session": "", "reason": "Forged passport seen in March",
     })
     assert answer.status_code == 302, answer.content.decode()[:2000]
     entry = NegativeListEntry.objects.get()
-    assert (entry.document_number, entry.added_by) == ("C01X00T47", compliance_user)
+    assert (entry.document_number, entry.added_by) == ("C01X00T47", officer)
     answer = client.post(reverse("admin:operators_negativelistentry_add"), {
         "business": business_a.pk, "kind": "name_birth_date", "document_number": "", "name": "Max Mustermann",
         "birth_date": "", "source_session": "", "reason": "x",
     })
     assert answer.status_code == 200 and "Enter the name and the date of birth." in answer.content.decode()
+
+
+def test_platform_compliance_reads_the_list_and_changes_none(client, business_a, compliance_user):
+    """Carol reviews every business; a business's list is its own staff's to keep."""
+    entry = NegativeListEntry.objects.create(business=business_a, kind="document_number", document_number="C01X00T47",
+                                             reason="A's own")
+    client.force_login(compliance_user)
+    assert "C01X00T47" in client.get(reverse("admin:operators_negativelistentry_changelist")).content.decode()
+    assert client.get(reverse("admin:operators_negativelistentry_add")).status_code == 403
+    assert client.post(reverse("admin:operators_negativelistentry_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
+    assert NegativeListEntry.objects.filter(pk=entry.pk).exists()
 
 
 def test_another_business_staff_does_not_see_the_list(client, business_a, business_b, operator_b):

@@ -20,9 +20,12 @@ from django.utils import timezone
 
 from accounts.models import BUSINESS_ADMINS_GROUP, COMPLIANCE_GROUP, Business, BusinessStaff, TotpDevice
 from accounts.services import business_staff_add
+from operators.fraud_flags import session_flag_fraud
 from operators.integration import api_key_create
-from operators.models import ApiKey, Decision, SessionErasure, WebhookEvent
+from operators.models import ApiKey, Decision, FraudFlag, NegativeListEntry, SessionErasure, WebhookEvent
+from operators.repeat_applicants import negative_list_entry_normalise
 from operators.services import decision_record
+from sessions_app.audit import Actor
 from sessions_app.models import AuditEvent, Evidence, Recording, TermsAcceptance
 from tests.compliance.conftest import store_evidence
 from tests.conftest import make_user
@@ -37,6 +40,10 @@ PERSONAS = [SUPERUSER, ADMIN_A, ADMIN_B, COMPLIANCE, COMPLIANCE_A, OPERATOR, OUT
 # (superuser, compliance) or are not staff at all (operator, outsider).
 OWN_BUSINESS = {ADMIN_A: "a", ADMIN_B: "b", COMPLIANCE_A: "a"}
 BEACON_URL = {"a": "https://alpha-hooks.example/verity", "b": "https://beta-hooks.example/verity"}
+# What only that business's fraud flag and negative list entry say.
+FLAG_NOTE = {"a": "Alpha-flag-note-5581", "b": "Beta-flag-note-6692"}
+NEGATIVE_REASON = {"a": "Alpha-negative-reason-1147", "b": "Beta-negative-reason-2258"}
+NEGATIVE_DOCUMENT = {"a": "NEGA11470", "b": "NEGB22580"}
 
 
 @dataclass
@@ -79,6 +86,18 @@ def _rows_of(letter, business, call, operator, workflow, admin_user) -> dict:
     )
     event = WebhookEvent.objects.create(business=business, event_type="session.created", session=call.session, body="{}")
     erasure = SessionErasure.objects.create(session=call.session, retention_days=30)
+    # Raised by the business's operator (so a compliance reviewer, not its
+    # raiser, may clear it).
+    flag = session_flag_fraud(
+        session=call.session, user=operator.user, actor=Actor.operator(operator),
+        reason=FraudFlag.Reason.FORGED_DOCUMENT, note=FLAG_NOTE[letter],
+    )
+    negative = NegativeListEntry(
+        business=business, kind=NegativeListEntry.Kind.DOCUMENT_NUMBER, document_number=NEGATIVE_DOCUMENT[letter],
+        reason=NEGATIVE_REASON[letter], added_by=admin_user,
+    )
+    negative_list_entry_normalise(negative)
+    negative.save()
     return {
         "accounts.Business": business.pk,
         "accounts.BusinessStaff": BusinessStaff.objects.get(user=admin_user).pk,
@@ -90,6 +109,8 @@ def _rows_of(letter, business, call, operator, workflow, admin_user) -> dict:
         "operators.WebhookEvent": event.pk,
         "operators.Decision": Decision.objects.get(participant=call.participant).pk,
         "operators.SessionErasure": erasure.pk,
+        "operators.FraudFlag": flag.pk,
+        "operators.NegativeListEntry": negative.pk,
         "sessions_app.VerificationSession": call.session.pk,
         "sessions_app.Participant": call.participant.pk,
         "sessions_app.TermsAcceptance": TermsAcceptance.objects.get(participant=call.participant).pk,
@@ -140,6 +161,9 @@ def admin_world(live_call, other_call, operator_a, operator_b, business_a, busin
             call.participant.name,
             ApiKey.objects.get(business=business).prefix,
             str(WebhookEvent.objects.get(pk=world.rows["operators.WebhookEvent"][letter]).public_id),
+            FLAG_NOTE[letter],
+            NEGATIVE_REASON[letter],
+            NegativeListEntry.objects.get(pk=world.rows["operators.NegativeListEntry"][letter]).document_number,
         ]
     world.markers["b"] += ["REF-BETA-7731", "Beta onboarding"]
     return world

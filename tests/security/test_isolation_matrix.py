@@ -173,6 +173,16 @@ ROWS: dict[str, Row] = {
         frozenset({OPERATOR}),
         data=lambda w: {"text": "notes"},
     ),
+    "operators:challenge_request": Row(
+        "POST", lambda w: f"/console/calls/{w.sid}/participants/{w.pid}/challenges/cover_half_face", frozenset({OPERATOR}),
+        note="only the operator of the call, of a customer in it",
+    ),
+    "operators:flag": Row(
+        "POST", lambda w: f"/console/sessions/{w.sid}/flag", frozenset({OPERATOR}),
+        data=lambda w: {"reason": "forged_document", "note": "matrix"},
+        ok=lambda r: r.status_code == 201,
+        note="any operator of the session's business (here only Alice is Alpha Bank's)",
+    ),
     "operators:capture_upload": Row(
         "POST", lambda w: f"/console/calls/{w.sid}/captures/{w.capture.public_id.hex}", frozenset({OPERATOR}), data=image
     ),
@@ -267,6 +277,11 @@ ADMIN_MODELS: dict[str, frozenset] = {
     "accounts.TotpDevice": NOBODY,
     "operators.Decision": frozenset({COMPLIANCE}),
     "operators.SessionErasure": frozenset({COMPLIANCE}),
+    "operators.FraudFlag": frozenset({COMPLIANCE}),
+    # Platform compliance reads every business's list and changes none; a
+    # business's own compliance officer and admins keep it
+    # (test_admin_pages_per_business.py).
+    "operators.NegativeListEntry": frozenset({COMPLIANCE}),
     "operators.ApiKey": NOBODY,
     "operators.WebhookEvent": NOBODY,
     "workflows.WorkflowTemplate": NOBODY,
