@@ -20,6 +20,7 @@ from collections.abc import Iterable
 import numpy as np
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -222,6 +223,24 @@ def _negative_matches(fingerprint: ApplicantFingerprint, entries: list[NegativeL
     return hits
 
 
+def _negative_candidates(fingerprints: list[ApplicantFingerprint]) -> Q:
+    """The negative-list entries that could match these fingerprints: the
+    same document number or name and birth date, found by the database, and
+    face entries only for a fingerprint with a face. Read on every push of a
+    call's state, so a long list is never loaded whole for nothing."""
+    kinds = NegativeListEntry.Kind
+    candidates = Q(pk__in=[])
+    documents = {fingerprint.document_number for fingerprint in fingerprints if fingerprint.document_number}
+    if documents:
+        candidates |= Q(kind=kinds.DOCUMENT_NUMBER, document_number__in=documents)
+    for fingerprint in fingerprints:
+        if fingerprint.name and fingerprint.birth_date:
+            candidates |= Q(kind=kinds.NAME_BIRTH_DATE, name=fingerprint.name, birth_date=fingerprint.birth_date)
+    if any(fingerprint.face_descriptor for fingerprint in fingerprints):
+        candidates |= Q(kind=kinds.FACE)
+    return candidates
+
+
 # --- reading: "seen before" ------------------------------------------------------------
 
 
@@ -261,7 +280,11 @@ def seen_before_for(participants: Iterable[Participant]) -> dict[int, dict]:
         .filter(session_id__in={fingerprint.session_id for fingerprint in earlier.values()})
         .values_list("session_id", flat=True)
     )
-    negative = list(NegativeListEntry.objects.filter(business_id__in=business_ids).order_by("added_at", "pk"))
+    negative = list(
+        NegativeListEntry.objects.filter(business_id__in=business_ids)
+        .filter(_negative_candidates(fingerprints))
+        .order_by("added_at", "pk")
+    )
     seen = {}
     for fingerprint in fingerprints:
         by_session: dict[int, dict] = {}
