@@ -31,6 +31,7 @@ from operators.applicant_keys import (
     name_key,
 )
 from operators.models import ApplicantFingerprint, Decision, FraudFlag, NegativeListEntry
+from sessions_app.audit import Actor, audit_record
 from sessions_app.models import Participant
 from workflows import events as workflow_events
 from workflows.models import CheckResult
@@ -201,6 +202,25 @@ def negative_list_entry_normalise(entry: NegativeListEntry) -> None:
         descriptor = descriptors[0]
         entry.face_descriptor = bytes(descriptor)
         entry.document_number, entry.name, entry.birth_date = "", "", None
+
+
+def negative_list_entry_save(*, entry: NegativeListEntry, user, created: bool) -> NegativeListEntry:
+    """Keep an entry (normalised by its form's clean). A face entry copies a
+    biometric description out of a session into a list that outlives the
+    session's erasure: that session's audit trail says who did it and when."""
+    with transaction.atomic():
+        if created:
+            entry.added_by = user
+        entry.save()
+        if entry.kind == NegativeListEntry.Kind.FACE and entry.source_session_id:
+            audit_record(
+                business=entry.business,
+                session=entry.source_session,
+                actor=Actor.staff(user),
+                action="negative_list.face_copied",
+                data={"entry": entry.pk},
+            )
+    return entry
 
 
 def _negative_matches(fingerprint: ApplicantFingerprint, entries: list[NegativeListEntry], threshold: float) -> list[NegativeListEntry]:

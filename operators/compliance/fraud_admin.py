@@ -13,7 +13,7 @@ from operators.admin_scope import BusinessScopedAdmin, request_is_business_admin
 from operators.compliance.access import ComplianceReadOnlyAdmin, is_compliance_reviewer
 from operators.fraud_flags import fraud_flag_clear
 from operators.models import FraudFlag, NegativeListEntry
-from operators.repeat_applicants import negative_list_entry_normalise
+from operators.repeat_applicants import negative_list_entry_normalise, negative_list_entry_save
 
 
 class FraudFlagClearForm(forms.ModelForm):
@@ -132,6 +132,4 @@ class NegativeListEntryAdmin(BusinessScopedAdmin):
         return action == "view" or user.is_superuser or request_staff_scope(request).business_id is not None
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.added_by = request.user
-        super().save_model(request, obj, form, change)
+        negative_list_entry_save(entry=obj, user=request.user, created=not change)

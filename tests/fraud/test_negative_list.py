@@ -101,3 +101,17 @@ def test_a_face_entry_from_a_session_of_several_participants_is_refused(business
         fakes.store(fakes.capture(participant, Evidence.Kind.FACE), face_match(descriptor(seed)))
     with pytest.raises(ValidationError, match="several participants"):
         entry(business_a, kind=Kind.FACE, source_session=session)
+
+
+def test_copying_a_face_to_the_list_is_on_that_sessions_audit_trail(business_a, workflow_a, compliance_user):
+    from operators.repeat_applicants import negative_list_entry_save
+    from sessions_app.models import AuditEvent
+
+    source, _ = applicant(business_a, workflow_a, face=descriptor(7))
+    item = NegativeListEntry(business=business_a, kind=Kind.FACE, source_session=source, reason="Known fraudster")
+    negative_list_entry_normalise(item)
+    negative_list_entry_save(entry=item, user=compliance_user, created=True)
+
+    event = AuditEvent.objects.get(session=source, action="negative_list.face_copied")
+    assert (event.actor_kind, event.actor_user_id, event.data) == (AuditEvent.ActorKind.STAFF, compliance_user.pk, {"entry": item.pk})
+    assert item.added_by == compliance_user
