@@ -137,6 +137,8 @@ def call(request, operator, session_id: str):
             "outcomes": Decision.Outcome.choices,
             "reasons": Decision.reason_choices_with_outcomes(),
             "flag_reasons": FraudFlag.Reason.choices,
+            # A reload still says what was flagged: the flags are the record.
+            "open_flags": FraudFlag.objects.open().filter(session=session).order_by("raised_at"),
         },
     )
 

@@ -2,6 +2,8 @@
 queue filter and badge, clearing in the admin by a second staff member, no
 delete; and "Seen before" on compliance's review page."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -165,3 +167,15 @@ def test_another_business_staff_does_not_see_the_list(client, business_a, busine
     assert "C01X00T47" not in html and "A&#x27;s own" not in html
     entry = NegativeListEntry.objects.get()
     assert client.get(reverse("admin:operators_negativelistentry_change", args=[entry.pk])).status_code in (302, 404)
+
+
+def _flag_status(page) -> str:
+    return re.search(r'<p class="flag-status" id="flag-status" role="status">(.*?)</p>', page, re.S).group(1).strip()
+
+
+def test_the_call_page_still_says_it_is_flagged_after_a_reload(client, answered_call, operator_a):
+    client.force_login(operator_a.user)
+    call_url = reverse("operators:call", args=[answered_call.session.public_id.hex])
+    assert _flag_status(client.get(call_url).content.decode()) == ""
+    post_flag(client, answered_call)
+    assert _flag_status(client.get(call_url).content.decode()) == "Flagged for compliance: Forged document."
