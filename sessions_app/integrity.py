@@ -271,7 +271,7 @@ def report_clean(frame: dict) -> dict:
     if stats is not None:
         stats = _object(stats, "track.stats")
         stats = {
-            key: _number(stats.get(key), f"track.stats.{key}", high=1e9)
+            key: _measure(stats.get(key), high=1e9)
             for key in ("delivered", "discarded", "total")
         }
     capabilities = _object(frame.get("capabilities"), "capabilities")

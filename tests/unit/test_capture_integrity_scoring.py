@@ -136,3 +136,10 @@ def test_a_participants_panel_holds_only_their_own_signals(db, live_call, other_
     assert integrity.integrity_panel_for_participant(live_call.participant)["signals"] == []
     assert CaptureSignal.objects.for_business(live_call.session.business).count() == 0
     assert CaptureSignal.objects.for_business(other_call.session.business).count() == 1
+
+
+def test_track_counters_out_of_range_do_not_cost_the_reports_signs():
+    report = clean(camera={"label": "OBS Virtual Camera"}, track={"canvas": False, "has_device_id": True,
+                                                                   "stats": {"total": 1e12, "delivered": "x"}})
+    assert codes(report) == ["virtual_camera_name"]
+    assert report["track"]["stats"] == {"delivered": None, "discarded": None, "total": 1e9}
