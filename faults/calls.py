@@ -17,7 +17,13 @@ from tests.e2e.flows import (
     wait_decoding,
 )
 
-OPEN_SOCKET_JS = "() => window.__sockets.length > 0 && window.__sockets.at(-1).readyState === 1"
+# Open and welcomed: the server sends the welcome once the socket has joined
+# the call's group, so events reach it from then on (an open socket whose
+# connect then fails on the channel layer closes again).
+OPEN_SOCKET_JS = (
+    "() => window.__sockets.length > 0 && window.__sockets.at(-1).readyState === 1"
+    " && window.__sockets.at(-1).__welcomed"
+)
 
 
 @dataclass

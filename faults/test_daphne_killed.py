@@ -36,7 +36,8 @@ def test_killing_the_customers_daphne_moves_the_customer_to_the_other_and_the_ca
     killed_at = time.monotonic()
     stack.server.kill(0)
     customer.wait_for_function(
-        f"() => window.__sockets.length > {sockets_before} && window.__sockets.at(-1).readyState === 1",
+        f"() => window.__sockets.length > {sockets_before} && window.__sockets.at(-1).readyState === 1"
+        " && window.__sockets.at(-1).__welcomed",
         timeout=30_000,
     )
     reconnected_after = time.monotonic() - killed_at

@@ -24,6 +24,16 @@ INSTRUMENT = """
   window.__sockets = [];
   window.WebSocket = function (...args) {
     const ws = new NativeWS(...args);
+    // Open is not ready: the server accepts a socket before it has joined
+    // the call's group, and a connect that fails there closes it again.
+    // The welcome comes after the join.
+    ws.__welcomed = false;
+    ws.addEventListener("message", (event) => {
+      if (ws.__welcomed) return;
+      try {
+        ws.__welcomed = JSON.parse(event.data).type === "welcome";
+      } catch {}
+    });
     window.__sockets.push(ws);
     return ws;
   };
