@@ -98,7 +98,9 @@ def console(request, operator):
 def answer(request, operator, session_id: str):
     session = _session_of_business(operator, session_id)
     try:
-        session_services.session_assign_operator(session_id=session.pk, operator=operator)
+        services.session_answer(session_id=session.pk, operator=operator)
+    except services.SessionNotOffered as refused:
+        return json_error("not_offered", str(refused), 403)
     except session_services.SessionNotAvailable as taken:
         return json_error("not_available", str(taken), 409)
     return JsonResponse({"call_url": reverse("operators:call", args=[session.public_id.hex])})
