@@ -19,12 +19,14 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.utils import translation
 
 from accounts import services as account_services
 from accounts.models import Operator
 from accounts.security import socket_signed_in_user
 from accounts.selectors import operator_for_user
 from kyc import throttle
+from kyc.languages import language_for_scope
 from kyc.net import scope_client_ip
 from kyc.realtime import queue_group
 from operators import selectors
@@ -56,6 +58,9 @@ class QueueConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
             await self.close(code=4403)
             return
         self.recheck_due = time.monotonic() + settings.SIGNALING_RECHECK_SECONDS
+        # The queue's words (a call's language, why it is offered) in the
+        # language of the console that opened the socket.
+        self.language = language_for_scope(self.scope)
         self.group = queue_group(self.operator.business_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self._send_queue()
@@ -145,7 +150,11 @@ class QueueConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
         await self.close(code=4403)
         return False
 
+    def _snapshot(self) -> dict:
+        with translation.override(self.language):
+            return selectors.queue_snapshot(operator=self.operator)
+
     async def _send_queue(self):
-        snapshot = await database_sync_to_async(selectors.queue_snapshot)(operator=self.operator)
+        snapshot = await database_sync_to_async(self._snapshot)()
         self.reevaluate_in = snapshot.get("reevaluate_in")
         await self.send_json(snapshot)

@@ -6,7 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from operators import consumers
-from tests.consumers.helpers import QUEUE_PATH
+from tests.consumers.helpers import QUEUE_PATH, user_session_key
 from tests.routing.conftest import skills, waiting
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,3 +46,13 @@ def test_the_refresher_sleeps_until_the_next_fallback_and_never_longer_than_its_
     assert socket._refresh_delay() == pytest.approx(1.5 + consumers.FALLBACK_SLACK_SECONDS)
     socket.reevaluate_in = consumers.REFRESH_SECONDS * 10
     assert socket._refresh_delay() == consumers.REFRESH_SECONDS
+
+
+async def test_a_german_console_reads_the_queue_in_german(sockets, business_a, workflow_a, operator_a2):
+    await database_sync_to_async(_german_call_with_a_short_fallback)(business_a, workflow_a, operator_a2, 0)
+    key = await database_sync_to_async(user_session_key)(operator_a2.user)
+    console = await sockets.open(QUEUE_PATH, session_key=key, extra_headers=[(b"accept-language", b"de-DE,de;q=0.9")])
+    queue = await console.receive()
+    assert [(e["language_name"], e["offered"]["label"]) for e in queue["entries"]] == [
+        ("Deutsch", "offen für das ganze Ident-Team")
+    ]
