@@ -9,6 +9,7 @@ const data = readJson("page-data");
 const t = readJson("i18n");
 const $ = (id) => document.getElementById(id);
 const body = $("queue-body");
+const columnNames = [...document.querySelectorAll(".queue-table thead th")].map((th) => th.textContent.trim());
 let known = new Set();
 let ringOn = localStorage.getItem("verity-ring") !== "off";
 let first = true;
@@ -80,11 +81,13 @@ function render(queue) {
         entry.language_name || t.languageUnknown,
         entry.business_reference || "–",
       ];
-      for (const text of cells) {
+      cells.forEach((text, index) => {
         const cell = document.createElement("td");
         cell.textContent = text;
+        // The column's name, shown above the value where a phone stacks the row.
+        cell.dataset.label = columnNames[index] || "";
         row.append(cell);
-      }
+      });
       // Why the queue offers this call to this operator (operators/routing.py).
       const why = document.createElement("span");
       why.className = "offer-reason";
