@@ -188,3 +188,26 @@ def test_after_the_fallback_the_german_call_reaches_the_other_operator(server, b
     olivia.wait_for_url("**/console/calls/**")
     for page in (olivia, customer, english):
         page.context.close()
+
+
+def test_without_recent_calls_the_waiting_customer_is_told_there_is_no_estimate(server, browser):
+    seed = server.seed(business="routing-no-history")
+    olivia = page_for(browser, viewport=DESKTOP, locale="en-GB")
+    operator_login(olivia, server.base_urls[0], seed["operator"]["username"], seed["operator"]["password"])
+    customers = []
+    for link in (seed["one_on_one"]["links"][0], seed["multi_user"]["links"][0]):
+        customer = page_for(browser, viewport=PHONE, locale="en-GB")
+        customer.goto(link)
+        customer.get_by_role("checkbox").check()
+        customer.get_by_role("button", name="Accept and continue").click()
+        customer.get_by_role("button", name="Join").click()
+        customers.append(customer)
+
+    expect(customers[0].locator("#queue-info")).to_have_text("You are number 1 in the queue. You are next.")
+    expect(customers[1].locator("#queue-info")).to_have_text(
+        "You are number 2 in the queue. There are too few recent calls to estimate your wait yet. "
+        "Please stay on this page; an operator will be with you shortly."
+    )
+    shot(customers[1], "customer-en-waiting-without-estimate-phone")
+    for page in (olivia, *customers):
+        page.context.close()
