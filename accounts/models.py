@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kyc.egress import egress_url_validate
+from kyc.languages import language_primary
 
 OPERATORS_GROUP = "operators"
 COMPLIANCE_GROUP = "compliance"
@@ -30,10 +31,6 @@ PLATFORM_STAFF_GROUP = "platform_staff"
 
 WEBHOOK_SECRET_PREFIX = "whsec_"
 
-
-def language_primary(code: str) -> str:
-    """The primary subtag of a language code, lower case: "de-AT" -> "de"."""
-    return (code or "").replace("_", "-").split("-")[0].strip().lower()
 
 
 def webhook_secret_generate() -> str:

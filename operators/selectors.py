@@ -2,8 +2,8 @@ from django.utils import timezone
 
 from accounts.models import Operator
 from accounts.selectors import operators_available_count
-from sessions_app.models import Participant, VerificationSession
 from operators import routing
+from sessions_app.models import Participant, VerificationSession
 from sessions_app.selectors import queue_for_business, session_language
 
 

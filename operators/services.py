@@ -1,18 +1,17 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext as _
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Operator
+from operators import routing
 from operators.models import Decision
 from operators.webhooks import PARTICIPANT_DECIDED, webhook_emit
 from sessions_app import locks
 from sessions_app.audit import Actor, audit_record
-from sessions_app.models import Participant
+from sessions_app.models import Participant, VerificationSession
 from sessions_app.recordings import recording_problem_for_approval
-from operators import routing
-from sessions_app.models import VerificationSession
 from sessions_app.services import SessionNotAvailable, participant_mark_decided, session_assign_operator
 from workflows.check_selectors import participant_checks
 from workflows.checks.recommendation import APPROVE, REJECT, REVIEW
@@ -138,14 +137,17 @@ class SessionNotOffered(SessionNotAvailable):
 def session_answer(*, session_id: int, operator: Operator) -> VerificationSession:
     """The operator answered from the console: refused unless the queue
     offers them the call now (operators.routing), then assigned. The check
-    and the assignment hold the session's row lock together, so the call
-    cannot fall back or change hands between them."""
+    and the assignment happen under the session's row lock, so nobody takes
+    or changes the call between them."""
     with transaction.atomic():
         try:
             session = locks.session_lock(session_id)
         except VerificationSession.DoesNotExist:
             raise SessionNotAvailable(_("This call no longer exists.")) from None
-        if session.business_id == operator.business_id:
+        # A call that is not waiting any more (taken, left) or not of the
+        # operator's business gets the assignment's own refusal below.
+        still_waiting = session.state == VerificationSession.State.WAITING and session.operator_id is None
+        if still_waiting and session.business_id == operator.business_id:
             operator = Operator.objects.select_related("business").prefetch_related("trained_workflows").get(pk=operator.pk)
             offer = routing.session_offered_to(session=session, operator=operator, now=timezone.now())
             if not offer.offered:
