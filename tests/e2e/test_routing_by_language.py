@@ -203,11 +203,11 @@ def test_without_recent_calls_the_waiting_customer_is_told_there_is_no_estimate(
         customer.get_by_role("button", name="Join").click()
         customers.append(customer)
 
-    expect(customers[0].locator("#queue-info")).to_have_text("You are number 1 in the queue. You are next.")
-    expect(customers[1].locator("#queue-info")).to_have_text(
-        "You are number 2 in the queue. There are too few recent calls to estimate your wait yet. "
-        "Please stay on this page; an operator will be with you shortly."
-    )
+    for place, customer in enumerate(customers, start=1):
+        expect(customer.locator("#queue-info")).to_have_text(
+            f"You are number {place} in the queue. There are too few recent calls to estimate your wait yet. "
+            "Please stay on this page; an operator will be with you shortly."
+        )
     shot(customers[1], "customer-en-waiting-without-estimate-phone")
     for page in (olivia, *customers):
         page.context.close()
