@@ -86,3 +86,17 @@ def test_the_console_shows_the_operator_their_languages(business_a, operator_a):
     client.force_login(operator_a.user)
     page = client.get(reverse("operators:console")).content.decode()
     assert "You take calls in German, English." in page
+
+
+def test_the_business_admin_sets_the_routing_fallback_of_their_business_only(business_a, business_b):
+    client = _admin_of(business_a)
+    form = {"webhook_url": "", "routing_fallback_seconds": 90}
+
+    own = client.post(reverse("admin:accounts_business_change", args=[business_a.pk]), form)
+    other = client.post(reverse("admin:accounts_business_change", args=[business_b.pk]), form)
+
+    assert own.status_code == 302, own.content.decode()[:2000]
+    assert other.status_code in (302, 403, 404)
+    business_a.refresh_from_db()
+    business_b.refresh_from_db()
+    assert (business_a.routing_fallback_seconds, business_b.routing_fallback_seconds) == (90, 0)
