@@ -1,4 +1,4 @@
-"""Routing's people: Alice (operator_a) and Dora (operator_a2) both work for
+"""Routing's people: Alice (operator_a) and Anton (operator_a2) both work for
 business A, which routes calls with a 60 s fallback. Tests give them
 languages and trainings as each needs."""
 

@@ -21,10 +21,10 @@ def test_a_german_call_is_offered_to_the_operator_who_speaks_german(routing_busi
 
 
 def test_a_german_call_is_held_back_from_an_english_only_operator(routing_business, workflow_a, operator_a2):
-    dora = skills(operator_a2, languages=["en"])
+    anton = skills(operator_a2, languages=["en"])
     session = waiting(routing_business, workflow_a, language="de")
 
-    offer = routing.session_offered_to(session=session, operator=dora, now=session.waiting_at)
+    offer = routing.session_offered_to(session=session, operator=anton, now=session.waiting_at)
 
     assert (offer.offered, offer.reason) == (False, routing.NOT_LANGUAGE)
     assert offer.fallback_at == session.waiting_at + timedelta(seconds=60)
@@ -37,19 +37,19 @@ def test_a_regional_language_counts_as_its_language(routing_business, workflow_a
 
 
 def test_a_call_of_unknown_language_fits_every_operator(routing_business, workflow_a, operator_a2):
-    dora = skills(operator_a2, languages=["en"])
+    anton = skills(operator_a2, languages=["en"])
     session = waiting(routing_business, workflow_a, language="")
-    offer = routing.session_offered_to(session=session, operator=dora, now=session.waiting_at)
+    offer = routing.session_offered_to(session=session, operator=anton, now=session.waiting_at)
     assert (offer.offered, offer.reason, offer.label) == (True, routing.FITS, "language unknown")
 
 
 def test_the_fallback_opens_the_call_to_everyone_at_exactly_the_wait(routing_business, workflow_a, operator_a2):
-    dora = skills(operator_a2, languages=["en"])
+    anton = skills(operator_a2, languages=["en"])
     session = waiting(routing_business, workflow_a, language="de")
     fallback = session.waiting_at + timedelta(seconds=60)
 
-    before = routing.session_offered_to(session=session, operator=dora, now=fallback - timedelta(microseconds=1))
-    at = routing.session_offered_to(session=session, operator=dora, now=fallback)
+    before = routing.session_offered_to(session=session, operator=anton, now=fallback - timedelta(microseconds=1))
+    at = routing.session_offered_to(session=session, operator=anton, now=fallback)
 
     assert not before.offered
     assert (at.offered, at.reason, at.label) == (True, routing.FALLBACK, "fallback after 60 s")
@@ -57,9 +57,9 @@ def test_the_fallback_opens_the_call_to_everyone_at_exactly_the_wait(routing_bus
 
 def test_a_fallback_of_zero_offers_every_call_to_every_operator(business_a, workflow_a, operator_a2):
     assert business_a.routing_fallback_seconds == 0  # what a business that never set it up gets
-    dora = skills(operator_a2, languages=["en"])
+    anton = skills(operator_a2, languages=["en"])
     session = waiting(business_a, workflow_a, language="de")
-    offer = routing.session_offered_to(session=session, operator=dora, now=session.waiting_at)
+    offer = routing.session_offered_to(session=session, operator=anton, now=session.waiting_at)
     assert (offer.offered, offer.reason) == (True, routing.OPEN)
 
 
@@ -67,11 +67,11 @@ def test_a_workflow_with_trained_operators_is_held_back_from_the_untrained(
     routing_business, workflow_a, operator_a, operator_a2
 ):
     alice = skills(operator_a, languages=["de"], workflows=[workflow_a])
-    dora = skills(operator_a2, languages=["de"])
+    anton = skills(operator_a2, languages=["de"])
     session = waiting(routing_business, workflow_a, language="de")
 
     to_alice = routing.session_offered_to(session=session, operator=alice, now=session.waiting_at)
-    to_dora = routing.session_offered_to(session=session, operator=dora, now=session.waiting_at)
+    to_dora = routing.session_offered_to(session=session, operator=anton, now=session.waiting_at)
 
     assert (to_alice.offered, to_alice.label) == (True, f"speaks German, trained for {workflow_a.name}")
     assert (to_dora.offered, to_dora.reason, to_dora.label) == (
@@ -82,9 +82,9 @@ def test_a_workflow_with_trained_operators_is_held_back_from_the_untrained(
 def test_a_workflow_nobody_is_trained_for_restricts_nobody(routing_business, workflow_a, operator_a, operator_a2):
     other = WorkflowTemplate.objects.create(business=routing_business, name="Other", steps=workflow_a.steps)
     skills(operator_a, languages=["de"], workflows=[other])
-    dora = skills(operator_a2, languages=["de"])
+    anton = skills(operator_a2, languages=["de"])
     session = waiting(routing_business, workflow_a, language="de")
-    assert routing.session_offered_to(session=session, operator=dora, now=session.waiting_at).offered
+    assert routing.session_offered_to(session=session, operator=anton, now=session.waiting_at).offered
 
 
 def test_the_calls_language_is_its_first_participants(routing_business, workflow_a):
