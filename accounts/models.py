@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kyc.egress import egress_url_validate
+from kyc.languages import language_primary
 
 OPERATORS_GROUP = "operators"
 COMPLIANCE_GROUP = "compliance"
@@ -29,6 +30,7 @@ PLATFORM_STAFF_GROUP = "platform_staff"
 
 
 WEBHOOK_SECRET_PREFIX = "whsec_"
+
 
 
 def webhook_secret_generate() -> str:
@@ -59,6 +61,17 @@ class Business(models.Model):
     # strings used as they were; migration 0002 rewrote each as whsec_ and
     # the base64 of those same bytes, so the key did not change.
     webhook_secret = models.CharField(_("webhook signing secret"), max_length=100, default=webhook_secret_generate, editable=False)
+    # Routing (operators/routing.py): a waiting call is offered first to the
+    # operators who fit it, to every operator once it has waited this long.
+    # 0 keeps today's behaviour for a business that never set it up.
+    routing_fallback_seconds = models.PositiveIntegerField(
+        _("routing fallback (seconds)"),
+        default=0,
+        help_text=_(
+            "A waiting call is offered first to operators who speak its language and are trained for its "
+            "workflow; after this many seconds to every operator. 0 offers every call to every operator at once."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -89,6 +102,19 @@ class Operator(models.Model):
     display_name = models.CharField(_("display name"), max_length=120)
     presence = models.CharField(_("presence"), max_length=16, choices=Presence.choices, default=Presence.AWAY)
     last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True)
+    # Skills the queue routes by (operators/routing.py). Language codes of
+    # settings.LANGUAGES; document kinds of workflows.steps.DOCUMENT_KINDS
+    # (kept as codes: this floor does not import the workflows).
+    languages = models.JSONField(_("languages"), default=list, blank=True)
+    document_kinds = models.JSONField(_("document types"), default=list, blank=True)
+    # A string reference, not an import: the floor below the workflows may
+    # name their table, and routing (the console's floor) reads it.
+    trained_workflows = models.ManyToManyField(
+        "workflows.WorkflowTemplate",
+        blank=True,
+        related_name="trained_operators",
+        verbose_name=_("trained for workflows"),
+    )
 
     objects = OperatorQuerySet.as_manager()
 
@@ -99,6 +125,10 @@ class Operator(models.Model):
 
     def __str__(self):
         return f"{self.display_name} ({self.business})"
+
+    def speaks(self, language: str) -> bool:
+        """Whether the operator speaks ``language`` ("de-at" counts as "de")."""
+        return language_primary(language) in {language_primary(code) for code in self.languages or ()}
 
 
 class BusinessStaffQuerySet(models.QuerySet):

@@ -37,14 +37,22 @@ def operators_seen_at(operators, *, now: float | None = None) -> dict:
     return presence_seen_at(OPERATOR_PRESENCE, operators, now=now)
 
 
-def operators_available_count(business) -> int:
-    available = list(
+def operators_available(business) -> list[Operator]:
+    """The business's operators who are available and were heard from within
+    the presence timeout, with the skills routing reads (languages, trained
+    workflows) loaded."""
+    candidates = list(
         Operator.objects.for_business(business)
         .filter(presence=Operator.Presence.AVAILABLE, user__is_active=True)
-        .only("pk", "last_seen_at")
+        .prefetch_related("trained_workflows")
     )
     cutoff = presence_cutoff()
-    return sum(1 for seen in operators_seen_at(available).values() if seen is not None and seen >= cutoff)
+    seen = operators_seen_at(candidates)
+    return [operator for operator in candidates if seen.get(operator.pk) is not None and seen[operator.pk] >= cutoff]
+
+
+def operators_available_count(business) -> int:
+    return len(operators_available(business))
 
 
 @dataclass(frozen=True)

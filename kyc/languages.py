@@ -17,3 +17,15 @@ def language_for_scope(scope) -> str:
         path_info="/",
     )
     return get_language_from_request(request) or settings.LANGUAGE_CODE
+
+
+def language_primary(code: str) -> str:
+    """The primary subtag of a language code, lower case: "de-AT" is "de"."""
+    return (code or "").replace("_", "-").split("-")[0].strip().lower()
+
+
+def page_language_code(code: str) -> str:
+    """The code of settings.LANGUAGES that ``code`` is ("de-at" is "de"), or
+    blank when the product does not ship it."""
+    primary = language_primary(code)
+    return primary if primary in {known for known, _name in settings.LANGUAGES} else ""

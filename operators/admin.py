@@ -1,5 +1,7 @@
 from axes import admin as axes_admin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -21,8 +23,10 @@ from operators.models import (
     WebhookDelivery,
     WebhookEvent,
 )
+from operators.routing import operator_languages_label
 from operators.webhooks import business_webhook_secret_rotate, webhook_event_resend
 from sessions_app.audit import Actor
+from workflows.steps import DOCUMENT_KIND_LABELS
 
 
 @admin.register(Business)
@@ -39,7 +43,15 @@ class BusinessAdmin(BusinessScopedAdmin):
     list_display = ["name", "slug", "retention_days", "require_second_factor", "webhook_url", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    fields = ["name", "slug", "retention_days", "require_second_factor", "webhook_url", "webhook_signing_secret"]
+    fields = [
+        "name",
+        "slug",
+        "retention_days",
+        "require_second_factor",
+        "routing_fallback_seconds",
+        "webhook_url",
+        "webhook_signing_secret",
+    ]
     actions = ["rotate_webhook_secret"]
 
     @admin.display(description=_("webhook signing secret"))
@@ -92,14 +104,67 @@ class BusinessStaffAdmin(BusinessScopedAdmin):
     raw_id_fields = ["user"]
 
 
+class OperatorForm(forms.ModelForm):
+    """The operator's routing skills as ticks: languages the product ships,
+    the document types a workflow's document step offers, and the business's
+    own workflows (operators.routing reads them)."""
+
+    languages = forms.TypedMultipleChoiceField(
+        label=_("languages"),
+        choices=settings.LANGUAGES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Calls in these languages are offered to this operator first."),
+    )
+    document_kinds = forms.TypedMultipleChoiceField(
+        label=_("document types"),
+        choices=list(DOCUMENT_KIND_LABELS.items()),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Identity documents this operator is trained to examine."),
+    )
+
+    class Meta:
+        model = Operator
+        fields = "__all__"
+        widgets = {"trained_workflows": forms.CheckboxSelectMultiple}
+
+    def clean(self):
+        cleaned = super().clean()
+        business = cleaned.get("business") or getattr(self.instance, "business", None)
+        workflows = cleaned.get("trained_workflows")
+        if business is not None and workflows is not None:
+            foreign = [workflow.name for workflow in workflows if workflow.business_id != business.pk]
+            if foreign:
+                self.add_error(
+                    "trained_workflows",
+                    gettext("These workflows belong to another business: %(names)s.") % {"names": ", ".join(foreign)},
+                )
+        return cleaned
+
+
 @admin.register(Operator)
 class OperatorAdmin(BusinessScopedAdmin):
     business_admin_may = frozenset({"view", "change"})
-    list_display = ["display_name", "user", "business", "presence", "last_seen_at"]
+    form = OperatorForm
+    list_display = ["display_name", "user", "business", "presence", "languages_shown", "last_seen_at"]
     list_filter = ["business", "presence"]
     search_fields = ["display_name", "user__username", "user__email"]
     raw_id_fields = ["user"]
     actions = ["end_sessions"]
+    fields = ["user", "business", "display_name", "presence", "languages", "document_kinds", "trained_workflows"]
+
+    @admin.display(description=_("languages"))
+    def languages_shown(self, operator):
+        return operator_languages_label(operator) or "–"
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # Only workflows of businesses the user sees; the form's clean()
+        # keeps them to the operator's own business.
+        if db_field.name == "trained_workflows":
+            related_admin = self.admin_site._registry[db_field.remote_field.model]
+            kwargs["queryset"] = related_admin.scope_queryset(request, db_field.remote_field.model._default_manager.all())
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         # Which user and business an operator is stays the platform's: a

@@ -10,9 +10,11 @@ class OperatorsConfig(AppConfig):
         from operators.repeat_applicants import participant_seen_before, repeat_applicants_connect
         from operators.signin import signin_lockout_connect
         from operators.webhooks import webhooks_connect
-        from sessions_app.selectors import call_state_extend
+        from operators.routing import answerers_available_count
+        from sessions_app.selectors import call_state_extend, queue_answerers_count_set
 
         webhooks_connect()
         signin_lockout_connect()
         repeat_applicants_connect()
         call_state_extend(operator=participant_seen_before)
+        queue_answerers_count_set(answerers_available_count)

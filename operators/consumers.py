@@ -1,6 +1,14 @@
 """The operator console's live queue: a snapshot on connect, on every change
 in the business's queue, and every few seconds (waiting times grow, and a
-customer whose browser went silent drops out without saying so)."""
+customer whose browser went silent drops out without saying so).
+
+A call held back for operators who fit it better (operators.routing) reaches
+this console when its fallback time passes, although nothing changes then:
+the snapshot says when (``reevaluate_in``) and this socket's own refresher
+wakes at that moment to send the queue again. The server re-sends rather
+than the console re-asking: the rule and the clock are the server's, a page
+whose timer was throttled in a background tab or whose clock is off still
+gets it, and the refresher already runs for every console anyway."""
 
 import asyncio
 import contextlib
@@ -11,18 +19,22 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.utils import translation
 
 from accounts import services as account_services
 from accounts.models import Operator
 from accounts.security import socket_signed_in_user
 from accounts.selectors import operator_for_user
 from kyc import throttle
+from kyc.languages import language_for_scope
 from kyc.net import scope_client_ip
 from kyc.realtime import queue_group
 from operators import selectors
 from sessions_app.housekeeping import sweep_if_due
 
 REFRESH_SECONDS = 5
+# A fallback is due at an instant; wake just after it, not just before.
+FALLBACK_SLACK_SECONDS = 0.05
 MAX_FRAME_CHARS = 4096
 # A heartbeat renews the operator's lease in the presence cache, in the
 # general thread pool: not on the one database thread (kyc/presence.py).
@@ -31,6 +43,8 @@ _operator_beat = sync_to_async(account_services.operator_beat, thread_sensitive=
 
 class QueueConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
     operator: Operator | None = None
+    # Seconds from the last snapshot until a held-back call falls back here.
+    reevaluate_in: float | None = None
 
     async def connect(self):
         self.client_ip = scope_client_ip(self.scope)
@@ -44,6 +58,9 @@ class QueueConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
             await self.close(code=4403)
             return
         self.recheck_due = time.monotonic() + settings.SIGNALING_RECHECK_SECONDS
+        # The queue's words (a call's language, why it is offered) in the
+        # language of the console that opened the socket.
+        self.language = language_for_scope(self.scope)
         self.group = queue_group(self.operator.business_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self._send_queue()
@@ -100,9 +117,14 @@ class QueueConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
     async def queue_changed(self, event):
         await self._send_queue()
 
+    def _refresh_delay(self) -> float:
+        if self.reevaluate_in is None:
+            return REFRESH_SECONDS
+        return min(REFRESH_SECONDS, self.reevaluate_in + FALLBACK_SLACK_SECONDS)
+
     async def _refresh_forever(self):
         while True:
-            await asyncio.sleep(REFRESH_SECONDS)
+            await asyncio.sleep(self._refresh_delay())
             await self.renew_socket_slot()
             await database_sync_to_async(sweep_if_due)()
             # Also here, not only on heartbeats: a console whose page stopped
@@ -128,5 +150,11 @@ class QueueConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
         await self.close(code=4403)
         return False
 
+    def _snapshot(self) -> dict:
+        with translation.override(self.language):
+            return selectors.queue_snapshot(operator=self.operator)
+
     async def _send_queue(self):
-        await self.send_json(await database_sync_to_async(selectors.queue_snapshot)(operator=self.operator))
+        snapshot = await database_sync_to_async(self._snapshot)()
+        self.reevaluate_in = snapshot.get("reevaluate_in")
+        await self.send_json(snapshot)

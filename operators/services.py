@@ -1,16 +1,18 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Operator
+from operators import routing
 from operators.models import Decision
 from operators.webhooks import PARTICIPANT_DECIDED, webhook_emit
 from sessions_app import locks
 from sessions_app.audit import Actor, audit_record
-from sessions_app.models import Participant
+from sessions_app.models import Participant, VerificationSession
 from sessions_app.recordings import recording_problem_for_approval
-from sessions_app.services import participant_mark_decided
+from sessions_app.services import SessionNotAvailable, participant_mark_decided, session_assign_operator
 from workflows.check_selectors import participant_checks
 from workflows.checks.recommendation import APPROVE, REJECT, REVIEW
 
@@ -126,3 +128,35 @@ def decision_record(
             },
         )
     return decision
+
+
+class SessionNotOffered(SessionNotAvailable):
+    """The queue does not offer this call to this operator (yet)."""
+
+
+def session_answer(*, session_id: int, operator: Operator) -> VerificationSession:
+    """The operator answered from the console: refused unless the queue
+    offers them the call now (operators.routing), then assigned. The check
+    and the assignment happen under the session's row lock, so nobody takes
+    or changes the call between them."""
+    with transaction.atomic():
+        try:
+            session = locks.session_lock(session_id)
+        except VerificationSession.DoesNotExist:
+            raise SessionNotAvailable(_("This call no longer exists.")) from None
+        # A call that is not waiting any more (taken, left) or not of the
+        # operator's business gets the assignment's own refusal below.
+        still_waiting = session.state == VerificationSession.State.WAITING and session.operator_id is None
+        if still_waiting and session.business_id == operator.business_id:
+            operator = Operator.objects.select_related("business").prefetch_related("trained_workflows").get(pk=operator.pk)
+            offer = routing.session_offered_to(session=session, operator=operator, now=timezone.now())
+            if not offer.offered:
+                raise SessionNotOffered(
+                    _(
+                        "This call is waiting for an operator who fits it (%(why)s). "
+                        "It is offered to you too after %(seconds)s seconds."
+                    )
+                    % {"why": offer.label, "seconds": session.business.routing_fallback_seconds}
+                )
+        # The business check and the race with other operators are the call's own.
+        return session_assign_operator(session_id=session.pk, operator=operator)

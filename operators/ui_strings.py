@@ -48,6 +48,16 @@ def console_strings() -> dict:
         "ringOff": _("Ring off"),
         "signedOut": _("Signed out."),
         "reconnecting": _("Connection lost. Reconnecting…"),
+        "languageUnknown": _("Unknown"),
+        "heldBack": plural_forms(
+            lambda n: ngettext(
+                "%(count)s more call is waiting for an operator who speaks its language or is trained for it; "
+                "it comes to you if nobody takes it in time.",
+                "%(count)s more calls are waiting for operators who speak their language or are trained for them; "
+                "they come to you if nobody takes them in time.",
+                n,
+            )
+        ),
     }
 
 

@@ -17,7 +17,7 @@ from accounts.selectors import operator_for_user
 from kyc.http import json_error
 from kyc.ids import uuid_or_none
 from kyc.state_machine import IllegalTransition
-from operators import fraud_flags, selectors, services
+from operators import fraud_flags, routing, selectors, services
 from operators.models import Decision, FraudFlag
 from operators.ui_strings import call_strings, console_strings
 from sessions_app import services as session_services
@@ -89,6 +89,9 @@ def console(request, operator):
             "page_data": {"queue_ws_path": "/ws/console/queue/", "answer_url_template": reverse("operators:answer", args=["SESSION_ID"])},
             "strings": console_strings(),
             "presence_choices": Operator.Presence.choices,
+            "my_languages": routing.operator_languages_label(operator),
+            "my_workflows": ", ".join(workflow.name for workflow in operator.trained_workflows.all()),
+            "routing_on": operator.business.routing_fallback_seconds > 0,
         },
     )
 
@@ -98,7 +101,9 @@ def console(request, operator):
 def answer(request, operator, session_id: str):
     session = _session_of_business(operator, session_id)
     try:
-        session_services.session_assign_operator(session_id=session.pk, operator=operator)
+        services.session_answer(session_id=session.pk, operator=operator)
+    except services.SessionNotOffered as refused:
+        return json_error("not_offered", str(refused), 403)
     except session_services.SessionNotAvailable as taken:
         return json_error("not_available", str(taken), 409)
     return JsonResponse({"call_url": reverse("operators:call", args=[session.public_id.hex])})

@@ -71,3 +71,12 @@ def waiting_sessions_mark_changed(*, business_id: int, **_) -> int:
     for session in waiting:
         session_mark_changed(session)
     return len(waiting)
+
+
+def waiting_sessions_mark_changed_on_commit(*, business_id: int) -> None:
+    """The queue moved (a call was answered, left it, was cancelled): every
+    customer still waiting has a new place and estimate. After commit and
+    outside the caller's transaction: bumping the other waiting sessions
+    while holding this session's lock would take their row locks in no fixed
+    order, and two operators answering two calls could deadlock."""
+    transaction.on_commit(lambda: waiting_sessions_mark_changed(business_id=business_id))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -325,12 +326,48 @@ def call_state_for_customer(*, participant_id: int) -> dict:
     if session.state == VerificationSession.State.WAITING:
         position = queue_position(session)
         available = operators_available_count(session.business)
+        answerers = _queue_answerers_count(session, available)
         state["queue"] = {
             "position": position,
             "operators_available": available,
-            "estimate_minutes": queue_wait_estimate_minutes(session.business, position=position, available=available),
+            # Of those, the ones the queue offers this call to now (routing).
+            "operators_fitting": answerers,
+            "estimate_minutes": queue_wait_estimate_minutes(session.business, position=position, available=answerers),
         }
     return state
+
+
+# Who may answer a waiting call is the console's rule (operators.routing),
+# a floor above: it registers its counter here in its ready(). Without one,
+# every available operator may.
+_QUEUE_ANSWERERS: list = []
+
+
+def queue_answerers_count_set(counter) -> None:
+    """Register ``counter(session) -> int``: how many available operators
+    the queue offers ``session`` to now (the waiting customer's estimate)."""
+    _QUEUE_ANSWERERS[:] = [counter]
+
+
+def _queue_answerers_count(session: VerificationSession, available: int) -> int:
+    return _QUEUE_ANSWERERS[0](session) if _QUEUE_ANSWERERS else available
+
+
+def session_language(session: VerificationSession) -> str:
+    """The call's language: its first participant's (position 0), as the
+    business's API set it or the customer's page recorded it when they
+    joined. Blank means unknown. The one rule for routing and the
+    supervisor's figures; there is no session-level field."""
+    first = min(session.participants.all(), key=lambda p: p.position, default=None)
+    return first.language if first is not None else ""
+
+
+def session_language_expression():
+    """``session_language`` as a query expression, for annotating or
+    grouping many sessions in the database."""
+    return Subquery(
+        Participant.objects.filter(session=OuterRef("pk")).order_by("position").values("language")[:1]
+    )
 
 
 def _evidence_summary(evidence: Evidence) -> dict:

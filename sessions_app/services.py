@@ -18,9 +18,14 @@ from accounts.models import Operator
 from accounts.selectors import operator_for_user
 from accounts.services import operator_beat, operator_touch
 from kyc import presence, realtime
+from kyc.languages import page_language_code
 from sessions_app import events, locks
 from sessions_app.audit import Actor, audit_record
-from sessions_app.changes import session_mark_changed, session_version_remembered
+from sessions_app.changes import (
+    session_mark_changed,
+    session_version_remembered,
+    waiting_sessions_mark_changed_on_commit,
+)
 from sessions_app.links import link_token_new, link_url
 from sessions_app.models import (
     Evidence,
@@ -304,8 +309,12 @@ def participant_decline_terms(*, participant: Participant) -> None:
                 _session_move(session, target, actor=Actor.customer(), data={"reason": "terms_declined"})
 
 
-def participant_join(*, participant: Participant) -> Participant:
-    """The customer clicked Join: into the queue, or straight into a running call."""
+def participant_join(*, participant: Participant, language: str = "") -> Participant:
+    """The customer clicked Join: into the queue, or straight into a running call.
+
+    ``language`` is the language of the page they joined from: it becomes the
+    participant's language when the business's API did not set one (the
+    queue routes the call by it, operators.routing)."""
     with transaction.atomic():
         participant = locks.participant_lock(participant.pk)
         session = participant.session
@@ -315,6 +324,10 @@ def participant_join(*, participant: Participant) -> Participant:
             return participant  # a reload: already where they should be
         if participant.state not in (P.TERMS_ACCEPTED, P.LEFT):
             raise ValidationError(_("Accept the terms first."))
+        language = page_language_code(language)
+        if language and not participant.language:
+            participant.language = language
+            participant.save(update_fields=["language"])
         # The workflow's device check passes on this move (workflows.receivers).
         _participant_move(participant, P.WAITING, actor=Actor.customer())
         if session.state == S.CREATED:
@@ -340,6 +353,7 @@ def participant_leave(*, participant: Participant, actor: Actor, reason: str = "
             _participant_move(participant, P.TERMS_ACCEPTED, actor=actor, data={"reason": reason})
             if not session.participants.filter(state=P.WAITING).exists():
                 _session_move(session, S.CREATED, actor=actor, data={"reason": "queue_empty"})
+                waiting_sessions_mark_changed_on_commit(business_id=session.business_id)
             realtime.queue_changed_on_commit(session.business_id)
             return
         if participant.state in (P.IN_CALL, P.WAITING):
@@ -525,6 +539,7 @@ def session_assign_operator(*, session_id: int, operator) -> VerificationSession
             participant.session = session
             _participant_move(participant, P.IN_CALL, actor=Actor.operator(operator))
         realtime.queue_changed_on_commit(session.business_id)
+        waiting_sessions_mark_changed_on_commit(business_id=session.business_id)
     return session
 
 
@@ -573,6 +588,7 @@ def session_cancel(*, session: VerificationSession, actor: Actor) -> Verificatio
         _session_move(session, S.CANCELLED, actor=actor)
         realtime.call_ended_on_commit(session)
         realtime.queue_changed_on_commit(session.business_id)
+        waiting_sessions_mark_changed_on_commit(business_id=session.business_id)
     return session
 
 

@@ -34,6 +34,8 @@ def customer_strings() -> dict[str, str]:
         "waitingNoOperatorTitle": _('No operator is free right now'),
         "estimateNext": _('You are next.'),
         "estimateMinutes": _('Estimated wait: about %(minutes)s min.'),
+        "estimateNoData": _('There are too few recent calls to estimate your wait yet.'),
+        "estimateNoFitting": _('The operators who speak your language are all busy; we cannot estimate your wait yet.'),
         "callEnded": _('The call has ended'),
         "callEndedText": _('Thank you. The company that sent you the link will let you know the result of your verification. You may close this window.'),
         "prompt_document_front": _('Please hold the front of your identity document up to the camera.'),

@@ -181,7 +181,9 @@ def join(request, participant: Participant):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
-        participant = services.participant_join(participant=participant)
+        # The page's language (LocaleMiddleware chose it): the call's
+        # language when the business did not say.
+        participant = services.participant_join(participant=participant, language=translation.get_language() or "")
     except LinkInvalid as problem:
         return json_error("link_" + problem.reason, "This link can no longer be used.", 410)
     except ValidationError as error:

@@ -9,6 +9,7 @@ const data = readJson("page-data");
 const t = readJson("i18n");
 const $ = (id) => document.getElementById(id);
 const body = $("queue-body");
+const columnNames = [...document.querySelectorAll(".queue-table thead th")].map((th) => th.textContent.trim());
 let known = new Set();
 let ringOn = localStorage.getItem("verity-ring") !== "off";
 let first = true;
@@ -60,6 +61,9 @@ function render(queue) {
   $("queue-empty").hidden = queue.entries.length > 0;
   $("presence").value = queue.presence;
   $("queue-status").textContent = plural(t.operatorsAvailable, queue.operators_available);
+  // Calls held back for operators who fit them better reach this console at
+  // their fallback time (the server re-sends the queue then).
+  $("queue-held-back").textContent = queue.held_back ? plural(t.heldBack, queue.held_back) : "";
   const ids = new Set(queue.entries.map((e) => e.id));
   const fresh = [...ids].some((id) => !known.has(id));
   if (fresh && !first) ring();
@@ -74,14 +78,23 @@ function render(queue) {
         formatWait(entry.waiting_seconds),
         entry.kind === "multi_user" ? `${t.kinds.multi_user} (${format(t.readyCount, { ready, total: entry.participants.length })})` : t.kinds.one_on_one,
         entry.participants.map((p) => (p.ready ? p.name : format(t.notHereYet, { name: p.name }))).join(", "),
-        [...new Set(entry.participants.map((p) => (p.language || "–").toUpperCase()))].join(", "),
+        entry.language_name || t.languageUnknown,
         entry.business_reference || "–",
       ];
-      for (const text of cells) {
+      cells.forEach((text, index) => {
         const cell = document.createElement("td");
         cell.textContent = text;
+        // The column's name, shown above the value where a phone stacks the row.
+        cell.dataset.label = columnNames[index] || "";
         row.append(cell);
-      }
+      });
+      // Why the queue offers this call to this operator (operators/routing.py).
+      const why = document.createElement("span");
+      why.className = "offer-reason";
+      why.dataset.reason = entry.offered.reason;
+      why.textContent = entry.offered.label;
+      row.cells[3].append(document.createElement("br"), why);
+      row.cells[3].classList.add("call-language");
       // The waiting time counts on between server updates.
       row.cells[0].dataset.since = String(Date.now() - entry.waiting_seconds * 1000);
       row.cells[0].classList.add("wait-time");

@@ -292,7 +292,11 @@ function renderQueue(queue) {
   if (!nobody) {
     if (queue.estimate_minutes === 0) parts.push(t.estimateNext);
     else if (queue.estimate_minutes) parts.push(format(t.estimateMinutes, { minutes: queue.estimate_minutes }));
-    else parts.push(t.queueWaiting);
+    else {
+      // No figure rather than a made-up one, and the page says why.
+      parts.push(queue.operators_fitting === 0 ? t.estimateNoFitting : t.estimateNoData);
+      parts.push(t.queueWaiting);
+    }
   }
   $("queue-info").textContent = parts.join(" ");
   announce(`${$("connecting-title").textContent} ${parts.join(" ")}`.trim());

@@ -27,6 +27,7 @@ def business_form(business, **changes) -> dict:
         "slug": business.slug,
         "retention_days": business.retention_days,
         "webhook_url": business.webhook_url,
+        "routing_fallback_seconds": business.routing_fallback_seconds,
         **changes,
     }
 

@@ -64,4 +64,4 @@ def test_the_estimate_is_rounds_of_the_median_recent_call(business_a, workflow_a
 def test_the_waiting_customers_state_carries_the_estimate(waiting_call, operator_a):
     operator_set_presence(operator=operator_a, presence=Operator.Presence.AVAILABLE)
     state = call_state_for_customer(participant_id=waiting_call.participant.pk)
-    assert state["queue"] == {"position": 1, "operators_available": 1, "estimate_minutes": None}
+    assert state["queue"] == {"position": 1, "operators_available": 1, "operators_fitting": 1, "estimate_minutes": None}

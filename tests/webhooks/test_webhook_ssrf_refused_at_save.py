@@ -55,7 +55,7 @@ def test_the_admin_form_shows_why_and_keeps_the_old_url(url, reason, admin_clien
 def test_a_public_https_url_is_saved(admin_client, business_a):
     page = admin_client.post(
         reverse("admin:accounts_business_change", args=[business_a.pk]),
-        {"name": business_a.name, "slug": business_a.slug, "retention_days": 365,
+        {"name": business_a.name, "slug": business_a.slug, "retention_days": 365, "routing_fallback_seconds": 0,
          "webhook_url": "https://hooks.alpha-bank.example/verity"},
     )
     assert page.status_code == 302
