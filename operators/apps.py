@@ -8,6 +8,7 @@ class OperatorsConfig(AppConfig):
 
     def ready(self):
         from operators.repeat_applicants import participant_seen_before, repeat_applicants_connect
+        from operators.scheduling_notices import scheduling_notices_connect
         from operators.signin import signin_lockout_connect
         from operators.webhooks import webhooks_connect
         from sessions_app.selectors import call_state_extend
@@ -15,4 +16,5 @@ class OperatorsConfig(AppConfig):
         webhooks_connect()
         signin_lockout_connect()
         repeat_applicants_connect()
+        scheduling_notices_connect()
         call_state_extend(operator=participant_seen_before)

@@ -3,6 +3,7 @@ from django.utils import timezone
 from accounts.models import Operator
 from accounts.selectors import operators_available_count
 from sessions_app.models import Participant, VerificationSession
+from sessions_app.scheduling import booked_operator_only, booked_queue_fields
 from sessions_app.selectors import queue_for_business
 
 
@@ -21,6 +22,9 @@ def queue_snapshot(*, operator) -> dict:
     operator = Operator.objects.select_related("business").get(pk=operator.pk)
     entries = []
     for session in queue_for_business(operator.business):
+        only = booked_operator_only(session, now)  # a booked call rings its operator first
+        if only is not None and only.pk != operator.pk:
+            continue
         participants = sorted(session.participants.all(), key=lambda p: p.position)
         entries.append(
             {
@@ -28,6 +32,7 @@ def queue_snapshot(*, operator) -> dict:
                 "kind": session.kind,
                 "business_reference": session.business_reference,
                 "waiting_seconds": int((now - session.waiting_at).total_seconds()) if session.waiting_at else 0,
+                **booked_queue_fields(session),
                 "participants": [
                     {
                         "name": p.name,
