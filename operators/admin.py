@@ -14,6 +14,7 @@ from operators.compliance import admin as compliance_admin  # noqa: F401  (regis
 from operators.compliance import fraud_admin  # noqa: F401  (registers the fraud flags and the negative list)
 from operators.compliance.access import ComplianceReadOnlyAdmin
 from operators.integration import api_key_create, api_key_revoke
+from operators.scheduling_admin import WorkingHoursInline
 from operators.models import (
     ApiKey,
     Decision,
@@ -39,7 +40,22 @@ class BusinessAdmin(BusinessScopedAdmin):
     list_display = ["name", "slug", "retention_days", "require_second_factor", "webhook_url", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    fields = ["name", "slug", "retention_days", "require_second_factor", "webhook_url", "webhook_signing_secret"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "retention_days", "require_second_factor", "webhook_url", "webhook_signing_secret"]}),
+        (
+            _("Booked calls"),
+            {
+                "fields": [
+                    "time_zone",
+                    "slot_minutes",
+                    "booking_horizon_days",
+                    "booked_operator_ring_seconds",
+                    "no_show_after_minutes",
+                    "reminder_minutes_before",
+                ]
+            },
+        ),
+    ]
     actions = ["rotate_webhook_secret"]
 
     @admin.display(description=_("webhook signing secret"))
@@ -100,6 +116,7 @@ class OperatorAdmin(BusinessScopedAdmin):
     search_fields = ["display_name", "user__username", "user__email"]
     raw_id_fields = ["user"]
     actions = ["end_sessions"]
+    inlines = [WorkingHoursInline]
 
     def get_readonly_fields(self, request, obj=None):
         # Which user and business an operator is stays the platform's: a
