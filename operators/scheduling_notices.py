@@ -104,7 +104,7 @@ def booking_time_text(booking: Booking) -> str:
     zone = zone_or_none(booking.customer_time_zone) or business_zone(booking.session.business)
     local = timezone.localtime(booking.starts_at, zone)
     zone_name = getattr(zone, "key", "UTC")
-    return f"{date_format(local, 'l')}, {date_format(local, 'DATE_FORMAT')}, {date_format(local, 'TIME_FORMAT')} ({zone_name})"
+    return f"{date_format(local, 'l')}, {date_format(local, 'DATE_FORMAT')}, {date_format(local, 'H:i')} ({zone_name})"
 
 
 def booking_email_message(*, booking: Booking, kind: str) -> EmailMultiAlternatives | None:

@@ -133,15 +133,12 @@ def slot_find(
     """The free slot starting exactly at ``starts_at`` and the operator it
     would be booked with (the one asked for, else the one with the fewest
     bookings that day, so booked calls spread over the floor), or None."""
+    now = now or timezone.now()
     starts_at = starts_at.astimezone(UTC)
+    # Only as far as the asked time, and never past the horizon.
+    until = min(starts_at + timedelta(seconds=1), now + timedelta(days=business.booking_horizon_days))
     slot = next(
-        (
-            s
-            for s in free_slots(
-                business, now=now, until=starts_at + timedelta(seconds=1), exclude_booking=exclude_booking
-            )
-            if s.starts_at == starts_at
-        ),
+        (s for s in free_slots(business, now=now, until=until, exclude_booking=exclude_booking) if s.starts_at == starts_at),
         None,
     )
     if slot is None:

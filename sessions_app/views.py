@@ -230,7 +230,7 @@ def _customer_zone(request, participant: Participant, booking=None):
 
 def _time_text(value, zone) -> str:
     local = timezone.localtime(value, zone)
-    return f"{date_format(local, 'l')}, {date_format(local, 'DATE_FORMAT')}, {date_format(local, 'TIME_FORMAT')}"
+    return f"{date_format(local, 'l')}, {date_format(local, 'DATE_FORMAT')}, {date_format(local, 'H:i')}"
 
 
 def _booking_context(request, participant: Participant) -> dict:
@@ -242,7 +242,7 @@ def _booking_context(request, participant: Participant) -> dict:
         context.update(
             booked_text=_time_text(booking.starts_at, zone),
             join_open=scheduling.booking_join_open(booking),
-            join_from_text=date_format(timezone.localtime(booking.starts_at - scheduling.JOIN_EARLY, zone), "TIME_FORMAT"),
+            join_from_text=date_format(timezone.localtime(booking.starts_at - scheduling.JOIN_EARLY, zone), "H:i"),
         )
     return context
 
@@ -264,7 +264,7 @@ def _slots_page(request, participant: Participant, *, status: int = 200, error: 
     context["days"] = [
         {
             "label": f"{date_format(day, 'l')}, {date_format(day, 'DATE_FORMAT')}",
-            "times": [{"value": local.isoformat(), "text": date_format(local, "TIME_FORMAT")} for local in times],
+            "times": [{"value": local.isoformat(), "text": date_format(local, "H:i")} for local in times],
         }
         for day, times in scheduling.slots_by_day(slots, zone)
     ]
