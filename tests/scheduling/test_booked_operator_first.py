@@ -1,0 +1,77 @@
+"""At the slot, a booked call rings its booked operator first: for the
+business's ring time after the customer joins, only that operator sees it in
+the console's queue and may answer it; then the whole pool."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Business
+from operators.selectors import queue_snapshot
+from sessions_app.models import Booking, VerificationSession
+from sessions_app.scheduling import booked_operator_only
+from sessions_app.services import SessionNotAvailable, participant_accept_terms, participant_join, session_assign_operator
+from tests.scheduling.conftest import hours
+
+
+@pytest.fixture
+def booked_with_anton(live_call, operator_a, operator_a2):
+    """Max booked a call with Anton (set-up: the booking moved to now, the
+    way the browser test moves it; booking itself is tested elsewhere)."""
+    hours(operator_a2)
+    now = timezone.now()
+    Booking.objects.create(
+        session=live_call.session, operator=operator_a2, starts_at=now, ends_at=now + timedelta(minutes=30),
+        ical_uid="test-uid@verity",
+    )
+    participant_accept_terms(participant=live_call.participant, ip_address="192.0.2.1", user_agent="pytest")
+    participant_join(participant=live_call.participant)
+    live_call.session.refresh_from_db()
+    return live_call
+
+
+def _queue_ids(operator):
+    return [entry["id"] for entry in queue_snapshot(operator=operator)["entries"]]
+
+
+def test_only_the_booked_operator_sees_the_call_at_first(booked_with_anton, operator_a, operator_a2):
+    sid = booked_with_anton.session.public_id.hex
+    assert _queue_ids(operator_a2) == [sid]
+    assert _queue_ids(operator_a) == []
+    [entry] = queue_snapshot(operator=operator_a2)["entries"]
+    assert entry["booked_operator"] == operator_a2.pk
+    assert entry["booked_for"]
+
+
+def test_another_operator_cannot_answer_it_in_the_booked_operator_s_time(booked_with_anton, operator_a, operator_a2):
+    with pytest.raises(SessionNotAvailable):
+        session_assign_operator(session_id=booked_with_anton.session.pk, operator=operator_a)
+    session = session_assign_operator(session_id=booked_with_anton.session.pk, operator=operator_a2)
+    assert session.state == VerificationSession.State.IN_CALL and session.operator == operator_a2
+
+
+def test_after_the_ring_time_the_whole_pool_gets_it(booked_with_anton, operator_a, operator_a2):
+    session = booked_with_anton.session
+    ring = timedelta(seconds=session.business.booked_operator_ring_seconds)
+    assert booked_operator_only(session, session.waiting_at + ring - timedelta(seconds=1)) == operator_a2
+    assert booked_operator_only(session, session.waiting_at + ring) is None
+    VerificationSession.objects.filter(pk=session.pk).update(waiting_at=timezone.now() - ring)
+    assert _queue_ids(operator_a) == [session.public_id.hex]
+    assert session_assign_operator(session_id=session.pk, operator=operator_a).operator == operator_a
+
+
+def test_the_ring_time_is_the_business_s_setting(booked_with_anton, operator_a):
+    Business.objects.filter(pk=booked_with_anton.session.business_id).update(booked_operator_ring_seconds=0)
+    assert _queue_ids(operator_a) == [booked_with_anton.session.public_id.hex]
+
+
+def test_a_call_that_was_not_booked_goes_to_everyone(waiting_call, operator_a, operator_a2):
+    assert booked_operator_only(waiting_call.session, timezone.now()) is None
+    assert _queue_ids(operator_a) == _queue_ids(operator_a2) == [waiting_call.session.public_id.hex]
+    assert "booked_for" not in queue_snapshot(operator=operator_a)["entries"][0]
+
+
+def test_a_cancelled_booking_rings_nobody_first(booked_with_anton, operator_a):
+    Booking.objects.filter(session=booked_with_anton.session).update(state=Booking.State.CANCELLED)
+    assert _queue_ids(operator_a) == [booked_with_anton.session.public_id.hex]
