@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time
 import pytest
 
 from accounts.models import WorkingHours
-from tests.api.conftest import api_a, celery_eager, key_a  # noqa: F401  (fixtures)
+from tests.api.conftest import api_a, api_b, celery_eager, key_a, key_b  # noqa: F401  (fixtures)
 
 MONDAY_8AM_BERLIN = datetime(2026, 1, 5, 7, 0, tzinfo=UTC)  # 08:00 CET
 
