@@ -112,8 +112,18 @@ def session_book(
         if change == "rescheduled":
             booking.reminder_sent_at = None  # the reminder is for the new time
         booking.save()
+        _links_last_until_the_booking(session, booking)
         _changed(booking, change=change, actor=actor, previous_starts_at=previous_starts_at)
     return booking
+
+
+def _links_last_until_the_booking(session: VerificationSession, booking: Booking) -> None:
+    """A customer who booked a time a fortnight ahead must still be let in
+    with their link then: a link that would expire before the booked call's
+    no-show time is extended to it (never shortened). Caller holds the
+    session's lock."""
+    until = booking.ends_at + timedelta(minutes=session.business.no_show_after_minutes)
+    session.participants.filter(link_expires_at__lt=until, link_revoked_at__isnull=True).update(link_expires_at=until)
 
 
 def session_booking_cancel(*, session: VerificationSession, actor: Actor) -> Booking | None:

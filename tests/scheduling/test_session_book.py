@@ -143,3 +143,13 @@ def test_another_business_s_operator_cannot_be_booked(live_call, alice_works, op
 def test_a_bad_browser_zone_is_not_stored(live_call, alice_works, monday_8am):
     booking = session_book(session=live_call.session, starts_at=NINE, actor=Actor.customer(), customer_time_zone="<script>", now=monday_8am)
     assert booking.customer_time_zone == ""
+
+
+def test_a_link_that_would_expire_before_the_booked_call_lasts_until_it(live_call, alice_works, monday_8am):
+    """Links last 72 hours by default; a call booked a week ahead must still be joinable with it."""
+    a_week_on = NINE + timedelta(days=7)
+    # The link as made on the test's Monday (the fixture made it on the real clock's day).
+    type(live_call.participant).objects.filter(pk=live_call.participant.pk).update(link_expires_at=monday_8am + timedelta(hours=72))
+    booking = session_book(session=live_call.session, starts_at=a_week_on, actor=Actor.customer(), now=monday_8am)
+    live_call.participant.refresh_from_db()
+    assert live_call.participant.link_expires_at == booking.ends_at + timedelta(minutes=15)
