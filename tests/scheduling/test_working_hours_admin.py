@@ -5,9 +5,8 @@ business; another business's admin gets neither."""
 from datetime import time
 
 import pytest
-from django.test import Client
-
 from django.core.exceptions import ValidationError
+from django.test import Client
 
 from accounts.models import BUSINESS_ADMINS_GROUP, WorkingHours, time_zone_validate
 from accounts.services import business_staff_add
