@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from accounts.models import Business
+from operators import tasks
 from operators.models import WebhookEvent
 from operators.scheduling_notices import booking_email_send, booking_notices_due, booking_reminders_send
 from sessions_app.audit import Actor
@@ -81,3 +83,12 @@ def test_a_customer_who_joined_is_not_a_no_show(booked):
     # The join was "now" (the real clock, long after the test's Monday): well after the booked time's start.
     assert booking_record_no_show(booking_id=booking.pk, now=booked.session.waiting_at + timedelta(minutes=20)) is False
     assert Booking.objects.get(pk=booking.pk).state == "booked"
+
+
+def test_the_beat_task_sends_due_reminders_once(booked, settings):
+    """operators.tasks.booking_notices, as Celery beat runs it every minute."""
+    assert settings.CELERY_BEAT_SCHEDULE["booking-notices"]["task"] == "operators.tasks.booking_notices"
+    Booking.objects.filter(session=booked.session).update(starts_at=timezone.now() + timedelta(minutes=30), ends_at=timezone.now() + timedelta(hours=1))
+    assert tasks.booking_notices()["reminders"] == 1
+    assert tasks.booking_notices()["reminders"] == 0
+    assert len(mail.outbox) == 1
