@@ -242,7 +242,8 @@ def _booking_context(request, participant: Participant) -> dict:
         context.update(
             booked_text=_time_text(booking.starts_at, zone),
             join_open=scheduling.booking_join_open(booking),
-            join_from_text=date_format(timezone.localtime(booking.starts_at - scheduling.JOIN_EARLY, zone), "H:i"),
+            # The full date: ten minutes before midnight is the day before.
+            join_from_text=_time_text(booking.starts_at - scheduling.JOIN_EARLY, zone),
         )
     return context
 
