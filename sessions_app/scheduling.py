@@ -80,7 +80,8 @@ def free_slots(
     last_day = until.astimezone(zone).date()
 
     hours = list(
-        WorkingHours.objects.filter(operator__business=business).values_list(
+        # A deactivated user takes no calls, booked or not.
+        WorkingHours.objects.filter(operator__business=business, operator__user__is_active=True).values_list(
             "operator_id", "weekday", "start", "end"
         )
     )
@@ -111,6 +112,10 @@ def free_slots(
         operator__isnull=False,
         ends_at__gt=min(working),
         starts_at__lt=max(working) + length,
+    ).exclude(
+        # A session that ended before its time (cancelled, or the customer
+        # started early and it is done) no longer holds its operator.
+        session__state__in=VerificationSession.ENDED_STATES
     )
     if exclude_booking is not None:
         bookings = bookings.exclude(pk=exclude_booking.pk)

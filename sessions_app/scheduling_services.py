@@ -180,3 +180,20 @@ def bookings_no_show_due(*, now: datetime | None = None) -> list[int]:
         .filter(starts_at__lt=now - timedelta(minutes=1), starts_at__gte=now - timedelta(days=1))
         .values_list("pk", flat=True)[:500]
     )
+
+
+def booking_on_session_moved(sender, *, session: VerificationSession, target: str, **kwargs) -> None:
+    """Receives sessions_app.events.session_moved inside the move's
+    transaction (the session is locked): a session cancelled or expired
+    cancels its booked call too, so the customer's calendar drops the event
+    and the operator's time is free again."""
+    if target not in (S.CANCELLED, S.EXPIRED):
+        return
+    booking = Booking.objects.select_for_update(of=("self",)).filter(session=session, state=Booking.State.BOOKED).first()
+    if booking is None:
+        return
+    booking.session = session
+    booking.state = Booking.State.CANCELLED
+    booking.sequence += 1
+    booking.save()
+    _changed(booking, change="cancelled", actor=Actor.system(), previous_starts_at=None)

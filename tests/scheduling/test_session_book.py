@@ -12,7 +12,9 @@ from accounts.models import Business
 from operators.models import WebhookEvent
 from sessions_app.audit import Actor
 from sessions_app.models import AuditEvent, Booking
+from sessions_app.scheduling import free_slots
 from sessions_app.scheduling_services import SlotNotAvailable, session_book, session_booking_cancel
+from sessions_app.services import session_cancel
 from tests.conftest import create_call
 
 NINE = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # 09:00 in Berlin
@@ -153,3 +155,20 @@ def test_a_link_that_would_expire_before_the_booked_call_lasts_until_it(live_cal
     booking = session_book(session=live_call.session, starts_at=a_week_on, actor=Actor.customer(), now=monday_8am)
     live_call.participant.refresh_from_db()
     assert live_call.participant.link_expires_at == booking.ends_at + timedelta(minutes=15)
+
+
+def test_cancelling_the_session_cancels_its_booking_and_frees_the_time(hooked, live_call, alice_works, monday_8am, django_capture_on_commit_callbacks):
+    booking = session_book(session=live_call.session, starts_at=NINE, actor=Actor.customer(), now=monday_8am)
+    with django_capture_on_commit_callbacks(execute=True):
+        session_cancel(session=live_call.session, actor=Actor.api())
+    booking.refresh_from_db()
+    assert (booking.state, booking.sequence) == ("cancelled", 1)
+    method, event, _ = calendar_of(mail.outbox[-1])
+    assert (method, str(event["UID"])) == ("CANCEL", booking.ical_uid)
+    other, _ = create_call(hooked, live_call.session.workflow, names=("Erika Muster",))
+    assert session_book(session=other, starts_at=NINE, actor=Actor.customer(), now=monday_8am).operator == alice_works
+
+
+def test_a_deactivated_operator_s_hours_are_no_slots(business_a, alice_works, monday_8am):
+    type(alice_works.user).objects.filter(pk=alice_works.user_id).update(is_active=False)
+    assert free_slots(business_a, now=monday_8am) == []
