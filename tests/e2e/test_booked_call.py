@@ -13,7 +13,8 @@ book free future slots). The page now offers "Join the call"; Max joins,
 and Anna, the booked operator, sees his call in her queue marked "Booked
 for …"; Ben sees only Erika's call (she booked nothing and started now at
 the same time), not Max's: the business's ring time, 120 s, is Anna's
-alone. Anna answers.
+alone. When the ring time is over (cut to 0 s here rather than waited for),
+Ben's console shows it too at its next refresh. Anna answers.
 
 A second customer books with a German browser. Screenshots of the choice,
 the free times and the booking, desktop 1280 and phone 390, English and
@@ -53,6 +54,12 @@ now = timezone.now()
 booking = Booking.objects.get(session__public_id="{session}", state="booked")
 Booking.objects.filter(pk=booking.pk).update(starts_at=now, ends_at=now + datetime.timedelta(minutes=30))
 print(json.dumps({{"operator": booking.operator.user.username}}))
+"""
+
+
+RING_TIME_OVER = """
+from accounts.models import Business
+Business.objects.filter(slug="booked").update(booked_operator_ring_seconds=0)
 """
 
 
@@ -165,6 +172,11 @@ def test_a_customer_books_a_time_and_the_booked_operator_gets_the_call_first(ser
     expect(ben.locator("#queue-body tr")).to_have_count(1)
     expect(ben.locator(f'#queue-body tr[data-session-id="{session_id}"]')).to_have_count(0)
     ben.screenshot(path=str(SCREENS / "console-queue-other-operator.png"))
+
+    # Then to the pool: the ring time is cut to nothing (rather than waiting
+    # 120 s), and Ben's console shows Max's call at its next refresh.
+    server.manage("shell", "-c", RING_TIME_OVER)
+    expect(ben.locator(f'#queue-body tr[data-session-id="{session_id}"]')).to_be_visible()
 
     anna.locator(f'#queue-body tr[data-session-id="{session_id}"]').get_by_role("button", name="Answer").click()
     anna.wait_for_url("**/console/calls/**")
