@@ -8,8 +8,11 @@ console's app until the apps were layered (migration accounts 0001).
 import base64
 import secrets
 import uuid
+import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -37,6 +40,20 @@ def webhook_secret_generate() -> str:
     """A webhook signing secret in the Standard Webhooks form: ``whsec_``
     and the base64 of 32 random bytes, the HMAC key."""
     return WEBHOOK_SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def time_zone_validate(value: str) -> None:
+    """An IANA zone name zoneinfo knows ("Europe/Berlin"), nothing else: a
+    fixed offset would be wrong half the year."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(_("Not a time zone name such as Europe/Berlin.")) from None
+
+
+# The product's first businesses and both its languages are German-speaking:
+# Berlin is the right default for them, and a business elsewhere sets its own.
+DEFAULT_TIME_ZONE = "Europe/Berlin"
 
 
 class Business(models.Model):
@@ -71,6 +88,30 @@ class Business(models.Model):
             "A waiting call is offered first to operators who speak its language and are trained for its "
             "workflow; after this many seconds to every operator. 0 offers every call to every operator at once."
         ),
+    )
+    # --- booked calls (sessions_app.scheduling) ---
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default=DEFAULT_TIME_ZONE, validators=[time_zone_validate],
+        help_text=_("The zone the operators' working hours are in, e.g. Europe/Berlin."),
+    )
+    slot_minutes = models.PositiveSmallIntegerField(
+        _("length of a booked call (minutes)"), default=30, validators=[MinValueValidator(5), MaxValueValidator(240)]
+    )
+    booking_horizon_days = models.PositiveSmallIntegerField(
+        _("booking horizon (days)"), default=14, validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("How many days ahead a customer may book a call."),
+    )
+    booked_operator_ring_seconds = models.PositiveIntegerField(
+        _("booked operator first (seconds)"), default=120, validators=[MaxValueValidator(3600)],
+        help_text=_("For this long after the customer joins, a booked call is offered only to the booked operator, then to everyone."),
+    )
+    no_show_after_minutes = models.PositiveSmallIntegerField(
+        _("no-show after (minutes)"), default=15, validators=[MinValueValidator(1), MaxValueValidator(240)],
+        help_text=_("A customer who has not joined this long after the booked time is recorded as a no-show."),
+    )
+    reminder_minutes_before = models.PositiveSmallIntegerField(
+        _("reminder (minutes before)"), default=60, validators=[MinValueValidator(5), MaxValueValidator(2880)],
+        help_text=_("When the reminder e-mail goes out before a booked call."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -129,6 +170,47 @@ class Operator(models.Model):
     def speaks(self, language: str) -> bool:
         """Whether the operator speaks ``language`` ("de-at" counts as "de")."""
         return language_primary(language) in {language_primary(code) for code in self.languages or ()}
+
+
+class WorkingHoursQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(operator__business=business)
+
+
+class WorkingHours(models.Model):
+    """When an operator takes booked calls on one weekday, in the business's
+    time zone (a wall-clock time: 09:00 stays 09:00 across a DST change)."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="working_hours", verbose_name=_("operator"))
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    start = models.TimeField(_("from"))
+    end = models.TimeField(_("until"))
+
+    objects = WorkingHoursQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["operator", "weekday", "start"]
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="working_hours_end_after_start")
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+    def clean(self):
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValidationError({"end": _("The end must be after the start.")})
 
 
 class BusinessStaffQuerySet(models.QuerySet):

@@ -448,6 +448,8 @@ CELERY_BEAT_SCHEDULE = {
     # Composes call recordings whose own task was lost (the worker was down
     # when the call ended); see sessions_app.recordings.compose_sweep_window.
     "recording-compose-pending": {"task": "sessions_app.tasks.recording_compose_pending", "schedule": 300.0},
+    # Booked calls: reminders before the time, once each (operators.scheduling_notices).
+    "booking-notices": {"task": "operators.tasks.booking_notices", "schedule": 60.0},
 }
 
 # --- Audit chain: keyed links and signed checkpoints ------------------------------

@@ -16,6 +16,7 @@ from operators.compliance import admin as compliance_admin  # noqa: F401  (regis
 from operators.compliance import fraud_admin  # noqa: F401  (registers the fraud flags and the negative list)
 from operators.compliance.access import ComplianceReadOnlyAdmin
 from operators.integration import api_key_create, api_key_revoke
+from operators.scheduling_admin import WorkingHoursInline
 from operators.models import (
     ApiKey,
     Decision,
@@ -43,14 +44,22 @@ class BusinessAdmin(BusinessScopedAdmin):
     list_display = ["name", "slug", "retention_days", "require_second_factor", "webhook_url", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    fields = [
-        "name",
-        "slug",
-        "retention_days",
-        "require_second_factor",
-        "routing_fallback_seconds",
-        "webhook_url",
-        "webhook_signing_secret",
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "retention_days", "require_second_factor", "webhook_url", "webhook_signing_secret"]}),
+        (_("Routing"), {"fields": ["routing_fallback_seconds"]}),
+        (
+            _("Booked calls"),
+            {
+                "fields": [
+                    "time_zone",
+                    "slot_minutes",
+                    "booking_horizon_days",
+                    "booked_operator_ring_seconds",
+                    "no_show_after_minutes",
+                    "reminder_minutes_before",
+                ]
+            },
+        ),
     ]
     actions = ["rotate_webhook_secret"]
 
@@ -153,6 +162,7 @@ class OperatorAdmin(BusinessScopedAdmin):
     raw_id_fields = ["user"]
     actions = ["end_sessions"]
     fields = ["user", "business", "display_name", "presence", "languages", "document_kinds", "trained_workflows"]
+    inlines = [WorkingHoursInline]
 
     @admin.display(description=_("languages"))
     def languages_shown(self, operator):

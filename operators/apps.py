@@ -8,6 +8,7 @@ class OperatorsConfig(AppConfig):
 
     def ready(self):
         from operators.repeat_applicants import participant_seen_before, repeat_applicants_connect
+        from operators.scheduling_notices import scheduling_notices_connect
         from operators.signin import signin_lockout_connect
         from operators.webhooks import webhooks_connect
         from operators.routing import answerers_available_count
@@ -16,5 +17,6 @@ class OperatorsConfig(AppConfig):
         webhooks_connect()
         signin_lockout_connect()
         repeat_applicants_connect()
+        scheduling_notices_connect()
         call_state_extend(operator=participant_seen_before)
         queue_answerers_count_set(answerers_available_count)

@@ -11,7 +11,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -28,6 +28,7 @@ from operators.webhooks import webhook_emit
 from sessions_app.audit import Actor, audit_record
 from sessions_app.links import link_token_hash
 from sessions_app.models import Participant
+from sessions_app.scheduling_services import session_book
 from sessions_app.selectors import participant_access_problem
 from sessions_app.services import CreatedSession, ParticipantSpec, participant_link_reissue, session_create
 
@@ -110,9 +111,13 @@ def api_session_create(
     redirect_url: str = "",
     link_ttl: timedelta | None = None,
     send_links: bool = False,
+    scheduled_for: datetime | None = None,
+    operator=None,
 ) -> CreatedSession:
     """Create the session, write its session.created webhook and queue the
-    link e-mails, all in one transaction: either everything happens or nothing."""
+    link e-mails, all in one transaction: either everything happens or nothing.
+    With ``scheduled_for``, the call is booked in that transaction too (a time
+    that is not free fails the whole request)."""
     with transaction.atomic():
         created = session_create(
             business=business,
@@ -133,6 +138,8 @@ def api_session_create(
         if send_links:
             for participant, url in created.links:
                 link_email_queue(participant=participant, link=url)
+        if scheduled_for is not None:
+            session_book(session=created.session, starts_at=scheduled_for, operator=operator, actor=Actor.api())
     return created
 
 

@@ -8,6 +8,9 @@ the call has waited the business's ``routing_fallback_seconds`` it is
 offered to every operator, so a call is never stranded because its best
 operator is away. A fallback of 0 offers every call to everyone at once.
 
+A booked call rings its booked operator first, before any of this
+(sessions_app.scheduling.booked_operator_only).
+
 The console's queue (operators.selectors.queue_snapshot), the answer service
 (operators.services.session_answer) and the waiting customer's estimate all
 ask ``session_offered_to``; nothing else decides it.
@@ -24,12 +27,15 @@ from accounts.models import Operator
 from accounts.selectors import operators_available
 from kyc.languages import page_language_code
 from sessions_app.models import VerificationSession
+from sessions_app.scheduling import booked_operator_only
 from sessions_app.selectors import session_language
 
 # Why a call is (or is not yet) offered to an operator.
 OPEN = "open"  # the business does not route: every call to every operator
 FITS = "fits"  # the operator fits the call
 FALLBACK = "fallback"  # waited long enough: every operator
+BOOKED = "booked"  # a booked call ringing its booked operator first
+BOOKED_ELSEWHERE = "booked_elsewhere"  # not yet: it rings its booked operator first
 NOT_LANGUAGE = "language"  # not offered yet: does not speak its language
 NOT_WORKFLOW = "workflow"  # not offered yet: not trained for its workflow
 
@@ -68,6 +74,14 @@ def session_offered_to(
     why. ``trained_anywhere`` (workflows_with_trained_operators) may be passed
     by a caller asking for many sessions, to read it once."""
     business = session.business
+    # A booked call rings its booked operator first (sessions_app.scheduling),
+    # whatever the routing; after that the routing below decides.
+    booked = booked_operator_only(session, now)
+    if booked is not None:
+        if booked.pk == operator.pk:
+            return Offer(True, BOOKED, _("booked with you"))
+        ring_ends = session.waiting_at + timedelta(seconds=business.booked_operator_ring_seconds)
+        return Offer(False, BOOKED_ELSEWHERE, _("booked with %(name)s") % {"name": booked.display_name}, ring_ends)
     wait = business.routing_fallback_seconds
     if wait == 0:
         return Offer(True, OPEN, _("open to every operator"))

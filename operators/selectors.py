@@ -4,6 +4,7 @@ from accounts.models import Operator
 from accounts.selectors import operators_available_count
 from operators import routing
 from sessions_app.models import Participant, VerificationSession
+from sessions_app.scheduling import booked_queue_fields
 from sessions_app.selectors import queue_for_business, session_language
 
 
@@ -49,6 +50,7 @@ def queue_snapshot(*, operator, now=None) -> dict:
                 "language": language,
                 "language_name": routing.language_name(language) if language else "",
                 "offered": {"reason": offer.reason, "label": offer.label},
+                **booked_queue_fields(session),
                 "participants": [
                     {
                         "name": p.name,

@@ -5,7 +5,8 @@ from datetime import date, timedelta
 from django.conf import settings
 from rest_framework import serializers
 
-from sessions_app.models import Participant, VerificationSession
+from accounts.models import Operator
+from sessions_app.models import Booking, Participant, VerificationSession
 from workflows.check_selectors import participant_checks
 from workflows.models import CheckResult, StepState, WorkflowTemplate
 
@@ -70,6 +71,22 @@ class SessionCreateSerializer(serializers.Serializer):
     send_links = serializers.BooleanField(
         required=False, default=False, help_text="E-mail each participant their link (each needs an e-mail)."
     )
+    scheduled_for = serializers.DateTimeField(
+        required=False,
+        default=None,
+        allow_null=True,
+        help_text=(
+            "Book the call for this time (ISO 8601 with its offset): one of the free slots that "
+            "GET /api/v1/slots lists. One-on-one sessions only. The customer gets a calendar invitation by e-mail."
+        ),
+    )
+    operator = serializers.IntegerField(
+        required=False,
+        default=None,
+        allow_null=True,
+        min_value=1,
+        help_text="With scheduled_for: book the call with this operator (an id from GET /api/v1/slots).",
+    )
 
     def validate_redirect_url(self, value):
         if value and not value.lower().startswith(("https://", "http://")):
@@ -110,6 +127,15 @@ class SessionCreateSerializer(serializers.Serializer):
             if missing:
                 raise serializers.ValidationError({"participants": missing})
         attrs["link_ttl"] = timedelta(hours=attrs["link_ttl_hours"]) if attrs.get("link_ttl_hours") else None
+        if attrs.get("operator") is not None and attrs.get("scheduled_for") is None:
+            raise serializers.ValidationError({"operator": ["Only with scheduled_for."]})
+        if attrs.get("scheduled_for") is not None and kind != VerificationSession.Kind.ONE_ON_ONE:
+            raise serializers.ValidationError({"scheduled_for": ["Only one-on-one sessions can be booked."]})
+        if attrs.get("operator") is not None:
+            operator = Operator.objects.for_business(self.context["business"]).filter(pk=attrs["operator"]).first()
+            if operator is None:
+                raise serializers.ValidationError({"operator": ["Unknown operator."]})
+            attrs["operator"] = operator
         return attrs
 
 
@@ -254,6 +280,31 @@ class WorkflowRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class BookingSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=Booking.State.choices, help_text="booked, cancelled or no_show.")
+    scheduled_for = serializers.DateTimeField(source="starts_at")
+    ends_at = serializers.DateTimeField()
+    operator = serializers.IntegerField(source="operator_id", allow_null=True, help_text="The booked operator's id.")
+    customer_time_zone = serializers.CharField(help_text="The zone the customer booked in (IANA name), or empty.")
+    reminder_sent_at = serializers.DateTimeField(allow_null=True)
+    no_show_at = serializers.DateTimeField(allow_null=True, help_text="When the customer was recorded as a no-show.")
+
+
+class SlotSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    free = serializers.IntegerField(help_text="How many more calls can be booked at this time.")
+    operators = serializers.ListField(
+        child=serializers.IntegerField(), source="operator_ids", help_text="Ids of the operators free then."
+    )
+
+
+class SlotListSerializer(serializers.Serializer):
+    time_zone = serializers.CharField(help_text="The business's time zone (working hours are in it).")
+    slot_minutes = serializers.IntegerField()
+    results = SlotSerializer(many=True)
+
+
 class SessionSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id")
     workflow = WorkflowRefSerializer()
@@ -261,6 +312,7 @@ class SessionSerializer(serializers.ModelSerializer):
         help_text="From the operator answering to the end (or now, while the call runs); null before."
     )
     participants = ParticipantSerializer(many=True, read_only=True)
+    booking = serializers.SerializerMethodField(help_text="The booked call, if one was ever booked; null otherwise.")
 
     class Meta:
         model = VerificationSession
@@ -277,8 +329,16 @@ class SessionSerializer(serializers.ModelSerializer):
             "ended_at",
             "state_changed_at",
             "call_duration_seconds",
+            "booking",
             "participants",
         ]
+
+    def get_booking(self, session) -> BookingSerializer(allow_null=True):
+        try:
+            booking = session.booking
+        except Booking.DoesNotExist:
+            return None
+        return BookingSerializer(booking).data
 
     def get_call_duration_seconds(self, session) -> int | None:
         duration = session.call_duration

@@ -5,7 +5,7 @@ operators.compliance.retention."""
 
 from celery import shared_task
 
-from operators import integration, webhooks
+from operators import integration, scheduling_notices, webhooks
 from operators.compliance import retention
 
 
@@ -32,6 +32,21 @@ def outbox_sweep() -> dict:
     for link_email_id in emails:
         link_email_send.delay(link_email_id)
     return {"webhook_events": len(events), "link_emails": len(emails)}
+
+
+@shared_task
+def booking_email_send(booking_id: int, sequence: int) -> str:
+    return scheduling_notices.booking_email_send(booking_id=booking_id, sequence=sequence)
+
+
+@shared_task
+def booking_notices() -> dict:
+    """Periodic (beat): the reminders whose time has come (each once), and
+    the booking e-mails a lost task did not send."""
+    due = scheduling_notices.booking_notices_due()
+    for booking_id, sequence in due:
+        booking_email_send.delay(booking_id, sequence)
+    return {"reminders": scheduling_notices.booking_reminders_send(), "booking_emails": len(due)}
 
 
 @shared_task

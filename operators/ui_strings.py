@@ -42,6 +42,7 @@ def console_strings() -> dict:
         "answer": _("Answer"),
         "answerCallOf": _("Answer the call of %(names)s"),
         "answerFailed": _("This call could not be taken."),
+        "bookedFor": _("Booked for %(time)s"),
         "ringTitle": _("A customer is waiting"),
         "ringText": _("Open the Verity console to answer."),
         "ringOn": _("Ring on"),

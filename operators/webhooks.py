@@ -67,6 +67,12 @@ SESSION_CANCELLED = "session.cancelled"
 CHECKS_COMPLETED = "checks.completed"
 SESSION_FLAGGED = "session.flagged"
 SESSION_FLAG_CLEARED = "session.flag_cleared"
+# Booked calls (operators.scheduling_notices): the customer or the API booked,
+# moved or cancelled the call's time, or the customer did not come.
+SESSION_SCHEDULED = "session.scheduled"
+SESSION_RESCHEDULED = "session.rescheduled"
+SESSION_BOOKING_CANCELLED = "session.booking_cancelled"
+SESSION_NO_SHOW = "session.no_show"
 EVENT_TYPES = frozenset(
     {
         SESSION_CREATED,
@@ -80,6 +86,10 @@ EVENT_TYPES = frozenset(
         CHECKS_COMPLETED,
         SESSION_FLAGGED,
         SESSION_FLAG_CLEARED,
+        SESSION_SCHEDULED,
+        SESSION_RESCHEDULED,
+        SESSION_BOOKING_CANCELLED,
+        SESSION_NO_SHOW,
     }
 )
 

@@ -22,3 +22,9 @@ participant_moved = Signal()
 # session, previous, target, actor, data: a session moved between states
 # (VerificationSession.MACHINE); the session is locked.
 session_moved = Signal()
+
+# booking, change ("scheduled", "rescheduled", "cancelled" or "no_show"),
+# previous_starts_at: a session's booked call changed (sessions_app.scheduling_services);
+# the booking row is locked and saved. The integration floor e-mails the
+# customer and tells the business's webhook.
+booking_changed = Signal()

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.selectors import operators_seen_at
 from kyc.presence import presence_seen_at
-from sessions_app import services
+from sessions_app import scheduling_services, services
 from sessions_app.audit import Actor
 from sessions_app.models import Participant, VerificationSession
 from sessions_app.selectors import PARTICIPANT_PRESENCE
@@ -68,6 +68,14 @@ def sessions_sweep_stale(*, now=None) -> dict[str, int]:
     ):
         services.session_expire(session=session)
         counts["expired"] += 1
+
+    # Booked calls nobody came to (the business's no_show_after_minutes).
+    for booking_id in scheduling_services.bookings_no_show_due(now=now):
+        try:
+            if scheduling_services.booking_record_no_show(booking_id=booking_id, now=now):
+                counts["no_show"] = counts.get("no_show", 0) + 1
+        except Exception:  # one bad row must not stop the sweep
+            logger.exception("could not record no-show of booking %s", booking_id)
     return counts
 
 

@@ -483,3 +483,66 @@ class CaptureSignal(models.Model):
 
     def __str__(self):
         return f"{self.code} ({self.phase})"
+
+
+class BookingQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(session__business=business)
+
+    def active(self):
+        return self.filter(state=Booking.State.BOOKED)
+
+
+class Booking(models.Model):
+    """A booked time for a session's call (sessions_app.scheduling): the
+    customer (or the business through the API) picked a free slot; at that
+    time the call rings the booked operator first.
+
+    One row per session: rescheduling moves it (same calendar UID, SEQUENCE
+    bumped, so the customer's calendar updates the event instead of adding a
+    second one); a cancelled booking may be booked again, under a new UID."""
+
+    class State(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        CANCELLED = "cancelled", _("Cancelled")
+        NO_SHOW = "no_show", _("No-show")
+
+    session = models.OneToOneField(VerificationSession, on_delete=models.PROTECT, related_name="booking", verbose_name=_("session"))
+    operator = models.ForeignKey(
+        "accounts.Operator", null=True, blank=True, on_delete=models.SET_NULL, related_name="bookings",
+        verbose_name=_("booked operator"),
+    )
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.BOOKED)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    # The zone the customer's browser was in when they booked: their e-mails
+    # and their page show the time in it.
+    customer_time_zone = models.CharField(_("customer's time zone"), max_length=64, blank=True)
+    # The calendar event's identity (RFC 5545 UID) and revision (SEQUENCE).
+    ical_uid = models.CharField(_("calendar UID"), max_length=100, unique=True)
+    sequence = models.PositiveIntegerField(_("calendar sequence"), default=0)
+    # The sequence whose e-mail went out: one e-mail per change, even when
+    # its task runs twice.
+    notified_sequence = models.IntegerField(_("e-mailed sequence"), default=-1)
+    reminder_sent_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True)
+    no_show_at = models.DateTimeField(_("recorded as no-show at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    objects = BookingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["state", "starts_at"])]
+        verbose_name = _("booked call")
+        verbose_name_plural = _("booked calls")
+
+    def __str__(self):
+        return gettext("Booked call %(at)s (%(state)s)") % {
+            "at": f"{self.starts_at:%Y-%m-%d %H:%M} UTC",
+            "state": self.get_state_display(),
+        }
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == self.State.BOOKED

@@ -447,6 +447,7 @@ def queue_for_business(business) -> list[VerificationSession]:
     sessions = list(
         VerificationSession.objects.for_business(business)
         .filter(state=VerificationSession.State.WAITING)
+        .select_related("business", "booking__operator")  # booked calls: sessions_app.scheduling
         .prefetch_related("participants")
         .order_by("waiting_at", "pk")
     )

@@ -34,6 +34,7 @@ from sessions_app.models import (
     VerificationSession,
 )
 from sessions_app.recordings import recording_compose_on_commit
+from sessions_app.scheduling import booked_operator_only
 from sessions_app.selectors import (
     CUSTOMER,
     OPERATOR,
@@ -533,6 +534,9 @@ def session_assign_operator(*, session_id: int, operator) -> VerificationSession
             raise SessionNotAvailable(_("This call no longer exists."))
         if session.state != S.WAITING or session.operator_id is not None:
             raise SessionNotAvailable(_("Another operator has taken this call, or the customer left."))
+        booked_operator = booked_operator_only(session, timezone.now())
+        if booked_operator is not None and booked_operator.pk != operator.pk:
+            raise SessionNotAvailable(_("This booked call rings its booked operator first."))
         session.operator = operator
         _session_move(session, S.IN_CALL, actor=Actor.operator(operator), data={"operator": operator.pk})
         for participant in session.participants.select_for_update().filter(state=P.WAITING):

@@ -5,18 +5,23 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseNotAllowed, JsonResponse
+from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
-from django.views.decorators.http import require_GET, require_POST
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kyc import throttle
 from kyc.http import json_error
 from kyc.net import client_ip
+from accounts.selectors import operators_available_count
 from kyc.state_machine import IllegalTransition
-from sessions_app import selectors, services
-from sessions_app.models import Participant
+from sessions_app import scheduling, scheduling_services, selectors, services
+from sessions_app.audit import Actor
+from sessions_app.calendar import PUBLISH, booking_ics
+from sessions_app.models import Participant, VerificationSession
 from sessions_app.selectors import (
     LinkInvalid,
     customer_session_bind,
@@ -124,6 +129,8 @@ def call_page(request, participant: Participant):
             return render(request, "customer/terms.html", {"participant": participant, "terms": terms})
     if participant.state == Participant.State.DECLINED:
         return render(request, "customer/declined.html", {"participant": participant})
+    if _booking_choice_due(request, participant):
+        return _booking_page(request, participant)
     page_data = {
         "state": participant.state,
         "session_id": session.public_id.hex,
@@ -195,3 +202,134 @@ def join(request, participant: Participant):
             "rtc": rtc_configuration_for(participant.public_id.hex),
         }
     )
+
+
+# --- booked calls (sessions_app.scheduling) ----------------------------------------
+
+
+def _booking_choice_due(request, participant: Participant) -> bool:
+    """Whether the link page offers "start now or book a time" (or shows the
+    booking) instead of the call: a one-on-one call not joined yet, of a
+    business whose operators have working hours, unless the customer chose
+    to start (``?start=now``, the Start now and Join buttons)."""
+    session = participant.session
+    if participant.state != Participant.State.TERMS_ACCEPTED or session.kind != VerificationSession.Kind.ONE_ON_ONE:
+        return False
+    if session.state != VerificationSession.State.CREATED or request.GET.get("start") == "now":
+        return False
+    return scheduling.session_booking(session) is not None or scheduling.scheduling_offered(session.business)
+
+
+def _customer_zone(request, participant: Participant, booking=None):
+    """The zone to show times in: the one the browser sent, else the one it
+    booked in, else the business's."""
+    for name in (request.GET.get("tz") or request.POST.get("tz"), booking.customer_time_zone if booking else None):
+        zone = scheduling.zone_or_none(name)
+        if zone is not None:
+            return zone
+    return scheduling.business_zone(participant.session.business)
+
+
+def _time_text(value, zone) -> str:
+    local = timezone.localtime(value, zone)
+    return f"{date_format(local, 'l')}, {date_format(local, 'DATE_FORMAT')}, {date_format(local, 'H:i')}"
+
+
+def _booking_context(request, participant: Participant) -> dict:
+    session = participant.session
+    booking = scheduling.session_booking(session)
+    zone = _customer_zone(request, participant, booking)
+    context = {"participant": participant, "booking": booking, "zone_name": str(zone.key if hasattr(zone, "key") else "UTC")}
+    if booking is not None:
+        context.update(
+            booked_text=_time_text(booking.starts_at, zone),
+            join_open=scheduling.booking_join_open(booking),
+            # The full date: ten minutes before midnight is the day before.
+            join_from_text=_time_text(booking.starts_at - scheduling.JOIN_EARLY, zone),
+        )
+    return context
+
+
+def _booking_page(request, participant: Participant, *, status: int = 200, error: str = ""):
+    """The link page before the call: the choice, or the booked call."""
+    context = _booking_context(request, participant)
+    context["operators_available"] = operators_available_count(participant.session.business)
+    context["error"] = error
+    template = "customer/booked.html" if context["booking"] else "customer/booking_choice.html"
+    return render(request, template, context, status=status)
+
+
+def _slots_page(request, participant: Participant, *, status: int = 200, error: str = ""):
+    session = participant.session
+    context = _booking_context(request, participant)
+    zone = _customer_zone(request, participant, context["booking"])
+    slots = scheduling.free_slots(session.business, exclude_booking=context["booking"])
+    context["days"] = [
+        {
+            "label": f"{date_format(day, 'l')}, {date_format(day, 'DATE_FORMAT')}",
+            "times": [{"value": local.isoformat(), "text": date_format(local, "H:i")} for local in times],
+        }
+        for day, times in scheduling.slots_by_day(slots, zone)
+    ]
+    context["error"] = error
+    return render(request, "customer/booking_slots.html", context, status=status)
+
+
+def _booking_allowed(participant: Participant) -> bool:
+    session = participant.session
+    return (
+        participant.state == Participant.State.TERMS_ACCEPTED
+        and session.kind == VerificationSession.Kind.ONE_ON_ONE
+        and session.state == VerificationSession.State.CREATED
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@customer_view
+def booking_slots(request, participant: Participant):
+    """GET: the free times, by day, in the customer's zone. POST: book (or
+    move the booking to) the chosen one."""
+    if not _booking_allowed(participant):
+        return redirect("sessions_app:call")
+    if request.method == "GET":
+        return _slots_page(request, participant)
+    starts_at = parse_datetime(request.POST.get("slot") or "")
+    if starts_at is None or timezone.is_naive(starts_at):
+        return _slots_page(request, participant, status=400, error=_choose_a_time())
+    zone = _customer_zone(request, participant)
+    try:
+        scheduling_services.session_book(
+            session=participant.session,
+            starts_at=starts_at,
+            actor=Actor.customer(),
+            customer_time_zone=getattr(zone, "key", ""),
+        )
+    except ValidationError as problem:
+        return _slots_page(request, participant, status=409, error=" ".join(problem.messages))
+    return redirect("sessions_app:call")
+
+
+def _choose_a_time() -> str:
+    return translation.gettext("Please choose a time.")
+
+
+@require_POST
+@customer_view
+def booking_cancel(request, participant: Participant):
+    scheduling_services.session_booking_cancel(session=participant.session, actor=Actor.customer())
+    return redirect("sessions_app:call")
+
+
+@require_GET
+@customer_view
+def booking_calendar(request, participant: Participant):
+    """The booked call as a calendar file, to add to the customer's calendar."""
+    booking = scheduling.session_booking(participant.session)
+    if booking is None:
+        return redirect("sessions_app:call")
+    response = HttpResponse(
+        booking_ics(booking, method=PUBLISH, language=translation.get_language()),
+        content_type="text/calendar; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'attachment; filename="verity-call.ics"'
+    return response

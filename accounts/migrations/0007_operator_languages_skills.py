@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_verbose_names_translated'),
+        ('accounts', '0006_scheduling'),
         ('workflows', '0008_capture_request_for_challenges'),
     ]
 

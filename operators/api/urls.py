@@ -20,6 +20,7 @@ urlpatterns = [
         views.ParticipantLinkSendView.as_view(),
         name="participant_send_link",
     ),
+    path("slots", views.SlotListView.as_view(), name="slots"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI, checked in Chromium under the site's CSP (see
     # SwaggerDocsView). Redoc is left out: it injects its styles inline.

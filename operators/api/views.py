@@ -27,7 +27,9 @@ from operators.serializers import (
     SessionCreateSerializer,
     SessionListFilterSerializer,
     SessionSerializer,
+    SlotListSerializer,
 )
+from sessions_app.scheduling import business_zone, free_slots
 from sessions_app.audit import Actor
 from sessions_app.models import Participant, VerificationSession
 from sessions_app.services import (
@@ -61,7 +63,7 @@ def _sessions(business):
     participants = Participant.objects.select_related("decision").prefetch_related("steps").order_by("position")
     return (
         VerificationSession.objects.for_business(business)
-        .select_related("workflow")
+        .select_related("workflow", "booking")
         .prefetch_related(Prefetch("participants", queryset=participants))
     )
 
@@ -159,6 +161,8 @@ class SessionListCreateView(APIView):
                 redirect_url=data["redirect_url"],
                 link_ttl=data["link_ttl"],
                 send_links=data["send_links"],
+                scheduled_for=data["scheduled_for"],
+                operator=data["operator"],
             )
             session = _sessions(business).get(pk=created.session.pk)
             participants = list(session.participants.all())
@@ -257,6 +261,30 @@ class ParticipantLinkSendView(APIView):
         participant = _participant_or_404(_session_or_404(request.user.business, session_id), participant_id)
         body = {"participant": ParticipantSerializer(participant).data, "link": link, "email_queued": True}
         return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class SlotListView(APIView):
+    @extend_schema(
+        operation_id="slots_list",
+        summary="List free slots",
+        description=(
+            "The times a call can be booked at, from now to the end of the business's booking horizon: inside "
+            "operators' working hours, where fewer calls are booked than operators work. Pass one as "
+            "`scheduled_for` when creating a session."
+        ),
+        responses={200: SlotListSerializer, **_problems(401)},
+    )
+    def get(self, request):
+        business = request.user.business
+        return Response(
+            SlotListSerializer(
+                {
+                    "time_zone": getattr(business_zone(business), "key", "UTC"),
+                    "slot_minutes": business.slot_minutes,
+                    "results": free_slots(business),
+                }
+            ).data
+        )
 
 
 class NotFoundView(APIView):

@@ -56,6 +56,16 @@ async function answer(id, button) {
   }
 }
 
+// A booked call (sessions_app/scheduling.py): "Booked for 14:30", in the
+// operator's own zone and language.
+function bookedBadge(iso) {
+  const badge = document.createElement("span");
+  badge.className = "badge booked-for";
+  const time = new Intl.DateTimeFormat(document.documentElement.lang || undefined, { dateStyle: "short", timeStyle: "short" }).format(new Date(iso));
+  badge.textContent = format(t.bookedFor, { time });
+  return badge;
+}
+
 function render(queue) {
   $("queue-count").textContent = String(queue.entries.length);
   $("queue-empty").hidden = queue.entries.length > 0;
@@ -88,6 +98,7 @@ function render(queue) {
         cell.dataset.label = columnNames[index] || "";
         row.append(cell);
       });
+      if (entry.booked_for) row.cells[1].append(bookedBadge(entry.booked_for));
       // Why the queue offers this call to this operator (operators/routing.py).
       const why = document.createElement("span");
       why.className = "offer-reason";

@@ -19,7 +19,15 @@ def _admin_of(business):
 
 
 def _form(operator, **changes) -> dict:
-    data = {"display_name": operator.display_name, "presence": operator.presence}
+    data = {
+        "display_name": operator.display_name,
+        "presence": operator.presence,
+        # The working hours inline (booked calls), left empty.
+        "working_hours-TOTAL_FORMS": "0",
+        "working_hours-INITIAL_FORMS": "0",
+        "working_hours-MIN_NUM_FORMS": "0",
+        "working_hours-MAX_NUM_FORMS": "1000",
+    }
     data.update(changes)
     return data
 
@@ -90,7 +98,16 @@ def test_the_console_shows_the_operator_their_languages(business_a, operator_a):
 
 def test_the_business_admin_sets_the_routing_fallback_of_their_business_only(business_a, business_b):
     client = _admin_of(business_a)
-    form = {"webhook_url": "", "routing_fallback_seconds": 90}
+    form = {
+        "webhook_url": "",
+        "routing_fallback_seconds": 90,
+        # The booked calls' settings, as the form shows them.
+        **{
+            field: getattr(business_a, field)
+            for field in ("time_zone", "slot_minutes", "booking_horizon_days", "booked_operator_ring_seconds",
+                          "no_show_after_minutes", "reminder_minutes_before")
+        },
+    }
 
     own = client.post(reverse("admin:accounts_business_change", args=[business_a.pk]), form)
     other = client.post(reverse("admin:accounts_business_change", args=[business_b.pk]), form)

@@ -26,7 +26,7 @@ from operators.models import ApiKey, Decision, FraudFlag, NegativeListEntry, Ses
 from operators.repeat_applicants import negative_list_entry_normalise
 from operators.services import decision_record
 from sessions_app.audit import Actor
-from sessions_app.models import AuditEvent, Evidence, Recording, TermsAcceptance
+from sessions_app.models import AuditEvent, Booking, Evidence, Recording, TermsAcceptance
 from tests.compliance.conftest import store_evidence
 from tests.conftest import make_user
 from tests.consumers.helpers import customer_joins, operator_answers
@@ -84,6 +84,11 @@ def _rows_of(letter, business, call, operator, workflow, admin_user) -> dict:
         evidence=document, participant=call.participant, kind=CheckResult.Kind.MRZ,
         status=CheckResult.Status.PASSED, score=1.0, details={}, engine="rapidocr", engine_version="test",
     )
+    # Set-up only: the booking services are tested in tests/scheduling.
+    booking = Booking.objects.create(
+        session=call.session, operator=operator, starts_at=timezone.now(), ends_at=timezone.now(),
+        ical_uid=f"{uuid.uuid4()}@test",
+    )
     event = WebhookEvent.objects.create(business=business, event_type="session.created", session=call.session, body="{}")
     erasure = SessionErasure.objects.create(session=call.session, retention_days=30)
     # Raised by the business's operator (so a compliance reviewer, not its
@@ -117,6 +122,7 @@ def _rows_of(letter, business, call, operator, workflow, admin_user) -> dict:
         "sessions_app.Evidence": document.pk,
         "sessions_app.AuditEvent": AuditEvent.objects.filter(session=call.session).first().pk,
         "sessions_app.Recording": recording.pk,
+        "sessions_app.Booking": booking.pk,
         "workflows.WorkflowTemplate": workflow.pk,
         "workflows.StepState": StepState.objects.filter(participant=call.participant).first().pk,
         "workflows.CheckResult": check.pk,

@@ -65,6 +65,7 @@ RIGHTS = {
     "sessions_app.Evidence": {SUPERUSER: ALL, "compliance": VIEW},
     "sessions_app.AuditEvent": {SUPERUSER: VIEW, "compliance": VIEW},
     "sessions_app.Recording": {SUPERUSER: ALL, "compliance": VIEW},
+    "sessions_app.Booking": {SUPERUSER: VIEW, "business_admin": VIEW, "compliance": VIEW},
     "workflows.WorkflowTemplate": {SUPERUSER: ALL, "business_admin": VIEW | {"add", "change"}},
     "workflows.StepState": {SUPERUSER: ALL, "compliance": VIEW},
     "workflows.CheckResult": {SUPERUSER: ALL, "compliance": VIEW},

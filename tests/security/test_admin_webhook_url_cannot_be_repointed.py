@@ -28,6 +28,13 @@ def business_form(business, **changes) -> dict:
         "retention_days": business.retention_days,
         "webhook_url": business.webhook_url,
         "routing_fallback_seconds": business.routing_fallback_seconds,
+        # The booked calls' settings (accounts 0006), as the form shows them.
+        "time_zone": business.time_zone,
+        "slot_minutes": business.slot_minutes,
+        "booking_horizon_days": business.booking_horizon_days,
+        "booked_operator_ring_seconds": business.booked_operator_ring_seconds,
+        "no_show_after_minutes": business.no_show_after_minutes,
+        "reminder_minutes_before": business.reminder_minutes_before,
         **changes,
     }
 

@@ -64,7 +64,12 @@ def test_business_admin_cannot_hand_an_operator_another_user(admin_world):
     other_user = admin_world.users["compliance"]
     admin_world.browser(ADMIN_A).post(
         reverse("admin:accounts_operator_change", args=[operator_pk]),
-        {"display_name": "Alice A.", "presence": "away", "user": other_user.pk, "business": admin_world.businesses["b"].pk},
+        {
+            "display_name": "Alice A.", "presence": "away", "user": other_user.pk, "business": admin_world.businesses["b"].pk,
+            # The working hours inline (booked calls), left empty.
+            "working_hours-TOTAL_FORMS": "0", "working_hours-INITIAL_FORMS": "0",
+            "working_hours-MIN_NUM_FORMS": "0", "working_hours-MAX_NUM_FORMS": "1000",
+        },
     )
     operator = Operator.objects.get(pk=operator_pk)
     assert operator.display_name == "Alice A."

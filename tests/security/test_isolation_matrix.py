@@ -141,6 +141,12 @@ ROWS: dict[str, Row] = {
         "POST", lambda w: "/call/join", CUSTOMERS, ok=lambda r: r.status_code == 200 or past_the_door("not_ready")(r),
         note="the other customer has not accepted the terms of their own session yet",
     ),
+    # Booked calls: the customer's own session only (the cookie decides); a
+    # session that cannot be booked any more (this one is in the call)
+    # redirects back to its call page.
+    "sessions_app:booking_slots": Row("GET", lambda w: "/call/book", CUSTOMERS),
+    "sessions_app:booking_cancel": Row("POST", lambda w: "/call/book/cancel", CUSTOMERS),
+    "sessions_app:booking_calendar": Row("GET", lambda w: "/call/booking.ics", CUSTOMERS, note="redirects when nothing is booked"),
     "workflows:capture_upload": Row(
         "POST", lambda w: f"/call/captures/{w.capture.public_id.hex}", frozenset({CUSTOMER}), data=image,
         note="only the participant the capture was asked of",
@@ -218,6 +224,7 @@ ROWS: dict[str, Row] = {
     "api:session_cancel": Row("POST", lambda w: f"/api/v1/sessions/{w.sid}/cancel", NOBODY),
     "api:participant_revoke_link": Row("POST", lambda w: f"/api/v1/sessions/{w.sid}/participants/{w.pid}/revoke-link", NOBODY),
     "api:participant_send_link": Row("POST", lambda w: f"/api/v1/sessions/{w.sid}/participants/{w.pid}/send-link", NOBODY),
+    "api:slots": Row("GET", lambda w: "/api/v1/slots", NOBODY),
     "api:schema": Row("GET", lambda w: "/api/v1/schema/", EVERYONE, note="public: holds no data"),
     "api:docs": Row("GET", lambda w: "/api/v1/docs/", EVERYONE, note="public: holds no data"),
     "api/v1/^.*$": Row("GET", lambda w: "/api/v1/no-such-thing", NOBODY),
@@ -266,6 +273,7 @@ ADMIN_MODELS: dict[str, frozenset] = {
     "auth.Group": NOBODY,
     "auth.User": NOBODY,
     "sessions_app.VerificationSession": frozenset({COMPLIANCE}),
+    "sessions_app.Booking": frozenset({COMPLIANCE}),
     "sessions_app.Participant": frozenset({COMPLIANCE}),
     "sessions_app.TermsAcceptance": frozenset({COMPLIANCE}),
     "sessions_app.Evidence": frozenset({COMPLIANCE}),

@@ -5,14 +5,14 @@ Alice (``operator_a``) nothing of Beta Bank.
 """
 
 import uuid
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.models import BUSINESS_ADMINS_GROUP, Business, Operator
+from accounts.models import BUSINESS_ADMINS_GROUP, Business, Operator, WorkingHours
 from accounts.services import business_staff_add, operator_set_presence
 from accounts.selectors import operators_available_count
 from operators.fraud_flags import session_flag_fraud
@@ -25,6 +25,7 @@ from sessions_app.integrity import capture_integrity_record
 from sessions_app.selectors import queue_for_business, queue_position
 from sessions_app.models import (
     AuditEvent,
+    Booking,
     Evidence,
     Participant,
     Recording,
@@ -66,6 +67,8 @@ BUSINESS_PATH = {
     "operators.ApplicantFingerprint": "business",
     "operators.NegativeListEntry": "business",
     "operators.FraudFlag": "session__business",
+    "accounts.WorkingHours": "operator__business",
+    "sessions_app.Booking": "session__business",
     **INTEGRATION_BUSINESS_PATH,
 }
 # Owned by a user, not a business: staff sign-in (accounts/security.py, accounts/totp.py).
@@ -123,6 +126,12 @@ def _decided_call(call, operator):
     session_flag_fraud(
         session=call.session, user=operator.user, actor=Actor.operator(operator),
         reason=FraudFlag.Reason.FORGED_DOCUMENT, note="Laminate lifted at the corner.",
+    )
+    # Booked calls (set-up only; sessions_app.scheduling_services is tested in tests/scheduling).
+    WorkingHours.objects.create(operator=operator, weekday=0, start=time(9), end=time(12))
+    Booking.objects.create(
+        session=call.session, operator=operator, starts_at=timezone.now(), ends_at=timezone.now() + timedelta(minutes=30),
+        ical_uid=f"{uuid.uuid4()}@test",
     )
 
 

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import Business
+from tests.security.test_admin_webhook_url_cannot_be_repointed import business_form
 
 REFUSED = [
     ("http://127.0.0.1:8001/hooks", "The URL must use https://; plain http:// is not allowed."),
@@ -44,7 +45,7 @@ def test_the_admin_form_shows_why_and_keeps_the_old_url(url, reason, admin_clien
     Business.objects.filter(pk=business_a.pk).update(webhook_url="https://hooks.alpha-bank.example/verity")
     page = admin_client.post(
         reverse("admin:accounts_business_change", args=[business_a.pk]),
-        {"name": business_a.name, "slug": business_a.slug, "retention_days": 365, "webhook_url": url},
+        business_form(business_a, retention_days=365, webhook_url=url),
     )
     assert page.status_code == 200, "the form comes back with the error"
     assert reason in page.content.decode().replace("&#x27;", "'")
@@ -55,8 +56,7 @@ def test_the_admin_form_shows_why_and_keeps_the_old_url(url, reason, admin_clien
 def test_a_public_https_url_is_saved(admin_client, business_a):
     page = admin_client.post(
         reverse("admin:accounts_business_change", args=[business_a.pk]),
-        {"name": business_a.name, "slug": business_a.slug, "retention_days": 365, "routing_fallback_seconds": 0,
-         "webhook_url": "https://hooks.alpha-bank.example/verity"},
+        business_form(business_a, retention_days=365, webhook_url="https://hooks.alpha-bank.example/verity"),
     )
     assert page.status_code == 302
     business_a.refresh_from_db()
