@@ -8,6 +8,7 @@ from accounts.models import (
     BUSINESS_ADMINS_GROUP,
     COMPLIANCE_GROUP,
     OPERATORS_GROUP,
+    SUPERVISORS_GROUP,
     Business,
     BusinessStaff,
     Operator,
@@ -52,7 +53,7 @@ def operator_beat(*, operator_id: int) -> None:
     presence.presence_beat(OPERATOR_PRESENCE, operator_id)
 
 
-STAFF_ROLES = (BUSINESS_ADMINS_GROUP, COMPLIANCE_GROUP)
+STAFF_ROLES = (BUSINESS_ADMINS_GROUP, COMPLIANCE_GROUP, SUPERVISORS_GROUP)
 
 
 def business_staff_add(*, user, business: Business, role: str) -> BusinessStaff:
