@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 # for the common colour-vision deficiencies (Okabe & Ito's palette).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 WIDTH = 640
-LABEL_WIDTH = 170
+LABEL_WIDTH = 220
 VALUE_WIDTH = 64
 BAR_HEIGHT = 16
 BAR_GAP = 4
@@ -74,7 +74,7 @@ def bar_chart(*, title: str, labels: list[str], series: list[Series], decimals: 
     body = _legend(series, 0) if legend else []
     row_height = len(series) * (BAR_HEIGHT + BAR_GAP) - BAR_GAP
     for row, label in enumerate(labels):
-        short = label if len(label) <= 24 else label[:23] + "…"
+        short = label if len(label) <= 30 else label[:29] + "…"
         body.append(
             format_html(
                 '<text x="{}" y="{}" text-anchor="end" class="chart-label">{}</text>',

@@ -28,6 +28,11 @@ class Section:
     chart: str
     table: Table
 
+    @property
+    def wide(self) -> bool:
+        """A table with many columns goes under its chart, not beside it."""
+        return len(self.table.headers) > 4
+
 
 def seconds(value) -> str:
     return "–" if value is None else formats.number_format(round(value))
