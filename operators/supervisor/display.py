@@ -39,7 +39,7 @@ def seconds(value) -> str:
 
 
 def percent(value) -> str:
-    return "–" if value is None else formats.number_format(value * 100, 1) + " %"
+    return "–" if value is None else formats.number_format(round(value * 100, 1), 1) + " %"  # number_format cuts, it does not round
 
 
 def language_name(code: str) -> str:
