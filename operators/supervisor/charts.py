@@ -11,6 +11,7 @@ chart to a phone's width.
 
 from dataclasses import dataclass
 
+from django.utils import formats
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -18,7 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 # for the common colour-vision deficiencies (Okabe & Ito's palette).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 WIDTH = 640
-LABEL_WIDTH = 220
+LABEL_WIDTH = 240
 VALUE_WIDTH = 64
 BAR_HEIGHT = 16
 BAR_GAP = 4
@@ -33,9 +34,10 @@ class Series:
 
 
 def _number(value, decimals: int) -> str:
+    """In the page's language's number format (8,9 in German)."""
     if value is None:
         return "–"
-    return f"{value:.{decimals}f}" if decimals else f"{round(value):d}"
+    return formats.number_format(round(value, decimals), decimals) if decimals else formats.number_format(round(value))
 
 
 def _legend(series: list[Series], y: int) -> list[str]:
@@ -46,7 +48,8 @@ def _legend(series: list[Series], y: int) -> list[str]:
             format_html('<rect x="{}" y="{}" width="12" height="12" fill="{}"></rect>', x, y, colour)
             + format_html('<text x="{}" y="{}" class="chart-legend">{}</text>', x + 16, y + 11, one.name)
         )
-        x += 24 + 8 * len(one.name)
+        # Room for the name at the phone's larger type (supervisor.css).
+        x += 28 + 10 * len(one.name)
     return parts
 
 
@@ -74,7 +77,7 @@ def bar_chart(*, title: str, labels: list[str], series: list[Series], decimals: 
     body = _legend(series, 0) if legend else []
     row_height = len(series) * (BAR_HEIGHT + BAR_GAP) - BAR_GAP
     for row, label in enumerate(labels):
-        short = label if len(label) <= 30 else label[:29] + "…"
+        short = label if len(label) <= 26 else label[:25] + "…"
         body.append(
             format_html(
                 '<text x="{}" y="{}" text-anchor="end" class="chart-label">{}</text>',
