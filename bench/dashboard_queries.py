@@ -53,7 +53,7 @@ PERIOD_QUERIES = [
 def _sql(vendor: str, sessions: int, now: int, first_business: int, first_operator: int, workflow: int) -> list[str]:
     """INSERT … SELECT statements that write the table in the database."""
     if vendor == "postgresql":
-        series = f"generate_series(1, {sessions}) AS g(i)"
+        series = f"generate_series(1::bigint, {sessions}) AS g(i)"  # i * 7919 passes int4
         ts = "to_timestamp({})"
         uid = "md5(({})::text)::uuid"
         token = "md5({0}::text) || md5(({0} + 7)::text)"

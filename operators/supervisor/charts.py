@@ -24,7 +24,7 @@ VALUE_WIDTH = 64
 BAR_HEIGHT = 16
 BAR_GAP = 4
 ROW_GAP = 10
-LEGEND_HEIGHT = 22
+LEGEND_HEIGHT = 30
 
 
 @dataclass(frozen=True)
@@ -45,11 +45,12 @@ def _legend(series: list[Series], y: int) -> list[str]:
     for index, one in enumerate(series):
         colour = PALETTE[index % len(PALETTE)]
         parts.append(
-            format_html('<rect x="{}" y="{}" width="12" height="12" fill="{}"></rect>', x, y, colour)
-            + format_html('<text x="{}" y="{}" class="chart-legend">{}</text>', x + 16, y + 11, one.name)
+            format_html('<rect x="{}" y="{}" width="12" height="12" fill="{}"></rect>', x, y + 6, colour)
+            # The baseline low enough for the phone's larger type (supervisor.css).
+            + format_html('<text x="{}" y="{}" class="chart-legend">{}</text>', x + 16, y + 18, one.name)
         )
-        # Room for the name at the phone's larger type (supervisor.css).
-        x += 28 + 10 * len(one.name)
+        # Room for the name at the phone's larger type too.
+        x += 28 + 11 * len(one.name)
     return parts
 
 

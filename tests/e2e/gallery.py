@@ -9,7 +9,7 @@ the page groups them by who sees them, in the order a person meets them."""
 import sys
 from pathlib import Path
 
-WHO = ("The customer", "The operator", "Compliance")
+WHO = ("The customer", "The operator", "Compliance", "The supervisor")
 
 
 def said_who(name: str) -> str | None:
@@ -18,6 +18,8 @@ def said_who(name: str) -> str | None:
     older names say it anywhere ("multi-user-customer", "recording-player")."""
     if name.startswith(("operator", "console")):
         return "The operator"
+    if name.startswith("supervisor"):
+        return "The supervisor"
     if name.startswith("compliance") or "recording-player" in name or "admin" in name:
         return "Compliance"
     if "customer" in name:
