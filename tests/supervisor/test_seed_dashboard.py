@@ -55,3 +55,14 @@ def test_the_command_seeds_and_makes_a_supervisor(db):
     assert supervisor_scope(supervisor).business_id == business.pk
     assert supervisor.check_password("correct-horse-battery-1")
     assert result["sessions"] == VerificationSession.objects.filter(business=business, business_reference__startswith="SEED-").count() > 0
+
+
+def test_the_command_seeds_a_month_once(db):
+    """`make run` runs it at every start."""
+    call_command("seed_demo", "--password", "correct-horse-battery-1", "--json", stdout=StringIO())
+    for _ in range(2):
+        call_command("seed_dashboard", "--days", "2", "--per-day", "5", "--json", stdout=StringIO())
+    business = Business.objects.get(slug="demo-bank")
+    first = VerificationSession.objects.filter(business=business, business_reference__startswith="SEED-").count()
+    call_command("seed_dashboard", "--days", "2", "--per-day", "5", "--json", stdout=StringIO())
+    assert VerificationSession.objects.filter(business=business, business_reference__startswith="SEED-").count() == first

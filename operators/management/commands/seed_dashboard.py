@@ -13,6 +13,7 @@ from django.db import transaction
 from accounts.models import SUPERVISORS_GROUP, Business, Operator
 from accounts.services import business_staff_add, operator_create
 from operators.supervisor.seed import dashboard_sessions_seed
+from sessions_app.models import VerificationSession
 from workflows.models import WorkflowTemplate
 
 # The seeded history's operators: not the demo's own operator, so her console
@@ -53,7 +54,9 @@ class Command(BaseCommand):
         supervisor.is_active = True
         supervisor.save()
         business_staff_add(user=supervisor, business=business, role=SUPERVISORS_GROUP)
-        count = dashboard_sessions_seed(
+        # `make run` runs this every time: the month is seeded once.
+        seeded = VerificationSession.objects.filter(business=business, business_reference__startswith="SEED-")
+        count = seeded.count() or dashboard_sessions_seed(
             business=business, workflow=workflow, operators=operators,
             days=options["days"], per_day=options["per_day"], seed=options["seed"],
         )
