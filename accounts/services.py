@@ -57,8 +57,8 @@ STAFF_ROLES = (BUSINESS_ADMINS_GROUP, COMPLIANCE_GROUP, SUPERVISORS_GROUP)
 
 
 def business_staff_add(*, user, business: Business, role: str) -> BusinessStaff:
-    """Make ``user`` staff of ``business`` in ``role`` (its business admin or
-    its own compliance officer): staff, in the role's group, and linked to
+    """Make ``user`` staff of ``business`` in ``role`` (its business admin,
+    its own compliance officer or its supervisor): staff, in the role's group, and linked to
     that one business, so the admin shows them nothing of any other."""
     if role not in STAFF_ROLES:
         raise ValidationError({"role": f"Unknown staff role {role!r}; one of {', '.join(STAFF_ROLES)}."})

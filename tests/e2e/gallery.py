@@ -40,7 +40,7 @@ def gallery(folder: Path) -> str:
     lines = [
         "# Screenshots",
         "",
-        "Every screen a customer, an operator and compliance see, in English and German, on a desktop and on a",
+        "Every screen a customer, an operator, compliance and a supervisor see, in English and German, on a desktop and on a",
         "390 px phone where the screen is made for one. The browser tests take them on real calls (fake camera,",
         "real WebRTC); `make screenshots` takes them again and rewrites this page.",
     ]
