@@ -8,7 +8,7 @@ staff), so looking at them is not a compliance look and is not audited.
 """
 
 import csv
-from datetime import date
+from datetime import date, timedelta
 from functools import wraps
 
 from django.http import Http404, HttpResponse, JsonResponse
@@ -22,6 +22,7 @@ from accounts.selectors import supervisor_scope
 from operators.supervisor import display, selectors
 
 SLA_SECONDS_MAX = 3600
+PERIOD_DAYS_MAX = 366
 
 
 def supervisor_required(view):
@@ -62,6 +63,11 @@ def _period_and_sla(request, business):
     last = _parse_date(request.GET.get("to")) or default.last_day
     if first > last:
         first, last = last, first
+    # No day after today (nothing happened there, and date.max + 1 day would
+    # overflow), and at most a year: the figures of a longer span are a
+    # report, not a page a supervisor reloads.
+    last = min(last, default.last_day)
+    first = min(max(first, last - timedelta(days=PERIOD_DAYS_MAX - 1)), last)
     try:
         sla = int(request.GET.get("sla", ""))
     except ValueError:

@@ -6,7 +6,7 @@ import io
 
 import pytest
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
 from tests.supervisor.test_period_figures import month  # noqa: F401  (the fixture)
 
@@ -85,3 +85,12 @@ def test_the_export_never_hands_a_spreadsheet_a_formula(month, sam, operator_a):
     content = sam.get("/supervisor/alpha-bank/export.csv" + NOVEMBER).content.decode()
     assert "'=HYPERLINK" in content
     assert "\n=HYPERLINK" not in content and ",=HYPERLINK" not in content
+
+
+def test_the_period_ends_today_at_the_latest_and_spans_a_year_at_most(business_a, sam):
+    figures = sam.get("/supervisor/alpha-bank/?from=0001-01-01&to=9999-12-31").context["figures"]
+    today = timezone.now().date()
+    assert figures.period.last_day == today
+    assert (figures.period.last_day - figures.period.first_day).days == 365
+    figures = sam.get("/supervisor/alpha-bank/?from=9999-01-01&to=9999-12-31").context["figures"]
+    assert figures.period.first_day == figures.period.last_day == today
