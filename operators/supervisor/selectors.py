@@ -29,8 +29,7 @@ from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 
 from django.db import connection
-from django.db.models import Aggregate, Count, FloatField, Func, Min, OuterRef, Q, Subquery
-from django.db.models.functions import TruncDate
+from django.db.models import Aggregate, CharField, Count, FloatField, Func, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import Operator
@@ -90,27 +89,6 @@ def percentile_cont(values: list[float], fraction: float) -> float | None:
 
 def _in_database() -> bool:
     return connection.vendor == "postgresql"
-
-
-def _percentiles(queryset, expression, *, group: str | None = None) -> dict:
-    """{group value (None without a group): (median, p90)} of ``expression``
-    over ``queryset``'s rows, where it is not null."""
-    queryset = queryset.order_by()  # the model's ordering would join the GROUP BY
-    if _in_database():
-        if group is None:
-            row = queryset.aggregate(median=PercentileCont(0.5, expression), p90=PercentileCont(0.9, expression))
-            return {None: (row["median"], row["p90"])} if row["median"] is not None else {}
-        rows = queryset.values(group).annotate(
-            median=PercentileCont(0.5, expression), p90=PercentileCont(0.9, expression)
-        )
-        return {row[group]: (row["median"], row["p90"]) for row in rows}
-    values = defaultdict(list)
-    columns = ("_x",) if group is None else (group, "_x")
-    for row in queryset.annotate(_x=expression).values_list(*columns):
-        key = None if group is None else row[0]
-        if row[-1] is not None:
-            values[key].append(row[-1])
-    return {key: (percentile_cont(v, 0.5), percentile_cont(v, 0.9)) for key, v in values.items()}
 
 
 # --- the period ------------------------------------------------------------------------------
@@ -227,112 +205,152 @@ class PeriodFigures:
     days: list
 
 
+def _figures_by(queryset, *, group: str | None, counts: dict, measures: dict) -> dict:
+    """{group value (None without a group): {count: n, measure: (median, p90)}}.
+
+    On PostgreSQL one query: the counts and percentile_cont of each measure
+    (which skips NULLs: a wait of a call never answered, the length of one not
+    ended). On SQLite the counts in one query, and the measures' values read
+    once and their percentiles taken in Python."""
+    queryset = queryset.order_by()  # the model's ordering would join the GROUP BY
+    grouped = queryset.values(group) if group else queryset
+    if _in_database():
+        aggregates = dict(counts)
+        for name, expression in measures.items():
+            aggregates[f"{name}__median"] = PercentileCont(0.5, expression)
+            aggregates[f"{name}__p90"] = PercentileCont(0.9, expression)
+        rows = [grouped.aggregate(**aggregates)] if group is None else list(grouped.annotate(**aggregates))
+        return {
+            (row[group] if group else None): {
+                **{key: row[key] for key in counts},
+                **{name: (row[f"{name}__median"], row[f"{name}__p90"]) for name in measures},
+            }
+            for row in rows
+        }
+    rows = [grouped.aggregate(**counts)] if group is None else list(grouped.annotate(**counts))
+    result = {(row[group] if group else None): {key: row[key] for key in counts} for row in rows}
+    values = defaultdict(lambda: defaultdict(list))
+    columns = ([group] if group else []) + [f"_m_{name}" for name in measures]
+    measured = queryset.annotate(**{f"_m_{name}": expression for name, expression in measures.items()})
+    for row in measured.values_list(*columns):
+        key, numbers = (row[0], row[1:]) if group else (None, row)
+        for name, value in zip(measures, numbers):
+            if value is not None:
+                values[key][name].append(value)
+    for key, figures in result.items():
+        for name in measures:
+            found = values[key][name]
+            figures[name] = (percentile_cont(found, 0.5), percentile_cont(found, 0.9))
+    return result
+
+
+class UtcDay(Func):
+    """The UTC day of a datetime. Not TruncDate: on SQLite that is a Python
+    function called for every row; the stored text's first ten characters
+    are the UTC day already (Django keeps datetimes in UTC)."""
+
+    output_field = CharField()
+    template = "substr(%(expressions)s, 1, 10)"
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD')", **extra)
+
+
+MEASURES = {"wait": WAIT, "length": LENGTH}
+
+
 def period_figures(*, business, period: Period, sla_seconds: int) -> PeriodFigures:
-    sessions = sessions_in_period(business, period)
-    timed = sessions.annotate(_wait=WAIT)
+    sessions = sessions_in_period(business, period).annotate(_wait=WAIT)
     aggregates = _count_aggregates(sla_seconds)
-    counts = Counts(**timed.aggregate(**aggregates))
-    answered = sessions.filter(answered_at__isnull=False)
-    ended = answered.filter(ended_at__isnull=False)
-    wait = _percentiles(answered, WAIT).get(None, (None, None))
-    length = _percentiles(ended, LENGTH).get(None, (None, None))
+    total = _figures_by(sessions, group=None, counts=aggregates, measures=MEASURES)[None]
+    counts = Counts(**{key: total[key] for key in aggregates})
 
-    decisions = Decision.objects.filter(
-        participant__session__business=business,
-        participant__session__waiting_at__gte=period.start,
-        participant__session__waiting_at__lt=period.end,
-    ).order_by()
-    by_outcome = dict(decisions.values_list("outcome").annotate(n=Count("pk")))
+    # One query for every decision figure: outcomes, reasons, per operator.
+    decisions = defaultdict(int)
+    for operator_id, outcome, reason, n in (
+        Decision.objects.filter(
+            participant__session__business=business,
+            participant__session__waiting_at__gte=period.start,
+            participant__session__waiting_at__lt=period.end,
+        )
+        .order_by()
+        .values_list("operator", "outcome", "reason_code")
+        .annotate(n=Count("pk"))
+    ):
+        decisions[(operator_id, outcome, reason)] += n
+    by_outcome = defaultdict(int)
+    by_reason = defaultdict(int)
+    for (_operator, outcome, reason), n in decisions.items():
+        by_outcome[outcome] += n
+        by_reason[(outcome, reason)] += n
     outcomes = {outcome: by_outcome.get(outcome, 0) for outcome in Decision.Outcome.values}
-    reasons = sorted(
-        decisions.values_list("outcome", "reason_code").annotate(n=Count("pk")),
-        key=lambda row: (-row[2], row[0], row[1]),
-    )
+    reasons = sorted(((o, r, n) for (o, r), n in by_reason.items()), key=lambda row: (-row[2], row[0], row[1]))
 
-    operators = _operator_rows(answered, ended, decisions)
-    languages = _language_rows(sessions, aggregates)
-    days = _day_rows(sessions, aggregates, answered, period)
     return PeriodFigures(
         period=period,
         sla_seconds=sla_seconds,
         counts=counts,
-        wait=wait,
-        length=length,
+        wait=total["wait"],
+        length=total["length"],
         outcomes=outcomes,
-        reasons=list(reasons),
-        operators=operators,
-        languages=languages,
-        days=days,
+        reasons=reasons,
+        operators=_operator_rows(sessions, decisions),
+        languages=_language_rows(sessions, aggregates),
+        days=_day_rows(sessions, aggregates, period),
     )
 
 
-def _operator_rows(answered, ended, decisions) -> list[OperatorRow]:
-    counts = dict(answered.values_list("operator").annotate(n=Count("pk")))
-    waits = _percentiles(answered, WAIT, group="operator")
-    lengths = _percentiles(ended, LENGTH, group="operator")
-    outcomes = defaultdict(dict)
-    for operator_id, outcome, n in decisions.values_list("operator", "outcome").annotate(n=Count("pk")):
-        outcomes[operator_id][outcome] = n
-    ids = set(counts) | set(outcomes)
+def _operator_rows(sessions, decisions: dict) -> list[OperatorRow]:
+    answered = sessions.filter(answered_at__isnull=False)
+    figures = _figures_by(answered, group="operator", counts={"answered": Count("pk")}, measures=MEASURES)
+    outcomes = defaultdict(lambda: defaultdict(int))
+    for (operator_id, outcome, _reason), n in decisions.items():
+        outcomes[operator_id][outcome] += n
+    ids = {pk for pk in set(figures) | set(outcomes) if pk is not None}
     names = dict(Operator.objects.filter(pk__in=ids).values_list("pk", "display_name"))
     rows = [
         OperatorRow(
             operator_id=pk,
             name=names.get(pk, "?"),
-            answered=counts.get(pk, 0),
-            wait=waits.get(pk, (None, None)),
-            length=lengths.get(pk, (None, None)),
+            answered=figures.get(pk, {}).get("answered", 0),
+            wait=figures.get(pk, {}).get("wait", (None, None)),
+            length=figures.get(pk, {}).get("length", (None, None)),
             outcomes={outcome: outcomes[pk].get(outcome, 0) for outcome in Decision.Outcome.values},
         )
         for pk in ids
-        if pk is not None
     ]
     return sorted(rows, key=lambda row: (-row.answered, row.name))
 
 
 def _language_rows(sessions, aggregates) -> list[LanguageRow]:
-    with_language = sessions.annotate(_language=_first_language(), _wait=WAIT)
-    rows = with_language.values("_language").annotate(**aggregates)
-    waits = _percentiles(
-        sessions.filter(answered_at__isnull=False).annotate(_language=_first_language()), WAIT, group="_language"
+    figures = _figures_by(
+        sessions.annotate(_language=_first_language()), group="_language", counts=aggregates, measures={"wait": WAIT}
     )
-    result = [
-        LanguageRow(
-            language=row["_language"] or UNKNOWN_LANGUAGE,
-            counts=Counts(**{key: row[key] for key in aggregates}),
-            wait=waits.get(row["_language"], (None, None)),
-        )
-        for row in rows
-    ]
     # Blank and NULL (no participant at position 0) are both "unknown".
     merged: dict[str, LanguageRow] = {}
-    for row in result:
-        if row.language in merged:
-            kept = merged[row.language]
+    for language, row in figures.items():
+        language = language or UNKNOWN_LANGUAGE
+        counts = Counts(**{key: row[key] for key in aggregates})
+        if language in merged:
+            kept = merged[language]
             for key in aggregates:
-                setattr(kept.counts, key, getattr(kept.counts, key) + getattr(row.counts, key))
+                setattr(kept.counts, key, getattr(kept.counts, key) + getattr(counts, key))
         else:
-            merged[row.language] = row
+            merged[language] = LanguageRow(language=language, counts=counts, wait=row["wait"])
     return sorted(merged.values(), key=lambda row: (-row.counts.queued, row.language))
 
 
-def _day_rows(sessions, aggregates, answered, period: Period) -> list[DayRow]:
-    utc = dt_timezone.utc
-    rows = {
-        row["_day"]: row
-        for row in sessions.annotate(_day=TruncDate("waiting_at", tzinfo=utc), _wait=WAIT)
-        .values("_day")
-        .annotate(**aggregates)
-    }
-    waits = _percentiles(answered.annotate(_day=TruncDate("waiting_at", tzinfo=utc)), WAIT, group="_day")
-    return [
-        DayRow(
-            day=day,
-            counts=Counts(**{key: rows[day][key] for key in aggregates}) if day in rows else Counts(),
-            wait=waits.get(day, (None, None)),
+def _day_rows(sessions, aggregates, period: Period) -> list[DayRow]:
+    figures = _figures_by(sessions.annotate(_day=UtcDay("waiting_at")), group="_day", counts=aggregates, measures={"wait": WAIT})
+    rows = []
+    for day in period.days:
+        row = figures.get(day.isoformat())
+        rows.append(
+            DayRow(day=day, counts=Counts(**{key: row[key] for key in aggregates}), wait=row["wait"])
+            if row
+            else DayRow(day=day, counts=Counts())
         )
-        for day in period.days
-    ]
+    return rows
 
 
 # --- live ------------------------------------------------------------------------------------
@@ -348,9 +366,9 @@ def live_figures(*, business, now: datetime | None = None) -> dict:
     live = VerificationSession.objects.filter(business=business, state__in=LIVE_STATES).order_by()
     by_state = dict(live.values_list("state").annotate(n=Count("pk")))
     oldest = live.filter(state=State.WAITING).aggregate(oldest=Min("waiting_at"))["oldest"]
-    in_call_ids = set(
-        live.filter(state=State.IN_CALL, operator__isnull=False).values_list("operator", flat=True).distinct()
-    )
+    # No "operator is not null" here: with it, SQLite's planner walks the
+    # operator index over the whole table instead of this business's calls.
+    in_call_ids = set(live.filter(state=State.IN_CALL).values_list("operator", flat=True)) - {None}
     operators = list(
         Operator.objects.for_business(business).filter(user__is_active=True).only("pk", "presence", "last_seen_at")
     )
