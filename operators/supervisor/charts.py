@@ -78,7 +78,7 @@ def bar_chart(*, title: str, labels: list[str], series: list[Series], decimals: 
     body = _legend(series, 0) if legend else []
     row_height = len(series) * (BAR_HEIGHT + BAR_GAP) - BAR_GAP
     for row, label in enumerate(labels):
-        short = label if len(label) <= 26 else label[:25] + "…"
+        short = label if len(label) <= 20 else label[:19] + "…"  # the whole label is in the bar's title and the table
         body.append(
             format_html(
                 '<text x="{}" y="{}" text-anchor="end" class="chart-label">{}</text>',
