@@ -175,6 +175,12 @@ class Participant(models.Model):
 
     class Meta:
         ordering = ["session", "position"]
+        indexes = [
+            # The supervisor dashboard's per-language figures read the first
+            # participant's language of every call in a period: from the
+            # index alone, not the participant's row.
+            models.Index(fields=["session", "position", "language"], name="participant_first_language_idx"),
+        ]
         verbose_name = _("participant")
         verbose_name_plural = _("participants")
 

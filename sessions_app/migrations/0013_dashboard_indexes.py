@@ -14,4 +14,8 @@ class Migration(migrations.Migration):
             model_name='verificationsession',
             index=models.Index(fields=['business', 'waiting_at', 'answered_at', 'ended_at', 'state', 'operator'], name='session_dashboard_period_idx'),
         ),
+        migrations.AddIndex(
+            model_name='participant',
+            index=models.Index(fields=['session', 'position', 'language'], name='participant_first_language_idx'),
+        ),
     ]
