@@ -37,6 +37,7 @@ run: install media
 	$(BIN)/python manage.py migrate --no-input -v0
 	$(BIN)/python manage.py collectstatic --no-input -v0
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_dashboard
 	@if [ -n "$$REDIS_URL" ]; then \
 		mkdir -p var; \
 		echo "A Celery worker with beat runs beside (REDIS_URL is set); its log: var/celery-worker.log"; \

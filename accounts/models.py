@@ -30,6 +30,10 @@ BUSINESS_ADMINS_GROUP = "business_admins"
 # (what they may do there is still their model permissions). Superusers are
 # platform staff without the group.
 PLATFORM_STAFF_GROUP = "platform_staff"
+# Staff who watch the floor on the supervisor dashboard (operators.supervisor):
+# linked to one business (BusinessStaff), that business's figures only;
+# unlinked, every business's. They change nothing.
+SUPERVISORS_GROUP = "supervisors"
 
 
 WEBHOOK_SECRET_PREFIX = "whsec_"
@@ -77,6 +81,13 @@ class Business(models.Model):
     # whsec_<base64 key>. Secrets made before Standard Webhooks were hex
     # strings used as they were; migration 0002 rewrote each as whsec_ and
     # the base64 of those same bytes, so the key did not change.
+    # The supervisor dashboard's service level: the share of calls answered
+    # within this many seconds (the page may ask for another N).
+    sla_seconds = models.PositiveIntegerField(
+        _("service level (seconds)"),
+        default=60,
+        help_text=_("The supervisor dashboard counts a call as answered in time when an operator answered within this many seconds."),
+    )
     webhook_secret = models.CharField(_("webhook signing secret"), max_length=100, default=webhook_secret_generate, editable=False)
     # Routing (operators/routing.py): a waiting call is offered first to the
     # operators who fit it, to every operator once it has waited this long.
@@ -220,7 +231,8 @@ class BusinessStaffQuerySet(models.QuerySet):
 
 class BusinessStaff(models.Model):
     """A staff user who works for one business: its business admin
-    (BUSINESS_ADMINS_GROUP) or its own compliance officer (COMPLIANCE_GROUP).
+    (BUSINESS_ADMINS_GROUP), its own compliance officer (COMPLIANCE_GROUP) or
+    its supervisor (SUPERVISORS_GROUP).
     The admin shows such a user that business's rows only; staff without this
     link are platform-wide (accounts.selectors.staff_scope). One business per
     user, so "which business" never has two answers."""

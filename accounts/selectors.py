@@ -9,6 +9,7 @@ from accounts.models import (
     COMPLIANCE_GROUP,
     OPERATORS_GROUP,
     PLATFORM_STAFF_GROUP,
+    SUPERVISORS_GROUP,
     BusinessStaff,
     Operator,
 )
@@ -106,3 +107,24 @@ def is_business_admin(user) -> bool:
     return (
         BusinessStaff.objects.filter(user=user).exists() and user.groups.filter(name=BUSINESS_ADMINS_GROUP).exists()
     )
+
+
+def supervisor_scope(user) -> StaffScope:
+    """The one rule for whose figures a user sees on the supervisor dashboard.
+
+    - superusers: every business;
+    - supervisors (active staff in SUPERVISORS_GROUP) linked to a business
+      (BusinessStaff): that business only;
+    - unlinked supervisors: every business (platform-wide supervisors);
+    - anyone else, operators and compliance included: no business. The
+      dashboard is not the admin, so staff_scope's platform staff do not
+      reach it by being staff.
+    """
+    if user is None or not user.is_authenticated or not (user.is_active and user.is_staff):
+        return NO_BUSINESS
+    if user.is_superuser:
+        return EVERY_BUSINESS
+    if not user.groups.filter(name=SUPERVISORS_GROUP).exists():
+        return NO_BUSINESS
+    business_id = BusinessStaff.objects.filter(user=user).values_list("business_id", flat=True).first()
+    return StaffScope(business_id=business_id) if business_id is not None else EVERY_BUSINESS

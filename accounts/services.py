@@ -8,6 +8,7 @@ from accounts.models import (
     BUSINESS_ADMINS_GROUP,
     COMPLIANCE_GROUP,
     OPERATORS_GROUP,
+    SUPERVISORS_GROUP,
     Business,
     BusinessStaff,
     Operator,
@@ -52,12 +53,12 @@ def operator_beat(*, operator_id: int) -> None:
     presence.presence_beat(OPERATOR_PRESENCE, operator_id)
 
 
-STAFF_ROLES = (BUSINESS_ADMINS_GROUP, COMPLIANCE_GROUP)
+STAFF_ROLES = (BUSINESS_ADMINS_GROUP, COMPLIANCE_GROUP, SUPERVISORS_GROUP)
 
 
 def business_staff_add(*, user, business: Business, role: str) -> BusinessStaff:
-    """Make ``user`` staff of ``business`` in ``role`` (its business admin or
-    its own compliance officer): staff, in the role's group, and linked to
+    """Make ``user`` staff of ``business`` in ``role`` (its business admin,
+    its own compliance officer or its supervisor): staff, in the role's group, and linked to
     that one business, so the admin shows them nothing of any other."""
     if role not in STAFF_ROLES:
         raise ValidationError({"role": f"Unknown staff role {role!r}; one of {', '.join(STAFF_ROLES)}."})

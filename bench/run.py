@@ -4,7 +4,7 @@ alternating, prints its table and writes bench/results/<name>.json; this
 prints a summary at the end and writes bench/results/summary.json.
 
 Names: call_setup, signaling_capacity, mesh, checks_accuracy, checks_cpu,
-recording_compose, booking_slots (the last four are stand-alone scripts run if present).
+recording_compose, booking_slots, dashboard_queries (the last five are stand-alone scripts run if present).
 """
 
 import importlib
@@ -24,7 +24,7 @@ from bench.common import RESULTS, fmt, load_snapshot, machine_info, table, write
 MODULES = ["call_setup", "signaling_capacity", "mesh"]
 # Written by other engineers as stand-alone scripts that print their figures
 # and write bench/results/*.json: run if present, skipped with a note if not.
-SCRIPTS = ["checks_accuracy", "checks_cpu", "recording_compose", "booking_slots"]
+SCRIPTS = ["checks_accuracy", "checks_cpu", "recording_compose", "booking_slots", "dashboard_queries"]
 SCRIPT_TIMEOUT_S = 10 * 60
 # In the whole suite, smaller samples than the scripts' own defaults (210
 # documents take ~10 min here), so `make bench` stays near 15 minutes. Run
@@ -34,6 +34,7 @@ ALIASES = {
     "call": "call_setup", "setup": "call_setup", "signaling": "signaling_capacity", "capacity": "signaling_capacity",
     "checks": "checks_accuracy", "cpu": "checks_cpu", "recording": "recording_compose", "compose": "recording_compose",
     "slots": "booking_slots", "booking": "booking_slots",
+    "dashboard": "dashboard_queries",
 }
 
 

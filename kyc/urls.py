@@ -41,6 +41,7 @@ urlpatterns = [
     path("api/v1/", include("operators.api.urls")),
     path("console/", include("operators.urls")),
     path("recordings/", include("operators.compliance.urls")),
+    path("supervisor/", include("operators.supervisor.urls")),
     path("", include("sessions_app.urls")),
     path("", include("workflows.urls")),
 ]

@@ -9,7 +9,7 @@ the page groups them by who sees them, in the order a person meets them."""
 import sys
 from pathlib import Path
 
-WHO = ("The customer", "The operator", "Compliance")
+WHO = ("The customer", "The operator", "Compliance", "The supervisor")
 
 
 def said_who(name: str) -> str | None:
@@ -18,6 +18,8 @@ def said_who(name: str) -> str | None:
     older names say it anywhere ("multi-user-customer", "recording-player")."""
     if name.startswith(("operator", "console")):
         return "The operator"
+    if name.startswith("supervisor"):
+        return "The supervisor"
     if name.startswith("compliance") or "recording-player" in name or "admin" in name:
         return "Compliance"
     if "customer" in name:
@@ -38,7 +40,7 @@ def gallery(folder: Path) -> str:
     lines = [
         "# Screenshots",
         "",
-        "Every screen a customer, an operator and compliance see, in English and German, on a desktop and on a",
+        "Every screen a customer, an operator, compliance and a supervisor see, in English and German, on a desktop and on a",
         "390 px phone where the screen is made for one. The browser tests take them on real calls (fake camera,",
         "real WebRTC); `make screenshots` takes them again and rewrites this page.",
     ]

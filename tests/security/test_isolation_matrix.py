@@ -218,6 +218,13 @@ ROWS: dict[str, Row] = {
         "GET", lambda w: f"/recordings/{_recording_evidence(w).public_id.hex}", frozenset({OPERATOR, COMPLIANCE})
     ),
     "recordings:review": Row("GET", lambda w: f"/recordings/sessions/{w.sid}/", frozenset({OPERATOR, COMPLIANCE})),
+    # --- the supervisor dashboard: supervisors of the business (and superusers)
+    # only; none of the matrix's people is one. Who of them gets in, and that
+    # another business's supervisor does not, is tests/supervisor/test_supervisor_access.py.
+    "supervisor:home": Row("GET", lambda w: "/supervisor/", NOBODY, note="supervisors only"),
+    "supervisor:dashboard": Row("GET", lambda w: "/supervisor/alpha-bank/", NOBODY, note="supervisors only"),
+    "supervisor:live": Row("GET", lambda w: "/supervisor/alpha-bank/live", NOBODY, note="supervisors only"),
+    "supervisor:export": Row("GET", lambda w: "/supervisor/alpha-bank/export.csv", NOBODY, note="supervisors only"),
     # --- the integration API: API keys only, no cookie session works there
     "api:sessions": Row("GET", lambda w: "/api/v1/sessions", NOBODY),
     "api:session": Row("GET", lambda w: f"/api/v1/sessions/{w.sid}", NOBODY),
