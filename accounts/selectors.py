@@ -115,7 +115,11 @@ def supervisor_scope(user) -> StaffScope:
     - superusers: every business;
     - supervisors (active staff in SUPERVISORS_GROUP) linked to a business
       (BusinessStaff): that business only;
-    - unlinked supervisors: every business (platform-wide supervisors);
+    - supervisors who are also platform staff (PLATFORM_STAFF_GROUP) and
+      linked to no business: every business (platform-wide supervisors);
+    - a supervisor neither linked nor platform staff: no business. Losing
+      one's business link (an admin deleting the BusinessStaff row) must
+      not make a business's supervisor platform-wide;
     - anyone else, operators and compliance included: no business. The
       dashboard is not the admin, so staff_scope's platform staff do not
       reach it by being staff.
@@ -127,4 +131,6 @@ def supervisor_scope(user) -> StaffScope:
     if not user.groups.filter(name=SUPERVISORS_GROUP).exists():
         return NO_BUSINESS
     business_id = BusinessStaff.objects.filter(user=user).values_list("business_id", flat=True).first()
-    return StaffScope(business_id=business_id) if business_id is not None else EVERY_BUSINESS
+    if business_id is not None:
+        return StaffScope(business_id=business_id)
+    return EVERY_BUSINESS if user.groups.filter(name=PLATFORM_STAFF_GROUP).exists() else NO_BUSINESS

@@ -29,13 +29,15 @@ from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 
 from django.db import connection
-from django.db.models import Aggregate, CharField, Count, FloatField, Func, Min, OuterRef, Q, Subquery
+from django.db.models import Aggregate, CharField, Count, FloatField, Func, Min, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Operator
 from accounts.selectors import operators_seen_at, presence_cutoff
 from operators.models import Decision
-from sessions_app.models import Participant, VerificationSession
+from sessions_app.models import VerificationSession
+from sessions_app.selectors import session_language_expression
 
 State = VerificationSession.State
 UNKNOWN_LANGUAGE = ""
@@ -126,9 +128,11 @@ def sessions_in_period(business, period: Period):
 
 
 def _first_language():
-    return Subquery(
-        Participant.objects.filter(session=OuterRef("pk"), position=0).order_by().values("language")[:1]
-    )
+    # The call's language by the one rule routing uses too
+    # (sessions_app.selectors.session_language); no participant (NULL) and a
+    # blank language are one group, "unknown", in the database already, so
+    # each group's percentiles are computed over all of its calls.
+    return Coalesce(session_language_expression(), Value(""))
 
 
 # --- the figures -----------------------------------------------------------------------------

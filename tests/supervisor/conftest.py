@@ -10,7 +10,7 @@ from datetime import timezone as dt_timezone
 import pytest
 from django.contrib.auth.models import Group
 
-from accounts.models import SUPERVISORS_GROUP
+from accounts.models import PLATFORM_STAFF_GROUP, SUPERVISORS_GROUP
 from accounts.services import business_staff_add
 from operators.models import Decision
 from sessions_app.models import Participant, VerificationSession
@@ -67,7 +67,8 @@ def supervisor_b(business_b):
 
 @pytest.fixture
 def platform_supervisor(db):
-    """Pia, a supervisor of the platform, tied to no business."""
+    """Pia, a supervisor of the platform: platform staff, tied to no business."""
     user = make_user("pia", is_staff=True)
     user.groups.add(Group.objects.get_or_create(name=SUPERVISORS_GROUP)[0])
+    user.groups.add(Group.objects.get_or_create(name=PLATFORM_STAFF_GROUP)[0])
     return user

@@ -69,3 +69,14 @@ def test_a_deactivated_or_unstaffed_supervisor_has_no_scope(supervisor_a):
 def test_a_supervisor_changes_nothing(supervisor_a):
     """The pages are read-only: a form post is not allowed."""
     assert browser_for(supervisor_a).post("/supervisor/alpha-bank/").status_code == 405
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_a_supervisor_who_lost_their_business_link_sees_no_business(supervisor_a, url):
+    """Deleting Sam's business link (BusinessStaff) must not make him a
+    platform-wide supervisor: that takes the platform staff group."""
+    from accounts.models import BusinessStaff
+
+    BusinessStaff.objects.filter(user=supervisor_a).delete()
+    assert browser_for(supervisor_a).get(url).status_code == 403
+    assert not supervisor_scope(supervisor_a).reaches_any
