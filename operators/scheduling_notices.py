@@ -34,7 +34,7 @@ from operators.webhooks import (
 from sessions_app import events as session_events
 from sessions_app.audit import Actor, audit_record
 from sessions_app.calendar import CANCEL, REQUEST, booking_ics
-from sessions_app.models import Booking
+from sessions_app.models import Booking, VerificationSession
 from sessions_app.scheduling import business_zone, zone_or_none
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,8 @@ WEBHOOK_OF_CHANGE = {
 }
 # Changes the customer is e-mailed about (a no-show is the business's news).
 EMAILED_CHANGES = frozenset({"scheduled", "rescheduled", "cancelled"})
+# A booking closed because its session ended in one of these: the call was held.
+HELD_STATES = frozenset({VerificationSession.State.COMPLETED, VerificationSession.State.ABANDONED})
 
 
 def booking_webhook_data(booking: Booking, *, previous_starts_at=None) -> dict:
@@ -109,7 +111,8 @@ def booking_time_text(booking: Booking) -> str:
 
 def booking_email_message(*, booking: Booking, kind: str) -> EmailMultiAlternatives | None:
     """The customer's e-mail about their booking, in their language, with the
-    calendar file. ``kind``: scheduled, rescheduled, cancelled or reminder."""
+    calendar file. ``kind``: scheduled, rescheduled, cancelled, held (the
+    call ended before its booked time was over: the event is removed) or reminder."""
     participant = _customer(booking)
     if participant is None or not participant.email:
         return None
@@ -120,6 +123,7 @@ def booking_email_message(*, booking: Booking, kind: str) -> EmailMultiAlternati
             "scheduled": _("Your video call with %(business)s is booked"),
             "rescheduled": _("Your video call with %(business)s has a new time"),
             "cancelled": _("Your video call with %(business)s is cancelled"),
+            "held": _("Your video call with %(business)s has taken place"),
             "reminder": _("Reminder: your video call with %(business)s"),
         }
         context = {
@@ -132,7 +136,7 @@ def booking_email_message(*, booking: Booking, kind: str) -> EmailMultiAlternati
         subject = subjects[kind] % {"business": business}
         text = render_to_string("emails/booking.txt", context)
         html = render_to_string("emails/booking.html", context)
-        method = CANCEL if kind == "cancelled" else REQUEST
+        method = CANCEL if kind in ("cancelled", "held") else REQUEST
         ics = booking_ics(booking, method=method, language=language)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[participant.email])
     message.attach_alternative(html, "text/html")
@@ -152,7 +156,9 @@ def booking_email_send(*, booking_id: int, sequence: int) -> str:
     if not claimed:
         return "not_due"
     booking = Booking.objects.select_related("session__business").get(pk=booking_id)
-    if booking.state == Booking.State.CANCELLED:
+    if booking.state == Booking.State.CANCELLED and booking.session.state in HELD_STATES:
+        kind = "held"  # not "book a new time": the call took place
+    elif booking.state == Booking.State.CANCELLED:
         kind = "cancelled"
     else:
         kind = "rescheduled" if sequence > 0 else "scheduled"
@@ -188,13 +194,20 @@ def booking_reminders_send(*, now=None) -> int:
     candidates = (
         Booking.objects.active()
         .filter(reminder_sent_at__isnull=True, starts_at__gt=now, starts_at__lte=now + timedelta(days=2))
+        # Only a call still to be joined: one waiting, in progress or ended needs no reminder.
+        .filter(session__state=VerificationSession.State.CREATED)
         .select_related("session__business")
     )
     for booking in candidates:
         if booking.starts_at - timedelta(minutes=booking.session.business.reminder_minutes_before) > now:
             continue
         # The claim: only one sender wins the row, whatever runs twice.
-        if not Booking.objects.filter(pk=booking.pk, reminder_sent_at__isnull=True, state=Booking.State.BOOKED).update(
+        if not Booking.objects.filter(
+            pk=booking.pk,
+            reminder_sent_at__isnull=True,
+            state=Booking.State.BOOKED,
+            session__state=VerificationSession.State.CREATED,
+        ).update(
             reminder_sent_at=now
         ):
             continue

@@ -182,6 +182,20 @@ def session_booking(session: VerificationSession) -> Booking | None:
     return booking if booking.is_active else None
 
 
+def booking_link_expiry(booking: Booking) -> datetime:
+    """The earliest a link of the booked session may expire: the booked
+    call's end plus the business's no-show minutes, so the customer is let in
+    for the whole call and the housekeeping sweep does not expire the session
+    (and cancel the booking) before it. Booking and link reissue both ask this."""
+    return booking.ends_at + timedelta(minutes=booking.session.business.no_show_after_minutes)
+
+
+def link_expiry_floor(session: VerificationSession) -> datetime | None:
+    """booking_link_expiry of the session's active booking, or None when nothing is booked."""
+    booking = session_booking(session)
+    return booking_link_expiry(booking) if booking is not None else None
+
+
 def booking_join_open(booking: Booking, *, now: datetime | None = None) -> bool:
     """Whether the customer may join the booked call now (from a few minutes before)."""
     now = now or timezone.now()

@@ -19,8 +19,8 @@ from accounts.models import Operator
 from sessions_app import events, locks
 from sessions_app.audit import Actor, audit_record
 from sessions_app.changes import session_mark_changed
-from sessions_app.models import Booking, VerificationSession
-from sessions_app.scheduling import JOIN_EARLY, slot_find, zone_or_none
+from sessions_app.models import AuditEvent, Booking, VerificationSession
+from sessions_app.scheduling import JOIN_EARLY, booking_link_expiry, slot_find, zone_or_none
 
 S = VerificationSession.State
 
@@ -40,12 +40,15 @@ def _lock_operator(operator_id: int) -> Operator:
     return Operator.objects.select_for_update(of=("self",)).get(pk=operator_id)
 
 
-def _changed(booking: Booking, *, change: str, actor: Actor, previous_starts_at: datetime | None) -> None:
+def _changed(
+    booking: Booking, *, change: str, actor: Actor, previous_starts_at: datetime | None, extra: dict | None = None
+) -> None:
     session = booking.session
     data = {
         "starts_at": booking.starts_at.isoformat(),
         "operator": booking.operator_id,
         "sequence": booking.sequence,
+        **(extra or {}),
     }
     if previous_starts_at is not None:
         data["previous_starts_at"] = previous_starts_at.isoformat()
@@ -85,7 +88,19 @@ def session_book(
         slot, chosen = found
         chosen = _lock_operator(chosen.pk)
         if slot_find(session.business, starts_at=starts_at, operator=chosen, exclude_booking=moving, now=now) is None:
-            raise SlotNotAvailable({"scheduled_for": _("This time is not free any more. Please choose another.")})
+            # Another customer took this operator while we waited for the
+            # lock. With no operator asked for, another free one will do:
+            # choose once more before refusing.
+            found = None
+            if operator is None:
+                found = slot_find(session.business, starts_at=starts_at, exclude_booking=moving, now=now)
+            if found is not None:
+                slot, chosen = found
+                chosen = _lock_operator(chosen.pk)
+                if slot_find(session.business, starts_at=starts_at, operator=chosen, exclude_booking=moving, now=now) is None:
+                    found = None
+            if found is None:
+                raise SlotNotAvailable({"scheduled_for": _("This time is not free any more. Please choose another.")})
         zone_name = customer_time_zone if zone_or_none(customer_time_zone) else ""
         previous_starts_at = None
         if booking is None:
@@ -112,8 +127,19 @@ def session_book(
         if change == "rescheduled":
             booking.reminder_sent_at = None  # the reminder is for the new time
         booking.save()
+        extra = None
+        if change == "scheduled":
+            # What the links' expiry was before this booking extended it, so
+            # cancelling gives back exactly that (booking then cancelling
+            # must not stretch a link's life).
+            extra = {
+                "link_expires_before": {
+                    str(pk): expires.isoformat()
+                    for pk, expires in session.participants.values_list("pk", "link_expires_at")
+                }
+            }
         _links_last_until_the_booking(session, booking)
-        _changed(booking, change=change, actor=actor, previous_starts_at=previous_starts_at)
+        _changed(booking, change=change, actor=actor, previous_starts_at=previous_starts_at, extra=extra)
     return booking
 
 
@@ -122,8 +148,36 @@ def _links_last_until_the_booking(session: VerificationSession, booking: Booking
     with their link then: a link that would expire before the booked call's
     no-show time is extended to it (never shortened). Caller holds the
     session's lock."""
-    until = booking.ends_at + timedelta(minutes=session.business.no_show_after_minutes)
+    until = booking_link_expiry(booking)
     session.participants.filter(link_expires_at__lt=until, link_revoked_at__isnull=True).update(link_expires_at=until)
+
+
+def _links_expiry_unbooked(session: VerificationSession) -> dict[int, datetime]:
+    """Per participant, what its link's expiry would be without the booking:
+    the latest of the value recorded when the booking was made and the one
+    a reissue while booked recorded (both in the audit trail, which is
+    written in the same transactions)."""
+    unbooked: dict[int, datetime] = {}
+    trail = AuditEvent.objects.filter(
+        session=session, action__in=["booking.scheduled", "participant.link_reissued"]
+    ).order_by("sequence").values_list("action", "participant_id", "data")
+    for action, participant_id, data in trail:
+        data = data or {}
+        if action == "booking.scheduled":
+            for pk, value in (data.get("link_expires_before") or {}).items():
+                unbooked[int(pk)] = datetime.fromisoformat(value)
+        elif participant_id is not None and data.get("link_expires_unbooked"):
+            unbooked[participant_id] = datetime.fromisoformat(data["link_expires_unbooked"])
+    return unbooked
+
+
+def _links_restore_after_cancel(session: VerificationSession, *, now: datetime) -> None:
+    """Give the links back the expiry they had before the booking extended
+    them, never earlier than now. Caller holds the session's lock."""
+    for pk, expires in _links_expiry_unbooked(session).items():
+        session.participants.filter(pk=pk, link_expires_at__gt=max(expires, now)).update(
+            link_expires_at=max(expires, now)
+        )
 
 
 def session_booking_cancel(*, session: VerificationSession, actor: Actor) -> Booking | None:
@@ -138,6 +192,7 @@ def session_booking_cancel(*, session: VerificationSession, actor: Actor) -> Boo
         booking.state = Booking.State.CANCELLED
         booking.sequence += 1
         booking.save()
+        _links_restore_after_cancel(session, now=timezone.now())
         _changed(booking, change="cancelled", actor=actor, previous_starts_at=None)
     return booking
 
@@ -186,12 +241,17 @@ def booking_on_session_moved(sender, *, session: VerificationSession, target: st
     """Receives sessions_app.events.session_moved inside the move's
     transaction (the session is locked): a session cancelled or expired
     cancels its booked call too, so the customer's calendar drops the event
-    and the operator's time is free again."""
-    if target not in (S.CANCELLED, S.EXPIRED):
+    and the operator's time is free again. So does a call that was held and
+    ended before its booked time was over (the customer joined in the
+    minutes before it): the call happened, the calendar event must go, and
+    no reminder follows (the e-mail says it took place: scheduling_notices)."""
+    if target not in VerificationSession.ENDED_STATES:
         return
     booking = Booking.objects.select_for_update(of=("self",)).filter(session=session, state=Booking.State.BOOKED).first()
     if booking is None:
         return
+    if target in (S.COMPLETED, S.ABANDONED) and booking.ends_at <= timezone.now():
+        return  # held at its time: the event is in the past, nothing to remove
     booking.session = session
     booking.state = Booking.State.CANCELLED
     booking.sequence += 1

@@ -19,7 +19,7 @@ from accounts.selectors import operator_for_user
 from accounts.services import operator_beat, operator_touch
 from kyc import presence, realtime
 from kyc.languages import page_language_code
-from sessions_app import events, locks
+from sessions_app import events, locks, scheduling
 from sessions_app.audit import Actor, audit_record
 from sessions_app.changes import (
     session_mark_changed,
@@ -222,9 +222,17 @@ def participant_link_reissue(*, participant: Participant, actor: Actor, link_ttl
         participant = locks.participant_lock(participant.pk)
         participant.link_token_hash = token_hash
         participant.link_revoked_at = None
-        participant.link_expires_at = timezone.now() + (
-            link_ttl or timedelta(hours=settings.LINK_DEFAULT_TTL_HOURS)
-        )
+        expires_at = timezone.now() + (link_ttl or timedelta(hours=settings.LINK_DEFAULT_TTL_HOURS))
+        data = None
+        floor = scheduling.link_expiry_floor(participant.session)
+        if floor is not None:
+            # A booked call: the new link must last until the call is over,
+            # else the sweep expires the session and cancels the booking.
+            # What it would have been is kept for a later cancellation
+            # (scheduling_services.session_booking_cancel restores it).
+            data = {"link_expires_unbooked": expires_at.isoformat()}
+            expires_at = max(expires_at, floor)
+        participant.link_expires_at = expires_at
         participant.save(update_fields=["link_token_hash", "link_revoked_at", "link_expires_at"])
         audit_record(
             business=participant.session.business,
@@ -232,6 +240,7 @@ def participant_link_reissue(*, participant: Participant, actor: Actor, link_ttl
             participant=participant,
             actor=actor,
             action="participant.link_reissued",
+            data=data,
         )
         # The old link's socket must hear it at once, as after a revocation.
         session_mark_changed(participant.session)
@@ -325,6 +334,10 @@ def participant_join(*, participant: Participant, language: str = "") -> Partici
             return participant  # a reload: already where they should be
         if participant.state not in (P.TERMS_ACCEPTED, P.LEFT):
             raise ValidationError(_("Accept the terms first."))
+        booking = scheduling.session_booking(session) if session.state == S.CREATED else None
+        if booking is not None and not scheduling.booking_join_open(booking):
+            # The booked operator's time is held for then, not now.
+            raise ValidationError(_("Your call is booked for a later time. You can join a few minutes before it."))
         language = page_language_code(language)
         if language and not participant.language:
             participant.language = language

@@ -131,6 +131,9 @@ def call_page(request, participant: Participant):
         return render(request, "customer/declined.html", {"participant": participant})
     if _booking_choice_due(request, participant):
         return _booking_page(request, participant)
+    if _booked_for_later(participant):
+        # ?start=now before the booked time: the booking page again, saying why.
+        return _booking_page(request, participant, status=409, error=_join_too_early())
     page_data = {
         "state": participant.state,
         "session_id": session.public_id.hex,
@@ -218,6 +221,20 @@ def _booking_choice_due(request, participant: Participant) -> bool:
     if session.state != VerificationSession.State.CREATED or request.GET.get("start") == "now":
         return False
     return scheduling.session_booking(session) is not None or scheduling.scheduling_offered(session.business)
+
+
+def _booked_for_later(participant: Participant) -> bool:
+    """Whether the customer's call is booked and may not be joined yet
+    (services.participant_join refuses it too)."""
+    session = participant.session
+    if participant.state != Participant.State.TERMS_ACCEPTED or session.state != VerificationSession.State.CREATED:
+        return False
+    booking = scheduling.session_booking(session)
+    return booking is not None and not scheduling.booking_join_open(booking)
+
+
+def _join_too_early() -> str:
+    return translation.gettext("Your call is booked for a later time. You can join a few minutes before it.")
 
 
 def _customer_zone(request, participant: Participant, booking=None):
@@ -316,6 +333,9 @@ def _choose_a_time() -> str:
 @require_POST
 @customer_view
 def booking_cancel(request, participant: Participant):
+    if not _booking_allowed(participant):
+        # Waiting or in the call: the booking is being used, not cancelled.
+        return redirect("sessions_app:call")
     scheduling_services.session_booking_cancel(session=participant.session, actor=Actor.customer())
     return redirect("sessions_app:call")
 
