@@ -15,7 +15,9 @@ share of answered + abandoned calls answered within N seconds: a customer who
 gave up waiting was not answered in time.
 
 A call's language is its first participant's (position 0); blank is
-"unknown". Days are UTC days (the business has no time zone of its own).
+"unknown". Days are the business's days: its time zone (Business.time_zone,
+the zone its operators' working hours are in) draws the period's bounds and
+the per-day rows, DST included.
 
 Percentiles are PostgreSQL's ``percentile_cont`` (linear interpolation) in
 the database; on SQLite, which has no such aggregate, the same definition in
@@ -27,6 +29,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
+from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import Aggregate, CharField, Count, FloatField, Func, Min, Q, Value
@@ -98,27 +101,29 @@ def _in_database() -> bool:
 
 @dataclass(frozen=True)
 class Period:
-    """From the first day's midnight (UTC) to the midnight after the last day."""
+    """From the first day's midnight to the midnight after the last day, in
+    the time zone ``zone`` (an IANA name: the business's)."""
 
     first_day: date
     last_day: date
+    zone: str = "UTC"
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.first_day, time.min, tzinfo=dt_timezone.utc)
+        return datetime.combine(self.first_day, time.min, tzinfo=ZoneInfo(self.zone))
 
     @property
     def end(self) -> datetime:
-        return datetime.combine(self.last_day + timedelta(days=1), time.min, tzinfo=dt_timezone.utc)
+        return datetime.combine(self.last_day + timedelta(days=1), time.min, tzinfo=ZoneInfo(self.zone))
 
     @property
     def days(self) -> list[date]:
         return [self.first_day + timedelta(days=n) for n in range((self.last_day - self.first_day).days + 1)]
 
 
-def period_default(*, today: date | None = None) -> Period:
-    today = today or timezone.now().astimezone(dt_timezone.utc).date()
-    return Period(first_day=today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), last_day=today)
+def period_default(*, today: date | None = None, zone: str = "UTC") -> Period:
+    today = today or timezone.now().astimezone(ZoneInfo(zone)).date()
+    return Period(first_day=today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), last_day=today, zone=zone)
 
 
 def sessions_in_period(business, period: Period):
@@ -248,16 +253,61 @@ def _figures_by(queryset, *, group: str | None, counts: dict, measures: dict) ->
     return result
 
 
-class UtcDay(Func):
-    """The UTC day of a datetime. Not TruncDate: on SQLite that is a Python
-    function called for every row; the stored text's first ten characters
-    are the UTC day already (Django keeps datetimes in UTC)."""
+def utc_offset_segments(zone: str, start: datetime, end: datetime) -> list[tuple[datetime | None, int]]:
+    """The zone's UTC offsets over [start, end) as (until, minutes) pairs,
+    the last with until None: one pair, or one more per DST change."""
+    tz = ZoneInfo(zone)
+
+    def offset(moment: datetime) -> int:
+        return int(moment.astimezone(tz).utcoffset().total_seconds() // 60)
+
+    segments = []
+    current = offset(start)
+    moment = start.astimezone(dt_timezone.utc).replace(minute=0, second=0, microsecond=0)
+    while moment < end:
+        moment += timedelta(hours=1)
+        # Every zone changes its offset on the hour or the half hour in UTC;
+        # the half-hour look catches the latter.
+        for candidate in (moment - timedelta(minutes=30), moment):
+            if candidate < end and offset(candidate) != current:
+                segments.append((candidate, current))
+                current = offset(candidate)
+    segments.append((None, current))
+    return segments
+
+
+class LocalDay(Func):
+    """The day of a datetime in a time zone, as 'YYYY-MM-DD' text. On
+    PostgreSQL, AT TIME ZONE. On SQLite, which knows no zones, the zone's
+    offsets over the period (utc_offset_segments) as a CASE of datetime()
+    shifts; not TruncDate, which there is a Python function called per row."""
 
     output_field = CharField()
-    template = "substr(%(expressions)s, 1, 10)"
+
+    def __init__(self, expression, *, period: "Period"):
+        super().__init__(expression)
+        self.period = period
 
     def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD')", **extra)
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        return f"to_char({sql} AT TIME ZONE %s, 'YYYY-MM-DD')", [*params, self.period.zone]
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        segments = utc_offset_segments(self.period.zone, self.period.start, self.period.end)
+        shifted = f"substr(datetime({sql}, %s), 1, 10)"
+        parts, values = [], []
+        for until, minutes in segments:
+            modifier = f"{minutes:+d} minutes"
+            if until is None:
+                parts.append(f"ELSE {shifted}" if len(segments) > 1 else shifted)
+                values += [*params, modifier]
+            else:
+                parts.append(f"WHEN {sql} < %s THEN {shifted}")
+                values += [*params, connection.ops.adapt_datetimefield_value(until), *params, modifier]
+        if len(segments) == 1:
+            return parts[0], values
+        return "CASE " + " ".join(parts) + " END", values
 
 
 MEASURES = {"wait": WAIT, "length": LENGTH}
@@ -345,7 +395,7 @@ def _language_rows(sessions, aggregates) -> list[LanguageRow]:
 
 
 def _day_rows(sessions, aggregates, period: Period) -> list[DayRow]:
-    figures = _figures_by(sessions.annotate(_day=UtcDay("waiting_at")), group="_day", counts=aggregates, measures={"wait": WAIT})
+    figures = _figures_by(sessions.annotate(_day=LocalDay("waiting_at", period=period)), group="_day", counts=aggregates, measures={"wait": WAIT})
     rows = []
     for day in period.days:
         row = figures.get(day.isoformat())

@@ -58,7 +58,7 @@ def _period_and_sla(request, business):
     """The period and N from the query string; what does not parse falls back
     to the default (last 30 days; the business's N), and the form says so by
     showing what was used."""
-    default = selectors.period_default()
+    default = selectors.period_default(zone=business.time_zone)
     first = _parse_date(request.GET.get("from")) or default.first_day
     last = _parse_date(request.GET.get("to")) or default.last_day
     if first > last:
@@ -73,7 +73,7 @@ def _period_and_sla(request, business):
     except ValueError:
         sla = business.sla_seconds
     sla = min(max(sla, 1), SLA_SECONDS_MAX) if sla else business.sla_seconds
-    return selectors.Period(first_day=first, last_day=last), sla
+    return selectors.Period(first_day=first, last_day=last, zone=business.time_zone), sla
 
 
 @require_GET

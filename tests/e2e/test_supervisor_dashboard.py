@@ -25,15 +25,19 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 1300}
 
 # A direct count: plain ORM filters and Python arithmetic, none of
-# operators.supervisor's code. Days are UTC, the last 30 including today.
+# operators.supervisor's code. Days are the business's (its time zone), the
+# last 30 including today.
 DIRECT_COUNT = """
 import json
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 from django.db.models import Count
+from accounts.models import Business
 from operators.models import Decision
 from sessions_app.models import VerificationSession
-today = datetime.now(timezone.utc).date()
-start = datetime.combine(today - timedelta(days=29), time.min, tzinfo=timezone.utc)
+zone = ZoneInfo(Business.objects.get(slug=%(slug)r).time_zone)
+today = datetime.now(zone).date()
+start = datetime.combine(today - timedelta(days=29), time.min, tzinfo=zone)
 rows = list(VerificationSession.objects.filter(business__slug=%(slug)r, waiting_at__gte=start)
             .values("state", "answered_at", "waiting_at", "operator__display_name"))
 answered = [r for r in rows if r["answered_at"]]
