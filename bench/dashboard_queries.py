@@ -143,8 +143,12 @@ def inner(sessions: int, repeat: int) -> dict:
         cursor.execute("ANALYZE")
     generated_s = time.monotonic() - started
     business = businesses[0]
-    month = period_default()
-    year = Period(first_day=month.last_day.replace(year=month.last_day.year - 1), last_day=month.last_day)
+    # The business's days, as the page draws them (Europe/Berlin: two DST
+    # changes in the year's period).
+    month = period_default(zone=business.time_zone)
+    year = Period(
+        first_day=month.last_day.replace(year=month.last_day.year - 1), last_day=month.last_day, zone=business.time_zone
+    )
 
     def timed(run) -> tuple[float, list[float], object]:
         with CaptureQueriesContext(connection) as captured:
