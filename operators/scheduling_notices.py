@@ -21,7 +21,6 @@ from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from operators.webhooks import (
@@ -35,7 +34,7 @@ from sessions_app import events as session_events
 from sessions_app.audit import Actor, audit_record
 from sessions_app.calendar import CANCEL, REQUEST, booking_ics
 from sessions_app.models import Booking, VerificationSession
-from sessions_app.scheduling import business_zone, zone_or_none
+from sessions_app.scheduling import business_zone, time_text, zone_or_none
 
 logger = logging.getLogger(__name__)
 
@@ -104,9 +103,7 @@ def _language(participant) -> str:
 def booking_time_text(booking: Booking) -> str:
     """The booked time in the customer's zone (the business's when unknown), the zone named."""
     zone = zone_or_none(booking.customer_time_zone) or business_zone(booking.session.business)
-    local = timezone.localtime(booking.starts_at, zone)
-    zone_name = getattr(zone, "key", "UTC")
-    return f"{date_format(local, 'l')}, {date_format(local, 'DATE_FORMAT')}, {date_format(local, 'H:i')} ({zone_name})"
+    return f"{time_text(booking.starts_at, zone)} ({getattr(zone, 'key', 'UTC')})"
 
 
 def booking_email_message(*, booking: Booking, kind: str) -> EmailMultiAlternatives | None:

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import Business, Operator, WorkingHours
-from sessions_app.models import Booking, VerificationSession
+from sessions_app.models import Booking, Participant, VerificationSession
 
 # The customer may join a booked call this long before its time.
 JOIN_EARLY = timedelta(minutes=10)
@@ -235,3 +236,56 @@ def booked_queue_fields(session: VerificationSession) -> dict:
 def scheduling_offered(business: Business) -> bool:
     """Whether the business's customers may book a time: some operator of it has working hours."""
     return WorkingHours.objects.filter(operator__business=business).exists()
+
+
+# --- the customer's link page -------------------------------------------------------
+
+
+def booking_allowed(participant: Participant) -> bool:
+    """Whether the customer may book, move or cancel now: terms accepted, a
+    one-on-one call not joined yet (waiting or in the call, the booking is
+    being used)."""
+    session = participant.session
+    return (
+        participant.state == Participant.State.TERMS_ACCEPTED
+        and session.kind == VerificationSession.Kind.ONE_ON_ONE
+        and session.state == VerificationSession.State.CREATED
+    )
+
+
+def booking_choice_due(participant: Participant, *, start_now: bool) -> bool:
+    """Whether the link page offers "start now or book a time" (or shows the
+    booking) instead of the call: a one-on-one call not joined yet, of a
+    business whose operators have working hours, unless the customer chose
+    to start (``start_now``: the Start now and Join buttons)."""
+    if start_now or not booking_allowed(participant):
+        return False
+    session = participant.session
+    return session_booking(session) is not None or scheduling_offered(session.business)
+
+
+def booked_for_later(participant: Participant, *, now: datetime | None = None) -> bool:
+    """Whether the customer's call is booked and may not be joined yet
+    (services.participant_join refuses it too)."""
+    session = participant.session
+    if participant.state != Participant.State.TERMS_ACCEPTED or session.state != VerificationSession.State.CREATED:
+        return False
+    booking = session_booking(session)
+    return booking is not None and not booking_join_open(booking, now=now)
+
+
+def customer_zone(session: VerificationSession, *, browser_zone: str | None, booking: Booking | None = None):
+    """The zone to show the customer times in: the one the browser sent,
+    else the one they booked in, else the business's."""
+    for name in (browser_zone, booking.customer_time_zone if booking else None):
+        zone = zone_or_none(name)
+        if zone is not None:
+            return zone
+    return business_zone(session.business)
+
+
+def time_text(value: datetime, zone) -> str:
+    """A time as the customer reads it, in ``zone``: weekday, date, hour
+    (the full date: ten minutes before midnight is the day before)."""
+    local = timezone.localtime(value, zone)
+    return f"{date_format(local, 'l')}, {date_format(local, 'DATE_FORMAT')}, {date_format(local, 'H:i')}"

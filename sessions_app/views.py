@@ -21,7 +21,7 @@ from kyc.state_machine import IllegalTransition
 from sessions_app import scheduling, scheduling_services, selectors, services
 from sessions_app.audit import Actor
 from sessions_app.calendar import PUBLISH, booking_ics
-from sessions_app.models import Participant, VerificationSession
+from sessions_app.models import Participant
 from sessions_app.selectors import (
     LinkInvalid,
     customer_session_bind,
@@ -129,9 +129,9 @@ def call_page(request, participant: Participant):
             return render(request, "customer/terms.html", {"participant": participant, "terms": terms})
     if participant.state == Participant.State.DECLINED:
         return render(request, "customer/declined.html", {"participant": participant})
-    if _booking_choice_due(request, participant):
+    if scheduling.booking_choice_due(participant, start_now=request.GET.get("start") == "now"):
         return _booking_page(request, participant)
-    if _booked_for_later(participant):
+    if scheduling.booked_for_later(participant):
         # ?start=now before the booked time: the booking page again, saying why.
         return _booking_page(request, participant, status=409, error=_join_too_early())
     page_data = {
@@ -210,59 +210,25 @@ def join(request, participant: Participant):
 # --- booked calls (sessions_app.scheduling) ----------------------------------------
 
 
-def _booking_choice_due(request, participant: Participant) -> bool:
-    """Whether the link page offers "start now or book a time" (or shows the
-    booking) instead of the call: a one-on-one call not joined yet, of a
-    business whose operators have working hours, unless the customer chose
-    to start (``?start=now``, the Start now and Join buttons)."""
-    session = participant.session
-    if participant.state != Participant.State.TERMS_ACCEPTED or session.kind != VerificationSession.Kind.ONE_ON_ONE:
-        return False
-    if session.state != VerificationSession.State.CREATED or request.GET.get("start") == "now":
-        return False
-    return scheduling.session_booking(session) is not None or scheduling.scheduling_offered(session.business)
-
-
-def _booked_for_later(participant: Participant) -> bool:
-    """Whether the customer's call is booked and may not be joined yet
-    (services.participant_join refuses it too)."""
-    session = participant.session
-    if participant.state != Participant.State.TERMS_ACCEPTED or session.state != VerificationSession.State.CREATED:
-        return False
-    booking = scheduling.session_booking(session)
-    return booking is not None and not scheduling.booking_join_open(booking)
+def _browser_zone(request) -> str | None:
+    return request.GET.get("tz") or request.POST.get("tz")
 
 
 def _join_too_early() -> str:
     return translation.gettext("Your call is booked for a later time. You can join a few minutes before it.")
 
 
-def _customer_zone(request, participant: Participant, booking=None):
-    """The zone to show times in: the one the browser sent, else the one it
-    booked in, else the business's."""
-    for name in (request.GET.get("tz") or request.POST.get("tz"), booking.customer_time_zone if booking else None):
-        zone = scheduling.zone_or_none(name)
-        if zone is not None:
-            return zone
-    return scheduling.business_zone(participant.session.business)
-
-
-def _time_text(value, zone) -> str:
-    local = timezone.localtime(value, zone)
-    return f"{date_format(local, 'l')}, {date_format(local, 'DATE_FORMAT')}, {date_format(local, 'H:i')}"
-
-
 def _booking_context(request, participant: Participant) -> dict:
     session = participant.session
     booking = scheduling.session_booking(session)
-    zone = _customer_zone(request, participant, booking)
+    zone = scheduling.customer_zone(session, browser_zone=_browser_zone(request), booking=booking)
     context = {"participant": participant, "booking": booking, "zone_name": str(zone.key if hasattr(zone, "key") else "UTC")}
     if booking is not None:
         context.update(
-            booked_text=_time_text(booking.starts_at, zone),
+            booked_text=scheduling.time_text(booking.starts_at, zone),
             join_open=scheduling.booking_join_open(booking),
             # The full date: ten minutes before midnight is the day before.
-            join_from_text=_time_text(booking.starts_at - scheduling.JOIN_EARLY, zone),
+            join_from_text=scheduling.time_text(booking.starts_at - scheduling.JOIN_EARLY, zone),
         )
     return context
 
@@ -279,7 +245,7 @@ def _booking_page(request, participant: Participant, *, status: int = 200, error
 def _slots_page(request, participant: Participant, *, status: int = 200, error: str = ""):
     session = participant.session
     context = _booking_context(request, participant)
-    zone = _customer_zone(request, participant, context["booking"])
+    zone = scheduling.customer_zone(session, browser_zone=_browser_zone(request), booking=context["booking"])
     slots = scheduling.free_slots(session.business, exclude_booking=context["booking"])
     context["days"] = [
         {
@@ -292,28 +258,19 @@ def _slots_page(request, participant: Participant, *, status: int = 200, error: 
     return render(request, "customer/booking_slots.html", context, status=status)
 
 
-def _booking_allowed(participant: Participant) -> bool:
-    session = participant.session
-    return (
-        participant.state == Participant.State.TERMS_ACCEPTED
-        and session.kind == VerificationSession.Kind.ONE_ON_ONE
-        and session.state == VerificationSession.State.CREATED
-    )
-
-
 @require_http_methods(["GET", "POST"])
 @customer_view
 def booking_slots(request, participant: Participant):
     """GET: the free times, by day, in the customer's zone. POST: book (or
     move the booking to) the chosen one."""
-    if not _booking_allowed(participant):
+    if not scheduling.booking_allowed(participant):
         return redirect("sessions_app:call")
     if request.method == "GET":
         return _slots_page(request, participant)
     starts_at = parse_datetime(request.POST.get("slot") or "")
     if starts_at is None or timezone.is_naive(starts_at):
         return _slots_page(request, participant, status=400, error=_choose_a_time())
-    zone = _customer_zone(request, participant)
+    zone = scheduling.customer_zone(participant.session, browser_zone=_browser_zone(request))
     try:
         scheduling_services.session_book(
             session=participant.session,
@@ -333,7 +290,7 @@ def _choose_a_time() -> str:
 @require_POST
 @customer_view
 def booking_cancel(request, participant: Participant):
-    if not _booking_allowed(participant):
+    if not scheduling.booking_allowed(participant):
         # Waiting or in the call: the booking is being used, not cancelled.
         return redirect("sessions_app:call")
     scheduling_services.session_booking_cancel(session=participant.session, actor=Actor.customer())

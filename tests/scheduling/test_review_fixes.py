@@ -235,3 +235,23 @@ def test_an_asked_for_operator_who_was_raced_is_refused(live_call, alice_works, 
     monkeypatch.setattr(scheduling_services, "_lock_operator", lock_after_a_rival_took_it)
     with pytest.raises(scheduling_services.SlotNotAvailable):
         session_book(session=live_call.session, starts_at=NINE, actor=Actor.customer(), operator=alice_works, now=monday_8am)
+
+
+# 8. The link page's decisions are selectors (sessions_app.scheduling), one time format for page and e-mail.
+
+
+def test_the_link_page_s_decisions_are_selectors(accepted, alice_works):
+    from operators.scheduling_notices import booking_time_text
+    from sessions_app import scheduling
+
+    participant = _participant(accepted)
+    assert scheduling.booking_allowed(participant)
+    assert scheduling.booking_choice_due(participant, start_now=False)
+    assert not scheduling.booking_choice_due(participant, start_now=True)
+    booking = _book_last_free_slot(accepted)
+    assert scheduling.booked_for_later(_participant(accepted))
+    zone = scheduling.customer_zone(accepted.session, browser_zone="Not/AZone", booking=booking)
+    assert zone.key == "Europe/Berlin"
+    assert booking_time_text(booking) == f"{scheduling.time_text(booking.starts_at, zone)} (Europe/Berlin)"
+    page = _browser(accepted).get("/call/").content.decode()
+    assert scheduling.time_text(booking.starts_at, zone) in page
