@@ -5,6 +5,8 @@ hours), and Ben, who has none. Max opens his link, accepts the terms, and
 the page offers "Book a time" (nobody is available to start now): he picks
 the first free time, confirms, and the page says "Your call is booked for
 …" — also after a reload — with the .ics to download (parsed back here).
+Joining before the time (``?start=now`` typed in) shows the booking again
+with the reason.
 
 Then the clock is moved: the test moves the booking's time to now in the
 server's database (a direct UPDATE through `manage.py shell`, the one thing
@@ -127,6 +129,14 @@ def test_a_customer_books_a_time_and_the_booked_operator_gets_the_call_first(ser
     customer.reload()
     expect(customer.get_by_role("heading", name=re.compile("Your call is booked for"))).to_contain_text(picked)
     shots(customer, "booking-booked-after-reload-en")
+    # Joining before the time, past the hidden button, is refused by the
+    # server: the page shows the booking again and says why.
+    customer.goto(f"{base}/call/?start=now")
+    expect(customer.locator("#booking-error")).to_contain_text("booked for a later time")
+    expect(customer.get_by_role("heading", name=re.compile("Your call is booked for"))).to_contain_text(picked)
+    expect(customer.locator(".call-root")).to_have_count(0)
+    shots(customer, "booking-join-too-early-en")
+    customer.goto(f"{base}/call/")
 
     with customer.expect_download() as download:
         customer.get_by_role("link", name="Add to my calendar (.ics)").click()
