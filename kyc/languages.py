@@ -6,7 +6,7 @@ are then in the language of the page that opened it."""
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.utils.translation import get_language_from_request
+from django.utils.translation import get_language_from_request, get_language_info, gettext
 
 
 def language_for_scope(scope) -> str:
@@ -29,3 +29,16 @@ def page_language_code(code: str) -> str:
     blank when the product does not ship it."""
     primary = language_primary(code)
     return primary if primary in {known for known, _name in settings.LANGUAGES} else ""
+
+
+def language_name(code: str) -> str:
+    """A language's name in the reader's language, for every page that names
+    one (the console's queue, routing's reasons, the supervisor dashboard):
+    a regional code by its language ("de-at" is German), any language Django
+    knows by its name, "unknown" for none, else the code itself."""
+    if not code:
+        return gettext("unknown")
+    try:
+        return str(get_language_info(page_language_code(code) or language_primary(code))["name_translated"])
+    except KeyError:
+        return code

@@ -19,13 +19,12 @@ ask ``session_offered_to``; nothing else decides it.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Operator
 from accounts.selectors import operators_available
-from kyc.languages import page_language_code
+from kyc.languages import language_name
 from sessions_app.models import VerificationSession
 from sessions_app.scheduling import booked_operator_only
 from sessions_app.selectors import session_language
@@ -49,13 +48,6 @@ class Offer:
     # When the call is offered to every operator; None when it already is
     # for a reason that will not change with time (OPEN, FITS).
     fallback_at: datetime | None = None
-
-
-def language_name(code: str) -> str:
-    """The language's name in the reader's language, or the code itself."""
-    names = dict(settings.LANGUAGES)
-    known = page_language_code(code)
-    return str(names[known]) if known else code
 
 
 def workflows_with_trained_operators(business) -> set[int]:

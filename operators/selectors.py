@@ -2,6 +2,7 @@ from django.utils import timezone
 
 from accounts.models import Operator
 from accounts.selectors import operators_available_count
+from kyc.languages import language_name
 from operators import routing
 from sessions_app.models import Participant, VerificationSession
 from sessions_app.scheduling import booked_queue_fields
@@ -48,7 +49,7 @@ def queue_snapshot(*, operator, now=None) -> dict:
                 "business_reference": session.business_reference,
                 "waiting_seconds": int((now - session.waiting_at).total_seconds()) if session.waiting_at else 0,
                 "language": language,
-                "language_name": routing.language_name(language) if language else "",
+                "language_name": language_name(language) if language else "",
                 "offered": {"reason": offer.reason, "label": offer.label},
                 **booked_queue_fields(session),
                 "participants": [

@@ -5,9 +5,9 @@ One place, so the page, its tables and the export never disagree."""
 from dataclasses import dataclass
 
 from django.utils import formats
-from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
+from kyc.languages import language_name
 from operators.models import Decision
 from operators.supervisor import charts
 from operators.supervisor.selectors import LIVE_STATES, PeriodFigures
@@ -42,13 +42,18 @@ def percent(value) -> str:
     return "–" if value is None else formats.number_format(round(value * 100, 1), 1) + " %"  # number_format cuts, it does not round
 
 
-def language_name(code: str) -> str:
-    if not code:
-        return _("unknown")
-    try:
-        return get_language_info(code)["name_translated"]
-    except KeyError:
-        return code
+def _decisions_section(key: str, title: str, label_heading: str, counts: list[tuple[str, int]]) -> "Section":
+    """A bar per label with its number of decisions, and the same as a table."""
+    return Section(
+        key,
+        title,
+        charts.bar_chart(
+            title=title,
+            labels=[label for label, _n in counts],
+            series=[charts.Series(_("Decisions"), [n for _l, n in counts])],
+        ),
+        Table(title, [label_heading, _("Decisions")], [[label, n] for label, n in counts]),
+    )
 
 
 def outcome_label(value: str) -> str:
@@ -161,33 +166,16 @@ def sections(figures: PeriodFigures) -> list[Section]:
         )
     )
 
-    title = _("Outcomes")
-    outcomes = [(outcome_label(value), n) for value, n in figures.outcomes.items()]
     result.append(
-        Section(
-            "outcomes",
-            title,
-            charts.bar_chart(
-                title=title,
-                labels=[label for label, _n in outcomes],
-                series=[charts.Series(_("Decisions"), [n for _l, n in outcomes])],
-            ),
-            Table(title, [_("Outcome"), _("Decisions")], [[label, n] for label, n in outcomes]),
+        _decisions_section(
+            "outcomes", _("Outcomes"), _("Outcome"),
+            [(outcome_label(value), n) for value, n in figures.outcomes.items()],
         )
     )
-
-    title = _("Reasons")
-    reasons = [(f"{outcome_label(outcome)}: {reason_label(reason)}", n) for outcome, reason, n in figures.reasons]
     result.append(
-        Section(
-            "reasons",
-            title,
-            charts.bar_chart(
-                title=title,
-                labels=[label for label, _n in reasons],
-                series=[charts.Series(_("Decisions"), [n for _l, n in reasons])],
-            ),
-            Table(title, [_("Outcome and reason"), _("Decisions")], [[label, n] for label, n in reasons]),
+        _decisions_section(
+            "reasons", _("Reasons"), _("Outcome and reason"),
+            [(f"{outcome_label(outcome)}: {reason_label(reason)}", n) for outcome, reason, n in figures.reasons],
         )
     )
 
