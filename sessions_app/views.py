@@ -267,7 +267,10 @@ def booking_slots(request, participant: Participant):
         return redirect("sessions_app:call")
     if request.method == "GET":
         return _slots_page(request, participant)
-    starts_at = parse_datetime(request.POST.get("slot") or "")
+    try:
+        starts_at = parse_datetime(request.POST.get("slot") or "")
+    except ValueError:  # well formed, no such time ("2026-02-30T10:00+01:00")
+        starts_at = None
     if starts_at is None or timezone.is_naive(starts_at):
         return _slots_page(request, participant, status=400, error=_choose_a_time())
     zone = scheduling.customer_zone(participant.session, browser_zone=_browser_zone(request))

@@ -122,6 +122,14 @@ def test_a_post_without_a_time_is_refused(accepted, alice_works):
     assert browser_for(accepted).post("/call/book", {"slot": "tomorrow"}).status_code == 400
 
 
+@pytest.mark.parametrize("slot", ["2026-02-30T10:00:00+01:00", "2026-12-08T10:00:00", ""])
+def test_a_time_that_does_not_exist_or_has_no_zone_is_refused_with_the_times_again(accepted, alice_works, slot):
+    response = browser_for(accepted).post("/call/book", {"slot": slot})
+    assert response.status_code == 400
+    assert "Please choose a time." in response.content.decode()
+    assert not Booking.objects.filter(session=accepted.session).exists()
+
+
 def test_another_customer_cannot_touch_this_booking(accepted, other_call, alice_works):
     slot = free_slots(accepted.session.business)[0]
     session_book(session=accepted.session, starts_at=slot.starts_at, actor=Actor.customer())
