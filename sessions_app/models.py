@@ -70,6 +70,10 @@ class VerificationSession(models.Model):
     )
     business_reference = models.CharField(_("business reference"), max_length=200, blank=True)
     redirect_url = models.URLField(_("redirect URL"), blank=True)
+    # The regulatory preset and rules the session runs under, copied from its
+    # workflow when it is created (kyc.regulations.RuleSet.of(session)).
+    preset = models.CharField(_("regulatory preset"), max_length=32, default="custom", db_index=True)
+    rule_set = models.JSONField(_("rule set"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     waiting_at = models.DateTimeField(_("waiting since"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)

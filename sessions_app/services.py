@@ -181,6 +181,7 @@ def session_create(
     if kind not in VerificationSession.Kind.values:
         raise ValidationError({"kind": f"Unknown kind {kind!r}."})
     expires_at = timezone.now() + (link_ttl or timedelta(hours=settings.LINK_DEFAULT_TTL_HOURS))
+    rule_set = workflow.rule_set()
     with transaction.atomic():
         session = VerificationSession.objects.create(
             business=business,
@@ -188,6 +189,8 @@ def session_create(
             kind=kind,
             business_reference=business_reference,
             redirect_url=redirect_url,
+            preset=rule_set.preset,
+            rule_set=rule_set.snapshot(),
         )
         created = CreatedSession(session=session)
         for position, spec in enumerate(participants):
@@ -210,7 +213,13 @@ def session_create(
             session=session,
             actor=actor,
             action="session.created",
-            data={"kind": kind, "participants": len(participants), "workflow": workflow.pk},
+            data={
+                "kind": kind,
+                "participants": len(participants),
+                "workflow": workflow.pk,
+                "preset": rule_set.preset,
+                "rules": sorted(rule_set.rules),
+            },
         )
     return created
 

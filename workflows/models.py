@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from kyc import regulations
 from kyc.state_machine import StateMachine
 from kyc.texts import text_for_language
 from workflows.steps import STEP_KIND_LABELS, STEP_KINDS, TERMS, validate_workflow_steps
@@ -51,6 +52,33 @@ class WorkflowTemplate(models.Model):
     minimum_age = models.PositiveSmallIntegerField(_("minimum age"), default=18)
     face_match_threshold = models.FloatField(_("face match threshold"), default=0.5)
     recording_required = models.BooleanField(_("recording required"), default=False)
+    # Regulated deployments (kyc.regulations): the preset's rules are on and
+    # cannot be switched off; ``rules`` lists every rule that is on.
+    preset = models.CharField(
+        _("regulatory preset"), max_length=32, choices=regulations.PRESET_CHOICES, default=regulations.CUSTOM
+    )
+    rules = models.JSONField(_("rules"), default=list, blank=True)
+    tan_channel = models.CharField(
+        _("one-time code sent by"),
+        max_length=8,
+        choices=[("email", _("E-mail")), ("sms", _("SMS"))],
+        default="email",
+    )
+    security_features_minimum = models.PositiveSmallIntegerField(
+        _("security features to check"), default=3,
+        help_text=_("How many security features, each from a different category, are chosen for each call."),
+    )
+    allowed_countries = models.JSONField(
+        _("allowed countries"), default=list, blank=True,
+        help_text=_('ISO 3166-1 alpha-2 codes, e.g. ["IN"]; empty allows every country.'),
+    )
+    questions_drawn = models.PositiveSmallIntegerField(
+        _("questions drawn per call"), default=3,
+        help_text=_("With randomised questions: how many questions are drawn from the question bank for each call."),
+    )
+    min_video_height = models.PositiveSmallIntegerField(_("minimum video height (px)"), default=480)
+    min_frame_rate = models.PositiveSmallIntegerField(_("minimum frame rate (fps)"), default=15)
+    max_packet_loss_percent = models.FloatField(_("maximum packet loss (%)"), default=5.0)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -77,6 +105,52 @@ class WorkflowTemplate(models.Model):
             validate_workflow_steps(self.steps, default_language=self.default_language)
         except ValidationError as error:
             raise ValidationError({"steps": error.messages}) from error
+        self._clean_rules()
+
+    def _clean_rules(self):
+        unknown = sorted(set(self.rules or ()) - set(regulations.RULES))
+        if unknown:
+            raise ValidationError({"rules": gettext("Unknown rule %(rules)s.") % {"rules": ", ".join(unknown)}})
+        missing = regulations.preset_rules(self.preset) - set(self.rules or ())
+        if missing:
+            raise ValidationError(
+                {
+                    "rules": gettext("The preset “%(preset)s” needs these rules on: %(rules)s.")
+                    % {
+                        "preset": regulations.PRESETS[self.preset].label,
+                        "rules": ", ".join(str(regulations.RULES[code].label) for code in sorted(missing)),
+                    }
+                }
+            )
+        if regulations.RECORDING in (self.rules or ()) and not self.recording_required:
+            raise ValidationError(
+                {"recording_required": gettext("The rule “The call is recorded” needs the recording required.")}
+            )
+
+    def rule_set(self) -> regulations.RuleSet:
+        """The rules a session of this workflow runs under now (a session keeps
+        its own snapshot of it: VerificationSession.rule_set)."""
+        rules = set(self.rules or ()) | regulations.preset_rules(self.preset)
+        if self.recording_required:
+            rules.add(regulations.RECORDING)
+        preset_settings = regulations.PRESETS[self.preset].settings
+        return regulations.RuleSet(
+            preset=self.preset,
+            rules=frozenset(code for code in rules if code in regulations.RULES),
+            settings={
+                "tan_channel": self.tan_channel,
+                # A preset's figure is a floor the workflow may raise, never lower.
+                "security_features_minimum": max(
+                    self.security_features_minimum, preset_settings.get("security_features_minimum", 0)
+                ),
+                # The preset's countries unless the workflow names its own.
+                "allowed_countries": list(self.allowed_countries or preset_settings.get("allowed_countries", ())),
+                "questions_drawn": self.questions_drawn,
+                "min_video_height": self.min_video_height,
+                "min_frame_rate": self.min_frame_rate,
+                "max_packet_loss_percent": self.max_packet_loss_percent,
+            },
+        )
 
     def terms_step(self) -> dict | None:
         return next((step for step in self.steps if step["kind"] == TERMS), None)

@@ -56,7 +56,9 @@ def test_creation_writes_one_session_created_audit_event(business_a, workflow_a)
     [event] = AuditEvent.objects.filter(session=created.session)
     assert event.action == "session.created"
     assert event.actor_kind == AuditEvent.ActorKind.API
-    assert event.data == {"kind": MULTI_USER, "participants": 2, "workflow": workflow_a.pk}
+    assert event.data == {
+        "kind": MULTI_USER, "participants": 2, "workflow": workflow_a.pk, "preset": "custom", "rules": []
+    }
 
 
 def test_multi_user_session_gives_every_participant_their_own_link(business_a, workflow_a):
