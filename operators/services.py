@@ -6,12 +6,12 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Operator
 from operators import routing
+from operators.approval_gates import approval_problem
 from operators.models import Decision
 from operators.webhooks import PARTICIPANT_DECIDED, webhook_emit
 from sessions_app import locks
 from sessions_app.audit import Actor, audit_record
 from sessions_app.models import Participant, VerificationSession
-from sessions_app.recordings import recording_problem_for_approval
 from sessions_app.services import SessionNotAvailable, participant_mark_decided, session_assign_operator
 from workflows.check_selectors import participant_checks
 from workflows.checks.recommendation import APPROVE, REJECT, REVIEW
@@ -84,8 +84,9 @@ def decision_record(
                 }
             )
         if outcome == Decision.Outcome.APPROVE:
-            # The workflow may make the recording mandatory: no approval without it.
-            problem = recording_problem_for_approval(participant)
+            # The workflow and its preset's rules may hold approval back (a recording,
+            # a one-time code, security features…): operators.approval_gates.
+            problem = approval_problem(participant)
             if problem:
                 raise ValidationError(problem)
         decision = Decision.objects.create(

@@ -37,6 +37,7 @@ from django.utils import timezone
 from kyc.evidence_crypto import EvidenceIntegrityError
 from kyc.ids import uuid_or_none
 from kyc.storage import stored_files_delete
+from kyc.regulations import RECORDING, RuleSet
 from sessions_app import recording_media
 from sessions_app.audit import Actor, audit_record
 from sessions_app.changes import session_mark_changed
@@ -285,7 +286,7 @@ def recording_problem_for_approval(participant: Participant, *, now=None) -> str
     """Why this participant may not be approved yet under a workflow that
     requires a recording, or None. Checked inside decision_record."""
     session = participant.session
-    if not session.workflow.recording_required:
+    if not (session.workflow.recording_required or RuleSet.of(session).has(RECORDING)):
         return None
     latest = RecordingChunk.objects.filter(
         recording__session=session, recording__stream=participant.public_id.hex
