@@ -36,8 +36,8 @@ from django.utils import timezone
 
 from kyc.evidence_crypto import EvidenceIntegrityError
 from kyc.ids import uuid_or_none
-from kyc.storage import stored_files_delete
 from kyc.regulations import RECORDING, RuleSet
+from kyc.storage import stored_files_delete
 from sessions_app import recording_media
 from sessions_app.audit import Actor, audit_record
 from sessions_app.changes import session_mark_changed
