@@ -269,6 +269,23 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Verity <no-reply@localhost>")
 
+# --- SMS (one-time codes at the end of a call; kyc/sms.py) ---------------------
+# kyc.sms.ConsoleBackend logs the message, kyc.sms.FileBackend appends one JSON
+# line per message to SMS_FILE_PATH/messages.jsonl (development, browser tests),
+# kyc.sms.HttpBackend POSTs JSON to SMS_HTTP_URL with the bearer SMS_HTTP_TOKEN
+# (the provider; through the egress policy like a webhook).
+SMS_BACKEND = env_str("SMS_BACKEND", "kyc.sms.ConsoleBackend")
+SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(VAR_DIR / "sms"))
+SMS_HTTP_URL = env_str("SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN", "")
+SMS_HTTP_TIMEOUT_SECONDS = env_int("SMS_HTTP_TIMEOUT_SECONDS", 10)
+SMS_SENDER = env_str("SMS_SENDER", "Verity")
+# A one-time code is good for this long, for this many wrong entries, and a
+# customer gets at most this many codes per call.
+ONE_TIME_CODE_TTL_SECONDS = env_int("ONE_TIME_CODE_TTL_SECONDS", 300)
+ONE_TIME_CODE_MAX_ATTEMPTS = env_int("ONE_TIME_CODE_MAX_ATTEMPTS", 5)
+ONE_TIME_CODE_MAX_SENDS = env_int("ONE_TIME_CODE_MAX_SENDS", 5)
+
 # --- WebRTC -----------------------------------------------------------------
 ICE_STUN_URLS = env_list("ICE_STUN_URLS", [])
 ICE_TURN_URLS = env_list("ICE_TURN_URLS", [])

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from kyc.regulations import RECORDING, RuleSet
+from kyc.regulations import RECORDING, TAN_AT_END, RuleSet
 from sessions_app.models import Participant
+from sessions_app.one_time_codes import one_time_code_problem_for_approval
 from sessions_app.recordings import recording_problem_for_approval
 
 
@@ -34,8 +35,18 @@ def _recording_gate(participant: Participant) -> Requirement | None:
     return Requirement("recording", _("Recording of the call received"), met=problem is None, problem=problem or "")
 
 
+def _one_time_code_gate(participant: Participant) -> Requirement | None:
+    if not RuleSet.of(participant.session).has(TAN_AT_END):
+        return None
+    problem = one_time_code_problem_for_approval(participant)
+    return Requirement(
+        "one_time_code", _("One-time code confirmed by the customer"), met=problem is None, problem=problem or ""
+    )
+
+
 GATES = [
     _recording_gate,
+    _one_time_code_gate,
 ]
 
 

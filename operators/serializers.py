@@ -6,7 +6,8 @@ from django.conf import settings
 from rest_framework import serializers
 
 from accounts.models import Operator
-from sessions_app.models import Booking, Participant, VerificationSession
+from sessions_app.models import Booking, Participant, VerificationSession, phone_validator
+from sessions_app.one_time_code_destinations import mask_phone, one_time_code_destinations_missing
 from workflows.check_selectors import participant_checks
 from workflows.models import CheckResult, StepState, WorkflowTemplate
 
@@ -20,6 +21,17 @@ class ParticipantInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, help_text="The customer's full name, shown to the operator.")
     email = serializers.EmailField(
         required=False, allow_blank=True, default="", help_text="Needed when the links are e-mailed."
+    )
+    phone = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        default="",
+        validators=[phone_validator],
+        help_text=(
+            "The customer's mobile number in international form (E.164, e.g. +4915112345678): needed when the "
+            "workflow sends the one-time code at the end of the call by SMS."
+        ),
     )
     business_reference = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default="", help_text="Your own id of this customer."
@@ -126,6 +138,9 @@ class SessionCreateSerializer(serializers.Serializer):
             }
             if missing:
                 raise serializers.ValidationError({"participants": missing})
+        missing = one_time_code_destinations_missing(attrs["workflow"].rule_set(), participants)
+        if missing:
+            raise serializers.ValidationError({"participants": missing})
         attrs["link_ttl"] = timedelta(hours=attrs["link_ttl_hours"]) if attrs.get("link_ttl_hours") else None
         if attrs.get("operator") is not None and attrs.get("scheduled_for") is None:
             raise serializers.ValidationError({"operator": ["Only with scheduled_for."]})
@@ -223,6 +238,7 @@ class ParticipantSerializer(serializers.ModelSerializer):
         help_text="The system's recommendation from the current check results: advice, never the decision."
     )
     erased = serializers.SerializerMethodField(help_text="Personal fields were erased under retention.")
+    phone = serializers.SerializerMethodField(help_text="The customer's phone number, masked (+49*******5678).")
 
     class Meta:
         model = Participant
@@ -230,6 +246,7 @@ class ParticipantSerializer(serializers.ModelSerializer):
             "id",
             "name",
             "email",
+            "phone",
             "business_reference",
             "language",
             "date_of_birth",
@@ -243,6 +260,11 @@ class ParticipantSerializer(serializers.ModelSerializer):
             "check_results",
             "recommendation",
         ]
+
+    def get_phone(self, participant) -> str:
+        # Shown masked: the business sent it and has it; an answer that is
+        # logged or cached somewhere on the way need not carry it whole.
+        return mask_phone(participant.phone)
 
     def get_decision(self, participant) -> DecisionSerializer(allow_null=True):
         decision = getattr(participant, "decision", None)

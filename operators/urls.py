@@ -27,6 +27,11 @@ urlpatterns = [
         views.challenge_request,
         name="challenge_request",
     ),
+    path(
+        "calls/<str:session_id>/participants/<str:participant_id>/one-time-code",
+        views.one_time_code_send,
+        name="one_time_code_send",
+    ),
     path("calls/<str:session_id>/captures/<str:capture_id>", views.operator_capture_upload, name="capture_upload"),
     path("evidence/<str:evidence_id>", views.evidence_file, name="evidence"),
     path("calls/<str:session_id>/recordings", recording_views.recording_start, name="recording_start"),

@@ -21,6 +21,7 @@ from operators import fraud_flags, routing, selectors, services
 from operators.models import Decision, FraudFlag
 from operators.ui_strings import call_strings, console_strings
 from sessions_app import services as session_services
+from sessions_app.one_time_codes import one_time_code_send as one_time_code_send_service
 from sessions_app.audit import Actor
 from sessions_app.evidence_streaming import evidence_file_response
 from sessions_app.models import Evidence, VerificationSession
@@ -272,6 +273,22 @@ def challenge_request(request, operator, session_id: str, participant_id: str, c
         status = 404 if error.code == "unknown_challenge" else 409
         return json_error(error.code or "rejected", " ".join(error.messages), status)
     return JsonResponse({"capture": capture.public_id.hex, "kind": capture.kind, "label": capture.label})
+
+
+@require_POST
+@operator_required
+def one_time_code_send(request, operator, session_id: str, participant_id: str):
+    """Send this customer of the operator's call a one-time code (the rule
+    TAN_AT_END): it replaces any code sent before."""
+    session = own_call(operator, session_id)
+    participant = session.participants.filter(public_id=uuid_or_none(participant_id)).first()
+    if participant is None:
+        return json_error("unknown_participant", _("No such participant."), 404)
+    try:
+        row = one_time_code_send_service(participant=participant, operator=operator)
+    except ValidationError as error:
+        return json_error(error.code or "rejected", " ".join(error.messages), 409)
+    return JsonResponse({"sent_to": row.sent_to, "channel": row.channel}, status=201)
 
 
 @require_POST

@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -116,6 +117,14 @@ class VerificationSession(models.Model):
         return self.state in self.ENDED_STATES
 
 
+# E.164: a plus, the country code and the number, at most 15 digits.
+phone_validator = RegexValidator(
+    r"^\+[1-9][0-9]{6,14}$",
+    _("Enter the phone number in international form, e.g. +4915112345678."),
+    code="invalid_phone",
+)
+
+
 class ParticipantQuerySet(models.QuerySet):
     def for_business(self, business):
         return self.filter(session__business=business)
@@ -156,6 +165,8 @@ class Participant(models.Model):
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("e-mail"), blank=True)
+    # For a one-time code by SMS at the end of the call (kyc.regulations.TAN_AT_END).
+    phone = models.CharField(_("phone number"), max_length=16, blank=True, validators=[phone_validator])
     business_reference = models.CharField(_("business reference"), max_length=200, blank=True)
     language = models.CharField(_("language"), max_length=8, blank=True)
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
@@ -190,6 +201,52 @@ class Participant(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.get_state_display()})"
+
+
+class OneTimeCodeQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(participant__session__business=business)
+
+
+class OneTimeCode(models.Model):
+    """A code the customer receives (e-mail or SMS) and types into the call
+    before the operator may approve (kyc.regulations.TAN_AT_END). Only an
+    HMAC of the code is kept (sessions_app.one_time_codes): a database leak
+    does not tell anybody a code. A newer code replaces this one."""
+
+    class State(models.TextChoices):
+        SENT = "sent", _("Sent")
+        CONFIRMED = "confirmed", _("Confirmed")
+        EXPIRED = "expired", _("Expired")
+        LOCKED = "locked", _("Locked after too many wrong entries")
+        REPLACED = "replaced", _("Replaced by a newer code")
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="one_time_codes", verbose_name=_("participant")
+    )
+    channel = models.CharField(_("sent by"), max_length=8, choices=[("email", _("E-mail")), ("sms", _("SMS"))])
+    sent_to = models.CharField(_("sent to (masked)"), max_length=254)
+    salt = models.CharField(_("salt"), max_length=32)
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.SENT)
+    attempts = models.PositiveSmallIntegerField(_("wrong entries"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    # Set by the delivery task (e-mail or SMS, after the commit): a task that
+    # runs twice sends once; a failed delivery says why on the operator's panel.
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    delivery_problem = models.CharField(_("delivery problem"), max_length=300, blank=True)
+
+    objects = OneTimeCodeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["participant", "-created_at", "-pk"]
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+
+    def __str__(self):
+        return f"{self.sent_to} ({self.get_state_display()})"
 
 
 class TermsAcceptanceQuerySet(models.QuerySet):

@@ -240,7 +240,8 @@ def shared_decision(participant: Participant) -> dict | None:
 
 
 # What a question's prompt carries beside its code and text.
-QUESTION_PROMPT_KEYS = ("lang", "texts", "question", "answer", "choices", "answered")
+# (and ``sent_to``: where the one-time code went, masked; sessions_app.one_time_codes).
+QUESTION_PROMPT_KEYS = ("lang", "texts", "question", "answer", "choices", "answered", "sent_to")
 
 
 def prompt_for_customer(prompt: dict | None) -> dict | None:

@@ -27,6 +27,7 @@ from sessions_app.changes import (
     waiting_sessions_mark_changed_on_commit,
 )
 from sessions_app.links import link_token_new, link_url
+from sessions_app.one_time_code_destinations import one_time_code_destinations_missing
 from sessions_app.models import (
     Evidence,
     Participant,
@@ -76,6 +77,7 @@ class ParticipantSpec:
     business_reference: str = ""
     language: str = ""
     date_of_birth: object = None
+    phone: str = ""
 
 
 @dataclass
@@ -182,6 +184,12 @@ def session_create(
         raise ValidationError({"kind": f"Unknown kind {kind!r}."})
     expires_at = timezone.now() + (link_ttl or timedelta(hours=settings.LINK_DEFAULT_TTL_HOURS))
     rule_set = workflow.rule_set()
+    # A call whose end needs a one-time code cannot start without somewhere to send it.
+    missing = one_time_code_destinations_missing(rule_set, [vars(spec) for spec in participants])
+    if missing:
+        raise ValidationError(
+            {"participants": [f"{int(index) + 1}: {m}" for index, fields in missing.items() for ms in fields.values() for m in ms]}
+        )
     with transaction.atomic():
         session = VerificationSession.objects.create(
             business=business,
@@ -200,6 +208,7 @@ def session_create(
                 position=position,
                 name=spec.name,
                 email=spec.email,
+                phone=spec.phone,
                 business_reference=spec.business_reference,
                 language=spec.language,
                 date_of_birth=spec.date_of_birth,

@@ -7,6 +7,8 @@ from django.core.cache import cache
 
 from kyc.background import background_submit
 from sessions_app import audit, recordings
+# Defined beside its service; imported here so the worker's autodiscovery registers it.
+from sessions_app.one_time_codes import one_time_code_deliver_task  # noqa: F401
 
 # While a segment is still open after the call (its last chunks uploading),
 # look again this often until the grace period has passed.

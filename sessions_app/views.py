@@ -18,7 +18,7 @@ from kyc.http import json_error
 from kyc.net import client_ip
 from accounts.selectors import operators_available_count
 from kyc.state_machine import IllegalTransition
-from sessions_app import scheduling, scheduling_services, selectors, services
+from sessions_app import one_time_codes, scheduling, scheduling_services, selectors, services
 from sessions_app.audit import Actor
 from sessions_app.calendar import PUBLISH, booking_ics
 from sessions_app.models import Participant
@@ -141,6 +141,7 @@ def call_page(request, participant: Participant):
         "join_url": reverse("sessions_app:join"),
         "capture_url_prefix": reverse("workflows:capture_upload", args=["X"])[:-1],
         "answer_url": reverse("workflows:question_answer"),
+        "one_time_code_url": reverse("sessions_app:one_time_code_enter"),
         "ws_path": f"/ws/call/{session.public_id.hex}/",
         "redirect_url": session.redirect_url,
         "ended": session.is_ended or participant.state == Participant.State.REMOVED,
@@ -313,3 +314,20 @@ def booking_calendar(request, participant: Participant):
     )
     response["Content-Disposition"] = 'attachment; filename="verity-call.ics"'
     return response
+
+
+@require_POST
+@customer_view
+def one_time_code_enter(request, participant: Participant):
+    """The one-time code the customer typed into the call's frame (field
+    ``code``). 200 when confirmed; otherwise a clear message and a code the
+    page tells apart (wrong_code, expired, locked, malformed, no_code)."""
+    code = request.POST.get("code", "")
+    if len(code) > one_time_codes.MAX_ENTRY_CHARS:
+        return json_error(one_time_codes.MALFORMED, translation.gettext("Enter the %(digits)d digits of the code.") % {"digits": one_time_codes.CODE_DIGITS}, 400)
+    try:
+        one_time_codes.one_time_code_enter(participant=participant, code=code)
+    except ValidationError as error:
+        status = 400 if error.code == one_time_codes.MALFORMED else 409
+        return json_error(error.code or "rejected", " ".join(error.messages), status)
+    return JsonResponse({"ok": True, "state": "confirmed"})
