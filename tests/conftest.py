@@ -68,6 +68,14 @@ def _private_evidence_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _sms_to_a_private_file(settings, tmp_path):
+    """Text messages go to a file of the test's own (kyc.sms.FileBackend),
+    never to the console or a provider."""
+    settings.SMS_BACKEND = "kyc.sms.FileBackend"
+    settings.SMS_FILE_PATH = str(tmp_path / "sms")
+
+
+@pytest.fixture(autouse=True)
 def _private_audit_checkpoint_log(settings, tmp_path):
     """Each test starts with an empty checkpoint log of its own, never var/'s."""
     settings.AUDIT_CHECKPOINT_LOG = tmp_path / "audit_checkpoints.jsonl"
