@@ -125,6 +125,7 @@ def call(request, operator, session_id: str):
         "capture_url_template": reverse("operators:capture_upload", args=[session.public_id.hex, "CID"]),
         "remove_url_template": reverse("operators:remove_participant", args=[session.public_id.hex, "PID"]),
         "challenge_url_template": reverse("operators:challenge_request", args=[session.public_id.hex, "PID", "CODE"]),
+        "one_time_code_url_template": reverse("operators:one_time_code_send", args=[session.public_id.hex, "PID"]),
         "console_url": reverse("operators:console"),
         "recording_start_url": reverse("operators:recording_start", args=[session.public_id.hex]),
         "recording_progress_url": reverse("operators:recording_progress", args=[session.public_id.hex]),

@@ -54,4 +54,10 @@ def customer_strings() -> dict[str, str]:
         "sendAnswer": _("Send answer"),
         "answerSent": _("Sent. The operator can see your answer; you may still change it."),
         "answerNotSent": _("Your answer could not be sent. Please try again."),
+        # The one-time code at the end of the call (sessions_app.one_time_codes).
+        "prompt_one_time_code": _("Enter the code we sent to %(to)s"),
+        "oneTimeCodeLabel": _("One-time code"),
+        "oneTimeCodeConfirm": _("Confirm code"),
+        "oneTimeCodeConfirmed": _("Code confirmed. Thank you."),
+        "oneTimeCodeNotSent": _("Your code could not be sent. Please try again."),
     }

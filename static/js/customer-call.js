@@ -130,9 +130,11 @@ function renderPrompt(prompt, peerId) {
     box.hidden = true;
     return;
   }
-  const base = t[`prompt_${prompt.code}`] || "";
+  // The one-time code's line names where it went, in this page's words.
+  const oneTimeCode = prompt.code === "one_time_code";
+  const base = oneTimeCode ? format(t.prompt_one_time_code, { to: prompt.sent_to || "" }) : t[`prompt_${prompt.code}`] || "";
   // A workflow's own text (a question) in this page's language if it has it.
-  const own = ownText(prompt);
+  const own = oneTimeCode ? document.createElement("span") : ownText(prompt);
   const extra = own.textContent;
   const line = $("prompt-text");
   line.replaceChildren(base);
@@ -166,6 +168,10 @@ function ownText(item) {
 // what is being typed); what was sent is said under it, after a reload too.
 function renderAnswer(prompt, isNew) {
   const form = $("prompt-answer");
+  if (prompt.code === "one_time_code") {
+    renderOneTimeCode(prompt, isNew);
+    return;
+  }
   if (!["typed", "choice"].includes(prompt.answer)) {
     form.hidden = true;
     form.replaceChildren();
@@ -222,6 +228,69 @@ function renderAnswer(prompt, isNew) {
   // A new question to type: the field takes the focus the prompt asks for.
   const input = $("prompt-answer-input");
   if (isNew && input) input.focus({ preventScroll: true });
+}
+
+// The one-time code: a field the phone's keyboard offers the received code
+// for (autocomplete="one-time-code", digits only), and a clear line when it
+// is wrong, expired or locked (the server's words: how many tries are left).
+function renderOneTimeCode(prompt, isNew) {
+  const form = $("prompt-answer");
+  const status = $("prompt-answer-status");
+  if (isNew || form.dataset.promptId !== String(prompt.id) || !form.childElementCount) {
+    form.replaceChildren();
+    form.dataset.promptId = prompt.id;
+    const input = document.createElement("input");
+    input.type = "text";
+    input.id = "one-time-code-input";
+    input.name = "code";
+    input.autocomplete = "one-time-code";
+    input.inputMode = "numeric";
+    input.pattern = "[0-9]*";
+    input.maxLength = 6;
+    input.className = "one-time-code-input";
+    input.setAttribute("aria-label", t.oneTimeCodeLabel);
+    input.setAttribute("aria-describedby", "prompt-text prompt-answer-status");
+    const send = document.createElement("button");
+    send.type = "submit";
+    send.className = "button primary";
+    send.textContent = t.oneTimeCodeConfirm;
+    const row = document.createElement("div");
+    row.className = "prompt-answer-row";
+    row.append(input, send);
+    form.append(row);
+    form.onsubmit = (event) => {
+      event.preventDefault();
+      sendOneTimeCode(input, send);
+    };
+    delete status.dataset.error;
+    status.textContent = "";
+  }
+  form.hidden = false;
+  const input = $("one-time-code-input");
+  if (isNew && input) input.focus({ preventScroll: true });
+}
+
+async function sendOneTimeCode(input, button) {
+  const status = $("prompt-answer-status");
+  button.disabled = true;
+  let answer;
+  try {
+    answer = await postForm(data.one_time_code_url, { code: input.value.replace(/\s+/g, "") });
+  } catch {
+    answer = { ok: false, body: {} };
+  }
+  button.disabled = false;
+  if (answer.ok) {
+    delete status.dataset.error;
+    status.textContent = t.oneTimeCodeConfirmed;
+    input.removeAttribute("aria-invalid");
+  } else {
+    status.dataset.error = (answer.body.error && answer.body.error.code) || "1";
+    status.textContent = (answer.body.error && answer.body.error.message) || t.oneTimeCodeNotSent;
+    input.setAttribute("aria-invalid", "true");
+    input.select();
+  }
+  announce(status.textContent);
 }
 
 async function sendAnswer(prompt, fields) {

@@ -430,6 +430,7 @@ export class WorkflowPanel {
       this.challengeGroup(participant),
       this.evidenceGallery(participant),
       this.checksPanel(participant),
+      this.oneTimeCodePanel(participant),
       this.decisionForm(participant),
       ["in_call", "waiting", "left"].includes(participant.state) && this.participants.length > 1
         ? el(
@@ -489,6 +490,10 @@ export class WorkflowPanel {
     if (checks) checks.replaceWith(this.checksPanel(participant));
     const seen = panel.querySelector(".seen-before");
     if (seen) seen.replaceWith(this.seenBeforePanel(participant));
+    // The customer confirms the code while the operator types a note.
+    const code = panel.querySelector(".one-time-code");
+    const codeNow = this.oneTimeCodePanel(participant);
+    if (code && codeNow) code.replaceWith(codeNow);
     // The customer's answer arrives while the operator types a note.
     const line = panel.querySelector(".customer-answer-live");
     const step = line && participant.steps.find((s) => String(s.position) === line.dataset.step);
@@ -855,6 +860,53 @@ export class WorkflowPanel {
     );
     this.dialogOpener = `thumb-${shot.url}`;
     this.dialog.showModal();
+  }
+
+  // The one-time code at the end of the call (rule TAN_AT_END): where it
+  // goes, its state as the customer enters it, and the button that sends a
+  // (new) one. Approval is refused until it is confirmed.
+  oneTimeCodePanel(participant) {
+    const code = participant.one_time_code;
+    if (!code) return null;
+    const box = el("section", { class: "one-time-code", "aria-labelledby": `otc-${participant.peer_id}` });
+    box.dataset.state = code.state || "none";
+    box.append(el("h3", { id: `otc-${participant.peer_id}`, text: t.oneTimeCodeTitle }));
+    const to = code.sent_to || code.address;
+    const status = el("p", { class: "one-time-code-status", role: "status" });
+    if (code.state === "confirmed") status.textContent = t.oneTimeCodeConfirmed;
+    else if (code.state === "sent") status.textContent = format(t.oneTimeCodeWaiting, { to, attempts: code.attempts_left });
+    else if (code.state === "expired") status.textContent = t.oneTimeCodeExpired;
+    else if (code.state === "locked") status.textContent = t.oneTimeCodeLocked;
+    else status.textContent = t.oneTimeCodeNotSent;
+    box.append(el("p", { class: "muted", text: format(code.channel === "sms" ? t.oneTimeCodeBySms : t.oneTimeCodeByEmail, { to: code.address }) }), status);
+    if (code.delivery_problem) box.append(el("p", { class: "error", text: format(t.oneTimeCodeNotDelivered, { problem: code.delivery_problem }) }));
+    if (code.state !== "confirmed" && participant.state === "in_call") {
+      if (code.sends_left > 0) {
+        box.append(
+          el(
+            "button",
+            {
+              type: "button",
+              class: "button small",
+              "data-focus-key": "one-time-code-send",
+              onclick: async (event) => {
+                const button = event.currentTarget;
+                button.disabled = true; // until the state push draws the code sent
+                const answer = await postForm(this.data.one_time_code_url_template.replace("PID", participant.peer_id), {});
+                if (!answer.ok) {
+                  button.disabled = false;
+                  this.toast((answer.body.error && answer.body.error.message) || t.failed);
+                }
+              },
+            },
+            code.state ? t.oneTimeCodeSendNew : t.oneTimeCodeSend
+          )
+        );
+      } else {
+        box.append(el("p", { class: "muted", text: t.oneTimeCodeNoMore }));
+      }
+    }
+    return box;
   }
 
   decisionForm(participant) {

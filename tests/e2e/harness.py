@@ -70,6 +70,10 @@ class ProductServer:
                 # The staff user of the recording test signs in with a password
                 # (the mandatory second factor has its own tests in tests/security).
                 "STAFF_REQUIRE_SECOND_FACTOR": "false",
+                # E-mails and text messages land in files under the var dir,
+                # where a test reads what the server sent (mails_sent below).
+                "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "SMS_BACKEND": "kyc.sms.FileBackend",
             }
         )
         self.env.pop("DATABASE_URL", None)
@@ -131,6 +135,15 @@ class ProductServer:
             "--password", password, "--multi-user", str(multi_user),
         )
         return json.loads(out.strip().splitlines()[-1])
+
+    def mails_sent(self) -> list[str]:
+        """Every e-mail the server sent so far, as raw text, oldest first
+        (Django's file backend: one file per connection, messages divided by
+        a line of dashes)."""
+        mails = []
+        for path in sorted((self.tmp / "mail").glob("*.log"), key=lambda p: p.stat().st_mtime):
+            mails.extend(part for part in path.read_text().split("-" * 79) if part.strip())
+        return mails
 
     def kill(self, index: int):
         proc = self.procs[index]

@@ -156,6 +156,11 @@ ROWS: dict[str, Row] = {
         ok=past_the_door("stale_prompt"),
         note="each customer answers only the question shown to them now (none is, here)",
     ),
+    "sessions_app:one_time_code_enter": Row(
+        "POST", lambda w: "/call/one-time-code", CUSTOMERS, data=lambda w: {"code": "123456"},
+        ok=past_the_door("no_code", "not_in_call"),
+        note="each customer enters only the code sent to them (none was, here)",
+    ),
     # --- the console
     "operators:login": Row("GET", lambda w: "/console/login/", EVERYONE),
     "operators:logout": Row("POST", lambda w: "/console/logout/", EVERYONE, ok=lambda r: r.status_code == 302),
@@ -182,6 +187,11 @@ ROWS: dict[str, Row] = {
     "operators:challenge_request": Row(
         "POST", lambda w: f"/console/calls/{w.sid}/participants/{w.pid}/challenges/cover_half_face", frozenset({OPERATOR}),
         note="only the operator of the call, of a customer in it",
+    ),
+    "operators:one_time_code_send": Row(
+        "POST", lambda w: f"/console/calls/{w.sid}/participants/{w.pid}/one-time-code", frozenset({OPERATOR}),
+        ok=past_the_door("rule_off"),
+        note="only the operator of the call, of a customer in it (the call here has no one-time code)",
     ),
     "operators:flag": Row(
         "POST", lambda w: f"/console/sessions/{w.sid}/flag", frozenset({OPERATOR}),

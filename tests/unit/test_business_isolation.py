@@ -27,6 +27,7 @@ from sessions_app.models import (
     AuditEvent,
     Booking,
     Evidence,
+    OneTimeCode,
     Participant,
     Recording,
     RecordingChunk,
@@ -69,6 +70,7 @@ BUSINESS_PATH = {
     "operators.FraudFlag": "session__business",
     "accounts.WorkingHours": "operator__business",
     "sessions_app.Booking": "session__business",
+    "sessions_app.OneTimeCode": "participant__session__business",
     **INTEGRATION_BUSINESS_PATH,
 }
 # Owned by a user, not a business: staff sign-in (accounts/security.py, accounts/totp.py).
@@ -126,6 +128,11 @@ def _decided_call(call, operator):
     session_flag_fraud(
         session=call.session, user=operator.user, actor=Actor.operator(operator),
         reason=FraudFlag.Reason.FORGED_DOCUMENT, note="Laminate lifted at the corner.",
+    )
+    # One-time code at the end of the call (set-up only; tests/regulated/test_one_time_code.py).
+    OneTimeCode.objects.create(
+        participant=call.participant, channel="email", sent_to="m***@example.com", salt="0" * 32,
+        code_hash="0" * 64, expires_at=timezone.now() + timedelta(minutes=5),
     )
     # Booked calls (set-up only; sessions_app.scheduling_services is tested in tests/scheduling).
     WorkingHours.objects.create(operator=operator, weekday=0, start=time(9), end=time(12))
