@@ -868,19 +868,32 @@ export class WorkflowPanel {
   oneTimeCodePanel(participant) {
     const code = participant.one_time_code;
     if (!code) return null;
+    // A sent code runs out without anything changing on the server: the
+    // panel counts down on its own clock (the server gives seconds left, not
+    // a time) and draws "expired" when it is over.
+    let state = code.state;
+    if (state === "sent") {
+      const key = `${participant.peer_id}:${code.sends_left}`;
+      if (!this.codeExpiresAt) this.codeExpiresAt = new Map();
+      if (!this.codeExpiresAt.has(key)) {
+        this.codeExpiresAt.set(key, Date.now() + code.expires_in_seconds * 1000);
+        setTimeout(() => this.rerender(participant.peer_id), code.expires_in_seconds * 1000 + 100);
+      }
+      if (Date.now() >= this.codeExpiresAt.get(key)) state = "expired";
+    }
     const box = el("section", { class: "one-time-code", "aria-labelledby": `otc-${participant.peer_id}` });
-    box.dataset.state = code.state || "none";
+    box.dataset.state = state || "none";
     box.append(el("h3", { id: `otc-${participant.peer_id}`, text: t.oneTimeCodeTitle }));
     const to = code.sent_to || code.address;
     const status = el("p", { class: "one-time-code-status", role: "status" });
-    if (code.state === "confirmed") status.textContent = t.oneTimeCodeConfirmed;
-    else if (code.state === "sent") status.textContent = format(t.oneTimeCodeWaiting, { to, attempts: code.attempts_left });
-    else if (code.state === "expired") status.textContent = t.oneTimeCodeExpired;
-    else if (code.state === "locked") status.textContent = t.oneTimeCodeLocked;
+    if (state === "confirmed") status.textContent = t.oneTimeCodeConfirmed;
+    else if (state === "sent") status.textContent = format(t.oneTimeCodeWaiting, { to, attempts: code.attempts_left });
+    else if (state === "expired") status.textContent = t.oneTimeCodeExpired;
+    else if (state === "locked") status.textContent = t.oneTimeCodeLocked;
     else status.textContent = t.oneTimeCodeNotSent;
     box.append(el("p", { class: "muted", text: format(code.channel === "sms" ? t.oneTimeCodeBySms : t.oneTimeCodeByEmail, { to: code.address }) }), status);
     if (code.delivery_problem) box.append(el("p", { class: "error", text: format(t.oneTimeCodeNotDelivered, { problem: code.delivery_problem }) }));
-    if (code.state !== "confirmed" && participant.state === "in_call") {
+    if (state !== "confirmed" && participant.state === "in_call") {
       if (code.sends_left > 0) {
         box.append(
           el(
@@ -899,7 +912,7 @@ export class WorkflowPanel {
                 }
               },
             },
-            code.state ? t.oneTimeCodeSendNew : t.oneTimeCodeSend
+            state ? t.oneTimeCodeSendNew : t.oneTimeCodeSend
           )
         );
       } else {
