@@ -38,6 +38,7 @@ from operators.repeat_applicants import fingerprints_erase
 from sessions_app.audit import Actor, audit_record
 from sessions_app.models import (
     Evidence,
+    OneTimeCode,
     Participant,
     TermsAcceptance,
     VerificationSession,
@@ -73,6 +74,7 @@ def session_erase(*, session: VerificationSession, now=None) -> SessionErasure:
         participant_count = Participant.objects.filter(session=session).update(
             name="",
             email="",
+            phone="",
             business_reference="",
             date_of_birth=None,
             media_state={},
@@ -80,6 +82,9 @@ def session_erase(*, session: VerificationSession, now=None) -> SessionErasure:
             erased_at=now,
         )
         VerificationSession.objects.filter(pk=session.pk).update(business_reference="", redirect_url="")
+        # Where a one-time code went, masked, is still a fragment of an address;
+        # its states and times stay (the audit trail tells the same story).
+        OneTimeCode.objects.filter(participant__session=session).update(sent_to="", delivery_problem="")
         TermsAcceptance.objects.filter(participant__session=session).update(ip_address=None, user_agent="")
         # Step data holds answers, notes and challenge details.
         StepState.objects.filter(participant__session=session).update(data={})

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from kyc import regulations
 from operators.approval_gates import approval_problem, approval_requirements
+from operators.compliance.retention import session_erase
 from operators.services import decision_record
 from sessions_app.audit import Actor
 from sessions_app.models import AuditEvent, OneTimeCode, Participant
@@ -306,3 +307,20 @@ def test_a_tan_by_sms_workflow_refuses_a_participant_without_a_phone(business_a,
             business=business_a, workflow=workflow_a, kind="one_on_one",
             participants=[ParticipantSpec(name="Max", email="max@example.com")], actor=Actor.api(),
         )
+
+
+# --- retention -------------------------------------------------------------------------
+
+
+def test_erasure_takes_the_phone_number_and_where_the_code_went(
+    business_a, workflow_a, operator_a, django_capture_on_commit_callbacks
+):
+    participant = _call_in_progress(business_a, _tan_workflow(workflow_a, "sms"), operator_a, phone="+4915112345678")
+    _send(participant, operator_a, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        session_erase(session=participant.session)
+
+    participant.refresh_from_db()
+    assert participant.phone == ""
+    row = OneTimeCode.objects.get()
+    assert row.sent_to == "" and row.state == OneTimeCode.State.SENT  # the record of what happened stays
