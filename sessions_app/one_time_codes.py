@@ -122,7 +122,9 @@ def one_time_code_send(*, participant: Participant, operator) -> OneTimeCode:
         address = one_time_code_address(participant, channel)
         if not address:
             raise ValidationError(
-                _("The customer has no phone number for the SMS.") if channel == SMS else _("The customer has no e-mail address."),
+                _("The customer has no phone number for the SMS.")
+                if channel == SMS
+                else _("The customer has no e-mail address."),
                 code="no_address",
             )
         now = timezone.now()
@@ -149,7 +151,11 @@ def one_time_code_send(*, participant: Participant, operator) -> OneTimeCode:
         # again); the page shows its own language's words around ``sent_to``.
         participant_set_prompt(
             participant=participant,
-            prompt={"code": PROMPT_CODE, "text": _("Enter the code we sent to %(to)s") % {"to": row.sent_to}, "sent_to": row.sent_to},
+            prompt={
+                "code": PROMPT_CODE,
+                "text": _("Enter the code we sent to %(to)s") % {"to": row.sent_to},
+                "sent_to": row.sent_to,
+            },
             actor=Actor.operator(operator),
         )
         row_id = row.pk
@@ -167,7 +173,9 @@ def one_time_code_message(row: OneTimeCode, code: str) -> tuple[str, str, str]:
     with translation.override(language):
         subject = _("Your one-time code for %(business)s") % {"business": business}
         if row.channel == SMS:
-            text = _("%(code)s is your code for the video identification with %(business)s. Valid for %(minutes)d minutes.") % context
+            text = _(
+                "%(code)s is your code for the video identification with %(business)s. Valid for %(minutes)d minutes."
+            ) % context
             return subject, text, ""
         return (
             subject,

@@ -187,9 +187,13 @@ def session_create(
     # A call whose end needs a one-time code cannot start without somewhere to send it.
     missing = one_time_code_destinations_missing(rule_set, [vars(spec) for spec in participants])
     if missing:
-        raise ValidationError(
-            {"participants": [f"{int(index) + 1}: {m}" for index, fields in missing.items() for ms in fields.values() for m in ms]}
-        )
+        messages = [
+            f"{int(index) + 1}: {message}"
+            for index, fields in missing.items()
+            for field_messages in fields.values()
+            for message in field_messages
+        ]
+        raise ValidationError({"participants": messages})
     with transaction.atomic():
         session = VerificationSession.objects.create(
             business=business,

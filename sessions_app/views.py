@@ -324,7 +324,8 @@ def one_time_code_enter(request, participant: Participant):
     page tells apart (wrong_code, expired, locked, malformed, no_code)."""
     code = request.POST.get("code", "")
     if len(code) > one_time_codes.MAX_ENTRY_CHARS:
-        return json_error(one_time_codes.MALFORMED, translation.gettext("Enter the %(digits)d digits of the code.") % {"digits": one_time_codes.CODE_DIGITS}, 400)
+        message = translation.gettext("Enter the %(digits)d digits of the code.") % {"digits": one_time_codes.CODE_DIGITS}
+        return json_error(one_time_codes.MALFORMED, message, 400)
     try:
         one_time_codes.one_time_code_enter(participant=participant, code=code)
     except ValidationError as error:
