@@ -6,6 +6,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from accounts.models import Operator
+from kyc.regulations import RuleSet
 from sessions_app.models import Booking, Participant, VerificationSession
 from workflows.check_selectors import participant_checks
 from workflows.models import CheckResult, StepState, WorkflowTemplate
@@ -313,6 +314,12 @@ class SessionSerializer(serializers.ModelSerializer):
     )
     participants = ParticipantSerializer(many=True, read_only=True)
     booking = serializers.SerializerMethodField(help_text="The booked call, if one was ever booked; null otherwise.")
+    preset = serializers.CharField(
+        read_only=True, help_text="The regulatory preset the session runs under (copied from its workflow when created)."
+    )
+    rules = serializers.SerializerMethodField(
+        help_text="The codes of the regulatory rules the session runs under (its own snapshot, sorted)."
+    )
 
     class Meta:
         model = VerificationSession
@@ -323,6 +330,8 @@ class SessionSerializer(serializers.ModelSerializer):
             "business_reference",
             "redirect_url",
             "workflow",
+            "preset",
+            "rules",
             "created_at",
             "waiting_at",
             "answered_at",
@@ -339,6 +348,9 @@ class SessionSerializer(serializers.ModelSerializer):
         except Booking.DoesNotExist:
             return None
         return BookingSerializer(booking).data
+
+    def get_rules(self, session) -> list[str]:
+        return sorted(RuleSet.of(session).rules)
 
     def get_call_duration_seconds(self, session) -> int | None:
         duration = session.call_duration

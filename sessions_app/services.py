@@ -181,6 +181,9 @@ def session_create(
     if kind not in VerificationSession.Kind.values:
         raise ValidationError({"kind": f"Unknown kind {kind!r}."})
     expires_at = timezone.now() + (link_ttl or timedelta(hours=settings.LINK_DEFAULT_TTL_HOURS))
+    # A call that could not keep its workflow's rules (randomised questions
+    # with an empty bank) is refused before it is made, not discovered in it.
+    workflow.rules_followable_check()
     rule_set = workflow.rule_set()
     with transaction.atomic():
         session = VerificationSession.objects.create(
