@@ -417,9 +417,9 @@ class WorkflowTemplateAdmin(BusinessScopedAdmin):
 
     def presets_view(self, request):
         """Every preset × rule × source, read-only: what compliance checks a
-        workflow's preset against (the README has the same table)."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
+        workflow's preset against (the README has the same table). Public
+        knowledge, no business's data: every admin user may read it
+        (admin_view has already required a signed-in staff user)."""
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
