@@ -152,3 +152,28 @@ def test_the_readme_has_the_same_table():
 def test_every_rule_of_a_preset_names_a_document_and_a_section():
     for _preset, _rule, source in regulations.preset_rule_sources():
         assert source.document and source.section
+
+
+def test_the_demo_seed_has_the_two_regulated_workflows_a_bank_and_trained_operator(db):
+    import json
+
+    from django.core.management import call_command
+    from io import StringIO
+
+    from accounts.models import Operator, OperatorTraining
+    from workflows.models import BankQuestion
+
+    out = StringIO()
+    call_command("seed_demo", "--json", "--password", "demo-pass-123456", stdout=out)
+    call_command("seed_demo", "--json", "--password", "demo-pass-123456", stdout=StringIO())  # again: nothing doubled
+    assert json.loads(out.getvalue())["regulated_workflows"] == ["BaFin VideoIdent", "RBI V-CIP"]
+    for name, preset in (("BaFin VideoIdent", BAFIN), ("RBI V-CIP", regulations.RBI_VCIP)):
+        workflow = WorkflowTemplate.objects.get(name=name)
+        assert workflow.preset == preset and set(regulations.preset_rules(preset)) <= set(workflow.rules)
+        workflow.full_clean()
+    operator = Operator.objects.get(user__username="operator")
+    assert sorted(OperatorTraining.objects.filter(operator=operator).values_list("preset", flat=True)) == [
+        BAFIN, regulations.RBI_VCIP
+    ]
+    assert BankQuestion.objects.values("category").distinct().count() == 3
+    assert BankQuestion.objects.count() == 6
