@@ -10,6 +10,7 @@ otherwise is refused on the checklist by WorkflowTemplate._clean_rules."""
 
 from django import forms
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -64,7 +65,7 @@ class RuleChecklist(forms.CheckboxSelectMultiple):
 
 class WorkflowTemplateForm(forms.ModelForm):
     rules = forms.MultipleChoiceField(
-        label=_("rules"),
+        label=capfirst(_("rules")),
         required=False,
         widget=RuleChecklist,
         help_text=_("The preset's rules are ticked when it is chosen and cannot be switched off."),

@@ -11,13 +11,18 @@ document.addEventListener("DOMContentLoaded", () => {
   const data = document.getElementById("preset-rule-sources");
   if (!preset || !checklist || !data) return;
   const sources = JSON.parse(data.textContent);
+  let previous = preset.value;
 
   preset.addEventListener("change", () => {
     const rules = sources[preset.value] || {};
+    const before = sources[previous] || {};
+    previous = preset.value;
     const template = checklist.dataset.requiredBy;
     for (const box of checklist.querySelectorAll('input[type="checkbox"][name="rules"]')) {
       const source = rules[box.value];
       if (source) box.checked = true;
+      // A rule only the preset left behind asked for goes with it; one picked by hand stays.
+      else if (before[box.value]) box.checked = false;
       const note = checklist.querySelector(`.rule-source[data-rule="${box.value}"]`);
       if (note) note.textContent = source ? template.replace("%(source)s", source) : "";
     }
