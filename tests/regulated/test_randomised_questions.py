@@ -133,3 +133,29 @@ def test_a_bank_question_is_validated_like_a_step_question(business_a):
     spoken = BankQuestion(business=business_a, category="Account", ask={"en": "Why?"}, choices=["Savings", "Business"])
     with pytest.raises(ValidationError):
         spoken.full_clean()
+
+
+@pytest.fixture
+def drawn_workflow(business_a, workflow_a):
+    """Business A's workflow with randomised questions, three drawn from its bank (set before the call is made)."""
+    bank_for(business_a)
+    return with_rules(workflow_a, regulations.RANDOMISED_QUESTIONS, questions_drawn=3)
+
+
+def test_the_operator_asks_the_drawn_questions_in_the_drawn_order_and_answers_are_recorded(
+    drawn_workflow, answered_call, operator_a
+):
+    from workflows.services import question_answer_record, step_start
+
+    step = step_start(step=_questions_step(answered_call.participant), operator=operator_a)
+    drawn = step.config["drawn_from_bank"]
+    assert step.data["question_order"] == [0, 1, 2]
+    answered_call.participant.refresh_from_db()
+    first = BankQuestion.objects.get(pk=drawn[0]["bank_question"])
+    assert answered_call.participant.current_prompt["text"] == first.ask["en"]
+
+    step = question_answer_record(step=step, operator=operator_a, question=0, answer="Berlin")
+    assert step.data["answers"] == {"0": "Berlin"}
+    answered_call.participant.refresh_from_db()
+    second = BankQuestion.objects.get(pk=drawn[1]["bank_question"])
+    assert answered_call.participant.current_prompt["text"] == second.ask["en"]
