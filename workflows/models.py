@@ -281,7 +281,9 @@ class BankQuestion(models.Model):
         try:
             validate_question(self.as_step_question(), where=gettext("question"), default_language=None)
         except ValidationError as error:
-            raise ValidationError({"ask": error.messages}) from error
+            # The step validator names what is wrong; a choice's fault is the choices field's.
+            field = "choices" if any("choice" in message for message in error.messages) else "ask"
+            raise ValidationError({field: error.messages}) from error
 
 
 class StepStateQuerySet(models.QuerySet):

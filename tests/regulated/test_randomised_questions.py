@@ -126,8 +126,15 @@ def test_session_create_through_the_api_refuses_with_400_when_the_bank_is_empty(
 
 def test_a_bank_question_is_validated_like_a_step_question(business_a):
     question = BankQuestion(business=business_a, category="Account", ask={"en": "Why?"}, answer="choice", choices=["Only one"])
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as refused:
         question.full_clean()
+    assert "choices" in refused.value.message_dict
+    question.choices = ["Savings", "Business"]
+    question.ask = {"xx-not-a-language": "Why?"}
+    with pytest.raises(ValidationError) as refused:
+        question.full_clean()
+    assert "ask" in refused.value.message_dict
+    question.ask = {"en": "Why?"}
     question.choices = ["Savings", "Business"]
     question.full_clean()
     spoken = BankQuestion(business=business_a, category="Account", ask={"en": "Why?"}, choices=["Savings", "Business"])
