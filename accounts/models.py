@@ -14,9 +14,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from kyc import regulations
 from kyc.egress import egress_url_validate
 from kyc.languages import language_primary
 
@@ -222,6 +224,68 @@ class WorkingHours(models.Model):
     def clean(self):
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise ValidationError({"end": _("The end must be after the start.")})
+
+
+def _today():
+    return timezone.localdate()
+
+
+def _one_year_from_today():
+    today = timezone.localdate()
+    try:
+        return today.replace(year=today.year + 1)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + 1, day=28)
+
+
+class OperatorTrainingQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(operator__business=business)
+
+    def current(self, on):
+        """Attestations valid on the date ``on``."""
+        return self.filter(attested_on__lte=on, valid_until__gte=on)
+
+
+class OperatorTraining(models.Model):
+    """An operator's attested training for one regulatory preset
+    (kyc.regulations): with the OPERATOR_TRAINING rule, only operators with a
+    current attestation for the session's preset are offered its calls
+    (operators.routing). Valid a year by default: BaFin asks for training
+    repeated at least yearly."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="trainings", verbose_name=_("operator"))
+    preset = models.CharField(_("regulatory preset"), max_length=32, choices=regulations.PRESET_CHOICES)
+    attested_on = models.DateField(_("attested on"), default=_today)
+    valid_until = models.DateField(_("valid until"), default=_one_year_from_today)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = OperatorTrainingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["operator", "preset", "-valid_until"]
+        verbose_name = _("training attestation")
+        verbose_name_plural = _("training attestations")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_until__gte=models.F("attested_on")), name="operator_training_valid_after_attested"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.operator} – {self.get_preset_display()} ({self.valid_until})"
+
+    def clean(self):
+        if self.attested_on and self.valid_until and self.valid_until < self.attested_on:
+            raise ValidationError({"valid_until": gettext("The attestation cannot end before it was given.")})
 
 
 class BusinessStaffQuerySet(models.QuerySet):

@@ -119,8 +119,14 @@ class Preset:
     settings: dict = field(default_factory=dict)
 
 
+# Checked against public copies of the texts (December 2026). Where the
+# clause could not be confirmed the section says so rather than guess one:
+# compliance should confirm it against the official text before relying on it.
+UNCONFIRMED = "section not confirmed"
+UNCONFIRMED_CLAUSE = "clause not confirmed"
+
 BAFIN = "BaFin Rundschreiben 3/2017 (GW) – Videoidentifizierungsverfahren"
-RBI = "RBI Master Direction – Know Your Customer (KYC) Direction, 2016 (as amended), V-CIP"
+RBI = "RBI Master Direction – Know Your Customer (KYC) Direction, 2016 (as amended 10 May 2021), V-CIP"
 ETSI = "ETSI TS 119 461 V1.1.1 (2021-07) – identity proofing of trust service subjects"
 NIST = "NIST SP 800-63A-3 – Enrollment and Identity Proofing"
 
@@ -132,12 +138,12 @@ PRESETS = {
             BAFIN_VIDEOIDENT,
             _("BaFin VideoIdent (Germany)"),
             rules={
-                OPERATOR_TRAINING: Source(BAFIN, "B.I.1 (Mitarbeiter, Schulung)"),
-                RECORDING_CONSENT: Source(BAFIN, "B.II (Einwilligung in die Aufzeichnung)"),
-                RECORDING: Source(BAFIN, "B.V (Aufzeichnung und Aufbewahrung)"),
-                CALL_CONDITIONS: Source(BAFIN, "B.III.1 (Bild- und Tonqualität)"),
-                SECURITY_FEATURES: Source(BAFIN, "B.III.2 (Prüfung optischer Sicherheitsmerkmale)"),
-                TAN_AT_END: Source(BAFIN, "B.III.5 (Abschluss durch TAN)"),
+                OPERATOR_TRAINING: Source(BAFIN, f"{UNCONFIRMED} (Mitarbeiter: Schulung mindestens einmal jährlich)"),
+                RECORDING_CONSENT: Source(BAFIN, f"{UNCONFIRMED} (Einverständnis mit der Aufzeichnung)"),
+                RECORDING: Source(BAFIN, f"{UNCONFIRMED} (Aufzeichnung und Aufbewahrung)"),
+                CALL_CONDITIONS: Source(BAFIN, f"{UNCONFIRMED} (Bild- und Tonqualität; Abbruch, wenn nicht ausreichend)"),
+                SECURITY_FEATURES: Source(BAFIN, f"{UNCONFIRMED} (optische Sicherheitsmerkmale: drei aus vier Kategorien)"),
+                TAN_AT_END: Source(BAFIN, f"{UNCONFIRMED} (Abschluss durch Eingabe einer TAN)"),
             },
             settings={"security_features_minimum": 3},
         ),
@@ -145,14 +151,14 @@ PRESETS = {
             RBI_VCIP,
             _("RBI V-CIP (India)"),
             rules={
-                OPERATOR_TRAINING: Source(RBI, "Section 18(a)(iv) (specifically trained official)"),
-                RECORDING_CONSENT: Source(RBI, "Section 18(b)(i) (informed consent of the customer)"),
-                RECORDING: Source(RBI, "Section 18(c)(i) (recording stored, date and time stamped)"),
-                LIVE_LOCATION: Source(RBI, "Section 18(b)(iii) (live GPS co-ordinates, geo-tagging)"),
-                ALLOWED_COUNTRIES: Source(RBI, "Section 18(b)(iii) (customer physically present in India)"),
-                RANDOMISED_QUESTIONS: Source(RBI, "Section 18(b)(ii) (sequence and type of questions varied)"),
-                CALL_CONDITIONS: Source(RBI, "Section 18(a)(vii) (quality of the communication adequate)"),
-                FOUR_EYES_REVIEW: Source(RBI, "Section 18(b)(x) (concurrent audit before the account is operational)"),
+                OPERATOR_TRAINING: Source(RBI, f"Section 18, {UNCONFIRMED_CLAUSE} (V-CIP operated only by specially trained officials)"),
+                RECORDING_CONSENT: Source(RBI, "Section 18(a)(ii) (customer consent recorded in an auditable, alteration-proof manner)"),
+                RECORDING: Source(RBI, f"Section 18, {UNCONFIRMED_CLAUSE} (recordings stored securely in India, date and time stamped)"),
+                LIVE_LOCATION: Source(RBI, "Section 18(a)(iv) (recordings contain the customer's live GPS co-ordinates, geo-tagging)"),
+                ALLOWED_COUNTRIES: Source(RBI, "Section 18(a)(iii) (connections from IP addresses outside India prevented)"),
+                RANDOMISED_QUESTIONS: Source(RBI, f"Section 18, {UNCONFIRMED_CLAUSE} (sequence and type of questions varied)"),
+                CALL_CONDITIONS: Source(RBI, f"Section 18, {UNCONFIRMED_CLAUSE} (video quality adequate to identify the customer)"),
+                FOUR_EYES_REVIEW: Source(RBI, f"Section 18, {UNCONFIRMED_CLAUSE} (account operational only after concurrent audit)"),
             },
             settings={"allowed_countries": ["IN"]},
         ),
@@ -160,22 +166,22 @@ PRESETS = {
             ETSI_119461_BASELINE,
             _("ETSI TS 119 461, baseline LoIP"),
             rules={
-                OPERATOR_TRAINING: Source(ETSI, "OVR-5.2 (trained personnel)"),
-                RECORDING_CONSENT: Source(ETSI, "OVR-6.2 (information to and consent of the applicant)"),
-                RECORDING: Source(ETSI, "VID-9.2.3 (session recorded and retained as evidence)"),
-                CALL_CONDITIONS: Source(ETSI, "VID-9.2.3 (video and audio of sufficient quality)"),
+                OPERATOR_TRAINING: Source(ETSI, f"{UNCONFIRMED} (trained personnel)"),
+                RECORDING_CONSENT: Source(ETSI, f"{UNCONFIRMED} (information to and consent of the applicant)"),
+                RECORDING: Source(ETSI, f"{UNCONFIRMED} (video session recorded and kept as evidence)"),
+                CALL_CONDITIONS: Source(ETSI, f"{UNCONFIRMED} (video and audio of sufficient quality)"),
             },
         ),
         Preset(
             ETSI_119461_EXTENDED,
             _("ETSI TS 119 461, extended LoIP"),
             rules={
-                OPERATOR_TRAINING: Source(ETSI, "OVR-5.2 (trained personnel)"),
-                RECORDING_CONSENT: Source(ETSI, "OVR-6.2 (information to and consent of the applicant)"),
-                RECORDING: Source(ETSI, "VID-9.2.3 (session recorded and retained as evidence)"),
-                CALL_CONDITIONS: Source(ETSI, "VID-9.2.3 (video and audio of sufficient quality)"),
-                SECURITY_FEATURES: Source(ETSI, "VAL-8.3 (security features of the document checked)"),
-                FOUR_EYES_REVIEW: Source(ETSI, "VID-9.2.3 (extended: result reviewed by a second person)"),
+                OPERATOR_TRAINING: Source(ETSI, f"{UNCONFIRMED} (trained personnel)"),
+                RECORDING_CONSENT: Source(ETSI, f"{UNCONFIRMED} (information to and consent of the applicant)"),
+                RECORDING: Source(ETSI, f"{UNCONFIRMED} (video session recorded and kept as evidence)"),
+                CALL_CONDITIONS: Source(ETSI, f"{UNCONFIRMED} (video and audio of sufficient quality)"),
+                SECURITY_FEATURES: Source(ETSI, f"{UNCONFIRMED} (security features of the document checked)"),
+                FOUR_EYES_REVIEW: Source(ETSI, f"{UNCONFIRMED} (extended LoIP: result reviewed by a second person)"),
             },
             settings={"security_features_minimum": 3},
         ),
@@ -183,15 +189,35 @@ PRESETS = {
             NIST_IAL2_SUPERVISED,
             _("NIST 800-63A IAL2, supervised remote"),
             rules={
-                OPERATOR_TRAINING: Source(NIST, "5.3.3.2 item 5 (operator trained to detect fraud)"),
-                RECORDING: Source(NIST, "5.3.3.2 item 2 (session monitored by continuous high-resolution video)"),
-                CALL_CONDITIONS: Source(NIST, "5.3.3.2 item 2 (high-resolution video, continuous)"),
+                OPERATOR_TRAINING: Source(NIST, "5.3.3.2 item 5 (operators trained to detect fraud and run the session)"),
+                RECORDING: Source(NIST, "5.3.3.2 item 1 (entire session monitored, e.g. by continuous high-resolution video)"),
+                CALL_CONDITIONS: Source(NIST, "5.3.3.2 item 1 (continuous high-resolution video of the applicant)"),
             },
         ),
     )
 }
 PRESET_CODES = tuple(PRESETS)
 PRESET_CHOICES = [(preset.code, preset.label) for preset in PRESETS.values()]
+
+
+def preset_rule_sources() -> list[tuple[Preset, Rule, Source]]:
+    """Every preset × rule × source, in the presets' and rules' order: the
+    table compliance reads in the admin and the README shows."""
+    return [
+        (preset, rule, preset.rules[rule.code])
+        for preset in PRESETS.values()
+        for rule in RULES.values()
+        if rule.code in preset.rules
+    ]
+
+
+def preset_rules_markdown() -> str:
+    """The preset × rule × source table as Markdown (README.md, "Regulated
+    deployments"; tests/regulated/test_preset_admin.py keeps the two equal)."""
+    lines = ["| Preset | Rule | Source | Section |", "| --- | --- | --- | --- |"]
+    for preset, rule, source in preset_rule_sources():
+        lines.append(f"| {preset.label} | {rule.label} | {source.document} | {source.section} |")
+    return "\n".join(lines) + "\n"
 
 
 def preset_rules(preset_code: str) -> frozenset:
@@ -233,3 +259,22 @@ class RuleSet:
 
     def snapshot(self) -> dict:
         return {"preset": self.preset, "rules": sorted(self.rules), "settings": self.settings}
+
+    def record(self) -> dict:
+        """The rule set as compliance reads it (the review page, the export):
+        the preset and each rule with its label and, where the preset asks
+        for it, its source. Labels in the active language."""
+        preset = PRESETS.get(self.preset, PRESETS[CUSTOM])
+        rules = []
+        for rule in RULES.values():
+            if rule.code not in self.rules:
+                continue
+            source = preset.rules.get(rule.code)
+            rules.append(
+                {
+                    "code": rule.code,
+                    "label": str(rule.label),
+                    "source": source and {"document": source.document, "section": source.section},
+                }
+            )
+        return {"preset": self.preset, "preset_label": str(preset.label), "rules": rules, "settings": self.settings}

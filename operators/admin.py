@@ -9,13 +9,14 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Business, BusinessStaff, Operator, TotpDevice
+from accounts.models import Business, BusinessStaff, Operator, OperatorTraining, TotpDevice
 from accounts.security import user_sessions_end
 from operators.admin_scope import BusinessScopedAdmin, ParentScopedInline, request_is_business_admin
 from operators.compliance import admin as compliance_admin  # noqa: F401  (registers the sessions' and workflows' models)
 from operators.compliance import fraud_admin  # noqa: F401  (registers the fraud flags and the negative list)
 from operators.compliance.access import ComplianceReadOnlyAdmin
 from operators.integration import api_key_create, api_key_revoke
+from operators.regulated_admin import OperatorTrainingInline, training_attestations_record_by
 from operators.scheduling_admin import WorkingHoursInline
 from operators.models import (
     ApiKey,
@@ -162,7 +163,13 @@ class OperatorAdmin(BusinessScopedAdmin):
     raw_id_fields = ["user"]
     actions = ["end_sessions"]
     fields = ["user", "business", "display_name", "presence", "languages", "document_kinds", "trained_workflows"]
-    inlines = [WorkingHoursInline]
+    inlines = [WorkingHoursInline, OperatorTrainingInline]
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is OperatorTraining:
+            training_attestations_record_by(formset, request.user)
+        else:
+            super().save_formset(request, form, formset, change)
 
     @admin.display(description=_("languages"))
     def languages_shown(self, operator):

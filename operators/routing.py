@@ -11,6 +11,10 @@ operator is away. A fallback of 0 offers every call to everyone at once.
 A booked call rings its booked operator first, before any of this
 (sessions_app.scheduling.booked_operator_only).
 
+Above all of it, a regulation: a session whose rule set has OPERATOR_TRAINING
+is offered only to operators with a current training attestation for its
+preset (accounts.OperatorTraining) — not after a fallback, not when booked.
+
 The console's queue (operators.selectors.queue_snapshot), the answer service
 (operators.services.session_answer) and the waiting customer's estimate all
 ask ``session_offered_to``; nothing else decides it.
@@ -22,8 +26,9 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Operator
+from accounts.models import Operator, OperatorTraining
 from accounts.selectors import operators_available
+from kyc import regulations
 from kyc.languages import language_name
 from sessions_app.models import VerificationSession
 from sessions_app.scheduling import booked_operator_only
@@ -37,6 +42,7 @@ BOOKED = "booked"  # a booked call ringing its booked operator first
 BOOKED_ELSEWHERE = "booked_elsewhere"  # not yet: it rings its booked operator first
 NOT_LANGUAGE = "language"  # not offered yet: does not speak its language
 NOT_WORKFLOW = "workflow"  # not offered yet: not trained for its workflow
+NOT_ATTESTED = "attestation"  # never offered: no current training attestation for its preset
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,11 @@ def workflows_with_trained_operators(business) -> set[int]:
     )
 
 
+def operator_attested_for(*, operator: Operator, preset: str, on) -> bool:
+    """Whether ``operator`` holds a training attestation for ``preset`` valid on the date ``on``."""
+    return OperatorTraining.objects.filter(operator=operator, preset=preset).current(on).exists()
+
+
 def session_offered_to(
     *, session: VerificationSession, operator: Operator, now: datetime, trained_anywhere: set[int] | None = None
 ) -> Offer:
@@ -66,6 +77,16 @@ def session_offered_to(
     why. ``trained_anywhere`` (workflows_with_trained_operators) may be passed
     by a caller asking for many sessions, to read it once."""
     business = session.business
+    rule_set = regulations.RuleSet.of(session)
+    if rule_set.has(regulations.OPERATOR_TRAINING) and not operator_attested_for(
+        operator=operator, preset=rule_set.preset, on=timezone.localdate(now)
+    ):
+        # The regulation's, not the business's routing: no fallback lifts it.
+        return Offer(
+            False,
+            NOT_ATTESTED,
+            _("no current training for %(preset)s") % {"preset": regulations.PRESETS[rule_set.preset].label},
+        )
     # A booked call rings its booked operator first (sessions_app.scheduling),
     # whatever the routing; after that the routing below decides.
     booked = booked_operator_only(session, now)

@@ -37,7 +37,8 @@ def queue_snapshot(*, operator, now=None) -> dict:
         )
         if not offer.offered:
             held_back += 1
-            if next_fallback is None or offer.fallback_at < next_fallback:
+            # A call held back for good (no training attestation) never falls back.
+            if offer.fallback_at is not None and (next_fallback is None or offer.fallback_at < next_fallback):
                 next_fallback = offer.fallback_at
             continue
         participants = sorted(session.participants.all(), key=lambda p: p.position)

@@ -6,6 +6,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from accounts.models import Operator
+from kyc.regulations import RuleSet
 from sessions_app.models import Booking, Participant, VerificationSession, phone_validator
 from sessions_app.one_time_code_destinations import mask_phone, one_time_code_destinations_missing
 from workflows.check_selectors import participant_checks
@@ -335,6 +336,12 @@ class SessionSerializer(serializers.ModelSerializer):
     )
     participants = ParticipantSerializer(many=True, read_only=True)
     booking = serializers.SerializerMethodField(help_text="The booked call, if one was ever booked; null otherwise.")
+    preset = serializers.CharField(
+        read_only=True, help_text="The regulatory preset the session runs under (copied from its workflow when created)."
+    )
+    rules = serializers.SerializerMethodField(
+        help_text="The codes of the regulatory rules the session runs under (its own snapshot, sorted)."
+    )
 
     class Meta:
         model = VerificationSession
@@ -345,6 +352,8 @@ class SessionSerializer(serializers.ModelSerializer):
             "business_reference",
             "redirect_url",
             "workflow",
+            "preset",
+            "rules",
             "created_at",
             "waiting_at",
             "answered_at",
@@ -361,6 +370,9 @@ class SessionSerializer(serializers.ModelSerializer):
         except Booking.DoesNotExist:
             return None
         return BookingSerializer(booking).data
+
+    def get_rules(self, session) -> list[str]:
+        return sorted(RuleSet.of(session).rules)
 
     def get_call_duration_seconds(self, session) -> int | None:
         duration = session.call_duration

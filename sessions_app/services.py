@@ -183,6 +183,9 @@ def session_create(
     if kind not in VerificationSession.Kind.values:
         raise ValidationError({"kind": f"Unknown kind {kind!r}."})
     expires_at = timezone.now() + (link_ttl or timedelta(hours=settings.LINK_DEFAULT_TTL_HOURS))
+    # A call that could not keep its workflow's rules (randomised questions
+    # with an empty bank) is refused before it is made, not discovered in it.
+    workflow.rules_followable_check()
     rule_set = workflow.rule_set()
     # A call whose end needs a one-time code cannot start without somewhere to send it.
     missing = one_time_code_destinations_missing(rule_set, [vars(spec) for spec in participants])

@@ -10,7 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from kyc import regulations
 from kyc.state_machine import StateMachine
 from kyc.texts import text_for_language
-from workflows.steps import STEP_KIND_LABELS, STEP_KINDS, TERMS, validate_workflow_steps
+from workflows.steps import (
+    ANSWER_CHOICE,
+    ANSWER_KINDS,
+    QUESTIONS,
+    STEP_KIND_LABELS,
+    STEP_KINDS,
+    TERMS,
+    validate_question,
+    validate_workflow_steps,
+)
 
 
 class WorkflowTemplateQuerySet(models.QuerySet):
@@ -126,6 +135,32 @@ class WorkflowTemplate(models.Model):
             raise ValidationError(
                 {"recording_required": gettext("The rule “The call is recorded” needs the recording required.")}
             )
+        if self.business_id is not None:
+            self.rules_followable_check()
+
+    def rules_followable_check(self) -> None:
+        """Refuse a workflow whose sessions could not follow its rules: with
+        randomised questions, a questions step to ask them in and a question
+        bank to draw them from. session_create asks it too, so a call that
+        cannot keep its rules is never made."""
+        rule_set = self.rule_set()
+        if not rule_set.has(regulations.RANDOMISED_QUESTIONS):
+            return
+        label = regulations.RULES[regulations.RANDOMISED_QUESTIONS].label
+        if not any(step.get("kind") == QUESTIONS for step in self.steps or ()):
+            raise ValidationError(
+                {"steps": gettext("The rule “%(rule)s” needs a questions step to ask them in.") % {"rule": label}}
+            )
+        if not BankQuestion.objects.for_business(self.business_id).filter(active=True).exists():
+            raise ValidationError(
+                {
+                    "rules": gettext(
+                        "The rule “%(rule)s” draws questions from the business's question bank, which has no active "
+                        "question yet: add some under Question bank first."
+                    )
+                    % {"rule": label}
+                }
+            )
 
     def rule_set(self) -> regulations.RuleSet:
         """The rules a session of this workflow runs under now (a session keeps
@@ -178,6 +213,77 @@ class TermsShown:
     text: str
     language: str  # the language the text is written in, not the page's
     fallback: bool
+
+
+class BankQuestionQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(business=business)
+
+
+class BankQuestion(models.Model):
+    """One question of a business's question bank: with the rule
+    RANDOMISED_QUESTIONS, each participant's questions step asks questions
+    drawn at random from it, spread across its categories
+    (workflows.question_draw). A question has the shape of a questions step's
+    question (workflows.steps.Question) and is copied into the step when
+    drawn, so a later edit never changes what a call asked."""
+
+    business = models.ForeignKey(
+        "accounts.Business", on_delete=models.PROTECT, related_name="bank_questions", verbose_name=_("business")
+    )
+    category = models.CharField(
+        _("category"), max_length=100, help_text=_("Questions are drawn from as many categories as possible.")
+    )
+    ask = models.JSONField(
+        _("question"),
+        help_text=_('The question\'s text, or texts by language, e.g. {"en": "…", "de": "…"}.'),
+    )
+    answer = models.CharField(
+        _("answered"),
+        max_length=8,
+        choices=[("spoken", _("Spoken")), ("typed", _("Typed in the call")), ("choice", _("Chosen in the call"))],
+        default="spoken",
+    )
+    choices = models.JSONField(
+        _("choices"),
+        default=list,
+        blank=True,
+        help_text=_('Only for a question answered by choice: 2 to 10 choices, each a text or texts by language.'),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = BankQuestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["business", "category", "pk"]
+        verbose_name = _("bank question")
+        verbose_name_plural = _("question bank")
+
+    def __str__(self):
+        ask = self.ask
+        if isinstance(ask, dict):
+            ask = next(iter(ask.values()), "")
+        return f"{self.category}: {str(ask)[:80]}"
+
+    def as_step_question(self) -> dict:
+        """The question as a questions step's settings hold it."""
+        question = {"ask": self.ask, "answer": self.answer}
+        if self.answer == ANSWER_CHOICE:
+            question["choices"] = list(self.choices or ())
+        return question
+
+    def clean(self):
+        if self.answer not in ANSWER_KINDS:
+            return  # the field's choices report it
+        if self.answer != ANSWER_CHOICE and self.choices:
+            raise ValidationError({"choices": gettext("Only a question answered by choice has choices.")})
+        try:
+            validate_question(self.as_step_question(), where=gettext("question"), default_language=None)
+        except ValidationError as error:
+            # The step validator names what is wrong; a choice's fault is the choices field's.
+            field = "choices" if any("choice" in message for message in error.messages) else "ask"
+            raise ValidationError({field: error.messages}) from error
 
 
 class StepStateQuerySet(models.QuerySet):

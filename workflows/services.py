@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from kyc import regulations
 from kyc.texts import texts_by_language
 from sessions_app import locks
 from sessions_app.audit import Actor, audit_record
@@ -27,6 +28,7 @@ from sessions_app.services import STALE_PROMPT, participant_set_prompt
 from workflows import challenges
 from workflows import steps as kinds
 from workflows.models import CaptureRequest, StepState, WorkflowTemplate
+from workflows.question_draw import bank_questions_draw
 
 MAX_NOTES_CHARS = 20_000
 MAX_ANSWER_CHARS = 2_000
@@ -35,17 +37,43 @@ _random = random.SystemRandom()
 
 def participant_steps_create(*, participant, workflow: WorkflowTemplate) -> list[StepState]:
     """Copy the workflow's steps for one participant (a snapshot: later edits
-    of the template do not change a running session)."""
-    # The default language goes into the snapshot with the texts it completes.
-    return StepState.objects.bulk_create(
-        StepState(
-            participant=participant,
-            position=position,
-            kind=step["kind"],
-            config={**step, "default_language": workflow.default_language},
-        )
-        for position, step in enumerate(workflow.steps)
+    of the template do not change a running session). Under the rule
+    RANDOMISED_QUESTIONS each questions step asks questions drawn from the
+    business's bank instead of the workflow's own, and the draw is audited."""
+    rule_set = regulations.RuleSet.of(participant.session)
+    steps = []
+    for position, step in enumerate(workflow.steps):
+        # The default language goes into the snapshot with the texts it completes.
+        config = {**step, "default_language": workflow.default_language}
+        if step["kind"] == kinds.QUESTIONS and rule_set.has(regulations.RANDOMISED_QUESTIONS):
+            config = _questions_drawn_config(participant=participant, config=config, position=position, rule_set=rule_set)
+        steps.append(StepState(participant=participant, position=position, kind=step["kind"], config=config))
+    return StepState.objects.bulk_create(steps)
+
+
+def _questions_drawn_config(*, participant, config: dict, position: int, rule_set) -> dict:
+    """The questions step's settings with the questions drawn for this
+    participant, what was drawn kept beside them (bank ids and categories)
+    and audited, in the caller's transaction."""
+    business = participant.session.business
+    drawn = bank_questions_draw(business=business, count=rule_set.setting("questions_drawn") or 1)
+    if not drawn:
+        # workflow.rules_followable_check refuses this at session_create; a
+        # bank emptied since must not make a call that breaks its rules.
+        raise ValidationError({"workflow": _("The question bank has no active question to draw from.")})
+    record = [{"bank_question": question.pk, "category": question.category} for question in drawn]
+    # Drawn in random order already: the step asks them in that order.
+    config = {key: value for key, value in config.items() if key not in ("randomize", "ask_count")}
+    config |= {"questions": [question.as_step_question() for question in drawn], "drawn_from_bank": record}
+    audit_record(
+        business=business,
+        session=participant.session,
+        participant=participant,
+        actor=Actor.system(),
+        action="questions.drawn",
+        data={"position": position, "questions": record},
     )
+    return config
 
 
 def _locked_step(step_pk: int) -> StepState:

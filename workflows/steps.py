@@ -116,10 +116,10 @@ def validate_step_config(position: int, step: dict, *, default_language: str | N
         ):
             raise ValidationError(f"{where}: questions must be a non-empty list of texts")
         for number, value in enumerate(questions, start=1):
-            _validate_question(value, where=f"{where}: question {number}", default_language=default_language)
+            validate_question(value, where=f"{where}: question {number}", default_language=default_language)
 
 
-def _validate_question(value, *, where: str, default_language: str | None) -> None:
+def validate_question(value, *, where: str, default_language: str | None) -> None:
     question = Question.of(value)
     if isinstance(value, dict) and "ask" in value:
         unknown = sorted(set(value) - {"ask", "answer", "choices"})

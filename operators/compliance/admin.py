@@ -16,9 +16,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from kyc import regulations
 from kyc.ids import uuid_or_none
 from operators.admin_scope import BusinessScopedAdmin
 from operators.compliance.access import ComplianceReadOnlyAdmin, compliance_view_record
+from operators.compliance.preset_admin import PRESET_SETTINGS_FIELDS, WorkflowTemplateForm
 from operators.compliance.recording_views import recording_player_context
 from operators.compliance.review_display import action_label, review_page
 from operators.compliance.review import (
@@ -366,9 +368,76 @@ class AuditEventAdmin(ComplianceReadOnlyAdmin):
 class WorkflowTemplateAdmin(BusinessScopedAdmin):
     # Retired with is_active, never deleted: sessions keep pointing at them.
     business_admin_may = frozenset({"view", "add", "change"})
-    list_display = ["name", "business", "step_kinds", "default_language", "minimum_age", "recording_required", "is_active"]
-    list_filter = ["business", "is_active", "recording_required"]
+    form = WorkflowTemplateForm
+    list_display = [
+        "name", "business", "step_kinds", "preset", "default_language", "minimum_age", "recording_required", "is_active"
+    ]
+    list_filter = ["business", "is_active", "preset", "recording_required"]
     search_fields = ["name"]
+
+    class Media:
+        css = {"all": ["operators/preset_rules.css"]}
+        js = ["operators/preset_rules.js"]
+
+    def get_fieldsets(self, request, obj=None):
+        presets_url = reverse("admin:workflows_workflowtemplate_presets")
+        return [
+            (
+                None,
+                {
+                    "fields": [
+                        "business", "name", "steps", "default_language", "minimum_age", "face_match_threshold",
+                        "recording_required", "is_active",
+                    ]
+                },
+            ),
+            (
+                _("Regulated deployment"),
+                {
+                    "fields": ["preset", "rules", *PRESET_SETTINGS_FIELDS],
+                    "description": format_html(
+                        '{} <a href="{}">{}</a>',
+                        gettext("The preset switches its rules on together; a custom workflow picks its own."),
+                        presets_url,
+                        gettext("Every preset's rules and their sources"),
+                    ),
+                },
+            ),
+        ]
+
+    def get_urls(self):
+        return [
+            path(
+                "presets/",
+                self.admin_site.admin_view(self.presets_view),
+                name="workflows_workflowtemplate_presets",
+            ),
+            *super().get_urls(),
+        ]
+
+    def presets_view(self, request):
+        """Every preset × rule × source, read-only: what compliance checks a
+        workflow's preset against (the README has the same table). Public
+        knowledge, no business's data: every admin user may read it
+        (admin_view has already required a signed-in staff user)."""
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Regulatory presets and their sources"),
+            "presets": [
+                {
+                    "preset": preset,
+                    "rows": [
+                        {"rule": rule, "source": preset.rules[rule.code]}
+                        for rule in regulations.RULES.values()
+                        if rule.code in preset.rules
+                    ],
+                }
+                for preset in regulations.PRESETS.values()
+                if preset.rules
+            ],
+        }
+        return TemplateResponse(request, "admin/workflows/workflowtemplate/presets.html", context)
 
     @admin.display(description=_("steps"))
     def step_kinds(self, obj):

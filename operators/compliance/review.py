@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from kyc.evidence_crypto import EvidenceIntegrityError
+from kyc.regulations import RuleSet
 from operators.repeat_applicants import seen_before_for
 from operators.compliance.access import compliance_view_record
 from operators.models import WebhookEvent
@@ -84,6 +85,7 @@ def session_review(session: VerificationSession) -> dict:
         "webhook_events": list(WebhookEvent.objects.filter(session=session).order_by("created_at")),
         "fraud_flags": list(session.fraud_flags.select_related("raised_by", "cleared_by").order_by("raised_at")),
         "erasure": getattr(session, "erasure", None),
+        "rule_set": RuleSet.of(session).record(),
     }
 
 
@@ -176,6 +178,8 @@ def session_record(session: VerificationSession) -> dict:
             "kind": session.kind,
             "state": session.state,
             "workflow": {"id": session.workflow_id, "name": session.workflow.name},
+            # The rules the call ran under (its own snapshot, not the workflow's today).
+            "rule_set": review["rule_set"],
             "business_reference": session.business_reference,
             "redirect_url": session.redirect_url,
             "operator": operator and {"name": operator.display_name, "username": operator.user.get_username()},

@@ -90,6 +90,7 @@ def operator_names_for(users) -> dict[int, str]:
 ACTION_LABELS = {
     "integrity.reported": _("Capture integrity reported"),
     "session.created": _("Session created"),
+    "questions.drawn": _("Questions drawn from the question bank"),
     "session.transition": _("Session state changed"),
     "session.erased": _("Personal data erased"),
     "participant.transition": _("Participant state changed"),

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from kyc import regulations
 from kyc.regulations import RuleSet
 from tests.conftest import create_call
+from tests.regulated.conftest import bank_for
 
 
 def test_a_preset_workflow_cannot_be_saved_with_one_of_its_rules_switched_off(workflow_a):
@@ -34,6 +35,7 @@ def test_the_recording_rule_needs_the_recording_required(workflow_a):
 
 
 def test_a_session_keeps_the_rule_set_it_was_created_under(business_a, workflow_a):
+    bank_for(business_a)  # RBI V-CIP draws randomised questions from it
     workflow_a.preset = regulations.RBI_VCIP
     workflow_a.recording_required = True
     workflow_a.rules = sorted(regulations.preset_rules(regulations.RBI_VCIP))

@@ -27,6 +27,11 @@ def _form(operator, **changes) -> dict:
         "working_hours-INITIAL_FORMS": "0",
         "working_hours-MIN_NUM_FORMS": "0",
         "working_hours-MAX_NUM_FORMS": "1000",
+        # The training attestations inline (regulated deployments), left empty.
+        "trainings-TOTAL_FORMS": "0",
+        "trainings-INITIAL_FORMS": "0",
+        "trainings-MIN_NUM_FORMS": "0",
+        "trainings-MAX_NUM_FORMS": "1000",
     }
     data.update(changes)
     return data

@@ -18,7 +18,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import BUSINESS_ADMINS_GROUP, COMPLIANCE_GROUP, Business, BusinessStaff, TotpDevice
+from accounts.models import BUSINESS_ADMINS_GROUP, COMPLIANCE_GROUP, Business, BusinessStaff, OperatorTraining, TotpDevice
 from accounts.services import business_staff_add
 from operators.fraud_flags import session_flag_fraud
 from operators.integration import api_key_create
@@ -30,7 +30,7 @@ from sessions_app.models import AuditEvent, Booking, Evidence, Recording, TermsA
 from tests.compliance.conftest import store_evidence
 from tests.conftest import make_user
 from tests.consumers.helpers import customer_joins, operator_answers
-from workflows.models import CheckResult, StepState, WorkflowTemplate
+from workflows.models import BankQuestion, CheckResult, StepState, WorkflowTemplate
 
 SUPERUSER, ADMIN_A, ADMIN_B = "superuser", "admin_a", "admin_b"
 COMPLIANCE, COMPLIANCE_A = "compliance", "compliance_a"
@@ -44,6 +44,7 @@ BEACON_URL = {"a": "https://alpha-hooks.example/verity", "b": "https://beta-hook
 FLAG_NOTE = {"a": "Alpha-flag-note-5581", "b": "Beta-flag-note-6692"}
 NEGATIVE_REASON = {"a": "Alpha-negative-reason-1147", "b": "Beta-negative-reason-2258"}
 NEGATIVE_DOCUMENT = {"a": "NEGA11470", "b": "NEGB22580"}
+BANK_QUESTION = {"a": "Alpha-bank-question-3391?", "b": "Beta-bank-question-4402?"}
 
 
 @dataclass
@@ -103,6 +104,8 @@ def _rows_of(letter, business, call, operator, workflow, admin_user) -> dict:
     )
     negative_list_entry_normalise(negative)
     negative.save()
+    bank_question = BankQuestion.objects.create(business=business, category="Account", ask={"en": BANK_QUESTION[letter]})
+    OperatorTraining.objects.create(operator=operator, preset="bafin_videoident", recorded_by=admin_user)
     return {
         "accounts.Business": business.pk,
         "accounts.BusinessStaff": BusinessStaff.objects.get(user=admin_user).pk,
@@ -124,6 +127,7 @@ def _rows_of(letter, business, call, operator, workflow, admin_user) -> dict:
         "sessions_app.Recording": recording.pk,
         "sessions_app.Booking": booking.pk,
         "workflows.WorkflowTemplate": workflow.pk,
+        "workflows.BankQuestion": bank_question.pk,
         "workflows.StepState": StepState.objects.filter(participant=call.participant).first().pk,
         "workflows.CheckResult": check.pk,
     }
@@ -169,6 +173,7 @@ def admin_world(live_call, other_call, operator_a, operator_b, business_a, busin
             str(WebhookEvent.objects.get(pk=world.rows["operators.WebhookEvent"][letter]).public_id),
             FLAG_NOTE[letter],
             NEGATIVE_REASON[letter],
+            BANK_QUESTION[letter],
             NegativeListEntry.objects.get(pk=world.rows["operators.NegativeListEntry"][letter]).document_number,
         ]
     world.markers["b"] += ["REF-BETA-7731", "Beta onboarding"]

@@ -67,6 +67,8 @@ RIGHTS = {
     "sessions_app.Recording": {SUPERUSER: ALL, "compliance": VIEW},
     "sessions_app.Booking": {SUPERUSER: VIEW, "business_admin": VIEW, "compliance": VIEW},
     "workflows.WorkflowTemplate": {SUPERUSER: ALL, "business_admin": VIEW | {"add", "change"}},
+    # Retired with "active", never deleted by a business: the audit trail names the questions drawn.
+    "workflows.BankQuestion": {SUPERUSER: ALL, "business_admin": VIEW | {"add", "change"}},
     "workflows.StepState": {SUPERUSER: ALL, "compliance": VIEW},
     "workflows.CheckResult": {SUPERUSER: ALL, "compliance": VIEW},
 }

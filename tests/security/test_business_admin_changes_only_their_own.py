@@ -69,6 +69,9 @@ def test_business_admin_cannot_hand_an_operator_another_user(admin_world):
             # The working hours inline (booked calls), left empty.
             "working_hours-TOTAL_FORMS": "0", "working_hours-INITIAL_FORMS": "0",
             "working_hours-MIN_NUM_FORMS": "0", "working_hours-MAX_NUM_FORMS": "1000",
+            # The training attestations inline (regulated deployments), left empty.
+            "trainings-TOTAL_FORMS": "0", "trainings-INITIAL_FORMS": "0",
+            "trainings-MIN_NUM_FORMS": "0", "trainings-MAX_NUM_FORMS": "1000",
         },
     )
     operator = Operator.objects.get(pk=operator_pk)

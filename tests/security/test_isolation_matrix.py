@@ -282,6 +282,10 @@ ROWS: dict[str, Row] = {
         lambda w: reverse("admin:sessions_app_verificationsession_evidence", args=[w.call.session.pk, w.evidence.public_id.hex]),
         frozenset({COMPLIANCE}),
     ),
+    # Every preset × rule × source: public texts, no business's data; any admin user reads it.
+    "admin:workflows_workflowtemplate_presets": Row(
+        "GET", lambda w: reverse("admin:workflows_workflowtemplate_presets"), frozenset({COMPLIANCE})
+    ),
 }
 
 # Each model registered in the admin: who may open its list. Add, change and
@@ -310,6 +314,8 @@ ADMIN_MODELS: dict[str, frozenset] = {
     "operators.ApiKey": NOBODY,
     "operators.WebhookEvent": NOBODY,
     "workflows.WorkflowTemplate": NOBODY,
+    # The business's question bank: its admins keep it (test_admin_pages_per_business.py).
+    "workflows.BankQuestion": NOBODY,
     "workflows.StepState": frozenset({COMPLIANCE}),
     "workflows.CheckResult": frozenset({COMPLIANCE}),
     # Sign-in attempts and lockouts (django-axes): superusers only.

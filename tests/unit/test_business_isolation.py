@@ -12,7 +12,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.models import BUSINESS_ADMINS_GROUP, Business, Operator, WorkingHours
+from accounts.models import BUSINESS_ADMINS_GROUP, Business, Operator, OperatorTraining, WorkingHours
 from accounts.services import business_staff_add, operator_set_presence
 from accounts.selectors import operators_available_count
 from operators.fraud_flags import session_flag_fraud
@@ -44,7 +44,7 @@ from sessions_app.services import (
 )
 from tests.api.isolation_rows import INTEGRATION_BUSINESS_PATH, integration_rows
 from tests.conftest import create_call, make_user
-from workflows.models import CaptureRequest, CheckResult
+from workflows.models import BankQuestion, CaptureRequest, CheckResult
 
 # How each business-owned model reaches its business. A new model must be added
 # here (and get a for_business queryset), or the first test fails.
@@ -69,6 +69,8 @@ BUSINESS_PATH = {
     "operators.NegativeListEntry": "business",
     "operators.FraudFlag": "session__business",
     "accounts.WorkingHours": "operator__business",
+    "accounts.OperatorTraining": "operator__business",
+    "workflows.BankQuestion": "business",
     "sessions_app.Booking": "session__business",
     "sessions_app.OneTimeCode": "participant__session__business",
     **INTEGRATION_BUSINESS_PATH,
@@ -136,6 +138,9 @@ def _decided_call(call, operator):
     )
     # Booked calls (set-up only; sessions_app.scheduling_services is tested in tests/scheduling).
     WorkingHours.objects.create(operator=operator, weekday=0, start=time(9), end=time(12))
+    # Regulated deployments (set-up only; tests/regulated tests the rules).
+    OperatorTraining.objects.create(operator=operator, preset="bafin_videoident")
+    BankQuestion.objects.create(business=call.session.business, category="Account", ask={"en": "Why?"})
     Booking.objects.create(
         session=call.session, operator=operator, starts_at=timezone.now(), ends_at=timezone.now() + timedelta(minutes=30),
         ical_uid=f"{uuid.uuid4()}@test",

@@ -1,6 +1,8 @@
 """Seed a demo business for `make run` and the browser tests: an operator and
 a compliance officer (credentials printed), a workflow, a one-on-one and a
-multi-user session."""
+multi-user session; and for regulated deployments two workflows with their
+preset's rules on (BaFin VideoIdent, RBI V-CIP), a small question bank and
+the operator's training attestations for both presets."""
 
 import json
 import secrets
@@ -9,14 +11,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
-from accounts.models import Business, Operator
+from accounts.models import Business, Operator, OperatorTraining
 from accounts.models import COMPLIANCE_GROUP
 from accounts.services import business_staff_add, operator_create
 from sessions_app.audit import Actor
 from sessions_app.models import VerificationSession
 from sessions_app.services import ParticipantSpec, session_create
-from workflows.models import WorkflowTemplate
+from kyc import regulations
+from workflows.models import BankQuestion, WorkflowTemplate
 
 DEMO_STEPS = [
     {
@@ -62,6 +66,58 @@ DEMO_STEPS = [
 ]
 
 
+# The question bank for randomised questions (RBI V-CIP): categories so the
+# draw can spread across them (workflows.question_draw).
+DEMO_QUESTION_BANK = [
+    ("Personal details", {"en": "What is your place of birth?", "de": "Wo sind Sie geboren?"}, "spoken", []),
+    ("Personal details", {"en": "What is your date of birth?", "de": "Wie lautet Ihr Geburtsdatum?"}, "typed", []),
+    ("Contact", {"en": "Which city do you live in?", "de": "In welcher Stadt wohnen Sie?"}, "spoken", []),
+    ("Contact", {"en": "What is your postcode?", "de": "Wie lautet Ihre Postleitzahl?"}, "typed", []),
+    (
+        "Account",
+        {"en": "Why are you opening this account?", "de": "Warum eröffnen Sie dieses Konto?"},
+        "choice",
+        [
+            {"en": "Everyday banking", "de": "Alltägliche Bankgeschäfte"},
+            {"en": "Savings", "de": "Sparen"},
+            {"en": "Business", "de": "Geschäftlich"},
+        ],
+    ),
+    ("Account", {"en": "Who asked you to open this account?", "de": "Wer hat Sie gebeten, dieses Konto zu eröffnen?"}, "spoken", []),
+]
+DEMO_REGULATED_WORKFLOWS = [
+    ("BaFin VideoIdent", regulations.BAFIN_VIDEOIDENT),
+    ("RBI V-CIP", regulations.RBI_VCIP),
+]
+
+
+def regulated_demo_seed(*, business, operator) -> list[WorkflowTemplate]:
+    """The regulated demo workflows, their question bank and the operator's
+    training for both presets; run again, it leaves what is there."""
+    for category, ask, answer, choices in DEMO_QUESTION_BANK:
+        BankQuestion.objects.get_or_create(
+            business=business, category=category, ask=ask, defaults={"answer": answer, "choices": choices}
+        )
+    workflows = []
+    for name, preset in DEMO_REGULATED_WORKFLOWS:
+        workflow, created = WorkflowTemplate.objects.get_or_create(
+            business=business,
+            name=name,
+            defaults={
+                "steps": DEMO_STEPS,
+                "preset": preset,
+                "rules": sorted(regulations.preset_rules(preset)),
+                "recording_required": True,
+            },
+        )
+        if created:
+            workflow.full_clean()  # the preset's rules and what they need (a question bank)
+        workflows.append(workflow)
+        if not OperatorTraining.objects.filter(operator=operator, preset=preset).current(timezone.localdate()).exists():
+            OperatorTraining.objects.create(operator=operator, preset=preset)
+    return workflows
+
+
 class Command(BaseCommand):
     help = "Create a demo business, operator, workflow and sessions, and print the links."
 
@@ -89,6 +145,7 @@ class Command(BaseCommand):
         user.save()
         if not Operator.objects.filter(user=user).exists():
             operator_create(user=user, business=business, display_name="Olivia")
+        regulated = regulated_demo_seed(business=business, operator=Operator.objects.get(user=user))
         # The business's own compliance officer: the admin shows them this
         # business's sessions, their review pages and exports, nothing else.
         reviewer, _ = user_model.objects.get_or_create(
@@ -124,6 +181,7 @@ class Command(BaseCommand):
             "compliance": {"username": reviewer.username, "password": password},
             "one_on_one": {"session": one.session.public_id.hex, "links": [url for _, url in one.links]},
             "multi_user": {"session": multi.session.public_id.hex, "links": [url for _, url in multi.links]},
+            "regulated_workflows": [workflow.name for workflow in regulated],
         }
         if options["json"]:
             self.stdout.write(json.dumps(result))
@@ -133,6 +191,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  One-on-one customer link: {result['one_on_one']['links'][0]}")
         for number, link in enumerate(result["multi_user"]["links"], start=1):
             self.stdout.write(f"  Multi-user customer {number} link: {link}")
+        self.stdout.write(f"  Regulated workflows (admin): {', '.join(workflow.name for workflow in regulated)}")
         self.stdout.write(f"  Operator console:   {base}/console/  sign in as {user.username} / {password}")
         self.stdout.write(f"  Compliance (admin): {base}/admin/  sign in as {reviewer.username} / {password}")
         if settings.STAFF_REQUIRE_SECOND_FACTOR:
