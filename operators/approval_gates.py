@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from kyc.regulations import RECORDING, RuleSet
+from sessions_app.call_conditions import REQUIREMENT_LABEL, call_conditions_problem_for_approval
 from sessions_app.models import Participant
 from sessions_app.recordings import recording_problem_for_approval
 
@@ -34,8 +35,18 @@ def _recording_gate(participant: Participant) -> Requirement | None:
     return Requirement("recording", _("Recording of the call received"), met=problem is None, problem=problem or "")
 
 
+def _call_conditions_gate(participant: Participant) -> Requirement | None:
+    # The latest measurement from the operator's page, read from the cache:
+    # missing, stale or below the minimum holds approval back.
+    applies, problem = call_conditions_problem_for_approval(participant)
+    if not applies:
+        return None
+    return Requirement("call_conditions", REQUIREMENT_LABEL, met=problem is None, problem=problem or "")
+
+
 GATES = [
     _recording_gate,
+    _call_conditions_gate,
 ]
 
 

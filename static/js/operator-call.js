@@ -161,6 +161,35 @@ async function updateQuality() {
   $("connection-badge").dataset.quality = poor ? "poor" : "good";
 }
 
+// Minimum call conditions: every few seconds each customer's inbound video
+// and the connection, measured here and judged by the server (the one place
+// that knows the session's minimum); the panel shows its verdict.
+const CONDITIONS_EVERY_MS = 3000;
+const conditionsWindow = new Map(); // peer id -> the previous reading's counters
+
+async function reportConditions() {
+  const engine = engineRef.engine;
+  if (!engine || ended) return;
+  for (const peerId of engine.peers.keys()) {
+    const reading = await engine.videoConditions(peerId);
+    if (!reading || ended) continue;
+    const before = conditionsWindow.get(peerId) || { packetsLost: 0, packetsReceived: 0 };
+    conditionsWindow.set(peerId, reading);
+    // Loss over this window only: a bad minute at the start must not mark the whole call.
+    const lost = Math.max(0, reading.packetsLost - before.packetsLost);
+    const received = Math.max(0, reading.packetsReceived - before.packetsReceived);
+    const loss = lost + received > 0 ? (100 * lost) / (lost + received) : 0;
+    engine.send({
+      type: "call_conditions",
+      participant: peerId,
+      video_height: reading.height || 0,
+      frame_rate: Math.min(240, Math.max(0, reading.fps || 0)),
+      packet_loss_percent: Math.min(100, Math.round(loss * 100) / 100),
+      rtt_ms: reading.rtt != null ? Math.min(60000, Math.round(reading.rtt * 1000)) : null,
+    });
+  }
+}
+
 async function main() {
   if (data.ended) {
     showEnded();
@@ -201,9 +230,12 @@ async function main() {
   recorder.record("operator", media.stream);
   // A camera or microphone switch changes the tracks: a new segment.
   media.addEventListener("track-replaced", () => recorder.record("operator", media.stream));
+  engine.addEventListener("call-conditions", ({ detail }) => panel.showConditions(detail));
+  engine.addEventListener("peer-left", ({ detail }) => conditionsWindow.delete(detail.peerId));
   engine.start();
   root.dataset.stage = "in_call";
   setInterval(updateQuality, 2000);
+  if (data.call_conditions) setInterval(reportConditions, CONDITIONS_EVERY_MS);
 }
 
 main();
