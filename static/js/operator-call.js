@@ -165,16 +165,29 @@ async function updateQuality() {
 // and the connection, measured here and judged by the server (the one place
 // that knows the session's minimum); the panel shows its verdict.
 const CONDITIONS_EVERY_MS = 3000;
-const conditionsWindow = new Map(); // peer id -> the previous reading's counters
+// A new connection starts small and ramps its resolution up over a second or
+// two: measured from its first moments every call would open "below the
+// minimum" in compliance's history. (Until then approval waits: nothing measured.)
+const CONDITIONS_WARM_UP_MS = 4000;
+const conditionsWindow = new Map(); // peer id -> the previous reading's counters, and since when connected
 
 async function reportConditions() {
   const engine = engineRef.engine;
   if (!engine || ended) return;
-  for (const peerId of engine.peers.keys()) {
+  for (const [peerId, peer] of engine.peers) {
+    if (peer.pc.connectionState !== "connected") {
+      conditionsWindow.delete(peerId);
+      continue;
+    }
     const reading = await engine.videoConditions(peerId);
     if (!reading || ended) continue;
-    const before = conditionsWindow.get(peerId) || { packetsLost: 0, packetsReceived: 0 };
-    conditionsWindow.set(peerId, reading);
+    const before = conditionsWindow.get(peerId);
+    if (!before) {
+      conditionsWindow.set(peerId, { ...reading, since: Date.now() });
+      continue;
+    }
+    conditionsWindow.set(peerId, { ...reading, since: before.since });
+    if (Date.now() - before.since < CONDITIONS_WARM_UP_MS) continue;
     // Loss over this window only: a bad minute at the start must not mark the whole call.
     const lost = Math.max(0, reading.packetsLost - before.packetsLost);
     const received = Math.max(0, reading.packetsReceived - before.packetsReceived);
