@@ -185,10 +185,11 @@ def call_conditions_latest(participant_public_hex: str) -> dict | None:
     return cache.get(_cache_key(participant_public_hex))
 
 
-def _last_recorded_met(session_id: int, participant_public_hex: str) -> bool | None:
-    # The cache lost the entry (a restart, eviction): the last change the
-    # database heard of says where things stood, so a restart neither
-    # repeats nor misses a change.
+def last_recorded_met(session_id: int, participant_public_hex: str) -> bool | None:
+    """Where the last change the database heard of left this participant:
+    True (met), False (below), None (never measured below). Asked only when
+    the cache has nothing (a new call, a restart, an eviction), so a restart
+    neither repeats nor misses a change."""
     action = (
         AuditEvent.objects.filter(
             session_id=session_id, participant__public_id=participant_public_hex, action__in=HISTORY_ACTIONS
@@ -209,17 +210,21 @@ class ReportResult:
 
 
 def call_conditions_remember(
-    *, session_id: int, participant_public_hex: str, measurement: Measurement, minimum: Minimum, now: float | None = None
+    *,
+    participant_public_hex: str,
+    measurement: Measurement,
+    minimum: Minimum,
+    previous_met: bool | None,
+    now: float | None = None,
 ) -> ReportResult:
     """Keep the latest measurement in the cache and say whether it changed
-    between met and not met. No database work unless the cache has nothing
-    on this participant. Only the operator's socket of the call reports, so
-    the read-then-write of one participant's entry has no second writer."""
+    between met and not met since ``previous_met`` (the cached entry's, else
+    ``last_recorded_met``). Cache only: the caller runs it off the database
+    thread. Only the operator's socket of the call reports, so the
+    read-then-write of one participant's entry has no second writer."""
     now = time.time() if now is None else now
     shortfalls = conditions_shortfalls(measurement, minimum)
     met = not shortfalls
-    previous = call_conditions_latest(participant_public_hex)
-    previous_met = previous["met"] if previous is not None else _last_recorded_met(session_id, participant_public_hex)
     cache.set(
         _cache_key(participant_public_hex),
         {"at": now, "measurement": measurement.as_dict(), "met": met, "shortfalls": [s.code for s in shortfalls]},
@@ -234,6 +239,31 @@ def call_conditions_remember(
     else:
         change = None
     return ReportResult(met=met, shortfalls=shortfalls, change=change)
+
+
+def call_conditions_report(
+    *, session_id: int, participant_public_hex: str, measurement: Measurement, minimum: Minimum, now: float | None = None
+) -> ReportResult:
+    """One report, start to end, for a synchronous caller (the socket splits
+    it between the cache and the database thread)."""
+    latest = call_conditions_latest(participant_public_hex)
+    previous_met = latest["met"] if latest is not None else last_recorded_met(session_id, participant_public_hex)
+    result = call_conditions_remember(
+        participant_public_hex=participant_public_hex,
+        measurement=measurement,
+        minimum=minimum,
+        previous_met=previous_met,
+        now=now,
+    )
+    if result.change is not None:
+        call_conditions_change_record(
+            session_id=session_id,
+            participant_public_hex=participant_public_hex,
+            result=result,
+            measurement=measurement,
+            minimum=minimum,
+        )
+    return result
 
 
 def call_conditions_change_record(

@@ -42,6 +42,7 @@ _version_remember = sync_to_async(session_version_remember, thread_sensitive=Fal
 # A conditions report is cache work only (the database hears of a change
 # between met and not met): off the database thread, like a heartbeat.
 _conditions_remember = sync_to_async(call_conditions.call_conditions_remember, thread_sensitive=False)
+_conditions_latest = sync_to_async(call_conditions.call_conditions_latest, thread_sensitive=False)
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_REPLACED = 4409
@@ -364,8 +365,17 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
             return
         self.conditions_reported_at[peer_id] = now
         measurement = payload["measurement"]
+        latest = await _conditions_latest(peer_id)
+        if latest is not None:
+            previous_met = latest["met"]
+        else:
+            # Nothing cached (the call's first report, a restart): the history
+            # says where things stood, read on the database thread.
+            previous_met = await database_sync_to_async(call_conditions.last_recorded_met)(
+                self.identity.session_id, peer_id
+            )
         result = await _conditions_remember(
-            session_id=self.identity.session_id, participant_public_hex=peer_id, measurement=measurement, minimum=minimum
+            participant_public_hex=peer_id, measurement=measurement, minimum=minimum, previous_met=previous_met
         )
         if result.change is not None:
             await database_sync_to_async(call_conditions.call_conditions_change_record)(

@@ -28,7 +28,6 @@ from sessions_app.call_conditions import (
     Measurement,
     MeasurementError,
     Minimum,
-    call_conditions_remember,
     conditions_shortfalls,
     measurement_clean,
 )
@@ -73,19 +72,13 @@ def call(business_a, workflow_a, operator_a):
 
 
 def _report(session, participant, figures, *, now=None):
-    measurement = measurement_clean(figures)
-    result = call_conditions_remember(
-        session_id=session.pk, participant_public_hex=participant.public_id.hex, measurement=measurement, minimum=MINIMUM, now=now
+    return call_conditions.call_conditions_report(
+        session_id=session.pk,
+        participant_public_hex=participant.public_id.hex,
+        measurement=measurement_clean(figures),
+        minimum=MINIMUM,
+        now=now,
     )
-    if result.change:
-        call_conditions.call_conditions_change_record(
-            session_id=session.pk,
-            participant_public_hex=participant.public_id.hex,
-            result=result,
-            measurement=measurement,
-            minimum=MINIMUM,
-        )
-    return result
 
 
 # --- the evaluation ---------------------------------------------------------------
