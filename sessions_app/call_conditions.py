@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -137,8 +138,10 @@ def conditions_shortfalls(measurement: Measurement, minimum: Minimum) -> list[Sh
     return shortfalls
 
 
-def _figure(value: float) -> str:
-    return f"{value:g}"
+def _figure(value: float, decimals: int | None = None) -> str:
+    # "0,1 %" in German: the language's decimal separator, no needless ".0".
+    text = f"{value:g}" if decimals is None else f"{value:.{decimals}f}"
+    return text.replace(".", get_format("DECIMAL_SEPARATOR"))
 
 
 def shortfall_text(shortfall: Shortfall) -> str:
@@ -164,7 +167,7 @@ def measurement_summary(measurement: dict) -> str:
     return _("Video %(height)sp · %(fps)s fps · loss %(loss)s %% · RTT %(rtt)s") % {
         "height": _figure(measurement["video_height"]),
         "fps": _figure(round(measurement["frame_rate"])),
-        "loss": f"{measurement['packet_loss_percent']:.1f}",
+        "loss": _figure(measurement["packet_loss_percent"], 1),
         "rtt": f"{rtt} ms" if rtt is not None else "–",
     }
 

@@ -380,7 +380,7 @@ async def test_a_report_in_german_reads_in_german(sockets, socket_call, operator
     answer = await operator.receive_until("call_conditions")
     assert answer["met"] is True
     assert answer["verdict"] == "erfüllt die Mindestanforderungen"
-    assert answer["summary"] == "Video 720p · 30 fps · Verlust 0.1 % · RTT 20 ms"
+    assert answer["summary"] == "Video 720p · 30 fps · Verlust 0,1 % · RTT 20 ms"
 
 
 @pytest.mark.django_db(transaction=True)
