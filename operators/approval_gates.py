@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from kyc.regulations import RECORDING, TAN_AT_END, RuleSet
+from sessions_app.call_conditions import REQUIREMENT_LABEL, call_conditions_problem_for_approval
 from sessions_app.models import Participant
 from sessions_app.one_time_codes import one_time_code_problem_for_approval
 from sessions_app.recordings import recording_problem_for_approval
@@ -44,9 +45,19 @@ def _one_time_code_gate(participant: Participant) -> Requirement | None:
     )
 
 
+def _call_conditions_gate(participant: Participant) -> Requirement | None:
+    # The latest measurement from the operator's page, read from the cache:
+    # missing, stale or below the minimum holds approval back.
+    applies, problem = call_conditions_problem_for_approval(participant)
+    if not applies:
+        return None
+    return Requirement("call_conditions", REQUIREMENT_LABEL, met=problem is None, problem=problem or "")
+
+
 GATES = [
     _recording_gate,
     _one_time_code_gate,
+    _call_conditions_gate,
 ]
 
 

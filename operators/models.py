@@ -29,6 +29,9 @@ class Decision(models.Model):
         LIVENESS_FAILED = "liveness_failed", _("Liveness check failed")
         POOR_CONNECTION = "poor_connection", _("Connection too poor")
         POOR_LIGHTING = "poor_lighting", _("Lighting too poor")
+        # The minimum call conditions of the session's rule set were not met
+        # (sessions_app.call_conditions): the customer is offered a new try.
+        POOR_CONDITIONS = "poor_conditions", _("Aborted: poor conditions")
         CUSTOMER_UNCOOPERATIVE = "customer_uncooperative", _("Customer did not cooperate")
         SUSPECTED_FRAUD = "suspected_fraud", _("Suspected fraud")
         THIRD_PARTY_PRESENT = "third_party_present", _("Third party present or coaching")
@@ -56,6 +59,7 @@ class Decision(models.Model):
             Reason.LIVENESS_FAILED,
             Reason.POOR_CONNECTION,
             Reason.POOR_LIGHTING,
+            Reason.POOR_CONDITIONS,
             Reason.CUSTOMER_UNCOOPERATIVE,
             Reason.OTHER,
         ),

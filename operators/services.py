@@ -89,6 +89,10 @@ def decision_record(
             problem = approval_problem(participant)
             if problem:
                 raise ValidationError(problem)
+        if reason_code == Decision.Reason.POOR_CONDITIONS:
+            # The customer must learn the call was cut for its picture or line,
+            # not for who they are, and be offered a new try: always shown to them.
+            share_with_customer = True
         decision = Decision.objects.create(
             participant=participant,
             outcome=outcome,

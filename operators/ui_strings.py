@@ -174,6 +174,19 @@ def call_strings() -> dict:
         "decided": _("Decided: %(outcome)s · %(reason)s"),
         "decidedShared": _("Decided: %(outcome)s · %(reason)s · shared with the customer"),
         "decisionFailed": _("The decision could not be recorded."),
+        # Minimum call conditions (sessions_app/call_conditions.py words the figures).
+        "callConditions": {
+            "title": _("Call conditions"),
+            "measuring": _("Measuring the video and connection…"),
+            "line": _("%(summary)s — %(verdict)s"),
+            "abort": _("Abort: poor conditions"),
+            "abortConfirm": _(
+                "End this customer's verification because the video or connection is too poor? "
+                "They are offered a new try."
+            ),
+            "abortFailed": _("The call could not be aborted."),
+            "belowToast": _("%(name)s: call conditions are below the minimum."),
+        },
         # The capture-integrity risk panel (sessions_app/integrity.py has the reasons).
         "integrity": {
             "title": _("Capture integrity"),

@@ -16,6 +16,7 @@ from accounts.models import Operator
 from accounts.selectors import operator_for_user
 from kyc.http import json_error
 from kyc.ids import uuid_or_none
+from kyc.regulations import CALL_CONDITIONS, RuleSet
 from kyc.state_machine import IllegalTransition
 from operators import fraud_flags, routing, selectors, services
 from operators.models import Decision, FraudFlag
@@ -132,6 +133,9 @@ def call(request, operator, session_id: str):
         "recording_required": session.workflow.recording_required,
         "flag_url": reverse("operators:flag", args=[session.public_id.hex]),
         "ended": session.is_ended,
+        # Under the rule the page measures each customer's video and line and
+        # reports them over the call socket (sessions_app/call_conditions.py).
+        "call_conditions": RuleSet.of(session).has(CALL_CONDITIONS),
     }
     return render(
         request,

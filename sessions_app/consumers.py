@@ -28,7 +28,7 @@ from kyc.ids import uuid_or_none
 from kyc.languages import language_for_scope
 from kyc.net import scope_client_ip
 from kyc.realtime import session_group
-from sessions_app import integrity, selectors, services, signaling
+from sessions_app import call_conditions, integrity, selectors, services, signaling
 from sessions_app.changes import session_version_remember, session_version_remembered
 from sessions_app.selectors import CUSTOMER, OPERATOR
 
@@ -39,6 +39,10 @@ logger = logging.getLogger(__name__)
 _heartbeat = sync_to_async(services.call_identity_heartbeat, thread_sensitive=False)
 _version_remembered = sync_to_async(session_version_remembered, thread_sensitive=False)
 _version_remember = sync_to_async(session_version_remember, thread_sensitive=False)
+# A conditions report is cache work only (the database hears of a change
+# between met and not met): off the database thread, like a heartbeat.
+_conditions_remember = sync_to_async(call_conditions.call_conditions_remember, thread_sensitive=False)
+_conditions_latest = sync_to_async(call_conditions.call_conditions_latest, thread_sensitive=False)
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_REPLACED = 4409
@@ -50,6 +54,7 @@ INTEGRITY_REPORTS_PER_SOCKET = 30
 # Frames over the rate limit beyond this many in a row close the socket.
 FLOOD_STRIKES = 50
 _INSTANCE = re.compile(r"^[A-Za-z0-9]{1,32}$")
+_NOT_READ = object()
 
 
 def _socket_order(event) -> tuple:
@@ -148,6 +153,10 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
         # Prompts this socket's page confirmed: a repeat costs no database trip.
         self.prompts_confirmed: set[int] = set()
         self.integrity_reports = 0
+        # Call conditions: the session's minimum, read once (None: the rule is
+        # off), and when each participant was last reported.
+        self.conditions_minimum = _NOT_READ
+        self.conditions_reported_at: dict[str, float] = {}
         self.client_ip = scope_client_ip(self.scope)
         self.flood = throttle.FloodLog(f"a call socket of {self.client_ip or 'an unknown address'}")
         # Counted before anything else is done for it, even for a socket
@@ -331,6 +340,54 @@ class CallConsumer(throttle.SocketSlots, AsyncJsonWebsocketConsumer):
         await database_sync_to_async(integrity.capture_integrity_report)(
             participant_id=self.identity.participant_id, report=payload
         )
+
+    async def on_call_conditions(self, payload):
+        peer_id = payload["participant"]
+        # Only a customer this socket knows is in this very call (the roster is
+        # the server's, never the client's): a forged id or one of another
+        # call is refused and nothing is stored.
+        peer = self.roster.get(peer_id)
+        if peer is None or peer["info"].get("role") != CUSTOMER:
+            await self._error("unknown_participant", "That participant is not in this call.", participant=peer_id)
+            return
+        now = time.monotonic()
+        last = self.conditions_reported_at.get(peer_id)
+        if last is not None and now - last < call_conditions.REPORT_MIN_INTERVAL_SECONDS:
+            await self._error("too_frequent", "Call conditions are reported at most once a second per participant.")
+            return
+        if self.conditions_minimum is _NOT_READ:
+            self.conditions_minimum = await database_sync_to_async(call_conditions.minimum_for_session)(
+                self.identity.session_id
+            )
+        minimum = self.conditions_minimum
+        if minimum is None:
+            await self._error("not_required", "This call has no minimum call conditions.")
+            return
+        self.conditions_reported_at[peer_id] = now
+        measurement = payload["measurement"]
+        latest = await _conditions_latest(peer_id)
+        if latest is not None:
+            previous_met = latest["met"]
+        else:
+            # Nothing cached (the call's first report, a restart): the history
+            # says where things stood, read on the database thread.
+            previous_met = await database_sync_to_async(call_conditions.last_recorded_met)(
+                self.identity.session_id, peer_id
+            )
+        result = await _conditions_remember(
+            participant_public_hex=peer_id, measurement=measurement, minimum=minimum, previous_met=previous_met
+        )
+        if result.change is not None:
+            await database_sync_to_async(call_conditions.call_conditions_change_record)(
+                session_id=self.identity.session_id,
+                participant_public_hex=peer_id,
+                result=result,
+                measurement=measurement,
+                minimum=minimum,
+            )
+        with translation.override(self.language):
+            answer = call_conditions.report_answer(participant_peer_id=peer_id, measurement=measurement, result=result)
+        await self.send_json(answer)
 
     # --- database work (runs in a thread) -------------------------------------------
 

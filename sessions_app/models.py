@@ -185,6 +185,13 @@ class Participant(models.Model):
     current_prompt = models.JSONField(_("current prompt"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
+    # The participant of a new session this one's customer started after the
+    # call was aborted for poor conditions (sessions_app.call_conditions):
+    # one new try per abort, however often the button is pressed.
+    retry_of = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="retried_as",
+        verbose_name=_("new try of"),
+    )
 
     objects = ParticipantQuerySet.as_manager()
 

@@ -232,11 +232,21 @@ def _state_parts(parts: list, participant: Participant) -> dict:
     return state
 
 
+# The decision reason of a call aborted for poor conditions
+# (operators.models.Decision.Reason.POOR_CONDITIONS, a floor up).
+POOR_CONDITIONS_REASON = "poor_conditions"
+
+
 def shared_decision(participant: Participant) -> dict | None:
     decision = getattr(participant, "decision", None)
     if decision is None or not decision.shared_with_customer:
         return None
-    return {"outcome": decision.outcome, "label": str(decision.get_outcome_display())}
+    shared = {"outcome": decision.outcome, "label": str(decision.get_outcome_display())}
+    if decision.reason_code == POOR_CONDITIONS_REASON:
+        # The one reason the customer's page names (it offers a new try); the
+        # others stay the business's to tell.
+        shared["poor_conditions"] = True
+    return shared
 
 
 # What a question's prompt carries beside its code and text.

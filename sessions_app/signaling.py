@@ -6,6 +6,7 @@ import json
 import time
 from dataclasses import dataclass
 
+from sessions_app.call_conditions import MeasurementError, measurement_clean
 from sessions_app.integrity import ReportError, report_clean
 from sessions_app.selectors import CUSTOMER, OPERATOR
 
@@ -22,10 +23,13 @@ PROMPT_SHOWN = "prompt_shown"
 PROMPT_RESEND = "prompt_resend"
 # The customer's page reports what it sees of its camera (sessions_app/integrity.py).
 INTEGRITY_REPORT = "integrity_report"
+# The operator's page reports one participant's video and connection as it
+# receives them (sessions_app/call_conditions.py).
+CALL_CONDITIONS = "call_conditions"
 
 ALLOWED_TYPES = {
     CUSTOMER: frozenset({SIGNAL, HEARTBEAT, SYNC, MEDIA_STATE, END_CALL, PROMPT_SHOWN, INTEGRITY_REPORT}),
-    OPERATOR: frozenset({SIGNAL, HEARTBEAT, SYNC, MEDIA_STATE, END_CALL, PROMPT, PROMPT_RESEND}),
+    OPERATOR: frozenset({SIGNAL, HEARTBEAT, SYNC, MEDIA_STATE, END_CALL, PROMPT, PROMPT_RESEND, CALL_CONDITIONS}),
 }
 
 MAX_SDP_CHARS = 60_000
@@ -143,6 +147,15 @@ def _validate_integrity_report(frame: dict) -> dict:
         raise FrameError("invalid", f"integrity report: {error}") from None
 
 
+def _validate_call_conditions(frame: dict) -> dict:
+    participant = _short_str(frame.get("participant"), "participant")
+    try:
+        measurement = measurement_clean(frame)
+    except MeasurementError as error:
+        raise FrameError("invalid", f"call conditions: {error}") from None
+    return {"participant": participant, "measurement": measurement}
+
+
 def _no_payload(frame: dict) -> dict:
     return {}
 
@@ -157,6 +170,7 @@ VALIDATORS = {
     PROMPT_SHOWN: _validate_prompt_reference,
     PROMPT_RESEND: _validate_prompt_reference,
     INTEGRITY_REPORT: _validate_integrity_report,
+    CALL_CONDITIONS: _validate_call_conditions,
 }
 
 

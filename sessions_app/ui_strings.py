@@ -30,6 +30,8 @@ def customer_strings() -> dict[str, str]:
         "rejectedText": _('The company that sent you the link will contact you about the next steps.'),
         "retry": _('We will contact you'),
         "retryText": _('We need to repeat part of the verification. The company that sent you the link will contact you.'),
+        "poorConditions": _('The call was ended because of poor conditions'),
+        "poorConditionsText": _('Your video or connection was not good enough for the verification. Move to a place with better light and a steadier connection, then try again.'),
         "waitingTitle": _('Connecting you to an operator…'),
         "waitingNoOperatorTitle": _('No operator is free right now'),
         "estimateNext": _('You are next.'),

@@ -11,6 +11,7 @@ urlpatterns = [
     path("call/terms/decline", views.terms_decline, name="terms_decline"),
     path("call/join", views.join, name="join"),
     path("call/one-time-code", views.one_time_code_enter, name="one_time_code_enter"),
+    path("call/try-again", views.try_again, name="try_again"),
     path("call/book", views.booking_slots, name="booking_slots"),
     path("call/book/cancel", views.booking_cancel, name="booking_cancel"),
     path("call/booking.ics", views.booking_calendar, name="booking_calendar"),

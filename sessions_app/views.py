@@ -18,7 +18,7 @@ from kyc.http import json_error
 from kyc.net import client_ip
 from accounts.selectors import operators_available_count
 from kyc.state_machine import IllegalTransition
-from sessions_app import one_time_codes, scheduling, scheduling_services, selectors, services
+from sessions_app import call_conditions, one_time_codes, scheduling, scheduling_services, selectors, services
 from sessions_app.audit import Actor
 from sessions_app.calendar import PUBLISH, booking_ics
 from sessions_app.models import Participant
@@ -80,7 +80,9 @@ def customer_view(view):
             # The link this browser opened was replaced by a new one.
             return _link_problem_page(request, LinkInvalid.REVOKED)
         problem = selectors.participant_access_problem(participant)
-        if problem and not (problem == LinkInvalid.FINISHED and view.__name__ == "call_page"):
+        # A finished call's page still shows its result, and a call aborted
+        # for poor conditions may be tried again from it.
+        if problem and not (problem == LinkInvalid.FINISHED and view.__name__ in ("call_page", "try_again")):
             return _link_problem_page(request, problem)
         if participant.language:
             translation.activate(participant.language)
@@ -206,6 +208,22 @@ def join(request, participant: Participant):
             "rtc": rtc_configuration_for(participant.public_id.hex),
         }
     )
+
+
+@require_POST
+@customer_view
+def try_again(request, participant: Participant):
+    """A call aborted for poor conditions: a new session for this customer,
+    and this browser goes straight to it (it proved it holds the old link)."""
+    try:
+        new_participant = call_conditions.participant_try_again(participant=participant)
+    except ValidationError:
+        # Not aborted for poor conditions, or the workflow was switched off
+        # since: nothing to try again; the link's own "finished" page.
+        return _link_problem_page(request, LinkInvalid.FINISHED)
+    request.session.cycle_key()
+    selectors.customer_session_bind(request.session, new_participant)
+    return redirect("sessions_app:call")
 
 
 # --- booked calls (sessions_app.scheduling) ----------------------------------------

@@ -16,6 +16,7 @@ from operators.repeat_applicants import seen_before_for
 from operators.compliance.access import compliance_view_record
 from operators.models import WebhookEvent
 from sessions_app.audit import audit_event_export, audit_session_proof
+from sessions_app.call_conditions import conditions_history
 from sessions_app.integrity import integrity_panel_for_participant
 from sessions_app.models import AuditEvent, Evidence, VerificationSession
 from workflows.check_selectors import participant_checks
@@ -71,6 +72,8 @@ def session_review(session: VerificationSession) -> dict:
                 # The warning signs about the camera the operator saw (sessions_app/integrity.py).
                 "integrity": integrity_panel_for_participant(participant),
                 "seen_before": seen_before.get(participant.pk),
+                # The minimum call conditions' changes between met and not met (sessions_app/call_conditions.py).
+                "conditions_history": conditions_history(participant),
             }
         )
     duration = session.call_duration
@@ -160,6 +163,10 @@ def session_record(session: VerificationSession) -> dict:
                 "evidence": [evidence_entry(evidence) for evidence in entry["evidence"]],
                 "check_results": entry["check_results"],
                 "recommendation": entry["recommendation"],
+                "call_conditions": [
+                    {"at": _iso(row["at"]), "met": row["met"], "measured": row["summary"], "below": row["below"]}
+                    for row in entry["conditions_history"]
+                ],
                 "capture_integrity": {
                     "level": entry["integrity"]["level"],
                     "signals": [

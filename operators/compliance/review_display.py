@@ -124,6 +124,9 @@ ACTION_LABELS = {
     "session.flag_cleared": _("Fraud flag cleared"),
     "negative_list.face_copied": _("Face copied to the negative list"),
     "decision.recorded": _("Decision recorded"),
+    "call_conditions.below_minimum": _("Call conditions fell below the minimum"),
+    "call_conditions.restored": _("Call conditions met the minimum again"),
+    "participant.new_try_started": _("Customer started a new try after poor conditions"),
     "recording.started": _("Recording started"),
     "recording.finished": _("Recording finished"),
     "recording.segment_stored": _("Recording segment stored"),
@@ -584,6 +587,10 @@ def review_page(review: dict, *, call_start: datetime | None) -> dict:
                 "seen_before": seen_before_display(entry.get("seen_before")),
                 "recommendation": recommendation_display(entry["recommendation"]),
                 "integrity": integrity_display(entry["integrity"]),
+                "conditions_rows": [
+                    {**row, "when": format_instant(row["at"]), "offset": call_offset(row["at"], start=call_start, end=end)}
+                    for row in entry.get("conditions_history", ())
+                ],
                 "decided_by": person_name(decision.operator.user, operator_names=names) if decision else "",
                 "decided_at": format_instant(decision.created_at) if decision else "",
             }

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sessions_app', '0013_regulatory_presets'),
+        ('sessions_app', '0014_participant_retry_of'),
     ]
 
     operations = [

@@ -228,6 +228,10 @@ export class CallEngine extends EventTarget {
         this.emit("replaced", message);
         this.stop();
         break;
+      case "call_conditions":
+        // The server's verdict on a conditions report (the operator's page).
+        this.emit("call-conditions", message);
+        break;
       case "error":
         this.emit("server-error", message);
         break;
@@ -336,6 +340,26 @@ export class CallEngine extends EventTarget {
     });
     summary.loss = received + lost > 0 ? lost / (received + lost) : null;
     return summary;
+  }
+
+  // What the call conditions are measured on: one peer's inbound video and
+  // the connection's round trip. Counters are cumulative: the caller keeps
+  // the previous reading to measure loss over its own window.
+  async videoConditions(peerId) {
+    const peer = this.peers.get(peerId);
+    if (!peer) return null;
+    const report = await peer.pc.getStats();
+    const reading = { height: null, fps: null, packetsLost: 0, packetsReceived: 0, rtt: null };
+    report.forEach((stat) => {
+      if (stat.type === "candidate-pair" && stat.nominated && stat.currentRoundTripTime !== undefined) reading.rtt = stat.currentRoundTripTime;
+      if (stat.type === "inbound-rtp" && stat.kind === "video") {
+        reading.height = stat.frameHeight || reading.height;
+        reading.fps = stat.framesPerSecond ?? reading.fps;
+        reading.packetsLost += Math.max(0, stat.packetsLost || 0);
+        reading.packetsReceived += stat.packetsReceived || 0;
+      }
+    });
+    return reading;
   }
 
   stop() {

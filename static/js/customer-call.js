@@ -109,7 +109,10 @@ function showEnded() {
   $("recording-badge").hidden = true;
   const outcome = lastDecision ? lastDecision.outcome : null;
   const titles = { approve: ["approved", "approvedText"], reject: ["rejected", "rejectedText"], retry: ["retry", "retryText"] };
-  const [title, text] = titles[outcome] || ["callEnded", "callEndedText"];
+  // Aborted because the picture or the line was too poor: said so, with a new try.
+  const poorConditions = Boolean(lastDecision && lastDecision.poor_conditions);
+  const [title, text] = poorConditions ? ["poorConditions", "poorConditionsText"] : titles[outcome] || ["callEnded", "callEndedText"];
+  $("ended-try-again").hidden = !poorConditions;
   $("ended-title").textContent = t[title];
   $("ended-text").textContent = t[text];
   root.dataset.outcome = outcome || "none";
@@ -326,7 +329,10 @@ function confirmPrompt(prompt, peerId) {
 function renderState(state) {
   const session = state.session;
   lastDecision = state.me.decision || lastDecision;
-  if (session.ended || ["left", "removed"].includes(state.me.state)) {
+  // A call aborted for poor conditions is over for this customer at once
+  // (in a group call the others go on): the end view offers a new try.
+  const aborted = Boolean(lastDecision && lastDecision.poor_conditions);
+  if (session.ended || aborted || ["left", "removed"].includes(state.me.state)) {
     showEnded();
     return;
   }

@@ -161,6 +161,48 @@ async function updateQuality() {
   $("connection-badge").dataset.quality = poor ? "poor" : "good";
 }
 
+// Minimum call conditions: every few seconds each customer's inbound video
+// and the connection, measured here and judged by the server (the one place
+// that knows the session's minimum); the panel shows its verdict.
+const CONDITIONS_EVERY_MS = 3000;
+// A new connection starts small and ramps its resolution up over a second or
+// two: measured from its first moments every call would open "below the
+// minimum" in compliance's history. (Until then approval waits: nothing measured.)
+const CONDITIONS_WARM_UP_MS = 4000;
+const conditionsWindow = new Map(); // peer id -> the previous reading's counters, and since when connected
+
+async function reportConditions() {
+  const engine = engineRef.engine;
+  if (!engine || ended) return;
+  for (const [peerId, peer] of engine.peers) {
+    if (peer.pc.connectionState !== "connected") {
+      conditionsWindow.delete(peerId);
+      continue;
+    }
+    const reading = await engine.videoConditions(peerId);
+    if (!reading || ended) continue;
+    const before = conditionsWindow.get(peerId);
+    if (!before) {
+      conditionsWindow.set(peerId, { ...reading, since: Date.now() });
+      continue;
+    }
+    conditionsWindow.set(peerId, { ...reading, since: before.since });
+    if (Date.now() - before.since < CONDITIONS_WARM_UP_MS) continue;
+    // Loss over this window only: a bad minute at the start must not mark the whole call.
+    const lost = Math.max(0, reading.packetsLost - before.packetsLost);
+    const received = Math.max(0, reading.packetsReceived - before.packetsReceived);
+    const loss = lost + received > 0 ? (100 * lost) / (lost + received) : 0;
+    engine.send({
+      type: "call_conditions",
+      participant: peerId,
+      video_height: reading.height || 0,
+      frame_rate: Math.min(240, Math.max(0, reading.fps || 0)),
+      packet_loss_percent: Math.min(100, Math.round(loss * 100) / 100),
+      rtt_ms: reading.rtt != null ? Math.min(60000, Math.round(reading.rtt * 1000)) : null,
+    });
+  }
+}
+
 async function main() {
   if (data.ended) {
     showEnded();
@@ -201,9 +243,12 @@ async function main() {
   recorder.record("operator", media.stream);
   // A camera or microphone switch changes the tracks: a new segment.
   media.addEventListener("track-replaced", () => recorder.record("operator", media.stream));
+  engine.addEventListener("call-conditions", ({ detail }) => panel.showConditions(detail));
+  engine.addEventListener("peer-left", ({ detail }) => conditionsWindow.delete(detail.peerId));
   engine.start();
   root.dataset.stage = "in_call";
   setInterval(updateQuality, 2000);
+  if (data.call_conditions) setInterval(reportConditions, CONDITIONS_EVERY_MS);
 }
 
 main();

@@ -136,6 +136,8 @@ export class WorkflowPanel {
     // The decision form of each undecided participant, kept across renders: a state push
     // (a check result, a capture) must never clear an outcome the operator has ticked.
     this.decisionForms = new Map();
+    // The server's latest verdict on each customer's call conditions (peer id -> message).
+    this.conditions = new Map();
     // Participants whose capture request is on its way to the server: their
     // capture buttons stay disabled until the state shows it (or it failed).
     this.capturing = new Set();
@@ -397,6 +399,7 @@ export class WorkflowPanel {
           .filter(Boolean)
           .join(" · "),
       }),
+      this.conditionsPanel(participant),
       this.integrityPanel(participant),
       // At the top: who this person was before matters for every step.
       this.seenBeforePanel(participant),
@@ -504,6 +507,77 @@ export class WorkflowPanel {
   // camera (sessions_app/integrity.py). Each sign in words with its
   // strength, never a bare score; weak signs alone are listed as noted, not
   // as a warning (a real camera trips one now and then).
+  // Minimum call conditions (sessions_app/call_conditions.py): the figures and
+  // the verdict, a mark beside the colour, and when they are below the minimum
+  // the abort that offers the customer a new try, in plain sight.
+  conditionsPanel(participant) {
+    if (!this.data.call_conditions) return null;
+    const words = t.callConditions;
+    const result = this.conditions.get(participant.peer_id);
+    const met = result ? String(result.met) : "unknown";
+    const headingId = `conditions-title-${participant.peer_id}`;
+    const box = el("section", { class: "call-conditions", "data-met": met, "aria-labelledby": headingId });
+    box.append(el("h3", { id: headingId, text: words.title }));
+    if (!result) {
+      box.append(el("p", { class: "muted conditions-line", text: words.measuring }));
+      return box;
+    }
+    box.append(
+      el(
+        "p",
+        { class: "conditions-line" },
+        el("span", { class: "conditions-icon", "aria-hidden": "true", text: result.met ? "✓" : "⚠" }),
+        " ",
+        format(words.line, { summary: result.summary, verdict: result.verdict })
+      )
+    );
+    if (result.met) return box;
+    box.append(el("ul", { class: "conditions-below" }, ...result.below.map((text) => el("li", { text }))));
+    if (participant.state === "in_call" && !participant.decision) {
+      box.append(
+        el(
+          "button",
+          {
+            type: "button",
+            class: "button danger conditions-abort",
+            "data-focus-key": "conditions-abort",
+            onclick: async () => {
+              if (!confirm(words.abortConfirm)) return;
+              const answer = await postForm(this.data.decide_url, {
+                participant: participant.peer_id,
+                outcome: "retry",
+                reason_code: "poor_conditions",
+                share: "yes",
+              });
+              if (!answer.ok) return void this.toast((answer.body.error && answer.body.error.message) || words.abortFailed);
+              // Alone in the call, the customer's abort is the call's end; in a
+              // group call the others go on.
+              if (this.participants.length === 1 && this.engineRef.engine) this.engineRef.engine.send({ type: "end_call" });
+            },
+          },
+          words.abort
+        )
+      );
+    }
+    return box;
+  }
+
+  showConditions(result) {
+    const before = this.conditions.get(result.participant);
+    this.conditions.set(result.participant, result);
+    const participant = (this.participants || []).find((p) => p.peer_id === result.participant);
+    if (!participant) return;
+    if (before && before.met && !result.met) this.toast(format(t.callConditions.belowToast, { name: participant.name }));
+    const panel = document.getElementById(`panel-${result.participant}`);
+    const old = panel && panel.querySelector(".call-conditions");
+    if (!old) return;
+    // Only this box is drawn again: the rest of the panel (a note being typed) stays.
+    const hadFocus = old.contains(document.activeElement);
+    const box = this.conditionsPanel(participant);
+    old.replaceWith(box);
+    if (hadFocus) box.querySelector("button")?.focus();
+  }
+
   integrityPanel(participant) {
     const words = t.integrity;
     const panel = participant.integrity || { level: "none", raised: false, signals: [] };

@@ -141,6 +141,10 @@ ROWS: dict[str, Row] = {
         "POST", lambda w: "/call/join", CUSTOMERS, ok=lambda r: r.status_code == 200 or past_the_door("not_ready")(r),
         note="the other customer has not accepted the terms of their own session yet",
     ),
+    "sessions_app:try_again": Row(
+        "POST", lambda w: "/call/try-again", CUSTOMERS, ok=lambda r: r.status_code == 410,
+        note="the customer's own call only; not aborted for poor conditions, so nothing to try again (410)",
+    ),
     # Booked calls: the customer's own session only (the cookie decides); a
     # session that cannot be booked any more (this one is in the call)
     # redirects back to its call page.
