@@ -30,6 +30,8 @@ def customer_strings() -> dict[str, str]:
         "rejectedText": _('The company that sent you the link will contact you about the next steps.'),
         "retry": _('We will contact you'),
         "retryText": _('We need to repeat part of the verification. The company that sent you the link will contact you.'),
+        "inReview": _('Your verification is being reviewed'),
+        "inReviewText": _('A second person checks every verification before it is final. The company that sent you the link will let you know the result. You may close this window.'),
         "waitingTitle": _('Connecting you to an operator…'),
         "waitingNoOperatorTitle": _('No operator is free right now'),
         "estimateNext": _('You are next.'),

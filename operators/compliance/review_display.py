@@ -117,6 +117,7 @@ ACTION_LABELS = {
     "session.flag_cleared": _("Fraud flag cleared"),
     "negative_list.face_copied": _("Face copied to the negative list"),
     "decision.recorded": _("Decision recorded"),
+    "decision.reviewed": _("Decision reviewed (four eyes)"),
     "recording.started": _("Recording started"),
     "recording.finished": _("Recording finished"),
     "recording.segment_stored": _("Recording segment stored"),

@@ -108,7 +108,7 @@ function showEnded() {
   tiles.clear();
   $("recording-badge").hidden = true;
   const outcome = lastDecision ? lastDecision.outcome : null;
-  const titles = { approve: ["approved", "approvedText"], reject: ["rejected", "rejectedText"], retry: ["retry", "retryText"] };
+  const titles = { approve: ["approved", "approvedText"], reject: ["rejected", "rejectedText"], retry: ["retry", "retryText"], review: ["inReview", "inReviewText"] };
   const [title, text] = titles[outcome] || ["callEnded", "callEndedText"];
   $("ended-title").textContent = t[title];
   $("ended-text").textContent = t[text];
