@@ -108,7 +108,12 @@ def decision_record(
         participant_mark_decided(
             participant=participant,
             actor=Actor.operator(operator),
-            data={"outcome": outcome, "reason_code": reason_code, "shared": share_with_customer, "provisional": provisional},
+            data={
+                "outcome": outcome,
+                "reason_code": reason_code,
+                "shared": share_with_customer,
+                **({"provisional": True} if provisional else {}),
+            },
         )
         audit_record(
             business=session.business,
