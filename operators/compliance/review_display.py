@@ -580,6 +580,10 @@ def review_page(review: dict, *, call_start: datetime | None) -> dict:
                 "integrity": integrity_display(entry["integrity"]),
                 "decided_by": person_name(decision.operator.user, operator_names=names) if decision else "",
                 "decided_at": format_instant(decision.created_at) if decision else "",
+                # The four-eyes review (operators.reviews), when the decision was provisional.
+                "review": (four_eyes := decision.review_or_none if decision else None),
+                "reviewed_by": person_name(four_eyes.reviewer, operator_names=names) if four_eyes else "",
+                "reviewed_at": format_instant(four_eyes.created_at) if four_eyes else "",
             }
         )
     return {

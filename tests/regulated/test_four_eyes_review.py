@@ -278,3 +278,111 @@ def test_the_customer_is_told_the_approval_is_being_reviewed_then_the_final_outc
     decision_review(decision=provisional, reviewer=reviewer_a, outcome="overturn", reason_code="other", comment="No.")
     participant.refresh_from_db()
     assert shared_decision(participant)["outcome"] == "reject"
+
+
+# --- pages: the queue, the form on the review page, the filter, the customer, the API ------------------------
+
+from django.test import Client  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from tests.api.conftest import client_with, key_a  # noqa: E402,F401  (shared fixture)
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def queue_url():
+    return reverse("admin:sessions_app_verificationsession_review_queue")
+
+
+def review_page_url(decision):
+    return reverse("admin:sessions_app_verificationsession_review", args=[decision.participant.session_id])
+
+
+def form_url(decision):
+    return reverse(
+        "admin:sessions_app_verificationsession_decision_review", args=[decision.participant.session_id, decision.pk]
+    )
+
+
+def test_the_queue_page_lists_the_waiting_decision_and_opens_its_review_page(provisional, reviewer_a):
+    client = signed_in(reviewer_a)
+    page = client.get(queue_url())
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert str(provisional.participant.session.public_id) in html and review_page_url(provisional) in html
+    assert "Review queue (1)" in html, "the admin's navigation links the queue"
+    review = client.get(review_page_url(provisional)).content.decode()
+    assert "Awaiting review" in review and form_url(provisional) in review
+
+
+def test_a_reviewer_confirms_through_the_review_page(provisional, reviewer_a):
+    response = signed_in(reviewer_a).post(form_url(provisional), {"outcome": "confirm"})
+    assert response.status_code == 302 and response["Location"] == queue_url()
+    assert Review.objects.get(decision=provisional).final_outcome == "approve"
+    html = signed_in(reviewer_a).get(review_page_url(provisional)).content.decode()
+    assert "Confirmed on review" in html and "No decision is waiting" not in html
+
+
+def test_overturning_without_a_comment_comes_back_with_the_reason(provisional, reviewer_a):
+    client = signed_in(reviewer_a)
+    response = client.post(form_url(provisional), {"outcome": "overturn", "reason_code": "face_mismatch"}, follow=True)
+    assert "Say why you overturn the decision." in response.content.decode()
+    assert not Review.objects.exists()
+
+
+def test_the_operator_as_reviewer_is_refused_on_the_page_too(provisional, operator_a):
+    user = operator_a.user
+    user.is_staff = True
+    user.save()
+    user.groups.add(Group.objects.get_or_create(name=REVIEWERS_GROUP)[0])
+    BusinessStaff.objects.create(user=user, business=operator_a.business)
+    response = signed_in(user).post(form_url(provisional), {"outcome": "confirm"}, follow=True)
+    assert "a second person must" in response.content.decode()
+    assert not Review.objects.exists()
+
+
+def test_another_business_reviewer_sees_neither_the_queue_entry_nor_the_page(provisional, reviewer_b):
+    client = signed_in(reviewer_b)
+    assert str(provisional.participant.session.public_id) not in client.get(queue_url()).content.decode()
+    assert client.get(review_page_url(provisional)).status_code == 404
+    assert client.post(form_url(provisional), {"outcome": "confirm"}).status_code == 404
+    assert not Review.objects.exists()
+
+
+def test_staff_without_the_role_get_no_queue(provisional, business_a):
+    supervisor = staff_of(business_a, "sue", "supervisors")
+    assert signed_in(supervisor).get(queue_url()).status_code == 403
+
+
+def test_the_compliance_filter_keeps_a_provisional_approval_out_of_approved(provisional, compliance_user, reviewer_a):
+    client = signed_in(compliance_user)
+    changelist = reverse("admin:sessions_app_verificationsession_changelist")
+    public_id = str(provisional.participant.session.public_id)
+    assert public_id in client.get(changelist, {"decision": "awaiting_review"}).content.decode()
+    assert public_id not in client.get(changelist, {"decision": "approve"}).content.decode()
+    decision_review(decision=provisional, reviewer=reviewer_a, outcome="overturn", reason_code="other", comment="No.")
+    assert public_id not in client.get(changelist, {"decision": "awaiting_review"}).content.decode()
+    assert public_id in client.get(changelist, {"decision": "reject"}).content.decode()
+
+
+def test_the_api_detail_shows_provisional_then_final(provisional, reviewer_a, key_a):  # noqa: F811
+    api = client_with(key_a.raw)
+    url = f"/api/v1/sessions/{provisional.participant.session.public_id}"
+    decision = api.get(url).json()["participants"][0]["decision"]
+    assert decision["provisional"] is True and decision["status"] == "provisional" and decision["review"] is None
+    decision_review(decision=provisional, reviewer=reviewer_a, outcome="confirm")
+    decision = api.get(url).json()["participants"][0]["decision"]
+    assert decision["status"] == "final"
+    assert decision["review"]["outcome"] == "approve" and decision["review"]["overturned"] is False
+
+
+def test_the_operators_history_says_awaiting_review(provisional, operator_a):
+    from operators.selectors import sessions_for_operator_history
+
+    [session] = sessions_for_operator_history(operator_a)
+    [participant] = session.participants.all()
+    assert participant.decision.status_label() == "Approved, awaiting review"
