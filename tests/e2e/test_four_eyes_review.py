@@ -143,6 +143,14 @@ def reviewer_confirms(page: Page, row):
     expect(page.locator(".review-queue-empty")).to_be_visible()
 
 
+def customer_speaks(server, session_hex: str, language: str):
+    """The business sets the customer's language (it wins over the browser's)."""
+    server.manage("shell", "-c", (
+        "from sessions_app.models import Participant\n"
+        f"Participant.objects.filter(session__public_id={session_hex!r}).update(language={language!r})\n"
+    ))
+
+
 def wait_for_webhook(receiver, event_type: str, timeout_s: float = 60):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and event_type not in receiver.types():
@@ -177,6 +185,13 @@ def test_a_provisional_approval_is_confirmed_by_a_second_person(server, browser,
     customer_sees_being_reviewed(customer)
     customer.set_viewport_size(PHONE)
     shot(customer, "customer-being-reviewed-phone")
+    customer_speaks(server, session_hex, "de")
+    customer.reload()
+    expect(customer.locator("#ended-title")).to_have_text("Ihre Identitätsprüfung wird überprüft")
+    shot(customer, "customer-being-reviewed-german-phone")
+    customer.set_viewport_size(DESKTOP)
+    shot(customer, "customer-being-reviewed-german-desktop")
+    customer_speaks(server, session_hex, "en")
 
     decided = wait_for_webhook(receiver, "participant.decided")[0].json
     assert decided["data"]["decision"]["provisional"] is True
