@@ -386,3 +386,11 @@ def test_the_operators_history_says_awaiting_review(provisional, operator_a):
     [session] = sessions_for_operator_history(operator_a)
     [participant] = session.participants.all()
     assert participant.decision.status_label() == "Approved, awaiting review"
+
+
+def test_a_reviewer_may_play_their_business_recordings_only(provisional, reviewer_a, reviewer_b):
+    from operators.compliance.recording_views import may_review_recording
+
+    session = provisional.participant.session
+    assert may_review_recording(reviewer_a, session)
+    assert not may_review_recording(reviewer_b, session)
