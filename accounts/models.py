@@ -36,6 +36,10 @@ PLATFORM_STAFF_GROUP = "platform_staff"
 # linked to one business (BusinessStaff), that business's figures only;
 # unlinked, every business's. They change nothing.
 SUPERVISORS_GROUP = "supervisors"
+# Staff who confirm or overturn a provisional approval (the four-eyes rule,
+# operators.reviews): linked to one business (BusinessStaff), that business's
+# decisions only. The group is created by operators' migration 0009.
+REVIEWERS_GROUP = "reviewers"
 
 
 WEBHOOK_SECRET_PREFIX = "whsec_"

@@ -9,6 +9,7 @@ from accounts.models import (
     COMPLIANCE_GROUP,
     OPERATORS_GROUP,
     PLATFORM_STAFF_GROUP,
+    REVIEWERS_GROUP,
     SUPERVISORS_GROUP,
     BusinessStaff,
     Operator,
@@ -134,3 +135,23 @@ def supervisor_scope(user) -> StaffScope:
     if business_id is not None:
         return StaffScope(business_id=business_id)
     return EVERY_BUSINESS if user.groups.filter(name=PLATFORM_STAFF_GROUP).exists() else NO_BUSINESS
+
+
+def review_scope(user) -> StaffScope:
+    """The one rule for whose provisional decisions a user may confirm or
+    overturn (the four-eyes review, operators.reviews).
+
+    - reviewers (REVIEWERS_GROUP) and compliance officers (COMPLIANCE_GROUP):
+      exactly the compliance pages' scope (staff_scope): linked to a business,
+      that business only; unlinked compliance or platform staff, every
+      business; an unlinked reviewer who is not platform staff, none;
+    - superusers: every business;
+    - anyone else, operators, supervisors and business admins included: none.
+      Being the operator of the decision is refused by the service, whatever
+      the role.
+    """
+    if user is None or not user.is_authenticated or not (user.is_active and user.is_staff):
+        return NO_BUSINESS
+    if not (user.is_superuser or user.groups.filter(name__in=[REVIEWERS_GROUP, COMPLIANCE_GROUP]).exists()):
+        return NO_BUSINESS
+    return staff_scope(user)

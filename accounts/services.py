@@ -8,6 +8,7 @@ from accounts.models import (
     BUSINESS_ADMINS_GROUP,
     COMPLIANCE_GROUP,
     OPERATORS_GROUP,
+    REVIEWERS_GROUP,
     SUPERVISORS_GROUP,
     Business,
     BusinessStaff,
@@ -53,12 +54,12 @@ def operator_beat(*, operator_id: int) -> None:
     presence.presence_beat(OPERATOR_PRESENCE, operator_id)
 
 
-STAFF_ROLES = (BUSINESS_ADMINS_GROUP, COMPLIANCE_GROUP, SUPERVISORS_GROUP)
+STAFF_ROLES = (BUSINESS_ADMINS_GROUP, COMPLIANCE_GROUP, SUPERVISORS_GROUP, REVIEWERS_GROUP)
 
 
 def business_staff_add(*, user, business: Business, role: str) -> BusinessStaff:
     """Make ``user`` staff of ``business`` in ``role`` (its business admin,
-    its own compliance officer or its supervisor): staff, in the role's group, and linked to
+    its own compliance officer, its supervisor or its four-eyes reviewer): staff, in the role's group, and linked to
     that one business, so the admin shows them nothing of any other."""
     if role not in STAFF_ROLES:
         raise ValidationError({"role": f"Unknown staff role {role!r}; one of {', '.join(STAFF_ROLES)}."})

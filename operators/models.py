@@ -13,7 +13,10 @@ class DecisionQuerySet(models.QuerySet):
 
 
 class Decision(models.Model):
-    """The operator's verdict on one participant. Final once written."""
+    """The operator's verdict on one participant. Written once; under the
+    four-eyes rule (kyc.regulations.FOUR_EYES_REVIEW) an approval is
+    ``provisional`` until a second person's Review confirms or overturns it,
+    and the Review, not this row, holds the final outcome."""
 
     class Outcome(models.TextChoices):
         APPROVE = "approve", _("Approved")
@@ -80,6 +83,13 @@ class Decision(models.Model):
     comment = models.TextField(_("comment"), blank=True)
     shared_with_customer = models.BooleanField(_("shared with the customer"), default=False)
     operator = models.ForeignKey("accounts.Operator", on_delete=models.PROTECT, related_name="decisions", verbose_name=_("operator"))
+    # Stays True after the review: it says how the decision was made; whether
+    # it is still waiting is ``awaiting_review`` (no Review yet).
+    provisional = models.BooleanField(
+        _("provisional"),
+        default=False,
+        help_text=_("An approval under the four-eyes rule: final only once a second person confirms it."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = DecisionQuerySet.as_manager()
@@ -90,6 +100,81 @@ class Decision(models.Model):
 
     def __str__(self):
         return f"{self.get_outcome_display()} ({self.get_reason_code_display()})"
+
+    @property
+    def review_or_none(self):
+        try:
+            return self.review
+        except Review.DoesNotExist:
+            return None
+
+    @property
+    def awaiting_review(self) -> bool:
+        return self.provisional and self.review_or_none is None
+
+    @property
+    def final_outcome(self) -> str | None:
+        """The outcome that stands: the review's when there is one, the
+        operator's when the decision was never provisional, None while it waits."""
+        review = self.review_or_none
+        if review is not None:
+            return review.final_outcome
+        return None if self.provisional else self.outcome
+
+    @property
+    def final_reason_code(self) -> str | None:
+        review = self.review_or_none
+        if review is not None:
+            return review.final_reason_code
+        return None if self.provisional else self.reason_code
+
+    def status_label(self) -> str:
+        """What a history or a list says of this decision, in words."""
+        if self.awaiting_review:
+            return gettext("%(outcome)s, awaiting review") % {"outcome": self.get_outcome_display()}
+        review = self.review_or_none
+        if review is not None and review.overturned:
+            return gettext("%(outcome)s on review") % {"outcome": Decision.Outcome(review.final_outcome).label}
+        return str(self.get_outcome_display())
+
+
+class ReviewQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(decision__participant__session__business=business)
+
+
+class Review(models.Model):
+    """A second person's confirmation or overturning of a provisional
+    decision (four-eyes review). One per decision; written once."""
+
+    class Outcome(models.TextChoices):
+        CONFIRM = "confirm", _("Confirmed")
+        OVERTURN = "overturn", _("Overturned")
+
+    decision = models.OneToOneField(Decision, on_delete=models.PROTECT, related_name="review", verbose_name=_("decision"))
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="decision_reviews", verbose_name=_("reviewer")
+    )
+    outcome = models.CharField(_("review outcome"), max_length=16, choices=Outcome.choices)
+    # The decision that stands after the review: the operator's when
+    # confirmed, the reviewer's when overturned.
+    final_outcome = models.CharField(_("final outcome"), max_length=16, choices=Decision.Outcome.choices)
+    final_reason_code = models.CharField(_("final reason"), max_length=40, choices=Decision.Reason.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("reviewed at"), auto_now_add=True)
+
+    objects = ReviewQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("four-eyes review")
+        verbose_name_plural = _("four-eyes reviews")
+
+    def __str__(self):
+        return f"{self.get_outcome_display()}: {self.get_final_outcome_display()}"
+
+    @property
+    def overturned(self) -> bool:
+        return self.outcome == self.Outcome.OVERTURN
 
 
 # --- The business's integration: API keys, idempotency, webhooks, e-mails ------

@@ -175,11 +175,32 @@ class StepResultSerializer(serializers.ModelSerializer):
         fields = ["position", "kind", "state", "started_at", "finished_at"]
 
 
+class ReviewSerializer(serializers.Serializer):
+    """The four-eyes review of a provisional decision: the decision that stands."""
+
+    outcome = serializers.CharField(source="final_outcome", help_text="The outcome that stands after the review.")
+    reason_code = serializers.CharField(source="final_reason_code")
+    overturned = serializers.BooleanField(help_text="True when the reviewer replaced the approval with a rejection.")
+    reviewed_at = serializers.DateTimeField(source="created_at")
+
+
 class DecisionSerializer(serializers.Serializer):
-    outcome = serializers.CharField()
+    outcome = serializers.CharField(help_text="The operator's outcome; under four-eyes review see status and review.")
     reason_code = serializers.CharField()
     decided_at = serializers.DateTimeField(source="created_at")
     shared_with_customer = serializers.BooleanField()
+    provisional = serializers.BooleanField(
+        help_text="Recorded under the four-eyes rule: a second person confirms or overturns it."
+    )
+    status = serializers.SerializerMethodField(help_text="provisional (awaiting review) or final.")
+    review = serializers.SerializerMethodField()
+
+    def get_status(self, decision) -> str:
+        return "provisional" if decision.awaiting_review else "final"
+
+    def get_review(self, decision) -> ReviewSerializer(allow_null=True):
+        review = decision.review_or_none
+        return ReviewSerializer(review).data if review is not None else None
 
 
 class CheckEvidenceSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Operator
+from kyc.regulations import FOUR_EYES_REVIEW, RuleSet
 from operators import routing
 from operators.approval_gates import approval_problem
 from operators.models import Decision
@@ -93,6 +94,12 @@ def decision_record(
             # The customer must learn the call was cut for its picture or line,
             # not for who they are, and be offered a new try: always shown to them.
             share_with_customer = True
+        # Four-eyes review holds back an approval only: it is what opens the
+        # account (RBI's concurrent audit "before the account goes live"; ETSI's
+        # risk is a false acceptance). A rejection or a retry opens nothing, and
+        # a second look at it would keep the customer waiting for no one's
+        # protection, so they stay final as the operator records them.
+        provisional = outcome == Decision.Outcome.APPROVE and RuleSet.of(session).has(FOUR_EYES_REVIEW)
         decision = Decision.objects.create(
             participant=participant,
             outcome=outcome,
@@ -100,11 +107,17 @@ def decision_record(
             comment=comment,
             shared_with_customer=share_with_customer,
             operator=operator,
+            provisional=provisional,
         )
         participant_mark_decided(
             participant=participant,
             actor=Actor.operator(operator),
-            data={"outcome": outcome, "reason_code": reason_code, "shared": share_with_customer},
+            data={
+                "outcome": outcome,
+                "reason_code": reason_code,
+                "shared": share_with_customer,
+                **({"provisional": True} if provisional else {}),
+            },
         )
         audit_record(
             business=session.business,
@@ -116,6 +129,7 @@ def decision_record(
                 "decision": decision.pk,
                 "outcome": outcome,
                 "reason_code": reason_code,
+                **({"provisional": True} if provisional else {}),
                 **({"recommendation": advice, "overrides_recommendation": True, "comment": comment} if overrides else {}),
             },
         )
@@ -129,6 +143,9 @@ def decision_record(
                     "outcome": outcome,
                     "reason_code": reason_code,
                     "decided_at": decision.created_at.isoformat(),
+                    # True: a second person still confirms or overturns it
+                    # (participant.reviewed says which).
+                    "provisional": provisional,
                 }
             },
         )

@@ -173,6 +173,7 @@ def call_strings() -> dict:
         "whatYouSawCaption": _("What you saw · %(size)s"),
         "decided": _("Decided: %(outcome)s · %(reason)s"),
         "decidedShared": _("Decided: %(outcome)s · %(reason)s · shared with the customer"),
+        "decidedProvisional": _("Provisional: a second person reviews this approval before it is final."),
         "decisionFailed": _("The decision could not be recorded."),
         # Minimum call conditions (sessions_app/call_conditions.py words the figures).
         "callConditions": {

@@ -60,6 +60,8 @@ SESSION_CREATED = "session.created"
 PARTICIPANT_JOINED = "participant.joined"
 SESSION_IN_CALL = "session.in_call"
 PARTICIPANT_DECIDED = "participant.decided"
+# A provisional decision (the four-eyes rule) confirmed or overturned.
+PARTICIPANT_REVIEWED = "participant.reviewed"
 SESSION_COMPLETED = "session.completed"
 SESSION_ABANDONED = "session.abandoned"
 SESSION_EXPIRED = "session.expired"
@@ -79,6 +81,7 @@ EVENT_TYPES = frozenset(
         PARTICIPANT_JOINED,
         SESSION_IN_CALL,
         PARTICIPANT_DECIDED,
+        PARTICIPANT_REVIEWED,
         SESSION_COMPLETED,
         SESSION_ABANDONED,
         SESSION_EXPIRED,

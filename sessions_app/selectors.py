@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.selectors import (
     operator_for_user,
@@ -238,10 +239,17 @@ POOR_CONDITIONS_REASON = "poor_conditions"
 
 
 def shared_decision(participant: Participant) -> dict | None:
+    """What the customer is told of the operator's decision, if it was shared:
+    the outcome that stands. An approval still waiting for its four-eyes
+    review (operators.reviews) is "review": the customer must not read
+    "verified" when a second person may still overturn it."""
     decision = getattr(participant, "decision", None)
     if decision is None or not decision.shared_with_customer:
         return None
-    shared = {"outcome": decision.outcome, "label": str(decision.get_outcome_display())}
+    if decision.awaiting_review:
+        return {"outcome": "review", "label": gettext("Your verification is being reviewed")}
+    outcome = decision.final_outcome
+    shared = {"outcome": outcome, "label": str(decision.Outcome(outcome).label)}
     if decision.reason_code == POOR_CONDITIONS_REASON:
         # The one reason the customer's page names (it offers a new try); the
         # others stay the business's to tell.
@@ -428,6 +436,7 @@ def call_state_for_operator(*, session_id: int) -> dict:
                         "outcome": decision.outcome,
                         "reason_code": decision.reason_code,
                         "shared": decision.shared_with_customer,
+                        "provisional": decision.awaiting_review,
                     }
                     if decision
                     else None

@@ -32,6 +32,8 @@ def customer_strings() -> dict[str, str]:
         "retryText": _('We need to repeat part of the verification. The company that sent you the link will contact you.'),
         "poorConditions": _('The call was ended because of poor conditions'),
         "poorConditionsText": _('Your video or connection was not good enough for the verification. Move to a place with better light and a steadier connection, then try again.'),
+        "inReview": _('Your verification is being reviewed'),
+        "inReviewText": _('A second person checks every verification before it is final. The company that sent you the link will let you know the result. You may close this window.'),
         "waitingTitle": _('Connecting you to an operator…'),
         "waitingNoOperatorTitle": _('No operator is free right now'),
         "estimateNext": _('You are next.'),

@@ -60,7 +60,7 @@ SessionPageSerializer = inline_serializer(
 
 
 def _sessions(business):
-    participants = Participant.objects.select_related("decision").prefetch_related("steps").order_by("position")
+    participants = Participant.objects.select_related("decision__review").prefetch_related("steps").order_by("position")
     return (
         VerificationSession.objects.for_business(business)
         .select_related("workflow", "booking")

@@ -5,17 +5,20 @@ everything on one screen, the session's captures streamed through an
 authorised view, and an export. (The business's own records, keys and
 webhooks: operators/admin.py.)"""
 
-from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.selectors import review_scope
 from kyc import regulations
 from kyc.ids import uuid_or_none
 from operators.admin_scope import BusinessScopedAdmin
@@ -29,6 +32,7 @@ from operators.compliance.review import (
     session_review,
 )
 from operators.models import Decision
+from operators.reviews import ReviewRefused, decision_review, decisions_awaiting_review, waiting_seconds
 from sessions_app.evidence_streaming import evidence_file_response, file_download_response
 from sessions_app.models import (
     AuditEvent,
@@ -84,14 +88,24 @@ class DecisionOutcomeFilter(admin.SimpleListFilter):
     parameter_name = "decision"
 
     def lookups(self, request, model_admin):
-        return [*Decision.Outcome.choices, ("none", _("No decision"))]
+        return [*Decision.Outcome.choices, ("awaiting_review", _("Awaiting review")), ("none", _("No decision"))]
 
     def queryset(self, request, queryset):
         value = self.value()
         if value == "none":
             return queryset.exclude(participants__decision__isnull=False)
+        if value == "awaiting_review":
+            return queryset.filter(
+                participants__decision__provisional=True, participants__decision__review__isnull=True
+            ).distinct()
         if value in Decision.Outcome.values:
-            return queryset.filter(participants__decision__outcome=value).distinct()
+            # The outcome that stands: a provisional approval is not "approved"
+            # until its four-eyes review confirms it, and an overturned one is
+            # the reviewer's rejection (operators.reviews).
+            return queryset.filter(
+                Q(participants__decision__provisional=False, participants__decision__outcome=value)
+                | Q(participants__decision__review__final_outcome=value)
+            ).distinct()
         return queryset
 
 
@@ -147,6 +161,14 @@ class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
     class Media:
         css = {"all": ["operators/flags.css"]}
 
+    def role_permits(self, request, action: str, obj=None) -> bool:
+        # A four-eyes reviewer reads the sessions of the businesses they review
+        # (the recording, captures and checks they confirm against), nothing
+        # more of the admin; in_scope still limits the rows to their business.
+        if action == "view" and review_scope(request.user).reaches_any:
+            return True
+        return super().role_permits(request, action, obj)
+
     def get_queryset(self, request):
         # The flag badge of every row in one query.
         return super().get_queryset(request).annotate(
@@ -169,6 +191,12 @@ class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
         return [
             path("<int:object_id>/review/", wrap(self.review_view), name="sessions_app_verificationsession_review"),
             path("<int:object_id>/export/", wrap(self.export_view), name="sessions_app_verificationsession_export"),
+            path("awaiting-review/", wrap(self.review_queue_view), name="sessions_app_verificationsession_review_queue"),
+            path(
+                "<int:object_id>/review/decisions/<int:decision_id>/",
+                wrap(require_POST(self.decision_review_view)),
+                name="sessions_app_verificationsession_decision_review",
+            ),
             path(
                 "<int:object_id>/evidence/<str:evidence_id>/",
                 wrap(self.evidence_view),
@@ -200,8 +228,64 @@ class VerificationSessionAdmin(ComplianceReadOnlyAdmin):
             # The composed call and the audit timeline that seeks it, played
             # through the authorised, range-capable /recordings/<id> view.
             "recording_player": player,
+            # The four-eyes form under each provisional decision this user may review.
+            "may_review_decisions": review_scope(request.user).allows(session.business_id),
+            "overturn_reasons": [
+                (reason.value, reason.label) for reason in Decision.REASONS_BY_OUTCOME[Decision.Outcome.REJECT]
+            ],
         }
         return TemplateResponse(request, "admin/sessions_app/verificationsession/review.html", context)
+
+    def review_queue_view(self, request):
+        """Provisional decisions waiting for a second person (the four-eyes
+        rule), oldest first. Ids, the business's reference and the operator:
+        no customer's personal data, so the list itself is no look at any."""
+        if not review_scope(request.user).reaches_any:
+            raise PermissionDenied
+        now = timezone.now()
+        waiting = [
+            {
+                "decision": decision,
+                "session": decision.participant.session,
+                "waiting_seconds": waiting_seconds(decision, now),
+                "review_url": reverse(
+                    "admin:sessions_app_verificationsession_review", args=[decision.participant.session_id]
+                ),
+            }
+            for decision in decisions_awaiting_review(request.user)
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Decisions awaiting review"),
+            "waiting": waiting,
+        }
+        return TemplateResponse(request, "admin/sessions_app/verificationsession/review_queue.html", context)
+
+    def decision_review_view(self, request, object_id, decision_id):
+        """The reviewer's confirm/overturn form on the review page."""
+        session = self._session_or_404(request, object_id)
+        decision = get_object_or_404(Decision.objects.filter(participant__session=session), pk=decision_id)
+        back = reverse("admin:sessions_app_verificationsession_review", args=[session.pk])
+        try:
+            review = decision_review(
+                decision=decision,
+                reviewer=request.user,
+                outcome=request.POST.get("outcome", ""),
+                reason_code=request.POST.get("reason_code", ""),
+                comment=request.POST.get("comment", ""),
+            )
+        except ReviewRefused as refused:
+            messages.error(request, str(refused))
+            return HttpResponseRedirect(back)
+        except ValidationError as invalid:
+            messages.error(request, " ".join(invalid.messages))
+            return HttpResponseRedirect(back)
+        if review.overturned:
+            messages.success(request, gettext("Decision overturned: the participant is rejected."))
+        else:
+            messages.success(request, gettext("Decision confirmed: it is final."))
+        return HttpResponseRedirect(reverse("admin:sessions_app_verificationsession_review_queue"))
 
     def export_view(self, request, object_id):
         """The session's full record (record.json) and its evidence files in a zip."""

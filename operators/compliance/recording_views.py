@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.selectors import operator_for_user
+from accounts.selectors import operator_for_user, review_scope
 from kyc.ids import uuid_or_none
 from operators.compliance.access import may_review_session
 from operators.compliance.review_display import (
@@ -26,10 +26,12 @@ from sessions_app.models import AuditEvent, Evidence, VerificationSession
 def may_review_recording(user, session) -> bool:
     """Compliance staff whose scope holds the session's business (a
     business's own compliance officer: that business only) and superusers,
-    and operators of the session's own business. Nobody else."""
+    four-eyes reviewers of the business (operators.reviews: they confirm
+    against the recording), and operators of the session's own business.
+    Nobody else."""
     if not user.is_authenticated or not user.is_active:
         return False
-    if may_review_session(user, session):
+    if may_review_session(user, session) or review_scope(user).allows(session.business_id):
         return True
     operator = operator_for_user(user)
     return operator is not None and operator.business_id == session.business_id

@@ -159,6 +159,16 @@ def session_record(session: VerificationSession) -> dict:
                     "operator": decision.operator.display_name,
                     "operator_username": decision.operator.user.get_username(),
                     "decided_at": _iso(decision.created_at),
+                    "provisional": decision.provisional,
+                    "review": (four_eyes := decision.review_or_none)
+                    and {
+                        "outcome": four_eyes.outcome,
+                        "final_outcome": four_eyes.final_outcome,
+                        "final_reason_code": four_eyes.final_reason_code,
+                        "comment": four_eyes.comment,
+                        "reviewer_username": four_eyes.reviewer.get_username(),
+                        "reviewed_at": _iso(four_eyes.created_at),
+                    },
                 },
                 "evidence": [evidence_entry(evidence) for evidence in entry["evidence"]],
                 "check_results": entry["check_results"],

@@ -127,6 +127,7 @@ ACTION_LABELS = {
     "call_conditions.below_minimum": _("Call conditions fell below the minimum"),
     "call_conditions.restored": _("Call conditions met the minimum again"),
     "participant.new_try_started": _("Customer started a new try after poor conditions"),
+    "decision.reviewed": _("Decision reviewed (four eyes)"),
     "recording.started": _("Recording started"),
     "recording.finished": _("Recording finished"),
     "recording.segment_stored": _("Recording segment stored"),
@@ -593,6 +594,10 @@ def review_page(review: dict, *, call_start: datetime | None) -> dict:
                 ],
                 "decided_by": person_name(decision.operator.user, operator_names=names) if decision else "",
                 "decided_at": format_instant(decision.created_at) if decision else "",
+                # The four-eyes review (operators.reviews), when the decision was provisional.
+                "review": (four_eyes := decision.review_or_none if decision else None),
+                "reviewed_by": person_name(four_eyes.reviewer, operator_names=names) if four_eyes else "",
+                "reviewed_at": format_instant(four_eyes.created_at) if four_eyes else "",
             }
         )
     return {

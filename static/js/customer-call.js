@@ -108,7 +108,7 @@ function showEnded() {
   tiles.clear();
   $("recording-badge").hidden = true;
   const outcome = lastDecision ? lastDecision.outcome : null;
-  const titles = { approve: ["approved", "approvedText"], reject: ["rejected", "rejectedText"], retry: ["retry", "retryText"] };
+  const titles = { approve: ["approved", "approvedText"], reject: ["rejected", "rejectedText"], retry: ["retry", "retryText"], review: ["inReview", "inReviewText"] };
   // Aborted because the picture or the line was too poor: said so, with a new try.
   const poorConditions = Boolean(lastDecision && lastDecision.poor_conditions);
   const [title, text] = poorConditions ? ["poorConditions", "poorConditionsText"] : titles[outcome] || ["callEnded", "callEndedText"];

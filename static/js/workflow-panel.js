@@ -1005,6 +1005,8 @@ export class WorkflowPanel {
       const outcome = words.outcomes[decided.outcome] || decided.outcome;
       const reason = words.reasons[decided.reason_code] || decided.reason_code;
       wrap.append(el("p", { class: "decision-result", tabindex: "-1", text: format(decided.shared ? t.decidedShared : t.decided, { outcome, reason }) }));
+      // Four-eyes review (operators.reviews): the approval is not final yet.
+      if (decided.provisional) wrap.append(el("p", { class: "decision-provisional", text: t.decidedProvisional }));
       return wrap;
     }
     let form = this.decisionForms.get(participant.peer_id);

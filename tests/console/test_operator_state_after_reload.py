@@ -119,7 +119,7 @@ def test_reload_restores_the_decision(alice, answered_call, halfway):
 
     me = _me(call_state_for_operator(session_id=answered_call.session.pk))
 
-    assert me["decision"] == {"outcome": "approve", "reason_code": "verified", "shared": True}
+    assert me["decision"] == {"outcome": "approve", "reason_code": "verified", "shared": True, "provisional": False}
     assert me["state"] == "decided"
 
 

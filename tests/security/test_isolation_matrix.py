@@ -281,6 +281,18 @@ ROWS: dict[str, Row] = {
     "admin:sessions_app_verificationsession_export": Row(
         "GET", lambda w: reverse("admin:sessions_app_verificationsession_export", args=[w.call.session.pk]), frozenset({COMPLIANCE})
     ),
+    # The four-eyes review queue (operators.reviews): reviewers and compliance.
+    "admin:sessions_app_verificationsession_review_queue": Row(
+        "GET", lambda w: reverse("admin:sessions_app_verificationsession_review_queue"), frozenset({COMPLIANCE})
+    ),
+    "admin:sessions_app_verificationsession_decision_review": Row(
+        "POST",
+        lambda w: reverse("admin:sessions_app_verificationsession_decision_review", args=[w.call.session.pk, 999999]),
+        frozenset({COMPLIANCE}),
+        data=lambda w: {"outcome": "confirm"},
+        ok=lambda r: r.status_code == 404,
+        note="the call has no decision: past the door, the decision is not found",
+    ),
     "admin:sessions_app_verificationsession_evidence": Row(
         "GET",
         lambda w: reverse("admin:sessions_app_verificationsession_evidence", args=[w.call.session.pk, w.evidence.public_id.hex]),

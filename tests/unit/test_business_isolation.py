@@ -16,7 +16,7 @@ from accounts.models import BUSINESS_ADMINS_GROUP, Business, Operator, OperatorT
 from accounts.services import business_staff_add, operator_set_presence
 from accounts.selectors import operators_available_count
 from operators.fraud_flags import session_flag_fraud
-from operators.models import FraudFlag, NegativeListEntry
+from operators.models import FraudFlag, NegativeListEntry, Review
 from operators.repeat_applicants import fingerprint_update
 from operators.selectors import queue_snapshot, sessions_for_operator_history
 from operators.services import decision_record
@@ -58,6 +58,7 @@ BUSINESS_PATH = {
     "accounts.Operator": "business",
     "accounts.BusinessStaff": "business",
     "operators.Decision": "participant__session__business",
+    "operators.Review": "decision__participant__session__business",
     "workflows.WorkflowTemplate": "business",
     "workflows.StepState": "participant__session__business",
     "workflows.CaptureRequest": "participant__session__business",
@@ -121,6 +122,11 @@ def _decided_call(call, operator):
     decision_record(
         participant=call.participant, operator=operator, outcome="approve", reason_code="verified",
         comment="Checked by eye.", override_confirmed=True,  # against the "Review" its partial checks give
+    )
+    # Set-up only: a four-eyes review (operators.reviews is tested in tests/regulated).
+    Review.objects.create(
+        decision=call.participant.decision, reviewer=make_user(f"reviewer{call.session.pk}"),
+        outcome=Review.Outcome.CONFIRM, final_outcome="approve", final_reason_code="verified",
     )
     fingerprint_update(participant=call.participant, threshold=0.6, document_number=f"X{call.session.pk}")
     NegativeListEntry.objects.create(
