@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from kyc.regulations import RECORDING, RuleSet
 from sessions_app.models import Participant
 from sessions_app.recordings import recording_problem_for_approval
+from workflows.security_features import security_features_progress
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,22 @@ def _recording_gate(participant: Participant) -> Requirement | None:
     return Requirement("recording", _("Recording of the call received"), met=problem is None, problem=problem or "")
 
 
+def _security_features_gate(participant: Participant) -> Requirement | None:
+    progress = security_features_progress(participant)
+    if progress is None:
+        return None
+    counts = {"checked": progress.checked, "required": progress.required}
+    return Requirement(
+        "security_features",
+        _("%(required)s document security features checked") % {"required": progress.required},
+        met=progress.met,
+        problem=_("%(checked)s of %(required)s security features checked.") % counts,
+    )
+
+
 GATES = [
     _recording_gate,
+    _security_features_gate,
 ]
 
 

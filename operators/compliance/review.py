@@ -70,6 +70,10 @@ def session_review(session: VerificationSession) -> dict:
                 # The warning signs about the camera the operator saw (sessions_app/integrity.py).
                 "integrity": integrity_panel_for_participant(participant),
                 "seen_before": seen_before.get(participant.pk),
+                # Drawn and ticked in the call (workflows.security_features).
+                "security_features": list(
+                    participant.security_feature_checks.select_related("feature", "evidence", "checked_by__user")
+                ),
             }
         )
     duration = session.call_duration
@@ -158,6 +162,21 @@ def session_record(session: VerificationSession) -> dict:
                 "evidence": [evidence_entry(evidence) for evidence in entry["evidence"]],
                 "check_results": entry["check_results"],
                 "recommendation": entry["recommendation"],
+                "security_features": [
+                    {
+                        "id": str(check.public_id),
+                        "position": check.position,
+                        "document_kind": check.document_kind,
+                        "category": check.category,
+                        "feature": check.feature.name,
+                        "chosen_at": _iso(check.chosen_at),
+                        "checked_at": _iso(check.checked_at),
+                        "checked_by": check.checked_by.display_name if check.checked_by and check.checked_at else None,
+                        "offset_seconds": check.offset_seconds,
+                        "evidence": str(check.evidence.public_id) if check.evidence else None,
+                    }
+                    for check in entry["security_features"]
+                ],
                 "capture_integrity": {
                     "level": entry["integrity"]["level"],
                     "signals": [
