@@ -30,7 +30,7 @@ from sessions_app.models import AuditEvent, Booking, Evidence, Recording, TermsA
 from tests.compliance.conftest import store_evidence
 from tests.conftest import make_user
 from tests.consumers.helpers import customer_joins, operator_answers
-from workflows.models import CheckResult, StepState, WorkflowTemplate
+from workflows.models import CheckResult, SecurityFeature, StepState, WorkflowTemplate
 
 SUPERUSER, ADMIN_A, ADMIN_B = "superuser", "admin_a", "admin_b"
 COMPLIANCE, COMPLIANCE_A = "compliance", "compliance_a"
@@ -44,6 +44,7 @@ BEACON_URL = {"a": "https://alpha-hooks.example/verity", "b": "https://beta-hook
 FLAG_NOTE = {"a": "Alpha-flag-note-5581", "b": "Beta-flag-note-6692"}
 NEGATIVE_REASON = {"a": "Alpha-negative-reason-1147", "b": "Beta-negative-reason-2258"}
 NEGATIVE_DOCUMENT = {"a": "NEGA11470", "b": "NEGB22580"}
+SECURITY_FEATURE_NAME = {"a": "Alpha-feature-3391", "b": "Beta-feature-4402"}
 
 
 @dataclass
@@ -103,6 +104,10 @@ def _rows_of(letter, business, call, operator, workflow, admin_user) -> dict:
     )
     negative_list_entry_normalise(negative)
     negative.save()
+    feature = SecurityFeature.objects.create(
+        business=business, document_kind="id_card", category=SecurityFeature.Category.MATERIAL,
+        name={"en": SECURITY_FEATURE_NAME[letter]}, instruction={"en": "Look closely."},
+    )
     return {
         "accounts.Business": business.pk,
         "accounts.BusinessStaff": BusinessStaff.objects.get(user=admin_user).pk,
@@ -126,6 +131,7 @@ def _rows_of(letter, business, call, operator, workflow, admin_user) -> dict:
         "workflows.WorkflowTemplate": workflow.pk,
         "workflows.StepState": StepState.objects.filter(participant=call.participant).first().pk,
         "workflows.CheckResult": check.pk,
+        "workflows.SecurityFeature": feature.pk,
     }
 
 
@@ -169,6 +175,7 @@ def admin_world(live_call, other_call, operator_a, operator_b, business_a, busin
             str(WebhookEvent.objects.get(pk=world.rows["operators.WebhookEvent"][letter]).public_id),
             FLAG_NOTE[letter],
             NEGATIVE_REASON[letter],
+            SECURITY_FEATURE_NAME[letter],
             NegativeListEntry.objects.get(pk=world.rows["operators.NegativeListEntry"][letter]).document_number,
         ]
     world.markers["b"] += ["REF-BETA-7731", "Beta onboarding"]

@@ -67,6 +67,9 @@ RIGHTS = {
     "sessions_app.Recording": {SUPERUSER: ALL, "compliance": VIEW},
     "sessions_app.Booking": {SUPERUSER: VIEW, "business_admin": VIEW, "compliance": VIEW},
     "workflows.WorkflowTemplate": {SUPERUSER: ALL, "business_admin": VIEW | {"add", "change"}},
+    # The business's own entries; the product's defaults (no business) are
+    # read-only to them (tests/regulated/test_security_feature_admin.py).
+    "workflows.SecurityFeature": {SUPERUSER: ALL, "business_admin": ALL},
     "workflows.StepState": {SUPERUSER: ALL, "compliance": VIEW},
     "workflows.CheckResult": {SUPERUSER: ALL, "compliance": VIEW},
 }
