@@ -918,7 +918,9 @@ export class WorkflowPanel {
           shot.kind === "challenge_frame"
             ? participant.evidence.filter((e) => e.capture === shot.capture && e.source === "customer_device").sort((a, b) => a.frame - b.frame)
             : [];
-        const labels = shot.kind === "challenge_frame" ? CHALLENGE_LABELS : ACTION_LABELS;
+        // A security feature's still is labelled by its check: named by the feature.
+        const featureNames = Object.fromEntries(((participant.security_features || {}).features || []).map((f) => [f.id, textIn(f.name)]));
+        const labels = shot.kind === "challenge_frame" ? CHALLENGE_LABELS : shot.kind === "security_feature" ? featureNames : ACTION_LABELS;
         const name = `${KIND_LABELS[shot.kind] || shot.kind}${shot.label ? ` · ${labels[shot.label] || shot.label}` : ""}`;
         return el(
           "figure",
