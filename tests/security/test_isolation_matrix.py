@@ -300,6 +300,8 @@ ADMIN_MODELS: dict[str, frozenset] = {
     "operators.ApiKey": NOBODY,
     "operators.WebhookEvent": NOBODY,
     "workflows.WorkflowTemplate": NOBODY,
+    # The business's admins keep their own entries (test_admin_pages_per_business.py).
+    "workflows.SecurityFeature": NOBODY,
     "workflows.StepState": frozenset({COMPLIANCE}),
     "workflows.CheckResult": frozenset({COMPLIANCE}),
     # Sign-in attempts and lockouts (django-axes): superusers only.
