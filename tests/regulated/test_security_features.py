@@ -12,8 +12,9 @@ from operators.services import decision_record
 from sessions_app.audit import Actor
 from sessions_app.models import AuditEvent, Evidence
 from sessions_app.services import participant_prompt_confirm, participant_set_prompt
+from tests.console.helpers import image_file, operator_browser, operator_capture_url, step_post
 from tests.console.images import jpeg
-from tests.conftest import LiveCall
+from tests.conftest import LiveCall, create_call
 from workflows import security_features as sf
 from workflows.models import SecurityFeature, SecurityFeatureCheck
 from workflows.selectors import security_features_for_operator
@@ -177,8 +178,6 @@ def test_a_feature_is_ticked_once(features_call, operator_a):
 
 def test_another_participant_feature_is_refused(features_call, operator_a, business_b, workflow_b, operator_b):
     """Bob's call of Beta Bank: his feature's id sent in Alice's call is not found."""
-    from tests.conftest import create_call
-
     regulated(workflow_b)
     session_b, links = create_call(business_b, workflow_b, names=("Erika Musterfrau",))
     participant_b = links[0][0]
@@ -245,3 +244,30 @@ def test_the_default_catalogue_has_two_features_per_category_and_document(db):
             assert SecurityFeature.objects.filter(
                 business=None, document_kind=kind, category=category, active=True
             ).count() >= 2, (kind, category)
+
+
+# --- the operator's console, over HTTP --------------------------------------------------
+
+
+def test_the_console_draws_and_ticks_through_the_document_step(features_call, operator_a, operator_b):
+    """Alice draws and ticks; Bob of Beta Bank cannot reach her call's step."""
+    session, participant = features_call.session, features_call.participant
+    alice = operator_browser(operator_a.user)
+    assert step_post(alice, session, participant, "document", "features", document_kind="id_card").status_code == 200
+    check = participant.security_feature_checks.first()
+    refused = step_post(alice, session, participant, "document", "feature_tick", feature=check.public_id.hex)
+    assert refused.status_code == 409 and "tilt the document first" in refused.json()["error"]["message"]
+
+    tilt_shown(features_call)
+    answer = step_post(alice, session, participant, "document", "feature_tick", feature=check.public_id.hex)
+    assert answer.status_code == 200 and answer.json()["kind"] == "security_feature"
+    upload = alice.post(operator_capture_url(session, answer.json()["capture"]), {"image": image_file(jpeg())})
+    assert upload.status_code == 201
+    check.refresh_from_db()
+    assert check.checked and check.evidence.source == Evidence.Source.OPERATOR_VIEW
+
+    bob = operator_browser(operator_b.user)
+    other = participant.security_feature_checks.filter(checked_at__isnull=True).first()
+    assert step_post(bob, session, participant, "document", "feature_tick", feature=other.public_id.hex).status_code in (403, 404)
+    other.refresh_from_db()
+    assert other.capture_id is None
