@@ -18,6 +18,7 @@ from sessions_app.call_conditions import REQUIREMENT_LABEL, call_conditions_prob
 from sessions_app.models import Participant
 from sessions_app.one_time_codes import one_time_code_problem_for_approval
 from sessions_app.recordings import recording_problem_for_approval
+from workflows.security_features import security_features_progress
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,22 @@ def _call_conditions_gate(participant: Participant) -> Requirement | None:
     return Requirement("call_conditions", REQUIREMENT_LABEL, met=problem is None, problem=problem or "")
 
 
+def _security_features_gate(participant: Participant) -> Requirement | None:
+    progress = security_features_progress(participant)
+    if progress is None:
+        return None
+    counts = {"checked": progress.checked, "required": progress.required}
+    return Requirement(
+        "security_features",
+        _("%(required)s document security features checked") % {"required": progress.required},
+        met=progress.met,
+        problem=_("%(checked)s of %(required)s security features checked.") % counts,
+    )
+
+
 GATES = [
     _recording_gate,
+    _security_features_gate,
     _one_time_code_gate,
     _call_conditions_gate,
 ]

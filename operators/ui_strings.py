@@ -16,7 +16,7 @@ from operators.services import RECOMMENDATION_LABELS
 from sessions_app.integrity import REASONS as INTEGRITY_REASONS
 from sessions_app.models import Evidence, Participant, VerificationSession
 from workflows import challenges, steps
-from workflows.models import CheckResult, StepState
+from workflows.models import CheckResult, SecurityFeature, StepState
 
 
 def plural_forms(counted: Callable[[int], str]) -> dict[str, str]:
@@ -131,6 +131,20 @@ def call_strings() -> dict:
         "newChallenge": _("New challenge"),
         "startChallenge": _("Start challenge"),
         "captureAction": _("Capture: %(action)s"),
+        # Document security features (workflows.security_features).
+        "featuresTitle": _("Security features"),
+        "featuresProgress": _("%(checked)s of %(required)s checked"),
+        "featuresDocument": _("Document the customer shows"),
+        "featuresDraw": _("Draw security features"),
+        "featuresCategories": {code: str(label) for code, label in SecurityFeature.Category.choices},
+        "featuresAskTilt": _("Ask to tilt"),
+        "featuresTiltFirst": _("Ask the customer to tilt the document: you can tick once their screen shows it."),
+        "featuresTiltShown": _("The customer's screen shows the tilt prompt."),
+        "featuresTick": _("Seen: tick %(feature)s"),
+        "featuresTickShort": _("Tick"),
+        "featuresTicking": _("Taking the still…"),
+        "featuresTicked": _("Ticked %(offset)s"),
+        "featuresFrame": _("Frame taken when %(feature)s was ticked"),
         # Whether the customer's page confirmed showing the current prompt.
         "promptSending": _("Prompt sent; waiting for the customer's page to confirm it."),
         "promptShown": _("Shown to the customer"),

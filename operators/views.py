@@ -27,6 +27,7 @@ from sessions_app.audit import Actor
 from sessions_app.evidence_streaming import evidence_file_response
 from sessions_app.models import Evidence, VerificationSession
 from sessions_app.selectors import rtc_configuration_for
+from workflows import security_features
 from workflows import services as workflow_services
 from workflows.models import CaptureRequest, StepState
 from workflows.views import evidence_upload_response
@@ -220,7 +221,7 @@ def flag_session(request, operator, session_id: str):
     return JsonResponse({"flag": str(flag.public_id), "reason": flag.reason}, status=201)
 
 
-STEP_ACTIONS = ("start", "pass", "fail", "skip", "capture", "answer", "notes")
+STEP_ACTIONS = ("start", "pass", "fail", "skip", "capture", "answer", "notes", "features", "feature_tick")
 
 
 @require_POST
@@ -255,6 +256,17 @@ def step_action(request, operator, session_id: str, participant_id: str, positio
             )
         elif action == "notes":
             workflow_services.notes_save(step=step, operator=operator, text=request.POST.get("text", ""))
+        elif action == "features":
+            security_features.security_features_choose(
+                step=step, operator=operator, document_kind=request.POST.get("document_kind", "")
+            )
+        elif action == "feature_tick":
+            # A still of the tilted document, as a capture: the operator's page
+            # uploads what it saw to the capture's URL, like any other capture.
+            capture = security_features.security_feature_tick(
+                step=step, operator=operator, check_id=request.POST.get("feature", "")
+            )
+            return JsonResponse({"capture": capture.public_id.hex, "kind": capture.kind, "label": capture.label})
     except (ValidationError, IllegalTransition) as error:
         message = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
         return json_error("rejected", message, 409)

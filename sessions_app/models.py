@@ -301,6 +301,9 @@ class Evidence(models.Model):
         LIVENESS_FRAME = "liveness_frame", _("Liveness frame")
         # A frame of an operator challenge's burst (workflows.challenges); the label is its code.
         CHALLENGE_FRAME = "challenge_frame", _("Challenge frame")
+        # The still taken when the operator ticked a document security feature
+        # (workflows.SecurityFeatureCheck); the label is the check's id.
+        SECURITY_FEATURE = "security_feature", _("Security feature frame")
         RECORDING = "recording", _("Recording")
 
     class Source(models.TextChoices):

@@ -41,7 +41,17 @@ MAX_PROMPT_ID = 2**53
 # prompted by their own names (workflows.steps.LIVENESS_ACTIONS is this tuple).
 LIVENESS_PROMPT_CODES = ("turn_left", "turn_right", "look_up", "blink", "move_closer")
 PROMPT_CODES = frozenset(
-    {"document_front", "document_back", "look_at_camera", "question", "hold_still", *LIVENESS_PROMPT_CODES}
+    {
+        "document_front",
+        "document_back",
+        "look_at_camera",
+        "question",
+        "hold_still",
+        # Security features are checked while the customer tilts the document
+        # (workflows.security_features).
+        "tilt_document",
+        *LIVENESS_PROMPT_CODES,
+    }
 )
 
 

@@ -51,6 +51,7 @@ def customer_strings() -> dict[str, str]:
         "prompt_blink": _('Please blink twice.'),
         "prompt_move_closer": _('Please move closer to the camera.'),
         "prompt_hold_still": _('Please hold still.'),
+        "prompt_tilt_document": _("Please tilt the document slowly towards you."),
         "prompt_question": _("Please answer the operator's question."),
         # Shown while the camera takes a challenge's burst (the customer keeps
         # doing what the instruction says; "Hold still" would be wrong here).

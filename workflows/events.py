@@ -14,3 +14,8 @@ checks_completed = Signal()
 # check's result was stored, in the transaction that stored it. Sent once per
 # stored result (workflows.check_services.check_result_store).
 check_recorded = Signal()
+
+# capture, evidence: one frame answering a capture request was stored, in the
+# transaction that stored it (workflows.services.evidence_store_image): a
+# security feature's tick is bound to it (workflows.security_features).
+evidence_stored = Signal()

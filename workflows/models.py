@@ -4,15 +4,17 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from kyc import regulations
 from kyc.state_machine import StateMachine
-from kyc.texts import text_for_language
+from kyc.texts import text_for_language, validate_texts
 from workflows.steps import (
     ANSWER_CHOICE,
     ANSWER_KINDS,
+    DOCUMENT_KIND_LABELS,
+    DOCUMENT_KINDS,
     QUESTIONS,
     STEP_KIND_LABELS,
     STEP_KINDS,
@@ -443,3 +445,126 @@ class CheckResult(models.Model):
     @property
     def reasons(self) -> list[dict]:
         return self.details.get("reasons", [])
+
+
+# --- document security features (kyc.regulations.SECURITY_FEATURES) ------------------
+
+
+class SecurityFeatureQuerySet(models.QuerySet):
+    def for_business(self, business):
+        """The business's own entries (the product's default catalogue
+        belongs to no business: ``available_to`` adds it)."""
+        return self.filter(business=business)
+
+    def available_to(self, business):
+        """What a call of ``business`` may draw from: its own entries and the
+        product's defaults."""
+        return self.filter(models.Q(business=business) | models.Q(business__isnull=True))
+
+
+class SecurityFeature(models.Model):
+    """A security feature of one kind of identity document that an operator
+    can check on camera while the customer tilts the document.
+
+    ``business`` None is the product's default catalogue: read by every
+    business, edited only by platform staff. A business's own entries are
+    preferred over the defaults when features are drawn for a call."""
+
+    class Category(models.TextChoices):
+        # BaFin 3/2017 B.III.2: at least three features of different categories.
+        OPTICALLY_VARIABLE = "optically_variable", _("Holograms and kinegrams")
+        PERSONALISATION = "personalisation", _("Personalisation")
+        MATERIAL = "material", _("Document material")
+        SECURITY_PRINTING = "security_printing", _("Security printing")
+
+    business = models.ForeignKey(
+        "accounts.Business",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="security_features",
+        verbose_name=_("business"),
+        help_text=_("Empty: the product's default catalogue, used by every business."),
+    )
+    document_kind = models.CharField(
+        _("document type"), max_length=20, choices=[(k, DOCUMENT_KIND_LABELS[k]) for k in DOCUMENT_KINDS]
+    )
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    # Texts by language, {"en": "…", "de": "…"} (kyc.texts).
+    name = models.JSONField(_("name"), help_text=_('By language, e.g. {"en": "Kinegram", "de": "Kinegramm"}.'))
+    instruction = models.JSONField(
+        _("what to look for"), help_text=_("By language: what the operator should see while the document is tilted.")
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = SecurityFeatureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["document_kind", "category", "pk"]
+        verbose_name = _("document security feature")
+        verbose_name_plural = _("document security features")
+
+    def clean(self):
+        super().clean()
+        for field in ("name", "instruction"):
+            try:
+                validate_texts(getattr(self, field), where=str(self._meta.get_field(field).verbose_name), default_language=None)
+            except ValidationError as error:
+                raise ValidationError({field: error.messages}) from None
+
+    def text(self, field: str, language: str | None) -> str:
+        return text_for_language(getattr(self, field), language=language, default_language=settings.LANGUAGE_CODE).text
+
+    def __str__(self):
+        return self.text("name", get_language())
+
+
+class SecurityFeatureCheckQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(participant__session__business=business)
+
+
+class SecurityFeatureCheck(models.Model):
+    """One security feature drawn for one participant's call, and the
+    operator's tick: bound to the frame captured when they ticked and to the
+    time in the call."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    participant = models.ForeignKey(
+        "sessions_app.Participant", on_delete=models.CASCADE, related_name="security_feature_checks"
+    )
+    # Protected: a feature checked in a call is part of its record; retire it with ``active``.
+    feature = models.ForeignKey(SecurityFeature, on_delete=models.PROTECT, related_name="checks")
+    document_kind = models.CharField(max_length=20)
+    category = models.CharField(max_length=20, choices=SecurityFeature.Category.choices)
+    position = models.PositiveSmallIntegerField()
+    chosen_at = models.DateTimeField()
+    # The capture the tick asked for; its first frame is the evidence.
+    capture = models.ForeignKey(
+        CaptureRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="security_feature_checks"
+    )
+    checked_at = models.DateTimeField(null=True, blank=True)
+    checked_by = models.ForeignKey(
+        "accounts.Operator", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    evidence = models.ForeignKey(
+        "sessions_app.Evidence", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Seconds since the operator answered the call: where to look in the recording.
+    offset_seconds = models.FloatField(null=True, blank=True)
+
+    objects = SecurityFeatureCheckQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["participant", "position"]
+        verbose_name = _("security feature check")
+        verbose_name_plural = _("security feature checks")
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "position"], name="security_feature_check_position_once")
+        ]
+
+    @property
+    def checked(self) -> bool:
+        return self.checked_at is not None and self.evidence_id is not None

@@ -7,8 +7,10 @@ from django.db import transaction
 
 from sessions_app import events
 from sessions_app.models import Participant, VerificationSession
+from workflows import events as workflow_events
 from workflows import steps as step_kinds
 from workflows.check_services import session_checks_completed_emit
+from workflows.security_features import security_feature_frame_stored
 from workflows.services import notes_finish, participant_steps_create, step_complete_pre_call
 
 P = Participant.State
@@ -45,3 +47,6 @@ def receivers_connect() -> None:
     events.participant_moved.connect(pre_call_steps_follow_participant, dispatch_uid="workflow_pre_call_steps")
     events.participant_moved.connect(notes_finish_with_decision, dispatch_uid="workflow_notes_finish_with_decision")
     events.session_moved.connect(checks_completed_after_call, dispatch_uid="workflow_checks_completed_after_call")
+    workflow_events.evidence_stored.connect(
+        security_feature_frame_stored, dispatch_uid="workflow_security_feature_frame_stored"
+    )

@@ -3,9 +3,13 @@ customer's page should capture now, and the steps, captures and checks the
 operator's panel shows. Added to the call's state through
 sessions_app.selectors.call_state_extend (WorkflowsConfig.ready)."""
 
+from django.urls import reverse
+
+from kyc.texts import texts_by_language
 from sessions_app.models import Evidence, Participant
 from workflows.check_selectors import participant_checks
 from workflows.models import CaptureRequest
+from workflows.security_features import security_features_minimum, tilt_prompt_shown
 from workflows.services import capture_frames_expected
 
 
@@ -47,4 +51,37 @@ def participant_state_for_operator(participant: Participant) -> dict:
         ],
         "capture": pending_capture_for_customer(participant),
         "checks": participant_checks(participant),
+        "security_features": security_features_for_operator(participant),
+    }
+
+
+def security_features_for_operator(participant: Participant) -> dict | None:
+    """The features drawn for the call, with their names and what to look
+    for in every language (the console picks its own), and whether the
+    customer's page has shown the tilt prompt (ticks wait for it). None when
+    the call's rule set does not check security features."""
+    minimum = security_features_minimum(participant)
+    if minimum is None:
+        return None
+    checks = list(participant.security_feature_checks.select_related("feature", "evidence").order_by("position"))
+    return {
+        "minimum": minimum,
+        "document_kind": checks[0].document_kind if checks else None,
+        "tilt_shown": tilt_prompt_shown(participant),
+        "features": [
+            {
+                "id": check.public_id.hex,
+                "category": check.category,
+                "name": texts_by_language(check.feature.name, default_language="en"),
+                "instruction": texts_by_language(check.feature.instruction, default_language="en"),
+                "checked": check.checked,
+                "pending": bool(check.capture_id and not check.checked_at),
+                "checked_at": check.checked_at.isoformat() if check.checked_at else None,
+                "offset_seconds": check.offset_seconds,
+                "evidence_url": (
+                    reverse("operators:evidence", args=[check.evidence.public_id.hex]) if check.evidence else None
+                ),
+            }
+            for check in checks
+        ],
     }

@@ -26,6 +26,7 @@ from sessions_app.images import image_sanitize
 from sessions_app.models import Evidence, Participant
 from sessions_app.services import STALE_PROMPT, participant_set_prompt
 from workflows import challenges
+from workflows import events as workflow_events
 from workflows import steps as kinds
 from workflows.models import CaptureRequest, StepState, WorkflowTemplate
 from workflows.question_draw import bank_questions_draw
@@ -255,7 +256,13 @@ def _prompt(
 def capture_request_create(*, step: StepState, operator, kind: str) -> CaptureRequest:
     """Ask the customer's page for a still (or, for liveness, a short burst)."""
     allowed = {
-        kinds.DOCUMENT: {Evidence.Kind.DOCUMENT_FRONT, Evidence.Kind.DOCUMENT_BACK, Evidence.Kind.FACE},
+        # A security feature's still: asked for by workflows.security_features.security_feature_tick.
+        kinds.DOCUMENT: {
+            Evidence.Kind.DOCUMENT_FRONT,
+            Evidence.Kind.DOCUMENT_BACK,
+            Evidence.Kind.FACE,
+            Evidence.Kind.SECURITY_FEATURE,
+        },
         kinds.LIVENESS: {Evidence.Kind.LIVENESS_FRAME, Evidence.Kind.FACE},
     }
     with transaction.atomic():
@@ -465,6 +472,7 @@ def evidence_store_image(*, capture: CaptureRequest, source: str, data: bytes, f
             # A server-made name: nothing of the upload's name or type survives.
             evidence.file.save(f"{session.public_id.hex}/{evidence_id.hex}.jpg", ContentFile(clean.data), save=False)
             evidence.save()
+            workflow_events.evidence_stored.send(sender=Evidence, capture=capture, evidence=evidence)
             # Complete when every frame is in, not when the last number
             # arrives: a retried earlier frame may come after it.
             if (

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.selectors import review_scope
 from kyc import regulations
 from kyc.ids import uuid_or_none
-from operators.admin_scope import BusinessScopedAdmin
+from operators.admin_scope import BusinessScopedAdmin, request_staff_scope
 from operators.compliance.access import ComplianceReadOnlyAdmin, compliance_view_record
 from operators.compliance.preset_admin import PRESET_SETTINGS_FIELDS, WorkflowTemplateForm
 from operators.compliance.recording_views import recording_player_context
@@ -42,7 +42,7 @@ from sessions_app.models import (
     TermsAcceptance,
     VerificationSession,
 )
-from workflows.models import CheckResult, StepState, WorkflowTemplate
+from workflows.models import CheckResult, SecurityFeature, StepState, WorkflowTemplate
 from workflows.steps import STEP_KIND_LABELS
 
 # Compliance staff and business admins read these titles on every admin page.
@@ -526,6 +526,39 @@ class WorkflowTemplateAdmin(BusinessScopedAdmin):
     @admin.display(description=_("steps"))
     def step_kinds(self, obj):
         return " → ".join(str(STEP_KIND_LABELS.get(step.get("kind"), step.get("kind", "?"))) for step in obj.steps or [])
+
+
+@admin.register(SecurityFeature)
+class SecurityFeatureAdmin(BusinessScopedAdmin):
+    """The catalogue the security features of a call are drawn from
+    (workflows.security_features). A business's admins keep the business's
+    own entries and read the product's defaults (no business), which only
+    platform staff edit: every business draws from them."""
+
+    business_admin_may = frozenset({"view", "add", "change", "delete"})
+    list_display = ["__str__", "document_kind", "category", "business", "active"]
+    list_filter = ["document_kind", "category", "active", "business"]
+
+    def rows_of_business(self, queryset, business_id: int):
+        return queryset.available_to(business_id)
+
+    def role_permits(self, request, action: str, obj=None) -> bool:
+        if obj is not None and obj.business_id is None and action != "view" and not request.user.is_superuser:
+            return False
+        return super().role_permits(request, action, obj)
+
+    def get_exclude(self, request, obj=None):
+        # A business's admin adds entries to their own business only: an
+        # empty business would put them in every business's catalogue.
+        if request_staff_scope(request).everything:
+            return super().get_exclude(request, obj)
+        return [*(super().get_exclude(request, obj) or []), "business"]
+
+    def save_model(self, request, obj, form, change):
+        scope = request_staff_scope(request)
+        if not scope.everything:
+            obj.business_id = scope.business_id
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(StepState)

@@ -74,6 +74,10 @@ def session_review(session: VerificationSession) -> dict:
                 "seen_before": seen_before.get(participant.pk),
                 # The minimum call conditions' changes between met and not met (sessions_app/call_conditions.py).
                 "conditions_history": conditions_history(participant),
+                # Drawn and ticked in the call (workflows.security_features).
+                "security_features": list(
+                    participant.security_feature_checks.select_related("feature", "evidence", "checked_by__user")
+                ),
             }
         )
     duration = session.call_duration
@@ -176,6 +180,21 @@ def session_record(session: VerificationSession) -> dict:
                 "call_conditions": [
                     {"at": _iso(row["at"]), "met": row["met"], "measured": row["summary"], "below": row["below"]}
                     for row in entry["conditions_history"]
+                ],
+                "security_features": [
+                    {
+                        "id": str(check.public_id),
+                        "position": check.position,
+                        "document_kind": check.document_kind,
+                        "category": check.category,
+                        "feature": check.feature.name,
+                        "chosen_at": _iso(check.chosen_at),
+                        "checked_at": _iso(check.checked_at),
+                        "checked_by": check.checked_by.display_name if check.checked_by and check.checked_at else None,
+                        "offset_seconds": check.offset_seconds,
+                        "evidence": str(check.evidence.public_id) if check.evidence else None,
+                    }
+                    for check in entry["security_features"]
                 ],
                 "capture_integrity": {
                     "level": entry["integrity"]["level"],

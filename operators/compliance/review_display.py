@@ -21,8 +21,17 @@ from operators.services import RECOMMENDATION_LABELS
 from sessions_app.models import AuditEvent, CaptureSignal, Evidence, Participant, VerificationSession
 from workflows.challenges import CHALLENGE_LABELS
 from workflows.check_texts import MRZ_FIELD_LABELS, advice_text, check_status_label, reason_text
-from workflows.models import CheckResult, StepState
-from workflows.steps import LIVENESS, LIVENESS_ACTION_LABELS, NOTES, QUESTIONS, STEP_KIND_LABELS, choice_text, question_text
+from workflows.models import CheckResult, SecurityFeature, StepState
+from workflows.steps import (
+    DOCUMENT_KIND_LABELS,
+    LIVENESS,
+    LIVENESS_ACTION_LABELS,
+    NOTES,
+    QUESTIONS,
+    STEP_KIND_LABELS,
+    choice_text,
+    question_text,
+)
 
 # --- times ---------------------------------------------------------------------------------
 
@@ -120,6 +129,8 @@ ACTION_LABELS = {
     "prompt.cleared": _("Prompt cleared"),
     "prompt.confirmed": _("Prompt confirmed by the customer's page"),
     "challenge.requested": _("Challenge asked of the customer"),
+    "security_features.chosen": _("Document security features drawn"),
+    "security_feature.checked": _("Document security feature ticked"),
     "session.flagged": _("Flagged as suspected fraud"),
     "session.flag_cleared": _("Fraud flag cleared"),
     "negative_list.face_copied": _("Face copied to the negative list"),
@@ -257,6 +268,7 @@ PROMPT_LABELS = {
     "look_at_camera": _("Look at the camera"),
     "hold_still": _("Hold still"),
     "question": _("Answer a question"),
+    "tilt_document": _("Tilt the document"),
     **CHALLENGE_LABELS,
 }
 
@@ -567,6 +579,26 @@ def evidence_label(evidence: Evidence) -> str:
     return str(label) if label is not None else evidence.label
 
 
+def security_feature_rows(checks, *, start, end, names: dict[int, str]) -> list[dict]:
+    """Each security feature drawn for the call, and when and on which frame it was ticked."""
+    categories = dict(SecurityFeature.Category.choices)
+    return [
+        {
+            "name": str(check.feature),
+            "category": str(categories.get(check.category, check.category)),
+            "document": str(DOCUMENT_KIND_LABELS.get(check.document_kind, check.document_kind)),
+            "checked": check.checked,
+            "checked_at": format_instant(check.checked_at),
+            "checked_offset": call_offset(check.checked_at, start=start, end=end),
+            "checked_by": (
+                person_name(check.checked_by.user, operator_names=names) if check.checked_by and check.checked else ""
+            ),
+            "evidence": check.evidence if check.evidence and not check.evidence.erased_at and check.evidence.file else None,
+        }
+        for check in checks
+    ]
+
+
 def review_page(review: dict, *, call_start: datetime | None) -> dict:
     """operators.compliance.review.session_review's data with what the page
     shows for it. ``call_start`` is the call's time 0 (the recording's, when
@@ -578,8 +610,11 @@ def review_page(review: dict, *, call_start: datetime | None) -> dict:
     participants = []
     for entry in review["participants"]:
         decision = entry["decision"]
+        features = {check.public_id.hex: check for check in entry.get("security_features", [])}
         for evidence in entry["evidence"]:
             evidence.label_display = evidence_label(evidence)
+            if evidence.kind == Evidence.Kind.SECURITY_FEATURE and evidence.label in features:
+                evidence.label_display = str(features[evidence.label].feature)
         participants.append(
             {
                 **entry,
@@ -592,6 +627,9 @@ def review_page(review: dict, *, call_start: datetime | None) -> dict:
                     {**row, "when": format_instant(row["at"]), "offset": call_offset(row["at"], start=call_start, end=end)}
                     for row in entry.get("conditions_history", ())
                 ],
+                "security_feature_rows": security_feature_rows(
+                    entry.get("security_features", []), start=call_start, end=end, names=names
+                ),
                 "decided_by": person_name(decision.operator.user, operator_names=names) if decision else "",
                 "decided_at": format_instant(decision.created_at) if decision else "",
                 # The four-eyes review (operators.reviews), when the decision was provisional.

@@ -82,6 +82,19 @@ function decisionWords() {
 // A capture on its way makes the capture buttons unavailable without taking
 // them out of the focus order (a disabled button drops the keyboard focus to
 // <body>); their clicks check it.
+// A text the business wrote in several languages: the page's own, else English, else any.
+function textIn(texts) {
+  const lang = (document.documentElement.lang || "en").split("-")[0];
+  return texts[lang] || texts.en || Object.values(texts)[0] || "";
+}
+
+// Seconds into the call, as the compliance page shows them: "+01:05".
+function offsetWords(seconds) {
+  if (seconds === null || seconds === undefined) return "";
+  const whole = Math.floor(seconds);
+  return `+${String(Math.floor(whole / 60)).padStart(2, "0")}:${String(whole % 60).padStart(2, "0")}`;
+}
+
 function busyAttrs(busy, onclick) {
   return {
     "aria-disabled": busy ? "true" : null,
@@ -246,13 +259,15 @@ export class WorkflowPanel {
     return Date.now() - this.captureSeen.get(pending.id) < CAPTURE_STUCK_MS;
   }
 
-  async capture(peerId, position, kind) {
+  // A security feature's tick is a capture too ("feature_tick" asks for the
+  // still, workflows/security_features.py), bound to the frame it takes.
+  async capture(peerId, position, kind, { action = "capture", body: request = { kind } } = {}) {
     if (this.capturing.has(peerId)) return;
     this.capturing.add(peerId);
     this.rerender(peerId);
     let answer;
     try {
-      answer = await this.act(peerId, position, "capture", { kind });
+      answer = await this.act(peerId, position, action, request);
     } finally {
       this.capturing.delete(peerId);
       this.rerender(peerId);
@@ -750,6 +765,90 @@ export class WorkflowPanel {
     }
   }
 
+  // Document security features (kyc.regulations.SECURITY_FEATURES): the
+  // operator names the document, the server draws the features; the customer
+  // is asked to tilt, and each feature seen is ticked with a still.
+  securityFeatures(participant, step, busy) {
+    const features = participant.security_features;
+    if (!features) return null;
+    const id = participant.peer_id;
+    const box = el("section", { class: "security-features", "aria-labelledby": `features-${id}` });
+    const checked = features.features.filter((f) => f.checked).length;
+    box.append(
+      el(
+        "h4",
+        { id: `features-${id}` },
+        t.featuresTitle,
+        " ",
+        el("span", { class: checked >= features.minimum ? "badge ok" : "badge", text: format(t.featuresProgress, { checked, required: features.minimum }) })
+      )
+    );
+    if (!features.document_kind) {
+      const kinds = step.config.document_kinds || [];
+      const select = el("select", { name: "document_kind", "aria-label": t.featuresDocument }, ...kinds.map((kind) => el("option", { value: kind, text: t.documentKinds[kind] || kind })));
+      box.append(
+        el(
+          "form",
+          {
+            class: "button-row features-draw",
+            onsubmit: async (event) => {
+              event.preventDefault();
+              await this.act(id, step.position, "features", { document_kind: select.value });
+            },
+          },
+          el("label", {}, `${t.featuresDocument} `, select),
+          el("button", { type: "submit", class: "button small primary", "data-focus-key": `${step.position}:features-draw` }, t.featuresDraw)
+        )
+      );
+      return box;
+    }
+    box.append(
+      el(
+        "div",
+        { class: "button-row" },
+        el("button", { type: "button", class: features.tilt_shown ? "button small" : "button small primary", "data-focus-key": `${step.position}:ask-tilt`, onclick: () => this.prompt(id, "tilt_document") }, t.featuresAskTilt),
+        el("span", { class: "muted features-tilt", "aria-live": "polite", text: features.tilt_shown ? t.featuresTiltShown : t.featuresTiltFirst })
+      )
+    );
+    const list = el("ol", { class: "feature-list" });
+    for (const feature of features.features) {
+      const name = textIn(feature.name);
+      const item = el(
+        "li",
+        { class: feature.checked ? "feature checked" : "feature", "data-feature": feature.id },
+        el("div", { class: "feature-text" }, el("strong", { text: name }), " ", el("span", { class: "badge", text: t.featuresCategories[feature.category] || feature.category }), el("p", { class: "muted", text: textIn(feature.instruction) }))
+      );
+      if (feature.checked) {
+        item.append(
+          el(
+            "p",
+            { class: "feature-done" },
+            `✓ ${format(t.featuresTicked, { offset: offsetWords(feature.offset_seconds) })}`,
+            feature.evidence_url ? el("img", { src: feature.evidence_url, alt: format(t.featuresFrame, { feature: name }), class: "feature-frame", loading: "lazy" }) : null
+          )
+        );
+      } else {
+        item.append(
+          el(
+            "button",
+            {
+              type: "button",
+              class: "button small primary",
+              "data-focus-key": `feature-${feature.id}`,
+              "aria-label": format(t.featuresTick, { feature: name }),
+              disabled: !features.tilt_shown,
+              ...busyAttrs(busy, () => this.capture(id, step.position, "security_feature", { action: "feature_tick", body: { feature: feature.id } })),
+            },
+            feature.pending ? t.featuresTicking : t.featuresTickShort
+          )
+        );
+      }
+      list.append(item);
+    }
+    box.append(list);
+    return box;
+  }
+
   stepDetail(participant, step) {
     const id = participant.peer_id;
     const inCall = participant.state === "in_call";
@@ -777,6 +876,7 @@ export class WorkflowPanel {
           twoSided ? el("button", { type: "button", class: "button small", "data-focus-key": `${step.position}:ask-back`, onclick: () => this.prompt(id, "document_back") }, t.askBack) : null,
           twoSided ? el("button", { type: "button", class: "button small primary", "data-focus-key": `${step.position}:capture-back`, ...busyAttrs(busy, () => this.capture(id, step.position, "document_back")) }, t.captureBack) : null
         ),
+        this.securityFeatures(participant, step, busy),
         this.stepButtons(participant, step)
       );
     } else if (step.kind === "liveness") {
@@ -897,7 +997,9 @@ export class WorkflowPanel {
           shot.kind === "challenge_frame"
             ? participant.evidence.filter((e) => e.capture === shot.capture && e.source === "customer_device").sort((a, b) => a.frame - b.frame)
             : [];
-        const labels = shot.kind === "challenge_frame" ? CHALLENGE_LABELS : ACTION_LABELS;
+        // A security feature's still is labelled by its check: named by the feature.
+        const featureNames = Object.fromEntries(((participant.security_features || {}).features || []).map((f) => [f.id, textIn(f.name)]));
+        const labels = shot.kind === "challenge_frame" ? CHALLENGE_LABELS : shot.kind === "security_feature" ? featureNames : ACTION_LABELS;
         const name = `${KIND_LABELS[shot.kind] || shot.kind}${shot.label ? ` · ${labels[shot.label] || shot.label}` : ""}`;
         return el(
           "figure",

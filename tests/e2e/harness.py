@@ -128,11 +128,16 @@ class ProductServer:
     def logs(self) -> str:
         return "\n".join(p.read_text() for p in sorted(self.tmp.glob("daphne-*.log")) + sorted(self.tmp.glob("celery-*.log")))
 
-    def seed(self, *, business: str, multi_user: int = 3, password: str = "e2e-operator-pass-1") -> dict:
+    def seed(
+        self, *, business: str, multi_user: int = 3, password: str = "e2e-operator-pass-1", rules: tuple = (),
+        preset: str | None = None,
+    ) -> dict:
+        """``rules`` and ``preset``: a regulated workflow (kyc.regulations) the seeded sessions run under."""
+        regulated = (["--rules", ",".join(rules)] if rules else []) + (["--preset", preset] if preset else [])
         out = self.manage(
             "seed_demo", "--json", "--business", business, "--username", f"op-{business}",
             "--compliance-username", f"compliance-{business}",
-            "--password", password, "--multi-user", str(multi_user),
+            "--password", password, "--multi-user", str(multi_user), *regulated,
         )
         return json.loads(out.strip().splitlines()[-1])
 

@@ -30,7 +30,7 @@ from sessions_app.models import AuditEvent, Booking, Evidence, Recording, TermsA
 from tests.compliance.conftest import store_evidence
 from tests.conftest import make_user
 from tests.consumers.helpers import customer_joins, operator_answers
-from workflows.models import BankQuestion, CheckResult, StepState, WorkflowTemplate
+from workflows.models import BankQuestion, CheckResult, SecurityFeature, StepState, WorkflowTemplate
 
 SUPERUSER, ADMIN_A, ADMIN_B = "superuser", "admin_a", "admin_b"
 COMPLIANCE, COMPLIANCE_A = "compliance", "compliance_a"
@@ -45,6 +45,7 @@ FLAG_NOTE = {"a": "Alpha-flag-note-5581", "b": "Beta-flag-note-6692"}
 NEGATIVE_REASON = {"a": "Alpha-negative-reason-1147", "b": "Beta-negative-reason-2258"}
 NEGATIVE_DOCUMENT = {"a": "NEGA11470", "b": "NEGB22580"}
 BANK_QUESTION = {"a": "Alpha-bank-question-3391?", "b": "Beta-bank-question-4402?"}
+SECURITY_FEATURE_NAME = {"a": "Alpha-feature-3391", "b": "Beta-feature-4402"}
 
 
 @dataclass
@@ -106,6 +107,10 @@ def _rows_of(letter, business, call, operator, workflow, admin_user) -> dict:
     negative.save()
     bank_question = BankQuestion.objects.create(business=business, category="Account", ask={"en": BANK_QUESTION[letter]})
     OperatorTraining.objects.create(operator=operator, preset="bafin_videoident", recorded_by=admin_user)
+    feature = SecurityFeature.objects.create(
+        business=business, document_kind="id_card", category=SecurityFeature.Category.MATERIAL,
+        name={"en": SECURITY_FEATURE_NAME[letter]}, instruction={"en": "Look closely."},
+    )
     return {
         "accounts.Business": business.pk,
         "accounts.BusinessStaff": BusinessStaff.objects.get(user=admin_user).pk,
@@ -130,6 +135,7 @@ def _rows_of(letter, business, call, operator, workflow, admin_user) -> dict:
         "workflows.BankQuestion": bank_question.pk,
         "workflows.StepState": StepState.objects.filter(participant=call.participant).first().pk,
         "workflows.CheckResult": check.pk,
+        "workflows.SecurityFeature": feature.pk,
     }
 
 
@@ -174,6 +180,7 @@ def admin_world(live_call, other_call, operator_a, operator_b, business_a, busin
             FLAG_NOTE[letter],
             NEGATIVE_REASON[letter],
             BANK_QUESTION[letter],
+            SECURITY_FEATURE_NAME[letter],
             NegativeListEntry.objects.get(pk=world.rows["operators.NegativeListEntry"][letter]).document_number,
         ]
     world.markers["b"] += ["REF-BETA-7731", "Beta onboarding"]

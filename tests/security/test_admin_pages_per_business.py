@@ -69,6 +69,9 @@ RIGHTS = {
     "workflows.WorkflowTemplate": {SUPERUSER: ALL, "business_admin": VIEW | {"add", "change"}},
     # Retired with "active", never deleted by a business: the audit trail names the questions drawn.
     "workflows.BankQuestion": {SUPERUSER: ALL, "business_admin": VIEW | {"add", "change"}},
+    # The business's own entries; the product's defaults (no business) are
+    # read-only to them (tests/regulated/test_security_feature_admin.py).
+    "workflows.SecurityFeature": {SUPERUSER: ALL, "business_admin": ALL},
     "workflows.StepState": {SUPERUSER: ALL, "compliance": VIEW},
     "workflows.CheckResult": {SUPERUSER: ALL, "compliance": VIEW},
 }

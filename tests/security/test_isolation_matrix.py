@@ -332,6 +332,8 @@ ADMIN_MODELS: dict[str, frozenset] = {
     "workflows.WorkflowTemplate": NOBODY,
     # The business's question bank: its admins keep it (test_admin_pages_per_business.py).
     "workflows.BankQuestion": NOBODY,
+    # The business's admins keep their own entries (test_admin_pages_per_business.py).
+    "workflows.SecurityFeature": NOBODY,
     "workflows.StepState": frozenset({COMPLIANCE}),
     "workflows.CheckResult": frozenset({COMPLIANCE}),
     # Sign-in attempts and lockouts (django-axes): superusers only.

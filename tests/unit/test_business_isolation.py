@@ -44,7 +44,7 @@ from sessions_app.services import (
 )
 from tests.api.isolation_rows import INTEGRATION_BUSINESS_PATH, integration_rows
 from tests.conftest import create_call, make_user
-from workflows.models import BankQuestion, CaptureRequest, CheckResult
+from workflows.models import BankQuestion, CaptureRequest, CheckResult, SecurityFeature, SecurityFeatureCheck
 
 # How each business-owned model reaches its business. A new model must be added
 # here (and get a for_business queryset), or the first test fails.
@@ -74,8 +74,13 @@ BUSINESS_PATH = {
     "workflows.BankQuestion": "business",
     "sessions_app.Booking": "session__business",
     "sessions_app.OneTimeCode": "participant__session__business",
+    "workflows.SecurityFeature": "business",
+    "workflows.SecurityFeatureCheck": "participant__session__business",
     **INTEGRATION_BUSINESS_PATH,
 }
+# Rows of no business besides the businesses' own: the product's default
+# catalogue, read by every business (SecurityFeature.objects.available_to).
+SHARED_DEFAULTS = {"workflows.SecurityFeature"}
 # Owned by a user, not a business: staff sign-in (accounts/security.py, accounts/totp.py).
 USER_OWNED = {"accounts.TotpDevice", "accounts.LoginSession"}
 TENANT_MODELS = [
@@ -151,6 +156,15 @@ def _decided_call(call, operator):
         session=call.session, operator=operator, starts_at=timezone.now(), ends_at=timezone.now() + timedelta(minutes=30),
         ical_uid=f"{uuid.uuid4()}@test",
     )
+    # Security features (set-up only: tests/regulated/test_security_features.py).
+    feature = SecurityFeature.objects.create(
+        business=call.session.business, document_kind="id_card", category=SecurityFeature.Category.MATERIAL,
+        name={"en": "Card body"}, instruction={"en": "Rigid."},
+    )
+    SecurityFeatureCheck.objects.create(
+        participant=call.participant, feature=feature, document_kind="id_card", category=feature.category,
+        position=0, chosen_at=timezone.now(),
+    )
 
 
 @pytest.fixture
@@ -183,7 +197,8 @@ def test_for_business_returns_only_that_business_rows(both_businesses_busy, busi
     rows_a = set(model.objects.for_business(business_a).values_list("pk", flat=True))
     rows_b = set(model.objects.for_business(business_b).values_list("pk", flat=True))
     assert rows_a.isdisjoint(rows_b)
-    assert len(rows_a) + len(rows_b) == model.objects.count()
+    owned = model.objects.filter(**{f"{path}__isnull": False}) if _label(model) in SHARED_DEFAULTS else model.objects
+    assert len(rows_a) + len(rows_b) == owned.count()
 
 
 # --- services ------------------------------------------------------------------------

@@ -128,6 +128,9 @@ class Command(BaseCommand):
         parser.add_argument("--business", default="demo-bank")
         parser.add_argument("--multi-user", type=int, default=3, help="participants in the multi-user session")
         parser.add_argument("--json", action="store_true", help="print JSON (for tests)")
+        # A regulated workflow (kyc.regulations): the demo sessions run under it.
+        parser.add_argument("--preset", help="the workflow's preset (kyc.regulations.PRESET_CODES)")
+        parser.add_argument("--rules", help="comma-separated rule codes the workflow switches on")
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -137,6 +140,11 @@ class Command(BaseCommand):
         workflow, _ = WorkflowTemplate.objects.get_or_create(
             business=business, name="Standard video identification", defaults={"steps": DEMO_STEPS}
         )
+        if options["preset"] or options["rules"]:
+            workflow.preset = options["preset"] or workflow.preset
+            workflow.rules = [code for code in (options["rules"] or "").split(",") if code]
+            workflow.full_clean()
+            workflow.save()
         password = options["password"] or secrets.token_urlsafe(12)
         user_model = get_user_model()
         user, _ = user_model.objects.get_or_create(username=options["username"], defaults={"first_name": "Olivia"})
