@@ -161,6 +161,14 @@ def call_strings() -> dict:
         "decided": _("Decided: %(outcome)s · %(reason)s"),
         "decidedShared": _("Decided: %(outcome)s · %(reason)s · shared with the customer"),
         "decisionFailed": _("The decision could not be recorded."),
+        # The customer's live location (LIVE_LOCATION; sessions_app/precall.py).
+        "location": {
+            "title": _("Live location"),
+            "coordinates": _("%(latitude)s, %(longitude)s (accuracy ±%(accuracy)s m)"),
+            "at": _("Located %(time)s (the customer's clock)"),
+            "countries": _("Country of the location: %(location)s · of the IP address: %(ip)s"),
+            "unknown": _("unknown"),
+        },
         # The capture-integrity risk panel (sessions_app/integrity.py has the reasons).
         "integrity": {
             "title": _("Capture integrity"),
