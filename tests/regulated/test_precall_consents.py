@@ -4,6 +4,7 @@ language, IP), audited; declining ends the verification with a clear page;
 the server refuses a join without it; compliance sees it beside the terms."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -12,7 +13,6 @@ from kyc.regulations import RECORDING_CONSENT
 from sessions_app.models import AuditEvent, Participant, RecordingConsent, VerificationSession
 from sessions_app.precall import RECORDING_CONSENT_VERSION
 from sessions_app.services import participant_answer_recording_consent, participant_join
-from django.core.exceptions import ValidationError
 from tests.regulated.precall_helpers import (
     GERMAN_IP,
     INDIAN_IP,
