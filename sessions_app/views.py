@@ -234,7 +234,11 @@ def _location_page(request, participant: Participant):
         "failed": translation.gettext("Your location could not be sent. Please check your connection and try again."),
         "retry": translation.gettext("Try again"),
     }
-    return render(request, "customer/location.html", {"participant": participant, "strings": strings})
+    response = render(request, "customer/location.html", {"participant": participant, "strings": strings})
+    # Every other page forbids geolocation (kyc.middleware); this one page
+    # asks for it, so it alone allows it, for our own origin.
+    response["Permissions-Policy"] = "camera=(self), microphone=(self), geolocation=(self)"
+    return response
 
 
 def _country_refused_page(request, participant: Participant):

@@ -73,3 +73,5 @@ function locate() {
 }
 
 button.addEventListener("click", locate);
+// Disabled in the markup: a press before this module ran would do nothing.
+button.disabled = false;

@@ -52,7 +52,7 @@ def test_the_location_is_burned_in_beside_the_clock(recorded_call, overlay_seen,
     assert gps == "GPS 19.07600, 72.87770 +/-18 m at 2026-12-07 10:15:30 UTC"
     assert clock.startswith("%{pts:gmtime:") and clock.endswith("call %{pts:hms}")
     assert "drawtext=textfile=" in overlay_seen["filter"]
-    # The file plays; its frame was looked at by eye (docs: the GPS line above the clock).
+    # The file still plays with the taller box (a frame of it was looked at by eye).
     playable = plaintext_copy(recordings.composed_recording(recorded_call).file, tmp_path)
     assert frame_at(playable, 3.0, tmp_path / "frame.png").size == (1280, 480)
 

@@ -109,6 +109,9 @@ def test_after_the_consent_the_customer_is_asked_for_the_location(rbi_call):
     assert 'id="btn-share-location"' in text and "<button" in text
     assert "js/precall-location.js" in text
     assert "Your browser did not share your location" in text  # the how-to, shown when denied
+    # Only this page lets the browser share a position (the others forbid it).
+    assert "geolocation=(self)" in page["Permissions-Policy"]
+    assert "geolocation=()" in Client().get("/call/")["Permissions-Policy"]
 
 
 def test_a_shared_position_is_kept_with_its_countries_and_audited(rbi_call):
