@@ -171,3 +171,18 @@ def test_a_position_in_berlin_is_refused_with_the_clear_page(server, browser, lo
         headers={"X-CSRFToken": next(c["value"] for c in customer.context.cookies() if c["name"] == "csrftoken")},
     )
     assert response.status == 409
+
+
+def test_a_denied_location_says_how_to_allow_it_and_offers_a_retry(server, browser):
+    """The customer's browser refuses the position (headless Chromium denies a
+    permission nobody granted): the page explains how to allow it."""
+    server.seed(business="rbi-denied", multi_user=2)
+    session = regulated_session(server, "rbi-denied")
+    customer = customer_page(browser, where=None, viewport=PHONE)
+    customer_accept_terms(customer, session["link"])
+    customer_consent_to_recording(customer)
+    customer_share_location(customer)
+    expect(customer.locator("#location-denied")).to_be_visible()
+    expect(customer.locator("#location-denied h2")).to_be_focused()
+    expect(customer.get_by_role("button", name="Try again")).to_be_enabled()
+    screenshot(customer, "customer-location-denied-phone", full_page=True)
