@@ -19,6 +19,7 @@ from accounts.selectors import operator_for_user
 from accounts.services import operator_beat, operator_touch
 from kyc import presence, realtime
 from kyc.languages import page_language_code
+from kyc.state_machine import IllegalTransition
 from kyc import geo
 from sessions_app import events, locks, precall, scheduling
 from sessions_app.audit import Actor, audit_record
@@ -320,6 +321,10 @@ def participant_decline_terms(*, participant: Participant) -> None:
         participant = locks.participant_lock(participant.pk)
         if participant.state == P.DECLINED:
             return
+        if participant.state != P.INVITED:
+            # The machine lets an accepted participant decline (the consent
+            # to recording, below); the terms, once accepted, cannot be.
+            raise IllegalTransition("participant", participant.state, P.DECLINED)
         _participant_move(participant, P.DECLINED, actor=Actor.customer())
         _session_end_when_all_declined(participant, reason="terms_declined")
 
