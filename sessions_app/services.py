@@ -439,11 +439,11 @@ def participant_location_record(
             participant=participant,
             action="participant.location_shared",
             actor=Actor.customer(),
+            # Not the coordinates: the audit trail is never erased, the
+            # location row is (operators.compliance.retention).
             data={
-                "latitude": round(float(latitude), 6),
-                "longitude": round(float(longitude), 6),
+                "location": location.pk,
                 "accuracy_m": round(float(accuracy_m), 1),
-                "located_at": located_at.isoformat(),
                 "ip_country": ip_country,
                 "location_country": location_country,
                 "country_allowed": problem is None,

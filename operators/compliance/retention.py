@@ -39,6 +39,8 @@ from sessions_app.audit import Actor, audit_record
 from sessions_app.models import (
     Evidence,
     Participant,
+    ParticipantLocation,
+    RecordingConsent,
     TermsAcceptance,
     VerificationSession,
 )
@@ -81,6 +83,10 @@ def session_erase(*, session: VerificationSession, now=None) -> SessionErasure:
         )
         VerificationSession.objects.filter(pk=session.pk).update(business_reference="", redirect_url="")
         TermsAcceptance.objects.filter(participant__session=session).update(ip_address=None, user_agent="")
+        RecordingConsent.objects.filter(participant__session=session).update(ip_address=None, user_agent="")
+        # Where the customer was: personal data, gone with the rest (the
+        # audit trail keeps only the countries and the accuracy).
+        ParticipantLocation.objects.filter(participant__session=session).delete()
         # Step data holds answers, notes and challenge details.
         StepState.objects.filter(participant__session=session).update(data={})
         # A challenge's burst never answered keeps the instruction it

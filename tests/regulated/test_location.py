@@ -364,3 +364,17 @@ def test_compliance_sees_every_position_shared(rbi_call, compliance_user):
     assert "country of the location IN" in text and "country of the location DE" in text
     export = carol.get(reverse("admin:sessions_app_verificationsession_export", args=[rbi_call.session.pk]))
     assert export.status_code == 200
+
+
+def test_erasing_the_session_removes_the_positions_and_the_audit_trail_never_had_them(rbi_call):
+    from operators.compliance.retention import session_erase
+    from sessions_app.models import RecordingConsent
+
+    browser = ready_for_location(rbi_call)
+    share_location(browser, MUMBAI)
+    event = AuditEvent.objects.get(action="participant.location_shared")
+    assert "latitude" not in event.data and "longitude" not in event.data
+    session_erase(session=rbi_call.session)
+    assert not ParticipantLocation.objects.exists()
+    consent = RecordingConsent.objects.get()
+    assert (consent.ip_address, consent.user_agent, consent.accepted) == (None, "", True)
