@@ -327,7 +327,10 @@ def join(request, participant: Participant):
     except LinkInvalid as problem:
         return json_error("link_" + problem.reason, "This link can no longer be used.", 410)
     except ValidationError as error:
-        return json_error("not_ready", " ".join(error.messages), 409)
+        # "precall": a regulated page is due again (a location gone stale
+        # while the customer sat at the device check); the page reloads to it.
+        code = "precall" if getattr(error, "code", None) == "precall" else "not_ready"
+        return json_error(code, " ".join(error.messages), 409)
     return JsonResponse(
         {
             "state": participant.state,

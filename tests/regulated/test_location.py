@@ -256,7 +256,9 @@ def test_a_stale_location_is_asked_for_again(location_call, settings):
         received_at=timezone.now() - timedelta(seconds=settings.GEO_LOCATION_MAX_AGE_SECONDS + 1)
     )
     assert templates(browser.get("/call/"))[0] == "customer/location.html"
-    assert join(browser).status_code == 409
+    response = join(browser)
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "precall"  # the call page reloads to the location page
 
 
 # --- allowed countries ---------------------------------------------------------------
