@@ -4,6 +4,7 @@ stamp the time (``_state_set``), then write the audit event, mark the session
 changed and announce the move (``_move_recorded``) in the same transaction.
 Rows are locked in the order of sessions_app.locks."""
 
+import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -398,10 +399,8 @@ def participant_location_record(
     looked up offline (kyc.geo). The call uses the newest one; a refresh adds
     a row, so the record keeps every position shared."""
     for value in (latitude, longitude, accuracy_m):
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value or value in (
-            float("inf"),
-            float("-inf"),
-        ):
+        # JSON lets a browser (or a script) send NaN and Infinity.
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise LocationRefused(_("The position is not a number."), code="not_a_number")
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise LocationRefused(_("The position is outside the Earth's coordinates."), code="out_of_range")
