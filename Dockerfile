@@ -8,7 +8,7 @@ WORKDIR /app
 # DejaVu font is the one it burns the call's clock in with: the Debian
 # packages `make media` installs for `make run` and `make test`.
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ffmpeg fonts-dejavu-core \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ffmpeg fonts-dejavu-core iso-codes \
     && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY kyc kyc

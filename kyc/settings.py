@@ -601,6 +601,20 @@ WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
 WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", [])
 parse_networks("WEBHOOK_ALLOWED_NETWORKS", WEBHOOK_ALLOWED_NETWORKS)  # a typo fails at start-up
 
+# --- Live location and allowed countries (kyc/geo.py) ------------------------
+# A client on a private network (127.0.0.1 in development) has no IP country
+# and is refused where a workflow allows only some countries. A developer or a
+# test names the country to assume for such addresses (e.g. "IN"); never in
+# production (``manage.py check --deploy`` refuses it).
+GEO_PRIVATE_NETWORK_COUNTRY = (env_str("GEO_PRIVATE_NETWORK_COUNTRY", "") or "").strip().upper()
+if GEO_PRIVATE_NETWORK_COUNTRY and not (len(GEO_PRIVATE_NETWORK_COUNTRY) == 2 and GEO_PRIVATE_NETWORK_COUNTRY.isalpha()):
+    raise ImproperlyConfigured(f"GEO_PRIVATE_NETWORK_COUNTRY={GEO_PRIVATE_NETWORK_COUNTRY!r} is not a two-letter country code")
+# A shared position less accurate than this (metres) is refused: it says
+# nothing about where the customer is.
+GEO_MAX_ACCURACY_METRES = env_int("GEO_MAX_ACCURACY_METRES", 10_000)
+# A position older than this when the customer joins is asked for again.
+GEO_LOCATION_MAX_AGE_SECONDS = env_int("GEO_LOCATION_MAX_AGE_SECONDS", 30 * 60)
+
 # --- Call recording -----------------------------------------------------------
 # A 3-second chunk of one 640x480 stream at 1 Mbit/s is ~400 KB; the cap leaves
 # room for HD and keyframes while bounding what one request holds in memory

@@ -202,6 +202,14 @@ def call_strings() -> dict:
             "abortFailed": _("The call could not be aborted."),
             "belowToast": _("%(name)s: call conditions are below the minimum."),
         },
+        # The customer's live location (LIVE_LOCATION; sessions_app/precall.py).
+        "location": {
+            "title": _("Live location"),
+            "coordinates": _("%(latitude)s, %(longitude)s (accuracy ±%(accuracy)s m)"),
+            "at": _("Located %(time)s (the customer's clock)"),
+            "countries": _("Country of the location: %(location)s · of the IP address: %(ip)s"),
+            "unknown": _("unknown"),
+        },
         # The capture-integrity risk panel (sessions_app/integrity.py has the reasons).
         "integrity": {
             "title": _("Capture integrity"),

@@ -147,7 +147,9 @@ class Participant(models.Model):
         "participant",
         {
             State.INVITED: frozenset({State.TERMS_ACCEPTED, State.DECLINED}),
-            State.TERMS_ACCEPTED: frozenset({State.WAITING}),
+            # Declined after the terms: the consent to recording a regulated
+            # workflow asks for on its own (services.participant_decline_recording).
+            State.TERMS_ACCEPTED: frozenset({State.WAITING, State.DECLINED}),
             State.DECLINED: frozenset(),
             # Back to terms_accepted: the customer left the queue (closed the
             # tab) before anybody answered.
@@ -284,6 +286,73 @@ class TermsAcceptance(models.Model):
             "version": f"{self.terms_version}{language}",
             "at": f"{self.accepted_at:%Y-%m-%d %H:%M}",
         }
+
+
+class RecordingConsentQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(participant__session__business=business)
+
+
+class RecordingConsent(models.Model):
+    """The customer's answer, on its own and after the terms, to "this call is
+    recorded" (the RECORDING_CONSENT rule): which text, in which language,
+    when and from where. A refusal is kept too: it is why no call took place."""
+
+    participant = models.OneToOneField(
+        Participant, on_delete=models.PROTECT, related_name="recording_consent", verbose_name=_("participant")
+    )
+    accepted = models.BooleanField(_("accepted"))
+    # sessions_app.precall.RECORDING_CONSENT_VERSION: a new wording is a new version.
+    text_version = models.CharField(_("text version"), max_length=32)
+    text_language = models.CharField(_("language of the text"), max_length=16, blank=True)
+    decided_at = models.DateTimeField(_("answered at"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser (user agent)"), max_length=512, blank=True)
+
+    objects = RecordingConsentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consent to recording")
+        verbose_name_plural = _("consents to recording")
+
+    def __str__(self):
+        return f"{self.text_version} ({self.text_language}) {'accepted' if self.accepted else 'declined'}"
+
+
+class ParticipantLocationQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(participant__session__business=business)
+
+
+class ParticipantLocation(models.Model):
+    """A live position the customer's browser shared (the LIVE_LOCATION rule),
+    with the countries of it and of the address it came from. The newest one
+    is the call's; earlier ones stay as the record."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="locations", verbose_name=_("participant")
+    )
+    latitude = models.FloatField(_("latitude"))
+    longitude = models.FloatField(_("longitude"))
+    accuracy_m = models.FloatField(_("accuracy (metres)"))
+    # The browser's time of the position (its clock, not ours).
+    located_at = models.DateTimeField(_("located at (browser's time)"))
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    # ISO 3166 alpha-2, blank when unknown (a private network, the sea).
+    ip_country = models.CharField(_("country of the IP address"), max_length=2, blank=True)
+    location_country = models.CharField(_("country of the location"), max_length=2, blank=True)
+
+    objects = ParticipantLocationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["participant", "-received_at"]
+        indexes = [models.Index(fields=["participant", "-received_at"], name="participant_location_newest")]
+        verbose_name = _("live location")
+        verbose_name_plural = _("live locations")
+
+    def __str__(self):
+        return f"{self.latitude:.5f}, {self.longitude:.5f} ±{self.accuracy_m:.0f} m"
 
 
 class EvidenceQuerySet(models.QuerySet):

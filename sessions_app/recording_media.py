@@ -161,10 +161,13 @@ def grid(count: int) -> tuple[int, int]:
     return columns, math.ceil(count / columns)
 
 
-def _clock_text_file(workdir: Path, t0: datetime) -> Path:
-    # In a text file the expansion needs no filtergraph escaping.
+def _clock_text_file(workdir: Path, t0: datetime, overlay_lines: list[str] = ()) -> Path:
+    # In a text file the expansion needs no filtergraph escaping. Lines of
+    # the overlay (a customer's live location) go above the clock, in its box;
+    # a "%" in them would start an expansion, so they are not allowed one.
     path = workdir / "clock.txt"
-    path.write_text("%{pts:gmtime:" + f"{t0.timestamp():.3f}" + "} UTC   call %{pts:hms}")
+    lines = [line.replace("%", "").replace("\\", "") for line in overlay_lines]
+    path.write_text("\n".join([*lines, "%{pts:gmtime:" + f"{t0.timestamp():.3f}" + "} UTC   call %{pts:hms}"]))
     return path
 
 
@@ -180,10 +183,13 @@ def compose(
     threads: int = 0,
     title: str = "",
     on_progress=None,
+    overlay_lines: list[str] = (),
 ) -> ComposeResult:
     """One playable MP4 (H.264 + AAC, moov first) of the whole call: every
     stream in its tile, side by side, audio mixed, the call's clock burned
-    in and kept as creation_time metadata. Time 0 is t0 (the answer)."""
+    in and kept as creation_time metadata. Time 0 is t0 (the answer).
+    ``overlay_lines`` (the customers' live locations) are burned in above
+    the clock."""
     if duration <= 0:
         raise MediaError("nothing to compose: the call has no duration")
     columns, rows = grid(tiles)
@@ -244,7 +250,7 @@ def compose(
             + f"xstack=inputs={tiles}:layout={layout}:fill=black[stack]"
         )
     if burn_clock:
-        clock = _clock_text_file(workdir, t0)
+        clock = _clock_text_file(workdir, t0, overlay_lines)
         chains.append(
             f"[stack]drawtext=textfile='{clock}':fontfile={font}:fontsize=20:fontcolor=white:"
             f"box=1:boxcolor=black@0.6:boxborderw=6:x=10:y=h-th-14,format=yuv420p[vout]"

@@ -38,7 +38,7 @@ from kyc.evidence_crypto import EvidenceIntegrityError
 from kyc.ids import uuid_or_none
 from kyc.regulations import RECORDING, RuleSet
 from kyc.storage import stored_files_delete
-from sessions_app import recording_media
+from sessions_app import precall, recording_media
 from sessions_app.audit import Actor, audit_record
 from sessions_app.changes import session_mark_changed
 from sessions_app.models import (
@@ -580,6 +580,20 @@ def recording_compose_session(*, session_id: int, force: bool = False) -> str:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _location_overlay_lines(session: VerificationSession) -> list[str]:
+    """The live location of each customer (LIVE_LOCATION: RBI asks for the
+    recording to be geo-tagged), one line each, burned in beside the clock."""
+    participants = list(session.participants.order_by("position"))
+    lines = []
+    for participant in participants:
+        location = precall.latest_location(participant)
+        if location is None:
+            continue
+        prefix = f"Customer {participant.position + 1}  " if len(participants) > 1 else ""
+        lines.append(prefix + precall.overlay_text(location))
+    return lines
+
+
 def _compose(session: VerificationSession, recordings: list[Recording], workdir: Path) -> str:
     t0 = session.answered_at or min(r.started_at for r in recordings)
     end = session.ended_at or timezone.now()
@@ -622,6 +636,7 @@ def _compose(session: VerificationSession, recordings: list[Recording], workdir:
         t0=t0,
         target=target,
         workdir=workdir,
+        overlay_lines=_location_overlay_lines(session),
         title=f"Verity session {session.public_id.hex}",
         # Assembling the segments is quick; the encoding is the wait.
         on_progress=lambda fraction: recording_compose_progress_set(

@@ -17,6 +17,7 @@ from accounts.selectors import (
     presence_cutoff,
 )
 from kyc.presence import presence_seen_at
+from sessions_app import precall
 from sessions_app.changes import session_version_remember, session_version_remembered
 from sessions_app.integrity import EMPTY_PANEL, integrity_panels_for_session
 from sessions_app.links import link_token_hash
@@ -430,6 +431,8 @@ def call_state_for_operator(*, session_id: int) -> dict:
                 "prompt": prompt_for_operator(participant.current_prompt),
                 "evidence": evidence_by_participant.get(participant.pk, []),
                 "integrity": integrity_by_participant.get(participant.pk, EMPTY_PANEL),
+                # The live location the customer shared (LIVE_LOCATION), newest first.
+                "location": precall.location_summary(precall.latest_location(participant)),
                 **_state_parts(_OPERATOR_STATE_PARTS, participant),
                 "decision": (
                     {

@@ -4,6 +4,7 @@ stamp the time (``_state_set``), then write the audit event, mark the session
 changed and announce the move (``_move_recorded``) in the same transaction.
 Rows are locked in the order of sessions_app.locks."""
 
+import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -19,7 +20,9 @@ from accounts.selectors import operator_for_user
 from accounts.services import operator_beat, operator_touch
 from kyc import presence, realtime
 from kyc.languages import page_language_code
-from sessions_app import events, locks, scheduling
+from kyc.state_machine import IllegalTransition
+from kyc import geo
+from sessions_app import events, locks, precall, scheduling
 from sessions_app.audit import Actor, audit_record
 from sessions_app.changes import (
     session_mark_changed,
@@ -31,6 +34,8 @@ from sessions_app.one_time_code_destinations import one_time_code_destinations_m
 from sessions_app.models import (
     Evidence,
     Participant,
+    ParticipantLocation,
+    RecordingConsent,
     TermsAcceptance,
     VerificationSession,
 )
@@ -333,23 +338,143 @@ def participant_decline_terms(*, participant: Participant) -> None:
         participant = locks.participant_lock(participant.pk)
         if participant.state == P.DECLINED:
             return
+        if participant.state != P.INVITED:
+            # The machine lets an accepted participant decline (the consent
+            # to recording, below); the terms, once accepted, cannot be.
+            raise IllegalTransition("participant", participant.state, P.DECLINED)
         _participant_move(participant, P.DECLINED, actor=Actor.customer())
-        session = participant.session
-        others_active = session.participants.exclude(pk=participant.pk).exclude(
-            state__in=[P.DECLINED, P.REMOVED]
+        _session_end_when_all_declined(participant, reason="terms_declined")
+
+
+def _session_end_when_all_declined(participant: Participant, *, reason: str) -> None:
+    """The customer declined before the call: the session is over when no
+    other customer of it may still come. Runs under the participant's lock."""
+    session = participant.session
+    others_active = session.participants.exclude(pk=participant.pk).exclude(state__in=[P.DECLINED, P.REMOVED])
+    if not others_active.exists() and not session.is_ended:
+        target = S.CANCELLED if session.state == S.CREATED else S.ABANDONED
+        if VerificationSession.MACHINE.allowed(session.state, target):
+            _session_move(session, target, actor=Actor.customer(), data={"reason": reason})
+
+
+def participant_answer_recording_consent(
+    *, participant: Participant, accepted: bool, ip_address: str | None, user_agent: str, language: str
+) -> RecordingConsent:
+    """The customer's answer to the consent to recording (RECORDING_CONSENT),
+    asked on its own after the terms: which text version, in which language,
+    when and from where. Agreeing lets them on to the call; declining is
+    final, like declining the terms (the participant is declined and a
+    session nobody else may join is cancelled). A second answer (a double
+    submit, a second tab) changes nothing: the first one stands."""
+    with transaction.atomic():
+        participant = locks.participant_lock(participant.pk)
+        existing = RecordingConsent.objects.filter(participant=participant).first()
+        if existing is not None:
+            return existing
+        if participant.state != P.TERMS_ACCEPTED:
+            # Before the terms, or already in the queue or the call: not the moment to ask.
+            raise ValidationError(_("The consent to recording is asked after the terms, before the call."))
+        consent = RecordingConsent.objects.create(
+            participant=participant,
+            accepted=accepted,
+            text_version=precall.RECORDING_CONSENT_VERSION,
+            text_language=page_language_code(language) or language[:16],
+            ip_address=ip_address,
+            user_agent=user_agent[:512],
         )
-        if not others_active.exists() and not session.is_ended:
-            target = S.CANCELLED if session.state == S.CREATED else S.ABANDONED
-            if VerificationSession.MACHINE.allowed(session.state, target):
-                _session_move(session, target, actor=Actor.customer(), data={"reason": "terms_declined"})
+        audit_record(
+            business=participant.session.business,
+            session=participant.session,
+            participant=participant,
+            action="participant.recording_consented" if accepted else "participant.recording_declined",
+            actor=Actor.customer(),
+            data={"text_version": consent.text_version, "text_language": consent.text_language},
+        )
+        if not accepted:
+            _participant_move(participant, P.DECLINED, actor=Actor.customer(), data={"reason": "recording_declined"})
+            _session_end_when_all_declined(participant, reason="recording_declined")
+    return consent
 
 
-def participant_join(*, participant: Participant, language: str = "") -> Participant:
+class LocationRefused(ValidationError):
+    """A shared position the server does not keep: out of range, absurdly
+    inaccurate, or stamped at an impossible time. ``code`` says which."""
+
+
+def participant_location_record(
+    *,
+    participant: Participant,
+    latitude: float,
+    longitude: float,
+    accuracy_m: float,
+    located_at,
+    ip_address: str | None,
+) -> ParticipantLocation:
+    """Keep a live position the customer's browser shared (LIVE_LOCATION),
+    with the country of the position and of the address it came from, both
+    looked up offline (kyc.geo). The call uses the newest one; a refresh adds
+    a row, so the record keeps every position shared."""
+    for value in (latitude, longitude, accuracy_m):
+        # JSON lets a browser (or a script) send NaN and Infinity.
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise LocationRefused(_("The position is not a number."), code="not_a_number")
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise LocationRefused(_("The position is outside the Earth's coordinates."), code="out_of_range")
+    if not 0 <= accuracy_m <= settings.GEO_MAX_ACCURACY_METRES:
+        raise LocationRefused(
+            _("The position is too inaccurate to say where you are. Please turn on your device's location (GPS) and try again."),
+            code="inaccurate",
+        )
+    now = timezone.now()
+    if located_at is None or abs((now - located_at).total_seconds()) > settings.GEO_LOCATION_MAX_AGE_SECONDS:
+        # An old position says where the customer was, not where they are; a
+        # time far ahead is a wrong clock or a made-up position.
+        raise LocationRefused(_("The position is too old. Please try again."), code="stale")
+    ip_country = geo.ip_country_or_assumed(ip_address)
+    location_country = geo.location_country(float(latitude), float(longitude))
+    with transaction.atomic():
+        participant = locks.participant_lock(participant.pk)
+        if participant.state not in (P.TERMS_ACCEPTED, P.WAITING, P.IN_CALL, P.LEFT):
+            raise LocationRefused(_("The location is shared after the terms, before or during the call."), code="state")
+        location = ParticipantLocation.objects.create(
+            participant=participant,
+            latitude=float(latitude),
+            longitude=float(longitude),
+            accuracy_m=float(accuracy_m),
+            located_at=located_at,
+            received_at=now,
+            ip_address=ip_address,
+            ip_country=ip_country,
+            location_country=location_country,
+        )
+        problem = precall.country_problem(participant, ip_address=ip_address)
+        audit_record(
+            business=participant.session.business,
+            session=participant.session,
+            participant=participant,
+            action="participant.location_shared",
+            actor=Actor.customer(),
+            # Not the coordinates: the audit trail is never erased, the
+            # location row is (operators.compliance.retention).
+            data={
+                "location": location.pk,
+                "accuracy_m": round(float(accuracy_m), 1),
+                "ip_country": ip_country,
+                "location_country": location_country,
+                "country_allowed": problem is None,
+            },
+        )
+    return location
+
+
+def participant_join(*, participant: Participant, language: str = "", ip_address: str | None = None) -> Participant:
     """The customer clicked Join: into the queue, or straight into a running call.
 
     ``language`` is the language of the page they joined from: it becomes the
     participant's language when the business's API did not set one (the
-    queue routes the call by it, operators.routing)."""
+    queue routes the call by it, operators.routing). ``ip_address`` is where
+    the join came from: a session under ALLOWED_COUNTRIES refuses an address
+    outside them (sessions_app.precall)."""
     with transaction.atomic():
         participant = locks.participant_lock(participant.pk)
         session = participant.session
@@ -359,6 +484,13 @@ def participant_join(*, participant: Participant, language: str = "") -> Partici
             return participant  # a reload: already where they should be
         if participant.state not in (P.TERMS_ACCEPTED, P.LEFT):
             raise ValidationError(_("Accept the terms first."))
+        if participant.state == P.TERMS_ACCEPTED:
+            # Consent to recording, live location, allowed countries: asked
+            # again here, so skipping the pages does not skip the rules. (A
+            # customer coming back from LEFT was let through once already.)
+            refusal = precall.join_refusal(participant, ip_address=ip_address)
+            if refusal:
+                raise ValidationError(refusal, code="precall")
         booking = scheduling.session_booking(session) if session.state == S.CREATED else None
         if booking is not None and not scheduling.booking_join_open(booking):
             # The booked operator's time is held for then, not now.

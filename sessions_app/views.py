@@ -1,6 +1,9 @@
 """The customer's pages: link, terms, the call page. Thin: each parses the
 request, calls one service, renders."""
 
+import json
+import math
+from datetime import UTC, datetime
 from functools import wraps
 
 from django.conf import settings
@@ -13,12 +16,12 @@ from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kyc import throttle
+from kyc import geo, throttle
 from kyc.http import json_error
 from kyc.net import client_ip
 from accounts.selectors import operators_available_count
 from kyc.state_machine import IllegalTransition
-from sessions_app import call_conditions, one_time_codes, scheduling, scheduling_services, selectors, services
+from sessions_app import call_conditions, one_time_codes, precall, scheduling, scheduling_services, selectors, services
 from sessions_app.audit import Actor
 from sessions_app.calendar import PUBLISH, booking_ics
 from sessions_app.models import Participant
@@ -130,12 +133,31 @@ def call_page(request, participant: Participant):
         else:
             return render(request, "customer/terms.html", {"participant": participant, "terms": terms})
     if participant.state == Participant.State.DECLINED:
-        return render(request, "customer/declined.html", {"participant": participant})
+        consent = getattr(participant, "recording_consent", None)
+        return render(
+            request,
+            "customer/declined.html",
+            {"participant": participant, "recording_declined": consent is not None and not consent.accepted},
+        )
+    # The regulated pages between the terms and the call (sessions_app.precall).
+    due = (
+        precall.precall_due(participant, ip_address=_client_ip(request))
+        if participant.state == Participant.State.TERMS_ACCEPTED
+        else None
+    )
+    if due == precall.DUE_RECORDING_CONSENT:
+        return _recording_consent_page(request, participant)
     if scheduling.booking_choice_due(participant, start_now=request.GET.get("start") == "now"):
         return _booking_page(request, participant)
     if scheduling.booked_for_later(participant):
         # ?start=now before the booked time: the booking page again, saying why.
         return _booking_page(request, participant, status=409, error=_join_too_early())
+    # The location last: asked right before the call (a booked call's hours
+    # earlier would be stale by then), and again when the customer retries.
+    if due == precall.DUE_LOCATION or (due == precall.DUE_COUNTRY and request.GET.get("relocate") == "1"):
+        return _location_page(request, participant)
+    if due == precall.DUE_COUNTRY:
+        return _country_refused_page(request, participant)
     page_data = {
         "state": participant.state,
         "session_id": session.public_id.hex,
@@ -189,6 +211,112 @@ def terms_decline(request, participant: Participant):
     return redirect("sessions_app:call")
 
 
+# --- consent to recording, live location, allowed countries (sessions_app.precall) ---
+
+
+def _recording_consent_page(request, participant: Participant, *, status: int = 200, must_accept: bool = False):
+    return render(
+        request,
+        "customer/recording_consent.html",
+        {
+            "participant": participant,
+            "paragraphs": precall.recording_consent_text(participant.session.business.name),
+            "agree_text": precall.RECORDING_CONSENT_AGREE,
+            "version": precall.RECORDING_CONSENT_VERSION,
+            "must_accept": must_accept,
+        },
+        status=status,
+    )
+
+
+def _location_page(request, participant: Participant):
+    strings = {
+        "asking": translation.gettext("Waiting for your browser… If it asks, please allow your location."),
+        "sending": translation.gettext("Sending your location…"),
+        "unsupported": translation.gettext("This browser cannot share a location. Please open the link in a current browser."),
+        "failed": translation.gettext("Your location could not be sent. Please check your connection and try again."),
+        "retry": translation.gettext("Try again"),
+    }
+    response = render(request, "customer/location.html", {"participant": participant, "strings": strings})
+    # Every other page forbids geolocation (kyc.middleware); this one page
+    # asks for it, so it alone allows it, for our own origin.
+    response["Permissions-Policy"] = "camera=(self), microphone=(self), geolocation=(self)"
+    return response
+
+
+def _country_refused_page(request, participant: Participant):
+    problem = precall.country_problem(participant, ip_address=_client_ip(request))
+    return render(
+        request,
+        "customer/country_refused.html",
+        {
+            "participant": participant,
+            "message": precall.country_refusal_text(problem),
+            "ip_country": geo.country_name(problem.ip_country) if problem.ip_country else "",
+            "location_country": geo.country_name(problem.location_country) if problem.location_country else "",
+            "problem": problem,
+        },
+        status=403,
+    )
+
+
+@require_POST
+@customer_view
+def recording_consent_answer(request, participant: Participant):
+    """The consent form: agree (its checkbox ticked) or decline."""
+    if participant.state != Participant.State.TERMS_ACCEPTED:
+        return redirect("sessions_app:call")  # a back button, a second tab: the call page says where they are
+    declined = request.POST.get("answer") == "decline"
+    if not declined and request.POST.get("agree") != "yes":
+        return _recording_consent_page(request, participant, status=400, must_accept=True)
+    services.participant_answer_recording_consent(
+        participant=participant,
+        accepted=not declined,
+        ip_address=_client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        language=translation.get_language() or "",
+    )
+    return redirect("sessions_app:call")
+
+
+LOCATION_FIELDS = ("latitude", "longitude", "accuracy", "timestamp")
+
+
+@require_POST
+@customer_view
+def location_share(request, participant: Participant):
+    """The browser's position (navigator.geolocation), as JSON: latitude,
+    longitude, accuracy in metres and its timestamp (milliseconds since the
+    epoch, the browser's clock). Answers where to go next."""
+    try:
+        body = json.loads(request.body or b"")
+    except (ValueError, UnicodeDecodeError):
+        return json_error("malformed", "The body is not JSON.", 400)
+    if not isinstance(body, dict) or any(
+        not isinstance(body.get(name), (int, float)) or isinstance(body.get(name), bool) for name in LOCATION_FIELDS
+    ):
+        return json_error("malformed", "latitude, longitude, accuracy and timestamp are numbers.", 400)
+    timestamp = body["timestamp"]
+    try:
+        located_at = (
+            datetime.fromtimestamp(timestamp / 1000, tz=UTC) if math.isfinite(timestamp) else None
+        )
+    except (OverflowError, OSError, ValueError):
+        located_at = None
+    try:
+        services.participant_location_record(
+            participant=participant,
+            latitude=body["latitude"],
+            longitude=body["longitude"],
+            accuracy_m=body["accuracy"],
+            located_at=located_at,
+            ip_address=_client_ip(request),
+        )
+    except services.LocationRefused as refused:
+        return json_error(refused.code or "refused", " ".join(refused.messages), 400 if refused.code != "state" else 409)
+    return JsonResponse({"next": reverse("sessions_app:call")})
+
+
 @customer_view
 def join(request, participant: Participant):
     if request.method != "POST":
@@ -196,11 +324,16 @@ def join(request, participant: Participant):
     try:
         # The page's language (LocaleMiddleware chose it): the call's
         # language when the business did not say.
-        participant = services.participant_join(participant=participant, language=translation.get_language() or "")
+        participant = services.participant_join(
+            participant=participant, language=translation.get_language() or "", ip_address=_client_ip(request)
+        )
     except LinkInvalid as problem:
         return json_error("link_" + problem.reason, "This link can no longer be used.", 410)
     except ValidationError as error:
-        return json_error("not_ready", " ".join(error.messages), 409)
+        # "precall": a regulated page is due again (a location gone stale
+        # while the customer sat at the device check); the page reloads to it.
+        code = "precall" if getattr(error, "code", None) == "precall" else "not_ready"
+        return json_error(code, " ".join(error.messages), 409)
     return JsonResponse(
         {
             "state": participant.state,

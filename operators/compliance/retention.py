@@ -40,6 +40,8 @@ from sessions_app.models import (
     Evidence,
     OneTimeCode,
     Participant,
+    ParticipantLocation,
+    RecordingConsent,
     TermsAcceptance,
     VerificationSession,
 )
@@ -86,6 +88,10 @@ def session_erase(*, session: VerificationSession, now=None) -> SessionErasure:
         # its states and times stay (the audit trail tells the same story).
         OneTimeCode.objects.filter(participant__session=session).update(sent_to="", delivery_problem="")
         TermsAcceptance.objects.filter(participant__session=session).update(ip_address=None, user_agent="")
+        RecordingConsent.objects.filter(participant__session=session).update(ip_address=None, user_agent="")
+        # Where the customer was: personal data, gone with the rest (the
+        # audit trail keeps only the countries and the accuracy).
+        ParticipantLocation.objects.filter(participant__session=session).delete()
         # Step data holds answers, notes and challenge details.
         StepState.objects.filter(participant__session=session).update(data={})
         # A challenge's burst never answered keeps the instruction it

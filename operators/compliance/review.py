@@ -63,6 +63,10 @@ def session_review(session: VerificationSession) -> dict:
             {
                 "participant": participant,
                 "terms": terms,
+                # The regulated pre-call records (sessions_app.precall): the
+                # consent to recording beside the terms, every position shared.
+                "recording_consent": getattr(participant, "recording_consent", None),
+                "locations": list(participant.locations.order_by("received_at", "pk")),
                 "steps": list(participant.steps.order_by("position")),
                 "decision": decision,
                 "evidence": list(
@@ -143,6 +147,28 @@ def session_record(session: VerificationSession) -> dict:
                     "ip_address": terms.ip_address,
                     "user_agent": terms.user_agent,
                 },
+                "recording_consent": entry["recording_consent"]
+                and {
+                    "accepted": entry["recording_consent"].accepted,
+                    "text_version": entry["recording_consent"].text_version,
+                    "text_language": entry["recording_consent"].text_language,
+                    "decided_at": _iso(entry["recording_consent"].decided_at),
+                    "ip_address": entry["recording_consent"].ip_address,
+                    "user_agent": entry["recording_consent"].user_agent,
+                },
+                "locations": [
+                    {
+                        "latitude": location.latitude,
+                        "longitude": location.longitude,
+                        "accuracy_m": location.accuracy_m,
+                        "located_at": _iso(location.located_at),
+                        "received_at": _iso(location.received_at),
+                        "ip_address": location.ip_address,
+                        "ip_country": location.ip_country,
+                        "location_country": location.location_country,
+                    }
+                    for location in entry["locations"]
+                ],
                 "steps": [
                     {
                         "position": step.position,

@@ -459,6 +459,12 @@ function startEngine(joinAnswer) {
 async function join() {
   $("btn-join").disabled = true;
   const answer = await postForm(data.join_url, {});
+  if (answer.status === 409 && answer.body.error && answer.body.error.code === "precall") {
+    // A page before the call is due again (consent, location, country): the
+    // server shows it on the reload.
+    window.location.reload();
+    return;
+  }
   if (!answer.ok) {
     const message = $("media-error");
     message.textContent = answer.status === 410 ? t.errLink : t.errJoin;

@@ -416,6 +416,7 @@ export class WorkflowPanel {
       }),
       this.conditionsPanel(participant),
       this.integrityPanel(participant),
+      this.locationPanel(participant),
       // At the top: who this person was before matters for every step.
       this.seenBeforePanel(participant),
       this.promptStatus(participant),
@@ -502,6 +503,8 @@ export class WorkflowPanel {
     else if (status) panel.querySelector(".participant-meta").after(status);
     const integrity = panel.querySelector(".integrity-panel");
     if (integrity) integrity.replaceWith(this.integrityPanel(participant));
+    const location = panel.querySelector(".location-panel");
+    if (location) location.replaceWith(this.locationPanel(participant));
     const gallery = panel.querySelector(".evidence-gallery");
     if (gallery) gallery.replaceWith(this.evidenceGallery(participant));
     const checks = panel.querySelector(".checks-panel");
@@ -648,6 +651,36 @@ export class WorkflowPanel {
   // number, name and birth date, or face, and the business's negative list
   // (operators/repeat_applicants.py), once a check has read them. Quiet when
   // nobody matched; prominent when the negative list did.
+  // The live location the customer shared before the call (LIVE_LOCATION):
+  // where, how precisely, when, and the countries of it and of the IP address.
+  // Empty (and hidden) for a workflow that does not ask for it.
+  locationPanel(participant) {
+    const words = t.location;
+    const where = participant.location;
+    const box = el("section", { class: "location-panel", "aria-label": words.title });
+    if (!where) {
+      box.hidden = true;
+      return box;
+    }
+    const when = new Date(where.located_at);
+    box.append(
+      el("h3", { text: words.title }),
+      el("p", {
+        class: "location-coordinates",
+        text: format(words.coordinates, { latitude: where.latitude.toFixed(5), longitude: where.longitude.toFixed(5), accuracy: where.accuracy_m }),
+      }),
+      el("p", { class: "muted location-time", text: format(words.at, { time: when.toLocaleString(document.documentElement.lang || undefined) }) }),
+      el("p", {
+        class: "location-countries",
+        text: format(words.countries, {
+          location: where.location_country_name || words.unknown,
+          ip: where.ip_country_name || words.unknown,
+        }),
+      })
+    );
+    return box;
+  }
+
   seenBeforePanel(participant) {
     const seen = participant.seen_before;
     const box = el("section", { class: "seen-before", "aria-label": t.seenBeforeTitle, "aria-live": "polite" });

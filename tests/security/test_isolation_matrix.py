@@ -137,6 +137,13 @@ ROWS: dict[str, Row] = {
     "sessions_app:call": Row("GET", lambda w: "/call/", CUSTOMERS, note="each customer's own page"),
     "sessions_app:terms_accept": Row("POST", lambda w: "/call/terms/accept", CUSTOMERS, data=lambda w: {"accept": "yes"}),
     "sessions_app:terms_decline": Row("POST", lambda w: "/call/terms/decline", CUSTOMERS),
+    "sessions_app:recording_consent": Row(
+        "POST", lambda w: "/call/recording-consent", CUSTOMERS, data=lambda w: {"answer": "agree", "agree": "yes"}
+    ),
+    "sessions_app:location": Row(
+        "POST", lambda w: "/call/location", CUSTOMERS, ok=past_the_door("malformed", "state"),
+        note="the matrix posts a form, the page JSON (tests/regulated/test_location.py)",
+    ),
     "sessions_app:join": Row(
         "POST", lambda w: "/call/join", CUSTOMERS, ok=lambda r: r.status_code == 200 or past_the_door("not_ready")(r),
         note="the other customer has not accepted the terms of their own session yet",

@@ -29,8 +29,10 @@ from sessions_app.models import (
     Evidence,
     OneTimeCode,
     Participant,
+    ParticipantLocation,
     Recording,
     RecordingChunk,
+    RecordingConsent,
     VerificationSession,
 )
 from sessions_app.selectors import call_identity
@@ -76,6 +78,8 @@ BUSINESS_PATH = {
     "sessions_app.OneTimeCode": "participant__session__business",
     "workflows.SecurityFeature": "business",
     "workflows.SecurityFeatureCheck": "participant__session__business",
+    "sessions_app.RecordingConsent": "participant__session__business",
+    "sessions_app.ParticipantLocation": "participant__session__business",
     **INTEGRATION_BUSINESS_PATH,
 }
 # Rows of no business besides the businesses' own: the product's default
@@ -97,6 +101,11 @@ def _label(model) -> str:
 
 def _decided_call(call, operator):
     participant_accept_terms(participant=call.participant, ip_address="192.0.2.1", user_agent="pytest")
+    # Regulated pre-call records (set-up only; tests/regulated tests the services).
+    RecordingConsent.objects.create(participant=call.participant, accepted=True, text_version="t", text_language="en")
+    ParticipantLocation.objects.create(
+        participant=call.participant, latitude=19.07, longitude=72.87, accuracy_m=10, located_at=timezone.now()
+    )
     participant_join(participant=call.participant)
     session_assign_operator(session_id=call.session.pk, operator=operator)
     # Set-up only: rows made directly, the capture services are tested elsewhere.

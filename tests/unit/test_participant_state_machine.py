@@ -20,6 +20,8 @@ LEGAL = {
     (P.INVITED, P.TERMS_ACCEPTED),
     (P.INVITED, P.DECLINED),
     (P.TERMS_ACCEPTED, P.WAITING),
+    # Declining the consent to recording a regulated workflow asks after the terms.
+    (P.TERMS_ACCEPTED, P.DECLINED),
     (P.WAITING, P.TERMS_ACCEPTED),
     (P.WAITING, P.IN_CALL),
     (P.WAITING, P.LEFT),
