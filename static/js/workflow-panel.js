@@ -909,7 +909,9 @@ export class WorkflowPanel {
           twoSided ? el("button", { type: "button", class: "button small", "data-focus-key": `${step.position}:ask-back`, onclick: () => this.prompt(id, "document_back") }, t.askBack) : null,
           twoSided ? el("button", { type: "button", class: "button small primary", "data-focus-key": `${step.position}:capture-back`, ...busyAttrs(busy, () => this.capture(id, step.position, "document_back")) }, t.captureBack) : null
         ),
-        this.securityFeatures(participant, step, busy),
+        // Element.append writes a null as the text "null": without the rule
+        // there is no features box, so none is appended.
+        ...[this.securityFeatures(participant, step, busy)].filter(Boolean),
         this.stepButtons(participant, step)
       );
     } else if (step.kind === "liveness") {

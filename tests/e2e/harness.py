@@ -130,10 +130,13 @@ class ProductServer:
 
     def seed(
         self, *, business: str, multi_user: int = 3, password: str = "e2e-operator-pass-1", rules: tuple = (),
-        preset: str | None = None,
+        preset: str | None = None, call_minimum: tuple[int, int] | None = None,
     ) -> dict:
-        """``rules`` and ``preset``: a regulated workflow (kyc.regulations) the seeded sessions run under."""
+        """``rules`` and ``preset``: a regulated workflow (kyc.regulations) the seeded sessions run under;
+        ``call_minimum``: its minimum call conditions, (video height px, frame rate fps)."""
         regulated = (["--rules", ",".join(rules)] if rules else []) + (["--preset", preset] if preset else [])
+        if call_minimum:
+            regulated += ["--min-video-height", str(call_minimum[0]), "--min-frame-rate", str(call_minimum[1])]
         out = self.manage(
             "seed_demo", "--json", "--business", business, "--username", f"op-{business}",
             "--compliance-username", f"compliance-{business}",

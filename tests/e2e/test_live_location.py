@@ -1,148 +1,30 @@
 """An RBI-style call's pre-call pages in real Chromium (its geolocation
-override): the customer accepts the terms, consents to the recording, shares
-a position in Mumbai and joins; the operator's panel shows where they are. A
-position in Berlin is refused with the clear page. The steps are small
-functions: the combined RBI walk calls them."""
-
-import json
-import os
+override) when the customer may not go on: a position in Berlin is refused
+with the clear page (and the join by the server), and a browser that denies
+the position is told how to allow it. The customer in Mumbai who goes on to
+the call is walked in test_rbi_session.py; the steps are in regulated_steps.py."""
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.e2e.conftest import INSTRUMENT
-from tests.e2e.flows import customer_join, operator_answer_first, operator_login, wait_decoding
 from tests.e2e.harness import running_server, screenshot
-
-MUMBAI = {"latitude": 19.0760, "longitude": 72.8777, "accuracy": 15}
-BERLIN = {"latitude": 52.5200, "longitude": 13.4050, "accuracy": 15}
-PHONE = {"width": 390, "height": 844}
-
-REGULATED_SESSION = """
-import json
-from kyc.regulations import ALLOWED_COUNTRIES, LIVE_LOCATION, RECORDING_CONSENT
-from sessions_app.audit import Actor
-from sessions_app.models import VerificationSession
-from sessions_app.services import ParticipantSpec, session_create
-from workflows.models import WorkflowTemplate
-workflow = WorkflowTemplate.objects.get(business__slug=%(business)r, name="Standard video identification")
-workflow.rules = sorted(%(rules)r)
-workflow.allowed_countries = %(allowed)r
-workflow.save()
-created = session_create(
-    business=workflow.business, workflow=workflow, kind=VerificationSession.Kind.ONE_ON_ONE,
-    participants=[ParticipantSpec(name="Priya Sharma", business_reference="CUST-IN-1")], actor=Actor.system(),
+from tests.e2e.regulated_steps import (
+    BERLIN,
+    INDIA_FOR_LOOPBACK,
+    PHONE,
+    customer_accept_terms,
+    customer_consent_to_recording,
+    customer_page,
+    customer_share_location,
+    environment,
+    regulated_session,
 )
-print(json.dumps({"session": created.session.public_id.hex, "link": created.links[0][1]}))
-"""
 
 
 @pytest.fixture(scope="module")
 def server():
-    """The product, assuming India for the browser's 127.0.0.1 (a private
-    address has no country; production never assumes one)."""
-    previous = os.environ.get("GEO_PRIVATE_NETWORK_COUNTRY")
-    os.environ["GEO_PRIVATE_NETWORK_COUNTRY"] = "IN"
-    try:
-        with running_server(1) as product:
-            yield product
-    finally:
-        if previous is None:
-            os.environ.pop("GEO_PRIVATE_NETWORK_COUNTRY", None)
-        else:
-            os.environ["GEO_PRIVATE_NETWORK_COUNTRY"] = previous
-
-
-# --- the steps ---------------------------------------------------------------------
-
-
-def regulated_session(server, business: str, *, rules=(), allowed=("IN",)) -> dict:
-    """A new one-on-one session of ``business``'s seeded workflow under ``rules``."""
-    rules = rules or ("allowed_countries", "live_location", "recording_consent")
-    code = REGULATED_SESSION % {"business": business, "rules": list(rules), "allowed": list(allowed)}
-    return json.loads(server.manage("shell", "-c", code).strip().splitlines()[-1])
-
-
-def customer_page(browser, *, where: dict | None, locale: str = "en-GB", viewport=None) -> Page:
-    """The customer's browser at ``where`` (Chromium's geolocation override),
-    location allowed; ``where=None``: the browser never shares a position."""
-    context = browser.new_context(
-        viewport=viewport or {"width": 1280, "height": 800},
-        permissions=["camera", "microphone"] + (["geolocation"] if where else []),
-        geolocation=where,
-        locale=locale,
-    )
-    context.add_init_script(INSTRUMENT)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    return page
-
-
-def customer_accept_terms(page: Page, link: str, *, accept: str = "Accept and continue"):
-    page.goto(link)
-    page.get_by_role("checkbox").check()
-    page.get_by_role("button", name=accept).click()
-
-
-def customer_consent_to_recording(page: Page, *, agree: str = "I agree and continue", shot: str = ""):
-    expect(page.locator("#consent-title")).to_be_visible()
-    if shot:
-        screenshot(page, shot, full_page=True)
-    page.get_by_role("checkbox").check()
-    page.get_by_role("button", name=agree).click()
-
-
-def customer_share_location(page: Page, *, share: str = "Share my location", shot: str = ""):
-    expect(page.locator("#location-title")).to_be_visible()
-    if shot:
-        screenshot(page, shot, full_page=True)
-    page.get_by_role("button", name=share).click()
-
-
-def customer_at_the_call_page(page: Page):
-    expect(page.locator("#device-panel")).to_be_visible()
-    expect(page.get_by_role("button", name="Join")).to_be_enabled()
-
-
-def operator_sees_the_location(operator: Page, *, coordinates: str, country: str):
-    panel = operator.locator(".participant-card:visible .location-panel, .location-panel:visible").first
-    expect(panel).to_be_visible()
-    expect(panel).to_contain_text(coordinates)
-    expect(panel).to_contain_text(country)
-
-
-# --- the tests ---------------------------------------------------------------------
-
-
-def test_customer_in_mumbai_consents_shares_the_location_and_the_operator_sees_it(server, browser):
-    seed = server.seed(business="rbi-bank", multi_user=2)
-    session = regulated_session(server, "rbi-bank")
-    operator = customer_page(browser, where=None)  # a plain browser for the operator
-    operator_login(operator, server.base_urls[0], seed["operator"]["username"], seed["operator"]["password"])
-
-    customer = customer_page(browser, where=MUMBAI)
-    customer_accept_terms(customer, session["link"])
-    customer_consent_to_recording(customer, shot="customer-recording-consent")
-    customer_share_location(customer, shot="customer-location-ask")
-    customer_at_the_call_page(customer)
-    customer_join(customer)
-
-    operator_answer_first(operator)
-    expect(customer.locator("#connecting-panel")).to_be_hidden()
-    wait_decoding(operator)
-    operator_sees_the_location(operator, coordinates="19.07600, 72.87770", country="India")
-    operator.locator(".location-panel:visible").first.scroll_into_view_if_needed()
-    screenshot(operator, "operator-call-live-location")
-
-    stored = server.manage(
-        "shell",
-        "-c",
-        "from sessions_app.models import ParticipantLocation, RecordingConsent; "
-        f"l = ParticipantLocation.objects.get(participant__session__public_id='{session['session']}'); "
-        f"c = RecordingConsent.objects.get(participant__session__public_id='{session['session']}'); "
-        "print(l.latitude, l.longitude, l.accuracy_m, l.location_country, l.ip_country, c.accepted, c.text_language)",
-    )
-    assert stored.strip().splitlines()[-1] == "19.076 72.8777 15.0 IN IN True en"
+    with environment(**INDIA_FOR_LOOPBACK), running_server(1) as product:
+        yield product
 
 
 @pytest.mark.parametrize(

@@ -131,6 +131,9 @@ class Command(BaseCommand):
         # A regulated workflow (kyc.regulations): the demo sessions run under it.
         parser.add_argument("--preset", help="the workflow's preset (kyc.regulations.PRESET_CODES)")
         parser.add_argument("--rules", help="comma-separated rule codes the workflow switches on")
+        # Minimum call conditions (rule CALL_CONDITIONS) the seeded sessions run under.
+        parser.add_argument("--min-video-height", type=int, help="minimum video height (px)")
+        parser.add_argument("--min-frame-rate", type=int, help="minimum frame rate (fps)")
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -140,11 +143,6 @@ class Command(BaseCommand):
         workflow, _ = WorkflowTemplate.objects.get_or_create(
             business=business, name="Standard video identification", defaults={"steps": DEMO_STEPS}
         )
-        if options["preset"] or options["rules"]:
-            workflow.preset = options["preset"] or workflow.preset
-            workflow.rules = [code for code in (options["rules"] or "").split(",") if code]
-            workflow.full_clean()
-            workflow.save()
         password = options["password"] or secrets.token_urlsafe(12)
         user_model = get_user_model()
         user, _ = user_model.objects.get_or_create(username=options["username"], defaults={"first_name": "Olivia"})
@@ -153,7 +151,22 @@ class Command(BaseCommand):
         user.save()
         if not Operator.objects.filter(user=user).exists():
             operator_create(user=user, business=business, display_name="Olivia")
+        # Before the workflow's rules: randomised questions need the question
+        # bank to exist (WorkflowTemplate.rules_followable_check).
         regulated = regulated_demo_seed(business=business, operator=Operator.objects.get(user=user))
+        if options["preset"] or options["rules"]:
+            workflow.preset = options["preset"] or workflow.preset
+            # As an admin saves it: the preset's rules on (they cannot be
+            # switched off), with any rule named besides.
+            chosen = {code for code in (options["rules"] or "").split(",") if code}
+            workflow.rules = sorted(chosen | regulations.preset_rules(workflow.preset))
+            workflow.recording_required = workflow.recording_required or regulations.RECORDING in workflow.rules
+        if options["min_video_height"] is not None:
+            workflow.min_video_height = options["min_video_height"]
+        if options["min_frame_rate"] is not None:
+            workflow.min_frame_rate = options["min_frame_rate"]
+        workflow.full_clean()
+        workflow.save()
         # The business's own compliance officer: the admin shows them this
         # business's sessions, their review pages and exports, nothing else.
         reviewer, _ = user_model.objects.get_or_create(
