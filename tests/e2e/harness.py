@@ -130,10 +130,15 @@ class ProductServer:
 
     def seed(
         self, *, business: str, multi_user: int = 3, password: str = "e2e-operator-pass-1", rules: tuple = (),
-        preset: str | None = None,
+        preset: str | None = None, min_video_height: int | None = None, min_frame_rate: int | None = None,
     ) -> dict:
-        """``rules`` and ``preset``: a regulated workflow (kyc.regulations) the seeded sessions run under."""
+        """``rules`` and ``preset``: a regulated workflow (kyc.regulations) the seeded sessions run under
+        (a preset with all its rules on); ``min_video_height``/``min_frame_rate``: its call conditions' minimum."""
         regulated = (["--rules", ",".join(rules)] if rules else []) + (["--preset", preset] if preset else [])
+        if min_video_height is not None:
+            regulated += ["--min-video-height", str(min_video_height)]
+        if min_frame_rate is not None:
+            regulated += ["--min-frame-rate", str(min_frame_rate)]
         out = self.manage(
             "seed_demo", "--json", "--business", business, "--username", f"op-{business}",
             "--compliance-username", f"compliance-{business}",

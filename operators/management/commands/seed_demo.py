@@ -131,6 +131,10 @@ class Command(BaseCommand):
         # A regulated workflow (kyc.regulations): the demo sessions run under it.
         parser.add_argument("--preset", help="the workflow's preset (kyc.regulations.PRESET_CODES)")
         parser.add_argument("--rules", help="comma-separated rule codes the workflow switches on")
+        # The call conditions' minimum (rule CALL_CONDITIONS): the browser
+        # tests' fake camera on a busy machine needs a lower one than a real call.
+        parser.add_argument("--min-video-height", type=int, help="the workflow's minimum video height (px)")
+        parser.add_argument("--min-frame-rate", type=int, help="the workflow's minimum frame rate (fps)")
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -142,7 +146,14 @@ class Command(BaseCommand):
         )
         if options["preset"] or options["rules"]:
             workflow.preset = options["preset"] or workflow.preset
-            workflow.rules = [code for code in (options["rules"] or "").split(",") if code]
+            # As an admin saves a preset: all its rules on, plus any named.
+            rules = {code for code in (options["rules"] or "").split(",") if code}
+            workflow.rules = sorted(rules | regulations.preset_rules(workflow.preset))
+            workflow.recording_required = workflow.recording_required or regulations.RECORDING in workflow.rules
+            if options["min_video_height"] is not None:
+                workflow.min_video_height = options["min_video_height"]
+            if options["min_frame_rate"] is not None:
+                workflow.min_frame_rate = options["min_frame_rate"]
             workflow.full_clean()
             workflow.save()
         password = options["password"] or secrets.token_urlsafe(12)
@@ -172,12 +183,20 @@ class Command(BaseCommand):
             actor=Actor.system(),
         )
         names = ["Anna Schmidt", "Ben Schmidt", "Clara Schmidt", "David Schmidt"]
+        # A one-time code at the end is sent to each customer: under that rule
+        # every participant needs an address (session_create refuses one without).
+        contact = workflow.rule_set().has(regulations.TAN_AT_END)
         multi = session_create(
             business=business,
             workflow=workflow,
             kind=VerificationSession.Kind.MULTI_USER,
             participants=[
-                ParticipantSpec(name=names[i % len(names)], business_reference=f"CUST-20{i:02d}")
+                ParticipantSpec(
+                    name=names[i % len(names)],
+                    business_reference=f"CUST-20{i:02d}",
+                    email=f"schmidt-{i}@example.com" if contact else "",
+                    phone=f"+4915100000{i:02d}" if contact else "",
+                )
                 for i in range(options["multi_user"])
             ],
             business_reference="JOINT-ACCOUNT-2001",
