@@ -82,6 +82,13 @@ def customer_consent_to_recording(page: Page, *, agree: str = "I agree and conti
     page.get_by_role("button", name=agree).click()
 
 
+def customer_share_location(page: Page, *, share: str = "Share my location", shot: str = ""):
+    expect(page.locator("#location-title")).to_be_visible()
+    if shot:
+        screenshot(page, shot, full_page=True)
+    page.get_by_role("button", name=share).click()
+
+
 def customer_at_the_call_page(page: Page):
     expect(page.locator("#device-panel")).to_be_visible()
     expect(page.get_by_role("button", name="Join")).to_be_enabled()

@@ -13,6 +13,12 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import INSTRUMENT
 from tests.e2e.flows import customer_join, operator_answer_first, operator_login, wait_decoding
 from tests.e2e.harness import running_server, screenshot
+from tests.e2e.regulated_steps import (
+    customer_accept_terms,
+    customer_at_the_call_page,
+    customer_consent_to_recording,
+    customer_share_location,
+)
 
 MUMBAI = {"latitude": 19.0760, "longitude": 72.8777, "accuracy": 15}
 BERLIN = {"latitude": 52.5200, "longitude": 13.4050, "accuracy": 15}
@@ -76,32 +82,6 @@ def customer_page(browser, *, where: dict | None, locale: str = "en-GB", viewpor
     page = context.new_page()
     page.set_default_timeout(20_000)
     return page
-
-
-def customer_accept_terms(page: Page, link: str, *, accept: str = "Accept and continue"):
-    page.goto(link)
-    page.get_by_role("checkbox").check()
-    page.get_by_role("button", name=accept).click()
-
-
-def customer_consent_to_recording(page: Page, *, agree: str = "I agree and continue", shot: str = ""):
-    expect(page.locator("#consent-title")).to_be_visible()
-    if shot:
-        screenshot(page, shot, full_page=True)
-    page.get_by_role("checkbox").check()
-    page.get_by_role("button", name=agree).click()
-
-
-def customer_share_location(page: Page, *, share: str = "Share my location", shot: str = ""):
-    expect(page.locator("#location-title")).to_be_visible()
-    if shot:
-        screenshot(page, shot, full_page=True)
-    page.get_by_role("button", name=share).click()
-
-
-def customer_at_the_call_page(page: Page):
-    expect(page.locator("#device-panel")).to_be_visible()
-    expect(page.get_by_role("button", name="Join")).to_be_enabled()
 
 
 def operator_sees_the_location(operator: Page, *, coordinates: str, country: str):
