@@ -1,12 +1,13 @@
 """Steps of a regulated call (issue #18) as a person takes them in real
 Chromium, shared by the per-rule browser tests and the whole-preset walks
-(test_rbi_session.py): the customer's pre-call pages (terms, consent to
+(test_bafin_session.py, test_rbi_session.py): the customer's pre-call pages (terms, consent to
 recording, live location), the operator's approval under four-eyes review,
-the reviewer's queue, and the set-up each needs (a business's reviewer and
+the reviewer's queue, the security features and the one-time code, and the set-up each needs (a business's reviewer and
 webhook, a session under chosen rules)."""
 
 import json
 import os
+import re
 import shutil
 import time
 import uuid
@@ -16,7 +17,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import INSTRUMENT
+from kyc.regulations import SECURITY_FEATURES
+from tests.e2e.conftest import INSTRUMENT, new_page
+from tests.e2e.flows import customer_join, customer_open_link_and_accept, operator_answer_first, operator_login, wait_decoding
 from tests.e2e.harness import ARTIFACTS, screenshot
 
 MUMBAI = {"latitude": 19.0760, "longitude": 72.8777, "accuracy": 15}
@@ -236,3 +239,199 @@ def reviewed_webhook_says_confirmed(receiver, *, session_hex: str, reviewer: dic
     assert reviewer["username"] not in reviewed.body.decode()
     assert reviewed.headers["webhook-signature"].startswith("v1,")
     return body
+
+
+# --- the security features and the one-time code (BaFin) -------------------------------------
+
+# A still grabbed, encoded and uploaded by each page on a busy two-core box.
+FRAME_TIMEOUT_MS = 30_000
+
+
+TILT_TEXT = {"en": "Please tilt the document slowly towards you.", "de": "Bitte kippen Sie das Dokument langsam zu sich hin."}
+
+
+CODE_LINE = re.compile(r"^\s*(\d{6})\s*$", re.MULTILINE)
+
+
+TAN_RULES = """
+from kyc import regulations
+from sessions_app.models import VerificationSession
+session = VerificationSession.objects.get(public_id="{session}")
+workflow = session.workflow
+workflow.rules = sorted(set(workflow.rules or []) | {{{rules}}})
+workflow.tan_channel = "{channel}"
+workflow.save()
+rule_set = workflow.rule_set()
+VerificationSession.objects.filter(pk=session.pk).update(preset=rule_set.preset, rule_set=rule_set.snapshot())
+"""
+
+
+def session_rules_set(server, session_hex: str, *, rules=("TAN_AT_END",), channel: str = "email"):
+    """Switch rules on for the seeded session's workflow and the session's own
+    snapshot (a session keeps the rule set it was created under)."""
+    codes = ", ".join(f"regulations.{rule}" for rule in rules)
+    server.manage("shell", "-c", TAN_RULES.format(session=session_hex, rules=codes, channel=channel))
+
+
+def regulated_call(server, browser, *, business: str, rules=(SECURITY_FEATURES,), customer_locale=None, customer_viewport=None):
+    """The operator in a call with Max under a workflow with ``rules`` (preset
+    custom; security features minimum 3): (operator, customer, the operator's
+    participant card)."""
+    seed = server.seed(business=business, rules=rules, preset="custom")
+    operator = new_page(browser)
+    operator_login(operator, server.base_urls[0], seed["operator"]["username"], seed["operator"]["password"])
+    customer = new_page(browser, locale=customer_locale, viewport=customer_viewport)
+    link = seed["one_on_one"]["links"][0]
+    if customer_locale == "de-DE":
+        customer.goto(link)
+        customer.get_by_role("checkbox").check()
+        customer.get_by_role("button", name="Akzeptieren und fortfahren").click()
+        expect(customer.get_by_role("button", name="Beitreten")).to_be_enabled()
+        customer.get_by_role("button", name="Beitreten").click()
+    else:
+        customer_open_link_and_accept(customer, link)
+        customer_join(customer)
+    operator_answer_first(operator)
+    expect(customer.locator("#connecting-panel")).to_be_hidden()
+    wait_decoding(operator)
+    return operator, customer, operator_card(operator)
+
+
+def operator_card(operator: Page):
+    return operator.locator(".participant-card:visible")
+
+
+def operator_sees_conditions_met(card):
+    """The call conditions' box says the video and connection meet the minimum."""
+    expect(card.locator(".call-conditions")).to_have_attribute("data-met", "true", timeout=30_000)
+
+
+def operator_recording_arrives(operator: Page, *, streams: int = 2, timeout_ms: int = 20_000):
+    """Wait until the operator's page has uploaded a recording chunk of each
+    stream (a chunk every few seconds): nothing on screen says so, and the
+    recording gate holds approval back until the server has one."""
+    seen = set()
+
+    def chunk_of_a_new_stream(response) -> bool:
+        if "/chunks/" in response.url and response.ok:
+            seen.add(response.url.rsplit("/chunks/", 1)[0])
+        return len(seen) >= streams
+
+    operator.wait_for_event("response", predicate=chunk_of_a_new_stream, timeout=timeout_ms)
+
+
+def operator_opens_document_step(card):
+    card.locator(".step-button", has_text="Identity document").click()
+    return card.get_by_role("region", name="Identity document step")
+
+
+def operator_tries_to_approve(operator, card):
+    """Approve with the reason "verified", shared with the customer; returns
+    the toast (shown when refused)."""
+    card.get_by_label("Approved").check()
+    card.get_by_label("Reason").select_option("verified")
+    share = card.get_by_label("Share the result with the customer")
+    if share.count() and not share.is_checked():
+        share.check()
+    override = card.locator(".override-confirm input")
+    if override.is_visible():
+        override.check()
+    card.get_by_role("button", name="Record decision").click()
+    return operator.locator("#toast")
+
+
+def approval_refused(operator, card, message: str):
+    toast = operator_tries_to_approve(operator, card)
+    expect(toast).to_be_visible()
+    expect(toast).to_contain_text(message)
+    expect(card.locator(".decision-result")).to_have_count(0)
+
+
+def operator_approves(operator, card):
+    operator_tries_to_approve(operator, card)
+    expect(card.locator(".decision-result")).to_contain_text("Decided: Approved · Identity verified")
+
+
+def operator_draws_security_features(step, *, document: str = "Identity card", count: int = 3):
+    """The operator says which document the customer shows; the server draws ``count`` features."""
+    features = step.locator(".security-features")
+    features.get_by_label("Document the customer shows").select_option(label=document)
+    features.get_by_role("button", name="Draw security features").click()
+    expect(features.locator(".feature-list li")).to_have_count(count)
+    # Each of a different category.
+    categories = features.locator(".feature-list li .badge").all_inner_texts()
+    assert len(set(categories)) == count, categories
+    return features
+
+
+def ticks_wait_for_the_tilt(features):
+    expect(features.locator(".features-tilt")).to_contain_text("tick once their screen shows it")
+    for button in features.get_by_role("button", name=re.compile(r"^Seen: tick ")).all():
+        expect(button).to_be_disabled()
+
+
+def operator_asks_to_tilt(features, customer, *, language: str = "en"):
+    """The tilt prompt in the customer's frame, confirmed back to the operator."""
+    features.get_by_role("button", name="Ask to tilt").click()
+    expect(customer.locator("#prompt")).to_be_visible()
+    expect(customer.locator("#prompt-text")).to_have_text(TILT_TEXT[language])
+    expect(features.locator(".features-tilt")).to_have_text("The customer's screen shows the tilt prompt.")
+
+
+def operator_ticks_features(features, *, count: int = 3):
+    """Tick each feature in turn; each gets its captured frame and time in the call."""
+    for number in range(count):
+        item = features.locator(".feature-list li").nth(number)
+        item.get_by_role("button", name=re.compile(r"^Seen: tick ")).click()
+        expect(item.locator(".feature-done")).to_contain_text(re.compile(r"✓ Ticked \+\d\d:\d\d"), timeout=FRAME_TIMEOUT_MS)
+        expect(item.locator("img.feature-frame")).to_have_count(1)
+    expect(features.locator("h4 .badge")).to_have_text(f"{count} of {count} checked")
+
+
+def feature_frames_are_served(operator, server, features):
+    """Each tick's frame is served to the operator as a JPEG."""
+    for src in features.locator("img.feature-frame").evaluate_all("(imgs) => imgs.map((img) => img.getAttribute('src'))"):
+        response = operator.request.get(server.base_urls[0] + src)
+        assert response.status == 200 and response.headers["content-type"] == "image/jpeg"
+
+
+def operator_expect_approval_refused_for_code(operator: Page):
+    expect(operator.locator("#toast")).to_contain_text("The customer has not confirmed the one-time code yet")
+    expect(operator_card(operator).locator(".decision form")).to_be_visible()
+
+
+def operator_send_one_time_code(operator: Page):
+    box = operator_card(operator).locator(".one-time-code")
+    box.get_by_role("button", name=re.compile("Send (one-time|a new) code")).click()
+    expect(box).to_have_attribute("data-state", "sent")
+
+
+def one_time_code_from_mail(server, *, to: str, after: int = 0, timeout_s: float = 15) -> str:
+    """The code in the newest e-mail to ``to`` among those sent after the
+    first ``after`` (the server sends it after its commit)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for mail in reversed(server.mails_sent()[after:]):
+            if f"To: {to}" in mail and (match := CODE_LINE.search(mail)):
+                return match.group(1)
+        time.sleep(0.2)
+    raise AssertionError(f"no one-time code e-mailed to {to}")
+
+
+def customer_enter_one_time_code(customer: Page, code: str):
+    expect(customer.locator("#prompt")).to_have_attribute("data-code", "one_time_code")
+    field = customer.locator("#one-time-code-input")
+    field.fill(code)
+    customer.locator("#prompt-answer button[type=submit]").click()
+
+
+def customer_expect_code_refused(customer: Page, text: str):
+    status = customer.locator("#prompt-answer-status")
+    expect(status).to_contain_text(text)
+    expect(customer.locator("#one-time-code-input")).to_have_attribute("aria-invalid", "true")
+
+
+def operator_expect_code_confirmed(operator: Page):
+    box = operator_card(operator).locator(".one-time-code")
+    expect(box).to_have_attribute("data-state", "confirmed")
+    expect(box.locator(".one-time-code-status")).to_contain_text("CONFIRMED")

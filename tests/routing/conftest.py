@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from accounts.models import Operator
 from accounts.services import operator_set_presence
+from kyc.regulations import RECORDING_CONSENT, RuleSet
 from sessions_app.models import VerificationSession
-from sessions_app.services import participant_accept_terms, participant_join
+from sessions_app.services import participant_accept_terms, participant_answer_recording_consent, participant_join
 from tests.conftest import create_call
 
 
@@ -36,6 +37,10 @@ def waiting(business, workflow, *, language: str = "", name: str = "Max Musterma
     participant.language = language
     participant.save(update_fields=["language"])
     participant_accept_terms(participant=participant, ip_address="192.0.2.10", user_agent="pytest")
+    if RuleSet.of(session).has(RECORDING_CONSENT):
+        participant_answer_recording_consent(
+            participant=participant, accepted=True, ip_address="192.0.2.10", user_agent="pytest", language="de"
+        )
     participant_join(participant=participant)
     VerificationSession.objects.filter(pk=session.pk).update(waiting_at=timezone.now() - timedelta(seconds=waited))
     return VerificationSession.objects.select_related("business", "workflow").get(pk=session.pk)

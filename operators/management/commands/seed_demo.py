@@ -185,12 +185,20 @@ class Command(BaseCommand):
             actor=Actor.system(),
         )
         names = ["Anna Schmidt", "Ben Schmidt", "Clara Schmidt", "David Schmidt"]
+        # A one-time code at the end is sent to each customer: under that rule
+        # every participant needs an address (session_create refuses one without).
+        contact = workflow.rule_set().has(regulations.TAN_AT_END)
         multi = session_create(
             business=business,
             workflow=workflow,
             kind=VerificationSession.Kind.MULTI_USER,
             participants=[
-                ParticipantSpec(name=names[i % len(names)], business_reference=f"CUST-20{i:02d}")
+                ParticipantSpec(
+                    name=names[i % len(names)],
+                    business_reference=f"CUST-20{i:02d}",
+                    email=f"schmidt-{i}@example.com" if contact else "",
+                    phone=f"+4915100000{i:02d}" if contact else "",
+                )
                 for i in range(options["multi_user"])
             ],
             business_reference="JOINT-ACCOUNT-2001",
