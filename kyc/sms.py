@@ -4,6 +4,7 @@ Django's e-mail backends: ``SMS_BACKEND`` is a dotted path.
 - ``ConsoleBackend`` logs the message (development).
 - ``FileBackend`` appends one JSON line per message to
   ``SMS_FILE_PATH/messages.jsonl`` (development and the tests read it).
+- ``DisabledBackend`` refuses every message (a deployment without SMS).
 - ``HttpBackend`` POSTs ``{"to", "from", "text"}`` as JSON to ``SMS_HTTP_URL``
   with ``Authorization: Bearer SMS_HTTP_TOKEN`` (the provider, or a small
   adapter in front of it). It goes through the product's egress policy
@@ -81,6 +82,14 @@ class FileBackend(BaseBackend):
             raise SmsNotSent(f"The SMS could not be written to {self.file}: {exc.strerror or exc}.") from exc
 
 
+class DisabledBackend(BaseBackend):
+    """A deployment that sends no SMS: every message is refused, clearly, so a
+    one-time code by SMS is never reported as sent."""
+
+    def send(self, message: Sms) -> None:
+        raise SmsNotSent("This deployment sends no SMS (SMS_BACKEND is kyc.sms.DisabledBackend).")
+
+
 class HttpBackend(BaseBackend):
     def __init__(self, url: str | None = None, token: str | None = None, timeout: float | None = None):
         self.url = url if url is not None else settings.SMS_HTTP_URL
@@ -105,8 +114,29 @@ class HttpBackend(BaseBackend):
         except Exception as exc:  # http.client.HTTPException: a broken answer
             raise SmsNotSent(f"The SMS provider's answer was not understood: {exc.__class__.__name__}.") from exc
         if not 200 <= reply.status < 300:
-            detail = f": {reply.excerpt}" if reply.excerpt else ""
-            raise SmsNotSent(f"The SMS provider refused the message (HTTP {reply.status}){detail}.")
+            # The status only: providers often echo the message in their
+            # answer, and this message goes to the operator's panel and the
+            # audit trail while the text carries a one-time code.
+            raise SmsNotSent(f"The SMS provider refused the message (HTTP {reply.status}).")
+
+
+def deploy_check(app_configs=None, **kwargs):
+    """``manage.py check --deploy``: a production server sends its SMS through
+    a provider. The console and file backends report a message as sent while
+    it never leaves the machine (and they write the one-time code down)."""
+    from django.core.checks import Error
+
+    if settings.SMS_BACKEND in ("kyc.sms.ConsoleBackend", "kyc.sms.FileBackend"):
+        return [
+            Error(
+                f"SMS_BACKEND is {settings.SMS_BACKEND}: text messages (one-time codes) are written on this "
+                "machine, not sent, and reported as sent.",
+                hint="Set SMS_BACKEND=kyc.sms.HttpBackend with SMS_HTTP_URL (and SMS_HTTP_TOKEN), "
+                "or SMS_BACKEND=kyc.sms.DisabledBackend where no workflow sends codes by SMS.",
+                id="verity.E021",
+            )
+        ]
+    return []
 
 
 def sms_backend() -> BaseBackend:
