@@ -484,13 +484,13 @@ def participant_join(*, participant: Participant, language: str = "", ip_address
             return participant  # a reload: already where they should be
         if participant.state not in (P.TERMS_ACCEPTED, P.LEFT):
             raise ValidationError(_("Accept the terms first."))
-        if participant.state == P.TERMS_ACCEPTED:
-            # Consent to recording, live location, allowed countries: asked
-            # again here, so skipping the pages does not skip the rules. (A
-            # customer coming back from LEFT was let through once already.)
-            refusal = precall.join_refusal(participant, ip_address=ip_address)
-            if refusal:
-                raise ValidationError(refusal, code="precall")
+        # Consent to recording, live location, allowed countries: asked again
+        # here, so skipping the pages does not skip the rules. A customer
+        # coming back from LEFT is asked again too: the location they shared
+        # before may be stale by now, and they may rejoin from another country.
+        refusal = precall.join_refusal(participant, ip_address=ip_address)
+        if refusal:
+            raise ValidationError(refusal, code="precall")
         booking = scheduling.session_booking(session) if session.state == S.CREATED else None
         if booking is not None and not scheduling.booking_join_open(booking):
             # The booked operator's time is held for then, not now.

@@ -139,10 +139,13 @@ def call_page(request, participant: Participant):
             "customer/declined.html",
             {"participant": participant, "recording_declined": consent is not None and not consent.accepted},
         )
-    # The regulated pages between the terms and the call (sessions_app.precall).
+    # The regulated pages between the terms and the call (sessions_app.precall),
+    # before the first join and before a rejoin after leaving a running call
+    # (participant_join refuses both without them).
     due = (
         precall.precall_due(participant, ip_address=_client_ip(request))
         if participant.state == Participant.State.TERMS_ACCEPTED
+        or (participant.state == Participant.State.LEFT and not session.is_ended)
         else None
     )
     if due == precall.DUE_RECORDING_CONSENT:
