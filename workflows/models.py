@@ -538,6 +538,10 @@ class SecurityFeatureCheck(models.Model):
     # Protected: a feature checked in a call is part of its record; retire it with ``active``.
     feature = models.ForeignKey(SecurityFeature, on_delete=models.PROTECT, related_name="checks")
     document_kind = models.CharField(max_length=20)
+    # The draw for the document the operator last said the customer holds.
+    # A draw for another document is kept, not current, and comes back if
+    # the operator switches back to it: a kind is drawn once per participant.
+    current = models.BooleanField(default=True)
     category = models.CharField(max_length=20, choices=SecurityFeature.Category.choices)
     position = models.PositiveSmallIntegerField()
     chosen_at = models.DateTimeField()
@@ -562,7 +566,9 @@ class SecurityFeatureCheck(models.Model):
         verbose_name = _("security feature check")
         verbose_name_plural = _("security feature checks")
         constraints = [
-            models.UniqueConstraint(fields=["participant", "position"], name="security_feature_check_position_once")
+            models.UniqueConstraint(
+                fields=["participant", "document_kind", "position"], name="security_feature_check_position_once"
+            )
         ]
 
     @property

@@ -75,9 +75,11 @@ def _draw(business, document_kind: str, minimum: int) -> list[SecurityFeature]:
 
 def security_features_choose(*, step: StepState, operator, document_kind: str) -> list[SecurityFeatureCheck]:
     """Draw the participant's features for the document the operator says
-    the customer holds. Drawn once per call: asked again for the same
-    document it returns the same features (an operator must not redraw until
-    easy ones come up); another document, before any tick, draws anew."""
+    the customer holds. Each document is drawn once per participant, for good:
+    asked again for it, even after another document, it returns the same
+    features (an operator must not redraw until easy ones come up, also not
+    by switching document and back). Another document, before any tick,
+    becomes the current one; the draws of the others are kept, not current."""
     actor = Actor.operator(operator)
     with transaction.atomic():
         step = _locked_step_in_call(step, operator)
@@ -89,27 +91,36 @@ def security_features_choose(*, step: StepState, operator, document_kind: str) -
             raise ValidationError(_("This call does not check security features."), code="not_required")
         if document_kind not in (step.config.get("document_kinds") or []):
             raise ValidationError(_("This workflow does not accept that document."), code="unknown_document")
-        existing = list(participant.security_feature_checks.order_by("position"))
-        if existing and existing[0].document_kind == document_kind:
-            return existing
-        if any(check.checked_at for check in existing):
+        drawn = list(participant.security_feature_checks.order_by("document_kind", "position"))
+        current = [check for check in drawn if check.current]
+        if current and current[0].document_kind == document_kind:
+            return current
+        if any(check.checked_at for check in current):
             raise ValidationError(
                 _("Features of another document were already ticked in this call."), code="already_checked"
             )
-        features = _draw(participant.session.business, document_kind, minimum)
-        SecurityFeatureCheck.objects.filter(participant=participant).delete()
-        now = timezone.now()
-        checks = SecurityFeatureCheck.objects.bulk_create(
-            SecurityFeatureCheck(
-                participant=participant,
-                feature=feature,
-                document_kind=document_kind,
-                category=feature.category,
-                position=position,
-                chosen_at=now,
+        checks = [check for check in drawn if check.document_kind == document_kind]
+        if not checks:
+            features = _draw(participant.session.business, document_kind, minimum)
+            now = timezone.now()
+            checks = SecurityFeatureCheck.objects.bulk_create(
+                SecurityFeatureCheck(
+                    participant=participant,
+                    feature=feature,
+                    document_kind=document_kind,
+                    category=feature.category,
+                    position=position,
+                    chosen_at=now,
+                    current=False,  # made current below, with a document drawn before
+                )
+                for position, feature in enumerate(features)
             )
-            for position, feature in enumerate(features)
+        SecurityFeatureCheck.objects.filter(participant=participant).exclude(document_kind=document_kind).update(
+            current=False
         )
+        SecurityFeatureCheck.objects.filter(participant=participant, document_kind=document_kind).update(current=True)
+        for check in checks:
+            check.current = True
         audit_record(
             business=participant.session.business,
             session=participant.session,
@@ -118,7 +129,7 @@ def security_features_choose(*, step: StepState, operator, document_kind: str) -
             action="security_features.chosen",
             data={
                 "document_kind": document_kind,
-                "redrawn": bool(existing),
+                "redrawn": bool(current),
                 "features": [
                     {"check": str(check.public_id), "feature": check.feature_id, "category": check.category}
                     for check in checks
@@ -149,7 +160,7 @@ def security_feature_tick(*, step: StepState, operator, check_id: str) -> Captur
         participant = step.participant
         check = (
             SecurityFeatureCheck.objects.select_for_update()
-            .filter(public_id=uuid_or_none(check_id), participant=participant)
+            .filter(public_id=uuid_or_none(check_id), participant=participant, current=True)
             .first()
         )
         if check is None:
@@ -226,7 +237,7 @@ def security_features_progress(participant: Participant) -> SecurityFeaturesProg
     if minimum is None:
         return None
     checked = SecurityFeatureCheck.objects.filter(
-        participant=participant, checked_at__isnull=False, evidence__isnull=False
+        participant=participant, current=True, checked_at__isnull=False, evidence__isnull=False
     ).count()
     return SecurityFeaturesProgress(checked=checked, required=minimum)
 

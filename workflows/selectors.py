@@ -63,7 +63,9 @@ def security_features_for_operator(participant: Participant) -> dict | None:
     minimum = security_features_minimum(participant)
     if minimum is None:
         return None
-    checks = list(participant.security_feature_checks.select_related("feature", "evidence").order_by("position"))
+    checks = list(
+        participant.security_feature_checks.filter(current=True).select_related("feature", "evidence").order_by("position")
+    )
     return {
         "minimum": minimum,
         "document_kind": checks[0].document_kind if checks else None,

@@ -80,7 +80,9 @@ def session_review(session: VerificationSession) -> dict:
                 "conditions_history": conditions_history(participant),
                 # Drawn and ticked in the call (workflows.security_features).
                 "security_features": list(
-                    participant.security_feature_checks.select_related("feature", "evidence", "checked_by__user")
+                    participant.security_feature_checks.filter(current=True).select_related(
+                        "feature", "evidence", "checked_by__user"
+                    )
                 ),
             }
         )

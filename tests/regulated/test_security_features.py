@@ -120,6 +120,37 @@ def test_asking_again_for_the_same_document_keeps_the_draw(features_call, operat
     assert [c.pk for c in first] == [c.pk for c in again]
 
 
+def test_switching_document_and_back_keeps_the_first_draw(features_call, operator_a):
+    """Identity card, passport, identity card again: the first identity card
+    draw comes back; an operator cannot redraw by switching documents."""
+    step = document_step(features_call)
+    first = sf.security_features_choose(step=step, operator=operator_a, document_kind="id_card")
+    for _ in range(5):
+        passport = sf.security_features_choose(step=step, operator=operator_a, document_kind="passport")
+        assert security_features_for_operator(features_call.participant)["document_kind"] == "passport"
+        again = sf.security_features_choose(step=step, operator=operator_a, document_kind="id_card")
+        assert [(c.pk, c.feature_id) for c in again] == [(c.pk, c.feature_id) for c in first]
+        assert [c.pk for c in sf.security_features_choose(step=step, operator=operator_a, document_kind="passport")] == [
+            c.pk for c in passport
+        ]
+        sf.security_features_choose(step=step, operator=operator_a, document_kind="id_card")
+    # One draw per document, kept for good; only the current one is shown and counts.
+    assert SecurityFeatureCheck.objects.filter(participant=features_call.participant).count() == 6
+    panel = security_features_for_operator(features_call.participant)
+    assert panel["document_kind"] == "id_card"
+    assert [f["id"] for f in panel["features"]] == [c.public_id.hex for c in first]
+
+
+def test_a_feature_of_a_document_switched_away_from_cannot_be_ticked(features_call, operator_a):
+    step = document_step(features_call)
+    id_card = sf.security_features_choose(step=step, operator=operator_a, document_kind="id_card")
+    sf.security_features_choose(step=step, operator=operator_a, document_kind="passport")
+    tilt_shown(features_call)
+    with pytest.raises(ValidationError) as refused:
+        sf.security_feature_tick(step=step, operator=operator_a, check_id=id_card[0].public_id.hex)
+    assert refused.value.code == "unknown_feature"
+
+
 def test_a_document_the_workflow_does_not_accept_is_refused(features_call, operator_a):
     with pytest.raises(ValidationError) as refused:
         sf.security_features_choose(
