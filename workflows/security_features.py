@@ -141,10 +141,20 @@ def security_features_choose(*, step: StepState, operator, document_kind: str) -
 
 
 def tilt_prompt_shown(participant: Participant) -> bool:
-    """Whether the customer's page confirmed showing the tilt prompt in this
-    call: a tick must follow the customer tilting, not precede it."""
+    """Whether the customer's page confirmed showing the tilt prompt since
+    the current features were drawn: a tick must follow the customer tilting
+    for these features, not a tilt shown before anyone knew which ones to
+    look for. False before any draw."""
+    drawn_at = (
+        participant.security_feature_checks.filter(current=True)
+        .order_by("chosen_at")
+        .values_list("chosen_at", flat=True)
+        .first()
+    )
+    if drawn_at is None:
+        return False
     return AuditEvent.objects.filter(
-        participant=participant, action="prompt.confirmed", data__prompt=TILT_PROMPT
+        participant=participant, action="prompt.confirmed", data__prompt=TILT_PROMPT, created_at__gte=drawn_at
     ).exists()
 
 

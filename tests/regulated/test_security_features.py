@@ -181,6 +181,24 @@ def test_a_tick_before_the_tilt_prompt_was_shown_is_refused(features_call, opera
         sf.security_feature_tick(step=document_step(features_call), operator=operator_a, check_id=check.public_id.hex)
 
 
+def test_a_tilt_shown_before_the_draw_does_not_unlock_the_ticks(features_call, operator_a):
+    """The customer tilted before the features were drawn: the operator asks
+    again, and only a tilt confirmed after the draw lets them tick."""
+    tilt_shown(features_call)
+    participant_set_prompt(participant=features_call.participant, prompt=None, actor=Actor.system())
+    assert not security_features_for_operator(features_call.participant)["tilt_shown"]
+    check = sf.security_features_choose(step=document_step(features_call), operator=operator_a, document_kind="id_card")[0]
+    assert not security_features_for_operator(features_call.participant)["tilt_shown"]
+    with pytest.raises(ValidationError) as refused:
+        sf.security_feature_tick(step=document_step(features_call), operator=operator_a, check_id=check.public_id.hex)
+    assert refused.value.code == "tilt_first"
+    tilt_shown(features_call)
+    assert security_features_for_operator(features_call.participant)["tilt_shown"]
+    tick(features_call, operator_a, check)
+    check.refresh_from_db()
+    assert check.checked
+
+
 def test_a_tick_is_bound_to_its_frame_and_the_time_in_the_call(features_call, operator_a):
     check = sf.security_features_choose(step=document_step(features_call), operator=operator_a, document_kind="id_card")[0]
     tilt_shown(features_call)
