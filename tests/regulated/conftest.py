@@ -2,6 +2,7 @@
 question bank for a business, and a workflow switched to a preset."""
 
 from kyc import regulations
+from tests.api.conftest import celery_eager  # noqa: F401  (autouse: codes and reviews send mail and webhooks through Celery)
 from workflows.models import BankQuestion
 
 
