@@ -17,7 +17,7 @@ nobody can vouch for is not a call to approve on.
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -423,14 +423,11 @@ def participant_try_again(*, participant: Participant) -> Participant:
             business=old_session.business,
             workflow=old_session.workflow,
             kind=VerificationSession.Kind.ONE_ON_ONE,
+            # Every field the business gave for the customer, read off
+            # ParticipantSpec itself: one left out (the phone under an SMS
+            # one-time code) would have session_create refuse the new try.
             participants=[
-                ParticipantSpec(
-                    name=participant.name,
-                    email=participant.email,
-                    business_reference=participant.business_reference,
-                    language=participant.language,
-                    date_of_birth=participant.date_of_birth,
-                )
+                ParticipantSpec(**{spec.name: getattr(participant, spec.name) for spec in fields(ParticipantSpec)})
             ],
             business_reference=old_session.business_reference,
             redirect_url=old_session.redirect_url,

@@ -4,6 +4,7 @@ call socket (validated, only for this call's customers, rate-limited, cache
 not database), the abort for poor conditions with the customer's new try, and
 the history compliance reads."""
 
+import datetime
 import json
 import time
 
@@ -30,11 +31,19 @@ from sessions_app.call_conditions import (
     Minimum,
     conditions_shortfalls,
     measurement_clean,
+    participant_try_again,
 )
 from sessions_app.models import AuditEvent, Participant, VerificationSession
 from sessions_app.selectors import POOR_CONDITIONS_REASON, customer_session_bind
 from sessions_app.audit import Actor
-from sessions_app.services import participant_accept_terms, participant_join, session_assign_operator, session_end
+from sessions_app.services import (
+    ParticipantSpec,
+    participant_accept_terms,
+    participant_join,
+    session_assign_operator,
+    session_create,
+    session_end,
+)
 from tests.conftest import create_call
 from tests.consumers.conftest import sockets  # noqa: F401  (the socket fixture)
 from tests.consumers.helpers import peer_id
@@ -282,6 +291,32 @@ def test_a_new_try_is_one_new_session_however_often_it_is_asked_for(call, operat
     client.post(reverse("sessions_app:try_again"))
     assert Participant.objects.filter(retry_of=participant).count() == 1
     assert AuditEvent.objects.filter(participant=participant, action="participant.new_try_started").count() == 1
+
+
+def test_a_new_try_keeps_every_detail_of_the_customer_and_works_under_an_sms_code(business_a, workflow_a, operator_a):
+    """Under an SMS one-time code the new session needs the phone: the new try
+    copies it, with the e-mail, language, date of birth, reference and name."""
+    _under_the_rule(workflow_a)
+    workflow_a.rules = [regulations.CALL_CONDITIONS, regulations.TAN_AT_END]
+    workflow_a.tan_channel = "sms"
+    workflow_a.save()
+    created = session_create(
+        business=business_a, workflow=workflow_a, kind=VerificationSession.Kind.ONE_ON_ONE,
+        participants=[ParticipantSpec(
+            name="Max Mustermann", email="max@example.com", phone="+4915112345678", language="de",
+            date_of_birth=datetime.date(1990, 5, 17), business_reference="CUST-7",
+        )],
+        business_reference="REF-1", actor=Actor.api(),
+    )
+    participant = created.links[0][0]
+    participant_accept_terms(participant=participant, ip_address="192.0.2.10", user_agent="pytest")
+    participant_join(participant=participant)
+    session_assign_operator(session_id=created.session.pk, operator=operator_a)
+    _abort(participant, operator_a)
+    new = participant_try_again(participant=participant)
+    for name in ("name", "email", "phone", "language", "date_of_birth", "business_reference"):
+        assert getattr(new, name) == getattr(participant, name), name
+    assert new.phone == "+4915112345678" and new.date_of_birth == datetime.date(1990, 5, 17)
 
 
 def test_a_call_ended_for_another_reason_cannot_be_tried_again(call, operator_a, client):
