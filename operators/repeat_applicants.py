@@ -265,10 +265,16 @@ def _negative_candidates(fingerprints: list[ApplicantFingerprint]) -> Q:
 
 
 def _outcome_of(participant: Participant) -> dict:
+    """The outcome that stands under the four-eyes rule (Decision.final_outcome:
+    the review's when there is one). An approval still awaiting its review
+    has none yet: it is said as the operator's approval, marked as awaiting
+    review, so a rejection on review is never shown as an approval."""
     decision = getattr(participant, "decision", None)
     if decision is None:
-        return {"outcome": None, "reason": None}
-    return {"outcome": decision.outcome, "reason": decision.reason_code}
+        return {"outcome": None, "reason": None, "awaiting_review": False}
+    if decision.awaiting_review:
+        return {"outcome": decision.outcome, "reason": decision.reason_code, "awaiting_review": True}
+    return {"outcome": decision.final_outcome, "reason": decision.final_reason_code, "awaiting_review": False}
 
 
 def seen_before_for(participants: Iterable[Participant]) -> dict[int, dict]:
@@ -289,10 +295,12 @@ def seen_before_for(participants: Iterable[Participant]) -> dict[int, dict]:
     earlier = {
         fingerprint.pk: fingerprint
         for fingerprint in ApplicantFingerprint.objects.filter(pk__in=matched_ids, business_id__in=business_ids)
-        .select_related("session", "participant__decision")
+        .select_related("session", "participant__decision__review")
         .only(
             "pk", "business_id", "session__public_id", "session__created_at", "session__business_id",
             "participant__public_id", "participant__decision__outcome", "participant__decision__reason_code",
+            "participant__decision__provisional", "participant__decision__review__final_outcome",
+            "participant__decision__review__final_reason_code",
         )
     }
     flagged = set(
@@ -321,6 +329,7 @@ def seen_before_for(participants: Iterable[Participant]) -> dict[int, dict]:
                     "matched": [],
                     "outcome": None,
                     "reason": None,
+                    "awaiting_review": False,
                     "flagged": other.session_id in flagged,
                 },
             )

@@ -258,6 +258,7 @@ def call_strings() -> dict:
         "negativeListKinds": dict(NegativeListEntry.Kind.choices),
         "decisionReasons": dict(Decision.Reason.choices),
         "noDecisionYet": _("No decision yet"),
+        "outcomeAwaitingReview": _("%(outcome)s, awaiting review"),
         "flagged": _("Flagged"),
         # The fraud flag (operators/fraud_flags.py).
         "flagRaised": _("Flagged for compliance: %(reason)s."),

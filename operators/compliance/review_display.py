@@ -560,7 +560,11 @@ def seen_before_display(seen: dict | None) -> dict | None:
             {
                 **other,
                 "matched_label": ", ".join(str(MATCH_LABELS.get(field, field)) for field in other["matched"]),
-                "outcome_label": outcomes.get(other["outcome"], ""),
+                "outcome_label": (
+                    gettext("%(outcome)s, awaiting review") % {"outcome": outcomes[other["outcome"]]}
+                    if other.get("awaiting_review") and other["outcome"] in outcomes
+                    else outcomes.get(other["outcome"], "")
+                ),
                 "reason_label": reasons.get(other["reason"], ""),
             }
             for other in seen["sessions"]

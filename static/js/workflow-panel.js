@@ -710,7 +710,12 @@ export class WorkflowPanel {
             " ",
             el("span", { class: "muted", text: format(t.seenBeforeMatched, { fields: s.matched.map((field) => t.matchFields[field] || field).join(", ") }) }),
             " ",
-            el("span", { class: `badge outcome-${s.outcome || "pending"}`, text: s.outcome ? `${t.outcomes[s.outcome]}${s.reason ? ` · ${t.decisionReasons[s.reason] || s.reason}` : ""}` : t.noDecisionYet }),
+            el("span", {
+              class: `badge outcome-${s.outcome || "pending"}${s.awaiting_review ? " awaiting-review" : ""}`,
+              text: s.outcome
+                ? `${s.awaiting_review ? format(t.outcomeAwaitingReview, { outcome: t.outcomes[s.outcome] }) : t.outcomes[s.outcome]}${s.reason ? ` · ${t.decisionReasons[s.reason] || s.reason}` : ""}`
+                : t.noDecisionYet,
+            }),
             s.flagged ? el("span", { class: "badge flagged", text: t.flagged }) : null
           )
         )

@@ -5,7 +5,8 @@ and compliance's review carry what matched."""
 import pytest
 
 from operators.compliance.retention import session_erase
-from operators.models import ApplicantFingerprint
+from operators.compliance.review_display import seen_before_display
+from operators.models import ApplicantFingerprint, Decision, Review
 from operators.repeat_applicants import seen_before_for
 from sessions_app.selectors import call_state_for_operator
 from tests.checks import fakes
@@ -28,6 +29,48 @@ def test_same_document_number_in_a_later_session_is_seen_before(first_applicant,
     assert earlier["matched"] == ["document"]
     assert (earlier["outcome"], earlier["reason"]) == ("reject", "document_suspected_forgery")
     assert earlier["url"] == f"/admin/sessions_app/verificationsession/{first_session.pk}/review/"
+
+
+def _approve(participant, operator, *, provisional):
+    return Decision.objects.create(participant=participant, operator=operator, outcome=Decision.Outcome.APPROVE,
+                                   reason_code=Decision.Reason.VERIFIED, provisional=provisional)
+
+
+def test_an_approval_overturned_on_review_is_seen_as_the_rejection(first_applicant, business_a, workflow_a,
+                                                                   operator_a, compliance_user):
+    """Under the four-eyes rule the review's outcome stands, not the operator's."""
+    decision = _approve(first_applicant[1], operator_a, provisional=True)
+    Review.objects.create(decision=decision, reviewer=compliance_user, outcome=Review.Outcome.OVERTURN,
+                          final_outcome=Decision.Outcome.REJECT,
+                          final_reason_code=Decision.Reason.DOCUMENT_SUSPECTED_FORGERY, comment="Forged.")
+    _, second = applicant(business_a, workflow_a, mrz_outcome=fakes.mrz_passed())
+    seen = seen_before_for([second])[second.pk]
+    [earlier] = seen["sessions"]
+    assert (earlier["outcome"], earlier["reason"], earlier["awaiting_review"]) == (
+        "reject", "document_suspected_forgery", False
+    )
+    assert seen["rejected"] == 1
+    assert seen_before_display(seen)["sessions"][0]["outcome_label"] == "Rejected"
+
+
+def test_an_approval_awaiting_review_is_marked_as_such(first_applicant, business_a, workflow_a, operator_a):
+    _approve(first_applicant[1], operator_a, provisional=True)
+    _, second = applicant(business_a, workflow_a, mrz_outcome=fakes.mrz_passed())
+    seen = seen_before_for([second])[second.pk]
+    [earlier] = seen["sessions"]
+    assert (earlier["outcome"], earlier["awaiting_review"]) == ("approve", True)
+    assert seen["rejected"] == 0
+    assert seen_before_display(seen)["sessions"][0]["outcome_label"] == "Approved, awaiting review"
+
+
+def test_a_confirmed_and_a_final_approval_are_seen_as_approvals(first_applicant, business_a, workflow_a,
+                                                                operator_a, compliance_user):
+    decision = _approve(first_applicant[1], operator_a, provisional=True)
+    Review.objects.create(decision=decision, reviewer=compliance_user, outcome=Review.Outcome.CONFIRM,
+                          final_outcome=Decision.Outcome.APPROVE, final_reason_code=Decision.Reason.VERIFIED)
+    _, second = applicant(business_a, workflow_a, mrz_outcome=fakes.mrz_passed())
+    [earlier] = seen_before_for([second])[second.pk]["sessions"]
+    assert (earlier["outcome"], earlier["reason"], earlier["awaiting_review"]) == ("approve", "verified", False)
 
 
 def test_name_and_birth_date_match_another_document(first_applicant, business_a, workflow_a):
