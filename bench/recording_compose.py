@@ -4,9 +4,10 @@ What the server does after a call, per stream: concatenate the uploaded
 chunks while hashing them (SHA-256), remux them into a seekable WebM and
 probe it; then compose every stream side by side with the audio mixed and the
 clock burned in (sessions_app.recording_media.compose, the product's own
-code). The inputs are WebM files like Chromium's MediaRecorder makes (VP8 at
-~1 Mbit/s, 640x480, 20 fps, Opus), cut into 3-second-sized chunks; making
-them is not measured.
+code). The inputs are WebM files like Chromium's MediaRecorder makes of a
+webcam's stream (VP8 at ~1 Mbit/s, 1280x720 at 24 fps as the pages ask the
+camera for, Opus; ``--input-size`` for others), cut into 3-second-sized
+chunks; making them is not measured.
 
 Figures: wall seconds of compose per minute of call, CPU seconds (ours plus
 ffmpeg's) per minute of call, the cores that kept busy, ffmpeg's peak RSS.
@@ -35,20 +36,30 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sessions_app import recording_media  # noqa: E402  (plain functions: no Django set-up needed)
+# recording_media reads FFMPEG_PATH from the settings at import.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kyc.settings")
+import django  # noqa: E402
+
+django.setup()
+
+from sessions_app import recording_media  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 CHUNK_SECONDS = 3
 VIDEO_BITRATE = "1000k"
+# What static/js/local-media.js asks the camera for (ideal 1280x720, 24 fps):
+# the recorder gets what the camera gives, so compose is measured on that.
+INPUT_SIZE = "1280x720"
+INPUT_FPS = 24
 
 
-def make_stream(path: Path, seconds: float, variant: int) -> Path:
+def make_stream(path: Path, seconds: float, variant: int, size: str = INPUT_SIZE) -> Path:
     """A MediaRecorder-like WebM: moving test picture and a tone."""
     sources = ["testsrc2", "testsrc", "smptebars", "rgbtestsrc"]
     subprocess.run(
         [
             recording_media.FFMPEG, "-nostdin", "-v", "error", "-y",
-            "-f", "lavfi", "-i", f"{sources[variant % len(sources)]}=s=640x480:r=20:d={seconds}",
+            "-f", "lavfi", "-i", f"{sources[variant % len(sources)]}=s={size}:r={INPUT_FPS}:d={seconds}",
             "-f", "lavfi", "-i", f"sine=f={330 + 110 * variant}:d={seconds}",
             "-c:v", "libvpx", "-b:v", VIDEO_BITRATE, "-deadline", "realtime", "-cpu-used", "8", "-g", "60",
             "-c:a", "libopus", "-b:a", "64k", "-ac", "1", str(path),
@@ -138,6 +149,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--streams", type=int, nargs="+", default=[2, 3], help="streams in the call (with the operator's)")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--threads", type=int, default=0, help="ffmpeg threads (0: ffmpeg decides)")
+    parser.add_argument("--input-size", default=INPUT_SIZE, help="each stream's picture, WxH (the camera's by default)")
     args = parser.parse_args(argv)
     if not recording_media.media_tools_available():
         print("ffmpeg/ffprobe not found (Debian: apt-get install ffmpeg)", file=sys.stderr)
@@ -150,7 +162,7 @@ def main(argv: list[str]) -> int:
     configs = []
     with tempfile.TemporaryDirectory(prefix="verity-bench-compose-") as tmp:
         tmp = Path(tmp)
-        sources = [make_stream(tmp / f"source{i}.webm", seconds, i) for i in range(max(args.streams))]
+        sources = [make_stream(tmp / f"source{i}.webm", seconds, i, args.input_size) for i in range(max(args.streams))]
         for count in args.streams:
             runs = []
             for repeat in range(args.repeats):
@@ -200,7 +212,7 @@ def main(argv: list[str]) -> int:
             "repeats": args.repeats,
             "threads": args.threads,
             "chunk_seconds": CHUNK_SECONDS,
-            "input": f"VP8 {VIDEO_BITRATE}bit/s 640x480 20 fps + Opus 64k (MediaRecorder-like, made by ffmpeg)",
+            "input": f"VP8 {VIDEO_BITRATE}bit/s {args.input_size} {INPUT_FPS} fps + Opus 64k (MediaRecorder-like, made by ffmpeg)",
             "output": "H.264 veryfast CRF 26 + AAC 96k, 640x480 tiles at 15 fps, clock burned in",
         },
         "figures": configs,
