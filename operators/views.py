@@ -141,12 +141,24 @@ def answer(request, operator, session_id: str):
         return json_error("not_offered", str(refused), 403)
     except session_services.SessionNotAvailable as taken:
         return json_error("not_available", str(taken), 409)
+    if request.headers.get("Accept", "").startswith("text/html"):
+        # The console opens the call in place (static/js/console-queue.js):
+        # the call page comes back with the answer, one round trip instead
+        # of two between the click and the call socket. Its address, for the
+        # console's history, in a header.
+        response = _call_page(request, operator, session.public_id.hex)
+        response["X-Call-Url"] = reverse("operators:call", args=[session.public_id.hex])
+        return response
     return JsonResponse({"call_url": reverse("operators:call", args=[session.public_id.hex])})
 
 
 @require_GET
 @operator_required
 def call(request, operator, session_id: str):
+    return _call_page(request, operator, session_id)
+
+
+def _call_page(request, operator, session_id: str):
     session = own_call(operator, session_id)
     page_data = {
         "session_id": session.public_id.hex,

@@ -2,7 +2,7 @@
 // leave; one click answers; a ring (sound and notification) when someone new
 // starts waiting, which the operator can mute.
 
-import { format, plural, postForm, readJson } from "./call-ui.js";
+import { csrfToken, format, plural, readJson } from "./call-ui.js";
 import { handOverMedia, LocalMedia } from "./local-media.js";
 import { SignalingSocket } from "./signaling.js";
 
@@ -54,34 +54,45 @@ async function answer(id, button) {
   const media = new LocalMedia();
   const starting = media.start();
   starting.catch(() => {}); // the call page explains a camera that failed
-  const result = await postForm(data.answer_url_template.replace("SESSION_ID", id), {});
-  if (!result.ok) {
-    starting.then(() => media.stop(), () => {});
-    showToast((result.body.error && result.body.error.message) || t.answerFailed);
+  const release = () => starting.then(() => media.stop(), () => {});
+  let response;
+  try {
+    // Asked for as HTML, the answer brings the call page with it.
+    response = await fetch(data.answer_url_template.replace("SESSION_ID", id), {
+      method: "POST",
+      headers: { "X-CSRFToken": csrfToken(), Accept: "text/html" },
+      credentials: "same-origin",
+    });
+  } catch {
+    response = null;
+  }
+  const callUrl = response && response.ok ? response.headers.get("X-Call-Url") : null;
+  if (!callUrl) {
+    release();
+    const body = response ? await response.json().catch(() => ({})) : {};
+    showToast((body.error && body.error.message) || t.answerFailed);
     button.disabled = false;
     return;
   }
   try {
-    await openCallInPlace(result.body.call_url, media, starting);
+    await openCallInPlace(callUrl, await response.text(), media, starting);
   } catch (err) {
     // Whatever went wrong here, the call page loaded the ordinary way opens
     // its own camera.
     console.warn("opening the call in place failed", err);
-    starting.then(() => media.stop(), () => {});
-    location.href = result.body.call_url;
+    release();
+    location.href = callUrl;
   }
 }
 
-// The call opens in this document, as the page it would load: its HTML
-// fetched and put in place of the queue, its module (preloaded with this
-// page, see console.html) run on it with the camera the click started. No
-// page load between the click and the call socket; a reload or the Back
-// button loads the call page or the console the ordinary way.
-async function openCallInPlace(url, media, starting) {
-  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
-  // A redirect (signed out meanwhile) or an error page: let the browser show it.
-  if (!response.ok || response.redirected) throw new Error(`call page answered ${response.status}`);
-  const page = new DOMParser().parseFromString(await response.text(), "text/html");
+// The call opens in this document, as the page it would load: the call
+// page's HTML (brought by the answer) put in place of the queue, its module
+// (preloaded with this page, see console.html) run on it with the camera the
+// click started. No page load between the click and the call socket; a
+// reload or the Back button loads the call page or the console the ordinary
+// way.
+async function openCallInPlace(url, html, media, starting) {
+  const page = new DOMParser().parseFromString(html, "text/html");
   socket.stop(); // the queue is over for this page, as when leaving it
   document.title = page.title;
   // Scripts parsed this way never run: the call page's module is imported below.

@@ -26,3 +26,25 @@ def test_module_graph_follows_imports_across_modules():
     assert graph[0] == CALL_MODULE
     assert {"js/call-ui.js", "js/call-engine.js", "js/signaling.js", "js/workflow-panel.js"} <= set(graph)
     assert "signaling.js" not in Path(finders.find(CALL_MODULE)).read_text(encoding="utf-8")
+
+
+def test_answer_asked_for_html_brings_the_call_page_and_its_address(alice, waiting_call):
+    """One round trip between the Answer click and the call page, in place."""
+    session = waiting_call.session
+
+    response = alice.post(f"/console/sessions/{session.public_id.hex}/answer", HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 200
+    assert response["X-Call-Url"] == f"/console/calls/{session.public_id.hex}/"
+    assert response.context["page_data"]["ws_path"] == f"/ws/call/{session.public_id.hex}/"
+    session.refresh_from_db()
+    assert session.state == session.State.IN_CALL
+
+
+def test_answer_asked_for_html_refuses_a_taken_call_in_json(anton, answered_call):
+    """Anton's Answer on Alice's call: the same refusal as ever, no call page."""
+    response = anton.post(f"/console/sessions/{answered_call.session.public_id.hex}/answer", HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 409
+    assert "X-Call-Url" not in response
+    assert response.json()["error"]["code"] == "not_available"
