@@ -26,10 +26,11 @@ const TO_OPERATOR = { maxBitrate: 2_500_000, scaleResolutionDownBy: 1, degradati
 const TO_OTHERS = { maxBitrate: 1_000_000, degradationPreference: "balanced" };
 // ...applied this long after the connection is up, not at once: at connect
 // the encoder sends its first keyframe on a low starting bandwidth estimate,
-// and reconfiguring it then (resolution kept, a new bitrate) held back the
-// other side's first frame by 0.3–1.3 s, several seconds on a busy machine,
-// where the browser's defaults start small and ramp up (bench/mesh.py
-// --without tune).
+// and reconfiguring it then (resolution kept, a new bitrate) makes that
+// keyframe late and large, where the browser's defaults start small and
+// ramp up. On a loaded machine, no setParameters at all took a new
+// connection's first frame from 8.0 s to 5.2 s after connect (bench/mesh.py
+// --without tune; the floor: 0.8–1.3 s): a part of the wait, not all of it.
 const TUNE_VIDEO_AFTER_MS = 2000;
 
 export function newInstanceId() {
