@@ -55,6 +55,14 @@ CLICK_ANSWER_JS = """
 }
 """
 
+# The console opens the call in place (no navigation): the answer request
+# and the call page's fetch are read from the console's resource timings.
+REQUESTS_JS = """
+() => performance.getEntriesByType('resource')
+  .filter((e) => /\\/answer$|\\/console\\/calls\\/[0-9a-f]+\\/$/.test(e.name))
+  .map((e) => ({ name: e.name, start: performance.timeOrigin + e.startTime, end: performance.timeOrigin + e.responseEnd }))
+"""
+
 DECODING_JS = "() => window.__bench.pcs.some((pc) => pc.decoded !== null && !pc.closed)"
 
 
@@ -72,6 +80,10 @@ def _timings(t0: float, customer: dict, operator: dict) -> dict:
     call_socket = [s for s in operator["sockets"] if "/ws/call/" in s["url"]][-1]
     media = operator["media"][-1] if operator["media"] else {}
 
+    requests = operator.get("requests") or []
+    answered = [r["end"] for r in requests if r["name"].endswith("/answer") and r["start"] >= t0]
+    fetched = [r["end"] for r in requests if not r["name"].endswith("/answer") and r["start"] >= t0]
+
     def after_click(mark):
         # The console opens the call in place: no page load after the click,
         # and its camera was on before it (0 ms).
@@ -80,8 +92,8 @@ def _timings(t0: float, customer: dict, operator: dict) -> dict:
     return {
         "decoded_ms": decoded - t0,
         "connected_ms": connected - t0,
-        "operator_navigation_start_ms": after_click(operator["marks"].get("navigationStart")),
-        "operator_page_received_ms": after_click(operator["marks"].get("responseEnd")),
+        "operator_navigation_start_ms": after_click(operator["marks"].get("navigationStart")) or after_click(min(answered, default=None)),
+        "operator_page_received_ms": after_click(operator["marks"].get("responseEnd")) or after_click(min(fetched, default=None)),
         "operator_page_loaded_ms": after_click(operator["marks"].get("dom")),
         "operator_camera_ms": max(0.0, (media.get("end") or t0) - t0),
         "operator_socket_open_ms": call_socket["open"] - t0,
@@ -129,7 +141,7 @@ class Bench:
         console.wait_for_function(DECODING_JS)
         page.wait_for_function(DECODING_JS)
         console.wait_for_function("() => window.__bench.pcs.some((pc) => pc.connected !== null)")
-        result = _timings(t0, page.evaluate(BENCH_STATE_JS), console.evaluate(BENCH_STATE_JS))
+        result = _timings(t0, page.evaluate(BENCH_STATE_JS), {**console.evaluate(BENCH_STATE_JS), "requests": console.evaluate(REQUESTS_JS)})
         page.close()
         # Back to the queue for the next call (the call itself stays open in
         # the database; nobody is connected to it any more).
@@ -172,9 +184,9 @@ FIGURES = [
     ("socket_open_to_state_ms", "operator socket open → state received", False),
     ("socket_open_to_peer_joined_ms", "operator socket open → customer introduced", False),
     ("socket_open_to_first_signal_ms", "operator socket open → first offer sent", False),
-    ("operator_navigation_start_ms", "answer request done, call page requested", False),
-    ("operator_page_received_ms", "call page HTML received", False),
-    ("operator_page_loaded_ms", "call page loaded (DOMContentLoaded)", False),
+    ("operator_navigation_start_ms", "answer request done", False),
+    ("operator_page_received_ms", "call page HTML received (fetched in place)", False),
+    ("operator_page_loaded_ms", "call page loaded (DOMContentLoaded; none in place)", False),
     ("operator_camera_ms", "operator camera on", False),
     ("operator_socket_open_ms", "operator call socket open", False),
     ("operator_first_signal_ms", "operator's first signal sent", False),

@@ -50,6 +50,18 @@ CLICK_JOIN_JS = """
 """
 
 
+# Experiments for finding what delays a new connection's first frame: each
+# switches one thing off in every page of both sides (`--without tune`...).
+EXPERIMENTS = {
+    # The call engine's setParameters on connect (bitrate, scale, degradation preference).
+    "tune": "RTCRtpSender.prototype.setParameters = function () { return Promise.resolve(); };",
+    # The operator page's MediaRecorder per stream.
+    "recorder": "window.MediaRecorder = undefined;",
+    # Played remote audio: every remote element muted.
+    "audio": "HTMLMediaElement.prototype.play = function () { this.muted = true; return Promise.resolve(); };",
+}
+
+
 def _decoding(count: int) -> str:
     return f"() => window.__bench.pcs.filter((pc) => !pc.closed && pc.decoded !== null).length >= {count}"
 
@@ -184,7 +196,7 @@ FIGURES = [
 ]
 
 
-def run(runs: int = 3, warmup: int = 1, usage_window_s: float = 5.0) -> dict:
+def run(runs: int = 3, warmup: int = 1, usage_window_s: float = 5.0, without: tuple = ()) -> dict:
     from playwright.sync_api import sync_playwright
 
     load_before = load_snapshot()
@@ -200,8 +212,13 @@ def run(runs: int = 3, warmup: int = 1, usage_window_s: float = 5.0) -> dict:
                 # lighter than a browser each).
                 browser = launch_browser(playwright)
                 bench = Bench(browser, server, relay, seed, usage_window_s)
+                for name in without:
+                    bench.operator_context.add_init_script(EXPERIMENTS[name])
                 for number in range(runs + warmup):
                     contexts = [new_bench_context(browser) for _ in range(3)]
+                    for context in contexts:
+                        for name in without:
+                            context.add_init_script(EXPERIMENTS[name])
                     order = ["ours", "floor"] if number % 2 == 0 else ["floor", "ours"]
                     for kind in order:
                         result = bench.ours(contexts, links[number]) if kind == "ours" else bench.floor(contexts)
@@ -222,7 +239,7 @@ def run(runs: int = 3, warmup: int = 1, usage_window_s: float = 5.0) -> dict:
         "machine": machine_info(),
         "load_before": load_before,
         "load_after": load_snapshot(),
-        "parameters": {"runs": runs, "warmup": warmup, "usage_window_s": usage_window_s, "database": server.database,
+        "parameters": {"runs": runs, "warmup": warmup, "usage_window_s": usage_window_s, "without": list(without), "database": server.database,
                        "channel_layer": server.layer, "browsers": "one Chromium, one context per person"},
         "seconds": time.monotonic() - started,
         "figures": figures,
@@ -248,8 +265,10 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--usage-window", type=float, default=5.0)
+    parser.add_argument("--without", action="append", default=[], choices=sorted(EXPERIMENTS),
+                        help="an experiment: switch this off in every page (repeatable)")
     args = parser.parse_args(argv)
-    print(report(run(runs=args.runs, warmup=args.warmup, usage_window_s=args.usage_window)))
+    print(report(run(runs=args.runs, warmup=args.warmup, usage_window_s=args.usage_window, without=tuple(args.without))))
 
 
 if __name__ == "__main__":

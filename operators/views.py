@@ -1,12 +1,17 @@
 """The operator console (minimal in this slice: queue, answer, the call page
 with prompts, decision and End)."""
 
+import functools
+import re
 from functools import wraps
+from pathlib import Path
 
 from django.contrib.auth import views as auth_views
+from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -80,6 +85,27 @@ class LoginView(auth_views.LoginView):
         return super().form_valid(form)
 
 
+CALL_MODULE = "js/operator-call.js"
+_STATIC_IMPORT = re.compile(r"""^\s*(?:import|export)\b[^'"]*?from\s*["'](\./[\w.-]+\.js)["']""", re.MULTILINE)
+
+
+@functools.cache
+def module_graph(entry: str) -> tuple[str, ...]:
+    """The static paths of a plain ES module and of everything it imports,
+    read from the module files, so the console's preload list cannot fall
+    behind the call page's imports."""
+    seen, todo = [], [entry]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.append(path)
+        source = Path(finders.find(path)).read_text(encoding="utf-8")
+        folder = path.rsplit("/", 1)[0]
+        todo += [f"{folder}/{name[2:]}" for name in _STATIC_IMPORT.findall(source)]
+    return tuple(seen)
+
+
 @require_GET
 @operator_required
 def console(request, operator):
@@ -89,7 +115,13 @@ def console(request, operator):
         {
             "operator": operator,
             "history": selectors.sessions_for_operator_history(operator),
-            "page_data": {"queue_ws_path": "/ws/console/queue/", "answer_url_template": reverse("operators:answer", args=["SESSION_ID"])},
+            "page_data": {
+                "queue_ws_path": "/ws/console/queue/",
+                "answer_url_template": reverse("operators:answer", args=["SESSION_ID"]),
+                # The call opens in place on the console (static/js/console-queue.js).
+                "call_module_url": static(CALL_MODULE),
+            },
+            "call_modules": module_graph(CALL_MODULE),
             "strings": console_strings(),
             "presence_choices": Operator.Presence.choices,
             "my_languages": routing.operator_languages_label(operator),
@@ -109,12 +141,24 @@ def answer(request, operator, session_id: str):
         return json_error("not_offered", str(refused), 403)
     except session_services.SessionNotAvailable as taken:
         return json_error("not_available", str(taken), 409)
+    if request.headers.get("Accept", "").startswith("text/html"):
+        # The console opens the call in place (static/js/console-queue.js):
+        # the call page comes back with the answer, one round trip instead
+        # of two between the click and the call socket. Its address, for the
+        # console's history, in a header.
+        response = _call_page(request, operator, session.public_id.hex)
+        response["X-Call-Url"] = reverse("operators:call", args=[session.public_id.hex])
+        return response
     return JsonResponse({"call_url": reverse("operators:call", args=[session.public_id.hex])})
 
 
 @require_GET
 @operator_required
 def call(request, operator, session_id: str):
+    return _call_page(request, operator, session_id)
+
+
+def _call_page(request, operator, session_id: str):
     session = own_call(operator, session_id)
     page_data = {
         "session_id": session.public_id.hex,

@@ -24,6 +24,14 @@ const FIRST_OFFER_GRACE_MS = 4000;
 // instead. Streams between customers and from the operator stay balanced.
 const TO_OPERATOR = { maxBitrate: 2_500_000, scaleResolutionDownBy: 1, degradationPreference: "maintain-resolution" };
 const TO_OTHERS = { maxBitrate: 1_000_000, degradationPreference: "balanced" };
+// ...applied this long after the connection is up, not at once: at connect
+// the encoder sends its first keyframe on a low starting bandwidth estimate,
+// and reconfiguring it then (resolution kept, a new bitrate) makes that
+// keyframe late and large, where the browser's defaults start small and
+// ramp up. On a loaded machine, no setParameters at all took a new
+// connection's first frame from 8.0 s to 5.2 s after connect (bench/mesh.py
+// --without tune; the floor: 0.8–1.3 s): a part of the wait, not all of it.
+const TUNE_VIDEO_AFTER_MS = 2000;
 
 export function newInstanceId() {
   const bytes = new Uint8Array(8);
@@ -43,6 +51,7 @@ class Peer {
     this.ignoreOffer = false;
     this.stream = null;
     this.restartTimer = null;
+    this.tuneTimer = null;
     this.pc = new RTCPeerConnection(engine.rtc);
     for (const track of engine.localStream.getTracks()) this.pc.addTrack(track, engine.localStream);
     this.pc.ontrack = ({ track, streams }) => {
@@ -64,14 +73,17 @@ class Peer {
     this.pc.onicecandidate = ({ candidate }) => this.signal({ candidate: candidate ? candidate.toJSON() : null });
     this.pc.oniceconnectionstatechange = () => this.watchIce();
     this.pc.onconnectionstatechange = () => {
-      if (this.pc.connectionState === "connected") this.tuneVideo();
+      if (this.pc.connectionState === "connected" && this.tuneTimer === null) {
+        this.tuneTimer = setTimeout(() => this.tuneVideo(), TUNE_VIDEO_AFTER_MS);
+      }
       engine.emit("peer-state", { peerId: this.id, state: this.pc.connectionState });
     };
   }
 
-  // Encodings exist only once negotiated: applied on connect, and kept by
-  // replaceTrack (a camera switch).
+  // Encodings exist only once negotiated: applied after connect (see
+  // TUNE_VIDEO_AFTER_MS), and kept by replaceTrack (a camera switch).
   async tuneVideo() {
+    if (this.pc.connectionState === "closed") return;
     const { degradationPreference, ...encoding } = this.info.role === "operator" ? TO_OPERATOR : TO_OTHERS;
     const apply = (sender, withPreference) => {
       const params = sender.getParameters();
@@ -143,6 +155,7 @@ class Peer {
 
   close() {
     clearTimeout(this.restartTimer);
+    clearTimeout(this.tuneTimer);
     this.pc.ontrack = this.pc.onnegotiationneeded = this.pc.onicecandidate = null;
     this.pc.oniceconnectionstatechange = this.pc.onconnectionstatechange = null;
     this.pc.close();

@@ -2,7 +2,8 @@
 // leave; one click answers; a ring (sound and notification) when someone new
 // starts waiting, which the operator can mute.
 
-import { format, plural, postForm, readJson } from "./call-ui.js";
+import { csrfToken, format, plural, readJson } from "./call-ui.js";
+import { handOverMedia, LocalMedia } from "./local-media.js";
 import { SignalingSocket } from "./signaling.js";
 
 const data = readJson("page-data");
@@ -47,13 +48,61 @@ function showToast(text) {
 
 async function answer(id, button) {
   button.disabled = true;
-  const result = await postForm(data.answer_url_template.replace("SESSION_ID", id), {});
-  if (result.ok) {
-    location.href = result.body.call_url;
-  } else {
-    showToast((result.body.error && result.body.error.message) || t.answerFailed);
-    button.disabled = false;
+  // The camera starts with the click, beside the answer request: opening a
+  // real camera takes a good part of a second, and no camera light shows
+  // while the operator only waits for calls.
+  const media = new LocalMedia();
+  const starting = media.start();
+  starting.catch(() => {}); // the call page explains a camera that failed
+  const release = () => starting.then(() => media.stop(), () => {});
+  let response;
+  try {
+    // Asked for as HTML, the answer brings the call page with it.
+    response = await fetch(data.answer_url_template.replace("SESSION_ID", id), {
+      method: "POST",
+      headers: { "X-CSRFToken": csrfToken(), Accept: "text/html" },
+      credentials: "same-origin",
+    });
+  } catch {
+    response = null;
   }
+  const callUrl = response && response.ok ? response.headers.get("X-Call-Url") : null;
+  if (!callUrl) {
+    release();
+    const body = response ? await response.json().catch(() => ({})) : {};
+    showToast((body.error && body.error.message) || t.answerFailed);
+    button.disabled = false;
+    return;
+  }
+  try {
+    await openCallInPlace(callUrl, await response.text(), media, starting);
+  } catch (err) {
+    // Whatever went wrong here, the call page loaded the ordinary way opens
+    // its own camera.
+    console.warn("opening the call in place failed", err);
+    release();
+    location.href = callUrl;
+  }
+}
+
+// The call opens in this document, as the page it would load: the call
+// page's HTML (brought by the answer) put in place of the queue, its module
+// (preloaded with this page, see console.html) run on it with the camera the
+// click started. No page load between the click and the call socket; a
+// reload or the Back button loads the call page or the console the ordinary
+// way.
+async function openCallInPlace(url, html, media, starting) {
+  const page = new DOMParser().parseFromString(html, "text/html");
+  socket.stop(); // the queue is over for this page, as when leaving it
+  document.title = page.title;
+  // Scripts parsed this way never run: the call page's module is imported below.
+  document.body.replaceWith(document.adoptNode(page.body));
+  handOverMedia(media, starting);
+  await import(data.call_module_url);
+  // The address changes once the page is the call page with its controls
+  // bound, as a loaded page's would.
+  history.pushState(null, "", url);
+  window.addEventListener("popstate", () => location.reload());
 }
 
 // A booked call (sessions_app/scheduling.py): "Booked for 14:30", in the
@@ -138,7 +187,29 @@ socket.addEventListener("close", ({ detail }) => {
 });
 socket.connect();
 
-$("presence").addEventListener("change", (event) => socket.send({ type: "presence", presence: event.target.value }));
+// Going available asks for the camera and microphone if the browser has not
+// been allowed them yet, so a permission prompt never stands between an
+// Answer click and the customer. The devices are released at once: no
+// camera light while the operator waits.
+async function warmMediaPermission() {
+  try {
+    const states = await Promise.all(["camera", "microphone"].map((name) => navigator.permissions.query({ name })));
+    if (states.every((status) => status.state === "granted")) return;
+  } catch {
+    /* these permissions cannot be queried here: ask */
+  }
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+    stream.getTracks().forEach((track) => track.stop());
+  } catch {
+    /* refused or no device: the call page explains it when it opens */
+  }
+}
+
+$("presence").addEventListener("change", (event) => {
+  socket.send({ type: "presence", presence: event.target.value });
+  if (event.target.value === "available") warmMediaPermission();
+});
 const ringButton = $("btn-ring");
 const reflectRing = () => {
   ringButton.setAttribute("aria-pressed", String(ringOn));

@@ -29,6 +29,21 @@ export async function listDevices() {
   };
 }
 
+// The console starts the operator's camera with the Answer click and opens
+// the call in place (console-queue.js): the call page's module, run in the
+// same document, takes that camera over instead of opening it again.
+let handedOver = null;
+
+export function handOverMedia(media, starting) {
+  handedOver = { media, starting };
+}
+
+export function takeHandedOverMedia() {
+  const handed = handedOver;
+  handedOver = null;
+  return handed;
+}
+
 export class LocalMedia extends EventTarget {
   constructor() {
     super();

@@ -3,7 +3,7 @@
 // decision.
 
 import { bindCallControls, DurationClock, format, newCallEngine, readJson, RemoteTiles } from "./call-ui.js";
-import { LocalMedia, mediaErrorKey } from "./local-media.js";
+import { LocalMedia, mediaErrorKey, takeHandedOverMedia } from "./local-media.js";
 import { bindFraudFlag } from "./fraud-flag.js";
 import { CallRecorder } from "./recorder.js";
 import { WorkflowPanel } from "./workflow-panel.js";
@@ -13,7 +13,9 @@ const t = readJson("i18n");
 const $ = (id) => document.getElementById(id);
 const root = $("main");
 const localVideo = $("local-video");
-const media = new LocalMedia();
+// Opened in place by the console, the camera is already starting.
+const handed = takeHandedOverMedia();
+const media = handed ? handed.media : new LocalMedia();
 const engineRef = { engine: null };
 const clock = new DurationClock($("call-duration"));
 const tiles = new RemoteTiles($("remote-tiles"), { operatorLabel: t.operator, mutedLabel: t.muted, cameraOffLabel: t.cameraOff });
@@ -210,7 +212,7 @@ async function main() {
   }
   bindCallControls({ media, engineRef, localVideo, tiles, onEnd: () => engineRef.engine.send({ type: "end_call" }) });
   try {
-    await media.start();
+    await (handed ? handed.starting : media.start());
   } catch (err) {
     const message = $("media-error");
     message.textContent = format(t.mediaUnavailable, { reason: mediaErrorKey(err) });
