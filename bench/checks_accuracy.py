@@ -181,7 +181,15 @@ def bench_faces(per_identity: int, split: str = "test") -> dict:
         genuine_by[f"reference {reference.condition['document']}"].append(d)
     impostor = [distance(p, r) for probe, p in probes for reference, r in references
                 if reference.identity != probe.identity]
+    people_impostors = len(impostor)
     impostor += [distance(p, c) for _, p in probes for c in crowd]
+
+    def closest(values, count=5):
+        return [round(d, 3) for d in sorted(d for d in values if d is not None)[:count]]
+
+    by_identity = collections.defaultdict(list)
+    for (probe, _), d in zip(probes, genuine):
+        by_identity[probe.identity].append(d)
 
     chosen = _far_threshold(genuine, impostor)
     threshold = chosen if split == "dev" else FACE_THRESHOLD_FROM_DEV
@@ -198,11 +206,19 @@ def bench_faces(per_identity: int, split: str = "test") -> dict:
         "impostor_distance": {"min": min(d for d in impostor if d is not None),
                               "median": statistics.median([d for d in impostor if d is not None])},
         "threshold_at_far_1_percent_this_split": round(chosen, 4),
+        "closest_impostors": {"other_identity_documents": closest(impostor[:people_impostors]),
+                              "lfw_faces": closest(impostor[people_impostors:])},
+        "farthest_genuine": {name: sorted((round(d, 3) for d in v if d is not None), reverse=True)[:5]
+                             for name, v in by_identity.items()},
         "at_threshold_from_dev" if split == "test" else "at_far_1_percent": _rates(threshold, genuine, impostor),
         "tar_per_condition": {k: _rates(threshold, v, [])["true_accept_rate"] for k, v in sorted(genuine_by.items())},
         "at_0.5_workflow_default": _rates(0.5, genuine, impostor),
         "at_0.6_dlib_default": _rates(0.6, genuine, impostor),
         "cpu_seconds_per_image": {kind: {"mean": statistics.mean(v), "max": max(v)} for kind, v in cpu.items()},
+        # Every distance (None: no face on a side), to judge a split again
+        # at another threshold without describing the faces again.
+        "genuine_distances": [None if d is None else round(d, 4) for d in genuine],
+        "impostor_distances": [None if d is None else round(d, 4) for d in impostor],
     }
 
 

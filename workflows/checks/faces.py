@@ -37,7 +37,7 @@ from workflows.checks.results import (
 )
 
 ENGINE = "dlib"
-ENGINE_REVISION = "faces.5"
+ENGINE_REVISION = "faces.6"
 
 # dlib's recommended decision distance; a workflow may set a stricter one.
 DEFAULT_THRESHOLD = 0.6
