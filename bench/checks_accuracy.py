@@ -424,7 +424,7 @@ def _face_rows(f: dict) -> list[str]:
         f"{at['false_accept_rate']:.2%} (distance ≤ {at['threshold']:.3f}) |",
         f"| Face match genuine pairs with no face found (count as rejected) | {f['genuine_pairs_without_a_face']} |",
         f"| Face: no face found per condition | {misses} |",
-        f"| Face TAR per condition | " + ", ".join(f"{k} {v:.0%}" for k, v in f["tar_per_condition"].items()) + " |",
+        "| Face TAR per condition | " + ", ".join(f"{k} {v:.0%}" for k, v in f["tar_per_condition"].items()) + " |",
         f"| Face match at threshold 0.5 (workflow default): TAR / FAR | "
         f"{f['at_0.5_workflow_default']['true_accept_rate']:.1%} / {f['at_0.5_workflow_default']['false_accept_rate']:.2%} |",
         f"| Face match at threshold 0.6 (dlib default): TAR / FAR | "
