@@ -51,3 +51,18 @@ def test_a_descriptor_is_computed_once_per_image():
     cached = [key for key in faces._cache if key[0] == "descriptor"]
     again = faces.largest_face(frame).descriptor
     assert len(cached) == 1 and np.array_equal(first, again)
+
+
+def test_a_later_detection_pass_never_drops_a_face_an_earlier_one_found():
+    """The best detection of each face stands across passes; a face only
+    the first pass found is kept."""
+    first = [((10, 10, 60, 60), 0.9), ((200, 10, 240, 50), 0.4)]
+    upsampled = [((12, 11, 61, 62), 1.2)]
+    merged = faces._best_of(first, upsampled)
+    assert merged == [((12, 11, 61, 62), 1.2), ((200, 10, 240, 50), 0.4)]
+
+
+def test_small_images_are_searched_upsampled_from_the_first_pass():
+    assert faces._upsample_for(np.zeros((120, 160, 3), np.uint8)) == 2
+    assert faces._upsample_for(np.zeros((240, 320, 3), np.uint8)) == 1
+    assert faces._upsample_for(np.zeros((480, 640, 3), np.uint8)) == 0
