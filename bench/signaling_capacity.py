@@ -95,6 +95,12 @@ CEILING_RATES = [250, 500, 1000, 1500, 2000, 3000, 4000, 6000, 8000, 12000, 1600
 RUN_LIMIT_S = 30 * 60
 DEFAULT_TIME_LIMIT_S = 6 * 60
 DEFAULT_CONFIGS = ("redis", "floor")
+# Every simulated client comes from 127.0.0.1: the per-address frame budget
+# and the per-address socket cap (kyc/throttle.py; 50 sockets by default)
+# would take them all for one flooding client and refuse all but 50 sockets.
+# The per-socket frame limit stays as configured.
+BENCH_CLIENT_ENV = {"SIGNALING_IP_RATE_PER_SECOND": "1000000", "SIGNALING_IP_RATE_BURST": "10000000",
+                    "SIGNALING_MAX_SOCKETS_PER_IP": "1000000"}
 
 
 # --- processes: CPU and memory --------------------------------------------------------
@@ -578,7 +584,8 @@ def run(levels=(100, 500, 1000), configs=DEFAULT_CONFIGS, ceiling=True, ceiling_
             "new_calls_per_s": NEW_CALL_RATE, "new_call_hold_s": hold_s, "heartbeat_window_s": heartbeat_window_s, "ceiling_calls": ceiling_calls,
             "ceiling_step_s": step_s, "connect_concurrency": connect_concurrency, "level_budget_s": level_budget_s,
             "time_limit_s": time_limit_s,
-            "client_ip_budget": "lifted: every simulated client shares 127.0.0.1 (SIGNALING_IP_* settings)",
+            "client_ip_budget": "lifted: every simulated client shares 127.0.0.1 (SIGNALING_IP_* settings, "
+                                "SIGNALING_MAX_SOCKETS_PER_IP)",
             "frame_mix": "per call: offer 5 KB, answer 3 KB, 6 + 6 candidates (~250 B), media_state on welcome; "
                          "ceiling frames 1.5 KB",
             "ceiling_repeats": repeats, "min_p99_samples": MIN_P99_SAMPLES,
@@ -593,10 +600,7 @@ def run(levels=(100, 500, 1000), configs=DEFAULT_CONFIGS, ceiling=True, ceiling_
     try:
         with redis_server() as redis:
             server = BenchServer(2 if "redis-2" in configs else 1, redis_url=redis.url, database_url=database_url)
-            # Every simulated client comes from 127.0.0.1: the per-address
-            # frame budget (kyc/throttle.py) would take them all for one
-            # flooding client. The per-socket limit stays as configured.
-            server.env.update({"SIGNALING_IP_RATE_PER_SECOND": "1000000", "SIGNALING_IP_RATE_BURST": "10000000"})
+            server.env.update(BENCH_CLIENT_ENV)
             server.start()
             try:
                 needed = max(max(levels) if configs else 0, ceiling_calls if ceiling else 0) + pool_calls
