@@ -768,7 +768,7 @@ def summarise(results: dict) -> dict:
         # clean one (no heartbeats yet, nobody else connected); the top
         # level's is beside it (heartbeats of the connected sockets included).
         first = results["configs"]["redis"]["levels"][0]
-        ffirst = (results["configs"].get(_floor_of(results, "redis") or "floor") or {}).get("levels", [None])[0]
+        ffirst = ((results["configs"].get(_floor_of(results, "redis") or "floor") or {}).get("levels") or [None])[0]
         targets["cpu_ms_per_socket"] = {
             "calls": first["calls"], "ours": first["connect"]["cpu_ms_per_socket"],
             "floor": (ffirst or {}).get("connect", {}).get("cpu_ms_per_socket"),
