@@ -77,7 +77,10 @@ faults: install-test browser
 	@test -x /usr/sbin/iptables || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables >/dev/null)
 	$(BIN)/python -m pytest faults -q
 
+# stress-ng takes one core for the loaded-machine run (signaling_capacity runs
+# quiet and loaded; without it a Python busy loop stands in).
 bench: install-test browser
+	@test -x /usr/bin/stress-ng || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq stress-ng >/dev/null)
 	$(BIN)/python bench/run.py $(NAME)
 
 clean:

@@ -89,6 +89,52 @@ def load_snapshot() -> dict:
     }
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU a process has used, from /proc/<pid>/stat (None once
+    it is gone): read before and after a window, for daphne, the floor relay
+    and redis-server alike."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return None
+    # After the command name: state is field 3, utime 14, stime 15 (1-based).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuBurner:
+    """Takes one core for as long as it runs: the loaded-machine run
+    (`--burn-one-core`). stress-ng when installed (`make bench` installs it),
+    else a Python busy loop in its own process."""
+
+    def __init__(self):
+        self.proc = None
+        self.tool = None
+
+    def __enter__(self):
+        stress = shutil.which("stress-ng")
+        if stress:
+            self.tool = "stress-ng --cpu 1"
+            command = [stress, "--cpu", "1", "--cpu-method", "matrixprod", "--timeout", "3600s", "--quiet"]
+        else:
+            self.tool = "python busy loop"
+            command = [sys.executable, "-c", "while True: pass"]
+        self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        time.sleep(1.0)  # let it take the core before anything is measured
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc is not None and self.proc.poll() is None:
+            # Its own session: stress-ng's worker child goes with it.
+            os.killpg(self.proc.pid, 15)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, 9)
+        return False
+
+
 def machine_info() -> dict:
     import psutil
 

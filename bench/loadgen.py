@@ -3,7 +3,7 @@
 Each call is two sockets (customer and operator) that connect with their
 credentials, wait until the server has introduced them to each other, send a
 set-up burst of offer / answer / ICE `signal` frames, then a heartbeat every
-10 seconds. Every relayed frame carries a stamp inside its payload (an SDP
+10 seconds. On welcome each socket sends its `media_state`, as the pages do. Every relayed frame carries a stamp inside its payload (an SDP
 attribute line or the candidate text): which phase, call and direction it
 belongs to, a sequence number and the send time. The receiving socket reads
 it back, so the benchmark knows each frame's relay latency, and whether any
@@ -29,6 +29,7 @@ CANDIDATES_PER_SIDE = 6
 OFFER_BYTES = 5000
 ANSWER_BYTES = 3000
 OPERATOR, CUSTOMER = 0, 1  # also the direction of a frame: who sent it
+MEDIA_STATE_FRAME = '{"type":"media_state","audio":true,"video":true}'
 
 
 def _sdp(kind: str, size: int, stamp: str) -> str:
@@ -121,7 +122,9 @@ class Socket:
         started = time.perf_counter()
         self.ws = await connect(
             self.url(),
-            origin="http://127.0.0.1",
+            # The server takes its own exact origin only (kyc/origins.py):
+            # the page's, scheme, host and port.
+            origin=self.load.ws_base(self.call, self.role).replace("ws://", "http://", 1),
             additional_headers=[("Cookie", f"{self.load.cookie_name}={who['cookie']}")],
             compression=None,  # browsers offer deflate; daphne does not take it
             proxy=None,  # straight to 127.0.0.1, whatever the environment says
@@ -132,6 +135,12 @@ class Socket:
         self.reader = asyncio.create_task(self.read())
         await asyncio.wait_for(self.welcomed.wait(), 30)
         stats.connect_ms.append((time.perf_counter() - started) * 1000)
+        if not self.load.floor:
+            # What every call page sends on welcome (call-ui.js): its camera
+            # and microphone state. The customer's is written to the database
+            # (participant_set_media_state), and both are announced to the call.
+            # The floor's page has no such frame.
+            await self.ws.send(MEDIA_STATE_FRAME)
 
     async def read(self):
         load = self.load

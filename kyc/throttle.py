@@ -10,6 +10,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 
@@ -159,17 +160,26 @@ async def ip_frame_allowed(ip: str | None) -> bool:
     if not budget.allow_locally(ip):
         return _refused(ip, "process", budget)
     report = budget.due_for_report(ip)
-    if report:
-        key = _window_key("ws", ip, budget.window)
-        await cache.aadd(key, 0, timeout=budget.window + 1)
-        try:
-            total = await cache.aincr(key, report)
-        except ValueError:  # expired between add and incr
-            total = report
-            await cache.aset(key, report, timeout=budget.window + 1)
-        if total > budget.shared_limit():
-            return _refused(ip, "shared", budget)
+    if report and await _off_database_thread(_report_frames)(ip, report, budget.window) > budget.shared_limit():
+        return _refused(ip, "shared", budget)
     return True
+
+
+def _off_database_thread(function):
+    """A socket's cache work, run in the general thread pool. The cache's own
+    async methods (cache.aadd, aincr, ...) are Django's thread-sensitive
+    wrappers: they run on the one thread database_sync_to_async uses, so a
+    connect's socket slot (taken before the socket is accepted) queued behind
+    every other socket's database work, and daphne dropped handshakes not
+    accepted within its 5 s (bench/signaling_capacity.py: at 100 calls
+    connecting together, every operator's socket). Presence's leases run off
+    that thread for the same reason (kyc/presence.py)."""
+    return sync_to_async(function, thread_sensitive=False)
+
+
+def _report_frames(ip: str, count: int, window: int) -> int:
+    """Add frames to the address's count shared across processes; the total."""
+    return _count(_window_key("ws", ip, window), timeout=window + 1, by=count)
 
 
 def _refused(ip: str, where: str, budget: IpFrameBudget | None = None) -> bool:
@@ -229,17 +239,35 @@ def _slot_window(now: float | None = None) -> int:
     return int(time.time() if now is None else now) // settings.SIGNALING_SOCKET_SLOT_SECONDS
 
 
-async def _slot_add(ip: str, window: int, by: int) -> int:
+def _slot_add(ip: str, window: int, by: int) -> int:
     key = _slot_key(ip, window)
     timeout = 2 * settings.SIGNALING_SOCKET_SLOT_SECONDS + 1
     if by > 0:
-        await cache.aadd(key, 0, timeout=timeout)
+        cache.add(key, 0, timeout=timeout)
     try:
-        return await cache.aincr(key, by)
+        return cache.incr(key, by)
     except ValueError:  # expired (a decrement of a window gone: nothing to take away)
         if by > 0:
-            await cache.aset(key, by, timeout=timeout)
+            cache.set(key, by, timeout=timeout)
         return max(by, 0)
+
+
+def _slot_take(ip: str, window: int) -> tuple[bool, int, bool]:
+    """Count one more socket of this address: (taken, the address's count
+    without it if refused, whether this refusal is the window's first)."""
+    current = _slot_add(ip, window, 1)
+    previous = cache.get(_slot_key(ip, window - 1), 0)
+    count = current + max(previous, 0)
+    if count <= settings.SIGNALING_MAX_SOCKETS_PER_IP:
+        return True, count, False
+    _slot_add(ip, window, -1)
+    first = cache.add(f"verity:sockets-logged:{ip}:{window}", 1, timeout=settings.SIGNALING_SOCKET_SLOT_SECONDS)
+    return False, count - 1, first
+
+
+def _slot_move(ip: str, counted_in: int, window: int) -> None:
+    _slot_add(ip, window, 1)
+    _slot_add(ip, counted_in, -1)
 
 
 class SocketSlots:
@@ -263,17 +291,15 @@ class SocketSlots:
         many open already."""
         ip = ip or "unknown"
         window = _slot_window()
-        current = await _slot_add(ip, window, 1)
-        previous = await cache.aget(_slot_key(ip, window - 1), 0)
-        if current + max(previous, 0) <= settings.SIGNALING_MAX_SOCKETS_PER_IP:
+        taken, count, first_refusal = await _off_database_thread(_slot_take)(ip, window)
+        if taken:
             self.socket_slot = (ip, window)
             return True
-        await _slot_add(ip, window, -1)
-        if await cache.aadd(f"verity:sockets-logged:{ip}:{window}", 1, timeout=settings.SIGNALING_SOCKET_SLOT_SECONDS):
+        if first_refusal:
             security_log.warning(
                 "websocket refused: client %s has %d sockets open (limit %d)",
                 ip,
-                current + max(previous, 0) - 1,
+                count,
                 settings.SIGNALING_MAX_SOCKETS_PER_IP,
             )
         await self.accept()
@@ -294,8 +320,7 @@ class SocketSlots:
         ip, counted_in = self.socket_slot
         window = _slot_window()
         if window != counted_in:
-            await _slot_add(ip, window, 1)
-            await _slot_add(ip, counted_in, -1)
+            await _off_database_thread(_slot_move)(ip, counted_in, window)
             self.socket_slot = (ip, window)
 
     async def release_socket_slot(self) -> None:
@@ -304,7 +329,7 @@ class SocketSlots:
         ip, counted_in = self.socket_slot
         self.socket_slot = None
         if counted_in >= _slot_window() - 1:  # an older window has expired with the place in it
-            await _slot_add(ip, counted_in, -1)
+            await _off_database_thread(_slot_add)(ip, counted_in, -1)
 
 
 def socket_slots_forget(ip: str | None) -> None:
