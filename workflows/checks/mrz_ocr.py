@@ -45,6 +45,12 @@ def ocr_engine():
     return RapidOCR(params={
         "Global.use_cls": False,
         "Global.log_level": "warning",
+        # The detector at the image's own scale (capped), not with its short
+        # side stretched to 736 px: a zone crop is a strip about 150 px high,
+        # which the default would blow up sixfold. A 1280x720 capture keeps
+        # about the scale it had (1280x704 instead of 1312x736).
+        "Det.limit_type": "max",
+        "Det.limit_side_len": 1344,
         "EngineConfig.onnxruntime.intra_op_num_threads": 1,
         "EngineConfig.onnxruntime.inter_op_num_threads": 1,
     })
@@ -87,12 +93,12 @@ def detect_text(rgb: np.ndarray) -> list[np.ndarray]:
     return [np.asarray(box, dtype=float) for box in result.boxes]
 
 
-def _crop(rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
+def _crop(rgb: np.ndarray, box: np.ndarray, scale: float = 1.0) -> np.ndarray:
     import cv2
 
     box = np.float32(box)
-    width = int(round(max(np.linalg.norm(box[0] - box[1]), np.linalg.norm(box[3] - box[2]))))
-    height = int(round(max(np.linalg.norm(box[0] - box[3]), np.linalg.norm(box[1] - box[2]))))
+    width = int(round(scale * max(np.linalg.norm(box[0] - box[1]), np.linalg.norm(box[3] - box[2]))))
+    height = int(round(scale * max(np.linalg.norm(box[0] - box[3]), np.linalg.norm(box[1] - box[2]))))
     target = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
     matrix = cv2.getPerspectiveTransform(box, target)
     return cv2.warpPerspective(rgb, matrix, (max(width, 1), max(height, 1)), flags=cv2.INTER_CUBIC,
@@ -285,6 +291,116 @@ def find_mrz_lines(lines: list[TextLine]) -> list[TextLine] | None:
             best = group  # later (lower) groups win
             break
     return best
+
+
+# --- finding the zone before reading anything ------------------------------
+
+# The cheap search works on the grey image at this width: the zone's
+# characters are then about 9 px apart and 12 px high on a 1280x720 capture
+# of a page filling most of the frame.
+ZONE_WORK_WIDTH = 640
+# A line of the zone is long and flat; at the work width it is at least this
+# share of the image wide (a TD1 card a third of the frame wide still is).
+ZONE_MIN_LINE_SHARE = 0.12
+ZONE_MIN_LINE_ASPECT = 5.0
+# The zone's characters are read best at about this height in pixels: a
+# small or distant zone is enlarged to it before the OCR sees it.
+ZONE_CHAR_HEIGHT = 28
+
+
+@dataclass
+class _Bar:
+    centre: np.ndarray
+    length: float
+    height: float
+    angle: float  # degrees, in (-90, 90]
+
+
+def _dark_text_bars(grey: np.ndarray) -> list[_Bar]:
+    """Runs of dark print on a light ground, joined along the line: the
+    black-hat keeps strokes thinner than the kernel, the horizontal
+    gradient keeps text (many edges across) over rules and borders."""
+    import cv2
+
+    blackhat = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 7)))
+    gradient = np.abs(cv2.Sobel(blackhat, cv2.CV_32F, 1, 0, ksize=3))
+    gradient = cv2.normalize(gradient, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    joined = cv2.morphologyEx(gradient, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (11, 1)))
+    _, mask = cv2.threshold(joined, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 1)))
+    # cut the thin bridges blur leaves between two lines of print
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3)))
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    bars = []
+    for contour in contours:
+        (cx, cy), (w, h), angle = cv2.minAreaRect(contour)
+        if w < h:
+            w, h, angle = h, w, angle + 90
+        angle = (angle + 90) % 180 - 90
+        if h < 2 or w / h < ZONE_MIN_LINE_ASPECT or w < ZONE_MIN_LINE_SHARE * grey.shape[1]:
+            continue
+        bars.append(_Bar(np.array([cx, cy]), float(w), float(h), float(angle)))
+    return bars
+
+
+def find_zone(rgb: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """Where the machine-readable zone probably is, without the OCR: the
+    corners of a box around it (clockwise from top-left along its lines, in
+    the image's pixels) and its line height; None when nothing looks like it.
+
+    The zone's lines are the longest runs of print on the page (ICAO puts
+    them across the whole width): the longest bar and the bars beside it,
+    along its direction, within a few line heights. Which way up the page is
+    the reading decides (read_mrz turns the crop over when needed).
+    """
+    import cv2
+
+    h, w = rgb.shape[:2]
+    scale = min(1.0, ZONE_WORK_WIDTH / w)
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    if scale < 1.0:
+        grey = cv2.resize(grey, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    bars = _dark_text_bars(grey)
+    if not bars:
+        return None
+    longest = max(bars, key=lambda bar: bar.length)
+    theta = np.radians(longest.angle)
+    along = np.array([np.cos(theta), np.sin(theta)])
+    across = np.array([-np.sin(theta), np.cos(theta)])
+    row_height = min(longest.height, 2.5 * np.median([b.height for b in bars]))
+    peers = [
+        bar for bar in bars
+        if bar.length >= 0.25 * longest.length and abs(bar.angle - longest.angle) <= 4
+        and abs(along @ (bar.centre - longest.centre)) <= 0.6 * longest.length
+    ]
+    peers.sort(key=lambda bar: across @ bar.centre)
+    index = next(i for i, bar in enumerate(peers) if bar is longest)
+    low, high = index, index
+    while low > 0 and across @ (peers[low].centre - peers[low - 1].centre) <= 2.6 * row_height:
+        low -= 1
+    while high + 1 < len(peers) and across @ (peers[high + 1].centre - peers[high].centre) <= 2.6 * row_height:
+        high += 1
+    corners = []
+    for bar in peers[low : high + 1]:
+        for sa in (-0.5, 0.5):
+            for sc in (-0.5, 0.5):
+                corners.append(bar.centre + sa * bar.length * along + sc * bar.height * across)
+    corners = np.array(corners)
+    a, c = corners @ along, corners @ across
+    line_height = float(np.median([bar.height for bar in peers[low : high + 1]]))
+    pad_a, pad_c = 1.5 * line_height, 0.9 * line_height
+    a0, a1, c0, c1 = a.min() - pad_a, a.max() + pad_a, c.min() - pad_c, c.max() + pad_c
+    box = np.array([a0 * along + c0 * across, a1 * along + c0 * across,
+                    a1 * along + c1 * across, a0 * along + c1 * across]) / scale
+    return box, line_height / scale
+
+
+def zone_crop(rgb: np.ndarray, box: np.ndarray, line_height: float) -> np.ndarray:
+    """The zone cut out along its own direction, enlarged when its print is
+    small (the recogniser reads 48 px high lines; the detector needs the
+    strokes a few pixels thick)."""
+    zoom = max(1.0, min(3.0, ZONE_CHAR_HEIGHT / max(line_height, 1.0)))
+    return _crop(rgb, box, scale=zoom)
 
 
 def rotate(rgb: np.ndarray, degrees: float) -> np.ndarray:
