@@ -118,6 +118,82 @@ def bench_mrz(count: int, seed0: int = 1000) -> dict:
     }
 
 
+def bench_mrz_heldout(split: str, count: int) -> dict:
+    """The MRZ check on the held-out set (bench/heldout/mrz.py), called as
+    the Celery task calls it: read, then judge against the name and date of
+    birth the business sent."""
+    from bench.heldout import mrz as heldout
+
+    today = dt.date.today()
+    rows = []
+    mrz_ocr_warm = mrz.read_mrz(td.document_capture(td.random_holder(1), "TD3", seed=1)[0], today=today)
+    del mrz_ocr_warm  # models loaded before the clock runs, as in a worker
+    for n, case in enumerate(heldout.cases(split, count, today=today)):
+        start = clock()
+        read = mrz.read_mrz(case.image, today=today)
+        outcome = mrz.judge_mrz(read, expected_name=case.expected_name, expected_birth_date=case.birth_date,
+                                minimum_age=18, today=today)
+        wall, cpu = since(start)
+        data = read.data
+        exact = data is not None and data.lines == case.lines
+        reported_valid = data is not None and data.check_digits_valid and not data.ambiguous
+        if data is None:
+            verdict = "not_found"
+        elif exact:
+            verdict = "exact"
+        elif reported_valid:
+            verdict = "wrong_but_valid"  # the dangerous one: trusted, and wrong
+        elif data.ambiguous:
+            verdict = "ambiguous"
+        else:
+            verdict = "check_digit_failed"
+        rows.append({
+            "seed": case.seed, "layout": case.layout, "hard": case.hard, "conditions": case.conditions,
+            "tampered": case.tampered, "specimen": case.specimen, "verdict": verdict, "status": outcome.status,
+            "reported_valid": reported_valid, "name_match": outcome.details.get("name_match"),
+            "read": data.lines if data else None, "truth": case.lines,
+            "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
+        })
+        print(f"  mrz {split} {n + 1}/{count} {case.layout} {'hard' if case.hard else 'easy'} "
+              f"{'tampered ' if case.tampered else ''}{verdict:18s} {outcome.status:12s} {cpu:5.2f}s", file=sys.stderr)
+
+    def share(selected, test):
+        selected = list(selected)
+        return {"count": len(selected), "rate": sum(map(test, selected)) / max(len(selected), 1)}
+
+    genuine = [r for r in rows if not r["tampered"]]
+    tampered = [r for r in rows if r["tampered"]]
+    is_exact = lambda r: r["verdict"] == "exact"  # noqa: E731
+    cpu = sorted(r["cpu_s"] for r in rows)
+    return {
+        "split": split,
+        "documents": len(rows),
+        "exact": share(genuine, is_exact),
+        "exact_hard": share((r for r in genuine if r["hard"]), is_exact),
+        "exact_easy": share((r for r in genuine if not r["hard"]), is_exact),
+        "exact_by_layout": {layout: share((r for r in genuine if r["layout"] == layout), is_exact)
+                            for layout in LAYOUTS},
+        "exact_specimens": share((r for r in genuine if r["specimen"]), is_exact),
+        "exact_by_condition_at_strength_3": {
+            name: share((r for r in genuine if r["conditions"].get(name) == 3), is_exact)
+            for name in heldout.CONDITIONS
+        },
+        "wrong_but_valid": sum(r["verdict"] == "wrong_but_valid" for r in rows),
+        "wrong_but_passed": sum(r["status"] == PASSED and r["verdict"] != "exact" for r in rows),
+        "genuine_reported_invalid": share(genuine, lambda r: r["verdict"] == "check_digit_failed"),
+        "genuine_passed": share((r for r in genuine if not r["specimen"]), lambda r: r["status"] == PASSED),
+        "name_match_on_exact_reads": share((r for r in genuine if r["verdict"] == "exact"),
+                                           lambda r: r["name_match"] == "match"),
+        "tampered_flagged": share(tampered, lambda r: not r["reported_valid"] and r["status"] != PASSED),
+        "verdicts": dict(collections.Counter(r["verdict"] for r in rows)),
+        "statuses": dict(collections.Counter(r["status"] for r in rows)),
+        "cpu_s_per_document": {"mean": statistics.mean(cpu), "median": statistics.median(cpu),
+                               "p90": cpu[int(0.9 * (len(cpu) - 1))], "max": cpu[-1]},
+        "wall_s_per_document_mean": statistics.mean(r["wall_s"] for r in rows),
+        "rows": rows,
+    }
+
+
 # --- faces ---------------------------------------------------------------------
 
 
@@ -362,6 +438,8 @@ def table(report: dict) -> str:
     lines = ["| measure | value |", "| --- | --- |"]
     if "mrz" in report:
         lines += _mrz_rows(report["mrz"])
+    if "mrz_heldout" in report:
+        lines += _mrz_heldout_rows(report["mrz_heldout"])
     if "faces" in report:
         lines += _face_rows(report["faces"])
     if "liveness" in report:
@@ -391,6 +469,29 @@ def _mrz_rows(m: dict) -> list[str]:
         f"| MRZ exact reads that needed a check-digit repair | {m['repaired_by_check_digits']} |",
         f"| MRZ time per document (wall / CPU) | {m['seconds_per_document_wall']:.2f} s / "
         f"{m['seconds_per_document_cpu']:.2f} s |",
+    ]
+
+
+def _mrz_heldout_rows(m: dict) -> list[str]:
+    def pct(entry):
+        return f"{entry['rate']:.1%} ({entry['count']})"
+
+    cpu = m["cpu_s_per_document"]
+    return [
+        f"| MRZ held-out ({m['split']} split, {m['documents']} documents): every field exact, genuine "
+        f"documents overall / hard / easy | {pct(m['exact'])} / {pct(m['exact_hard'])} / {pct(m['exact_easy'])} |",
+        "| MRZ held-out exact by layout | " + ", ".join(f"{k} {pct(v)}" for k, v in m["exact_by_layout"].items())
+        + f", specimens {pct(m['exact_specimens'])} |",
+        "| MRZ held-out exact with one condition at strength 3 | "
+        + ", ".join(f"{k} {pct(v)}" for k, v in m["exact_by_condition_at_strength_3"].items()) + " |",
+        f"| MRZ held-out wrong reading reported valid / wrong reading passed | {m['wrong_but_valid']} / "
+        f"{m['wrong_but_passed']} |",
+        f"| MRZ held-out tampered documents flagged | {pct(m['tampered_flagged'])} |",
+        f"| MRZ held-out genuine documents reported invalid (check digit) | {pct(m['genuine_reported_invalid'])} |",
+        f"| MRZ held-out expected name matched on exact reads (diacritics) | {pct(m['name_match_on_exact_reads'])} |",
+        f"| MRZ held-out outcomes | {', '.join(f'{k} {v}' for k, v in sorted(m['verdicts'].items()))} |",
+        f"| MRZ held-out CPU per document (mean / median / p90 / max) | {cpu['mean']:.2f} / {cpu['median']:.2f} / "
+        f"{cpu['p90']:.2f} / {cpu['max']:.2f} s |",
     ]
 
 
@@ -426,14 +527,17 @@ def _liveness_rows(lv: dict) -> list[str]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=210)
+    parser.add_argument("--split", choices=["dev", "test"], default="test",
+                        help="held-out split: tune on dev, report test (bench/heldout/)")
+    parser.add_argument("--heldout-docs", type=int, default=300, help="MRZ documents of the held-out split")
     parser.add_argument("--faces-per-person", type=int, default=30, help="genuine pairs per person")
     parser.add_argument("--liveness-per-person", type=int, default=6)
     parser.add_argument("--swaps-per-person", type=int, default=2)
     parser.add_argument("--participants", type=int, default=3)
-    parser.add_argument("--only", choices=["mrz", "faces", "liveness", "swaps", "participant"], nargs="*",
+    parser.add_argument("--only", choices=["mrz", "mrz_heldout", "faces", "liveness", "swaps", "participant"], nargs="*",
                         help="run only these parts (the JSON then holds only them)")
     args = parser.parse_args(argv)
-    everything = ["mrz", "faces", "liveness", "swaps", "participant"]
+    everything = ["mrz", "mrz_heldout", "faces", "liveness", "swaps", "participant"]
     parts = set(args.only or everything)
 
     started = time.time()
@@ -446,6 +550,8 @@ def main(argv=None) -> int:
     }
     if "mrz" in parts:
         report["mrz"] = bench_mrz(args.docs)
+    if "mrz_heldout" in parts:
+        report["mrz_heldout"] = bench_mrz_heldout(args.split, args.heldout_docs)
     if "faces" in parts:
         report["faces"] = bench_faces(args.faces_per_person)
     if "liveness" in parts:

@@ -72,9 +72,12 @@ def read_mrz(image, *, today: dt.date | None = None) -> MrzRead:
     The zone is looked for first without the OCR (mrz_ocr.find_zone), cut
     out straight and read alone: the text detector over a whole 1280x720
     capture was half the CPU of a reading. The crop is read as it is, then
-    turned over (a document held upside down puts its zone at the top,
-    and the cut-out is then upside down too). Only when the crop holds no
-    zone is the whole image read, the right way up and then turned over.
+    turned over (a document held upside down puts its zone at the top, and
+    the cut-out is then upside down too). The whole image is read, the
+    right way up and then turned over, only when the cheap search found
+    nothing or its crop holds no MRZ-like text at all (the search took
+    another long line for the zone); a crop of MRZ print that forms no zone
+    (a glare across it) is not read again at ten times the cost.
     """
     rgb = load_rgb(image)
     seen: list[str] = []
@@ -83,20 +86,24 @@ def read_mrz(image, *, today: dt.date | None = None) -> MrzRead:
         read = _read_turning(mrz_ocr.zone_crop(rgb, *zone), seen, today)
         if read is not None and read.data is not None:
             return read
+        if any(mrz_ocr.looks_like_mrz(text) for text in seen):
+            return read or MrzRead(None, [], seen)
     return _read_turning(rgb, seen, today) or MrzRead(None, [], seen)
 
 
 def _read_turning(rgb, seen: list[str], today: dt.date | None) -> MrzRead | None:
     """The zone read from an image as it is, else turned over; None when
-    neither way shows one."""
+    neither way shows one. Turned over only when the right way up shows no
+    MRZ-like text (upside down, "<" reads as nothing MRZ-like)."""
     for angle in (0.0, 180.0):
         text_lines, group = mrz_ocr.read_mrz_lines(mrz_ocr.rotate(rgb, angle) if angle else rgb)
         seen.extend(line.text for line in text_lines)
-        if group is None:
-            continue
-        data = parse_mrz([row.chars if row.chars is not None else row.text for row in group], today=today)
-        # A zone found the right way up: turning it over will not help.
-        return MrzRead(data, group, seen, rotation=angle)
+        if group is not None:
+            data = parse_mrz([row.chars if row.chars is not None else row.text for row in group], today=today)
+            # A zone found the right way up: turning it over will not help.
+            return MrzRead(data, group, seen, rotation=angle)
+        if any(mrz_ocr.looks_like_mrz(line.text) for line in text_lines):
+            return None
     return None
 
 
@@ -113,11 +120,12 @@ def normalise_name(text: str) -> list[str]:
 
 
 def _expected_alternatives(expected: str) -> list[list[str]]:
-    """ICAO transliterates Ä as AE or A (Ö, Ü alike): try both spellings."""
-    german = unicodedata.normalize("NFC", expected.upper())
-    for umlaut, pair in (("Ä", "AE"), ("Ö", "OE"), ("Ü", "UE")):
-        german = german.replace(umlaut, pair)
-    return [normalise_name(expected), normalise_name(german)]
+    """ICAO 9303-3 transliterates Ä as AE or A (Ö, Ü alike) and Å as AA:
+    try the name with the bare letters and with the pairs."""
+    pairs = unicodedata.normalize("NFC", expected.upper())
+    for letter, pair in (("Ä", "AE"), ("Ö", "OE"), ("Ü", "UE"), ("Å", "AA")):
+        pairs = pairs.replace(letter, pair)
+    return [normalise_name(expected), normalise_name(pairs)]
 
 
 def compare_names(mrz_surname: str, mrz_given: str, expected: str) -> str:

@@ -227,7 +227,7 @@ def read_mrz_lines(rgb: np.ndarray) -> tuple[list[TextLine], list[TextLine] | No
     return [read[i] for i in sorted(read)], group
 
 
-def _looks_like_mrz(text: str) -> bool:
+def looks_like_mrz(text: str) -> bool:
     cleaned = text_of(clean_line(text))
     if len(cleaned) < 12:
         return False
@@ -270,7 +270,7 @@ def _merge_rows(lines: list[TextLine]) -> list[TextLine]:
 
 def find_mrz_lines(lines: list[TextLine]) -> list[TextLine] | None:
     """The bottom-most run of 2 or 3 consecutive MRZ-like rows of one layout."""
-    rows = [row for row in _merge_rows(lines) if _looks_like_mrz(row.text)]
+    rows = [row for row in _merge_rows(lines) if looks_like_mrz(row.text)]
     best = None
     for start in range(len(rows)):
         for layout in (TD1, TD3, TD2):
