@@ -181,7 +181,7 @@ def _camera(page: np.ndarray, conditions: dict[str, int], seed: int) -> np.ndarr
     if "perspective" in conditions:
         out = _perspective(out, conditions["perspective"], rng)
     if "glare" in conditions:
-        radius = (0.06, 0.09, 0.12)[conditions["glare"] - 1]
+        radius = (0.04, 0.06, 0.08)[conditions["glare"] - 1]
         out = td.glare(out, centre=(rng.uniform(0.3, 0.7), rng.uniform(0.35, 0.7)), radius=radius)
     if "low_light" in conditions:
         factor = (0.45, 0.3, 0.2)[conditions["low_light"] - 1]

@@ -21,6 +21,7 @@ import numpy as np
 from workflows.checks.mrz_parse import (
     ALPHABET,
     FILLER,
+    LOOKALIKE_PAIRS,
     TD1,
     TD2,
     TD3,
@@ -124,7 +125,12 @@ def recognise(crops: list[np.ndarray]) -> list[tuple[str, float, list[Char] | No
             ratio = max(w / max(h, 1), model_w / model_h)
             batch = recogniser.resize_norm_img(crop, ratio)[np.newaxis].astype(np.float32)
             probabilities = recogniser.session(batch)[0]
-            out.append(_decode(probabilities, characters))
+            text, score, chars, peaks = _decode(probabilities, characters)
+            # where each character sits in the crop: the model's steps cover
+            # the padded input evenly, and the input is the crop at 48 px high
+            step = batch.shape[-1] / len(probabilities) * h / model_h
+            centres = [(peak + 0.5) * step for peak in peaks]
+            out.append((text, score, shape_doubts(crop, chars, centres)))
         return out
     except (AttributeError, TypeError, IndexError, ValueError):
         result = engine(crops[0], use_det=False, use_cls=False, use_rec=True) if len(crops) == 1 else None
@@ -138,11 +144,12 @@ def recognise(crops: list[np.ndarray]) -> list[tuple[str, float, list[Char] | No
         return [(result.txts[0] if result.txts else "", float(result.scores[0]) if result.scores else 0.0, None)]
 
 
-def _decode(probabilities: np.ndarray, characters: list[str]) -> tuple[str, float, list[Char]]:
+def _decode(probabilities: np.ndarray, characters: list[str]) -> tuple[str, float, list[Char], list[int]]:
     """Greedy CTC decoding that keeps, for each character, the probability
-    mass of every MRZ character at its most confident step."""
+    mass of every MRZ character at its most confident step (and that step)."""
     best = probabilities.argmax(axis=1)
     chars: list[Char] = []
+    peaks: list[int] = []
     confidences = []
     t = 0
     steps = len(best)
@@ -166,10 +173,75 @@ def _decode(probabilities: np.ndarray, characters: list[str]) -> tuple[str, floa
                 if other != char and other not in (" ", "?")
             )
             chars.append(Char(characters[index] if char == "?" else char, alternatives))
+            peaks.append(peak)
             confidences.append(float(row[index]))
         t = end + 1
     text = "".join(c.char for c in chars)
-    return text, float(np.mean(confidences)) if confidences else 0.0, chars
+    return text, float(np.mean(confidences)) if confidences else 0.0, chars, peaks
+
+
+# The weight given to the other reading of a look-alike pair when the
+# glyph's own shape says it may be the other one: a faint doubt, which the
+# parsing weighs only where two check digits cover the place.
+SHAPE_DOUBT = 0.01
+# A line's digits and capitals must differ in height by this share for the
+# height to say anything (in the OCR-B drawn here digits are ~8 % taller).
+MIN_HEIGHT_GAP = 0.04
+
+
+def _ink_heights(crop: np.ndarray, centres: list[float]) -> list[float | None]:
+    """The height of the print around each character's place: the longest
+    run of rows holding ink in a window one character wide."""
+    import cv2
+
+    grey = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    _, ink = cv2.threshold(grey.astype(np.uint8), 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    pitch = float(np.median(np.diff(centres))) if len(centres) > 1 else grey.shape[0] / 2
+    heights: list[float | None] = []
+    for x in centres:
+        a, b = int(round(x - 0.35 * pitch)), int(round(x + 0.35 * pitch)) + 1
+        window = ink[:, max(a, 0) : max(b, 1)]
+        if window.size == 0:
+            heights.append(None)
+            continue
+        rows = window.sum(axis=1) >= max(1, 0.12 * window.shape[1])
+        best = run = 0
+        for on in rows:
+            run = run + 1 if on else 0
+            best = max(best, run)
+        heights.append(float(best) if best else None)
+    return heights
+
+
+def shape_doubts(crop: np.ndarray, chars: list[Char], centres: list[float]) -> list[Char]:
+    """Give the other reading of a look-alike pair some weight where the
+    glyph's height is that of the line's capitals while a digit was read (or
+    the other way round). Only a doubt: the check digits decide, and only
+    among readings the OCR or the print itself left open. A line whose
+    digits and capitals are the same height (another font) gets none."""
+    if len(chars) != len(centres) or len(chars) < 8:
+        return chars
+    heights = _ink_heights(crop, centres)
+    digits = [h for c, h in zip(chars, heights) if h and c.char.isdigit() and c.char not in LOOKALIKE_PAIRS]
+    letters = [h for c, h in zip(chars, heights)
+               if h and c.char.isalpha() and c.char not in LOOKALIKE_PAIRS and c.char not in "CEK"]
+    if len(digits) < 2 or len(letters) < 2:
+        return chars
+    digit_h, letter_h = float(np.median(digits)), float(np.median(letters))
+    gap = digit_h - letter_h
+    if gap < MIN_HEIGHT_GAP * digit_h:
+        return chars
+    out = []
+    for c, h in zip(chars, heights):
+        other = LOOKALIKE_PAIRS.get(c.char)
+        weighed = dict(c.alternatives)
+        if other and h and weighed.get(other, 0.0) < SHAPE_DOUBT:
+            looks_other = h <= letter_h + 0.4 * gap if c.char.isdigit() else h >= digit_h - 0.4 * gap
+            if looks_other:
+                weighed[other] = SHAPE_DOUBT
+                c = Char(c.char, tuple(sorted(weighed.items(), key=lambda kv: -kv[1])))
+        out.append(c)
+    return out
 
 
 def _long_flat_boxes(rgb: np.ndarray) -> list[np.ndarray]:
@@ -308,7 +380,7 @@ ZONE_MIN_LINE_ASPECT = 5.0
 ZONE_CHAR_HEIGHT = 28
 
 
-@dataclass
+@dataclass(eq=False)
 class _Bar:
     centre: np.ndarray
     length: float
@@ -380,15 +452,21 @@ def find_zone(rgb: np.ndarray) -> tuple[np.ndarray, float] | None:
         low -= 1
     while high + 1 < len(peers) and across @ (peers[high + 1].centre - peers[high].centre) <= 2.6 * row_height:
         high += 1
+    rows = peers[low : high + 1]
+    # A glare or a fold cuts a line in pieces: every piece between the
+    # zone's first and last line belongs to it, however short.
+    top, bottom = (across @ rows[0].centre) - 0.5 * row_height, (across @ rows[-1].centre) + 0.5 * row_height
+    rows += [bar for bar in bars if all(bar is not row for row in rows) and abs(bar.angle - longest.angle) <= 4
+             and top <= across @ bar.centre <= bottom]
     corners = []
-    for bar in peers[low : high + 1]:
+    for bar in rows:
         for sa in (-0.5, 0.5):
             for sc in (-0.5, 0.5):
                 corners.append(bar.centre + sa * bar.length * along + sc * bar.height * across)
     corners = np.array(corners)
     a, c = corners @ along, corners @ across
-    line_height = float(np.median([bar.height for bar in peers[low : high + 1]]))
-    pad_a, pad_c = 1.5 * line_height, 0.9 * line_height
+    line_height = float(np.median([bar.height for bar in peers[low : high + 1]]))  # the whole lines
+    pad_a, pad_c = 2.0 * line_height, 1.6 * line_height
     a0, a1, c0, c1 = a.min() - pad_a, a.max() + pad_a, c.min() - pad_c, c.max() + pad_c
     box = np.array([a0 * along + c0 * across, a1 * along + c0 * across,
                     a1 * along + c1 * across, a0 * along + c1 * across]) / scale
