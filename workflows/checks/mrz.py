@@ -111,7 +111,9 @@ def _read_turning(rgb, seen: list[str], today: dt.date | None) -> MrzRead | None
 
 
 def normalise_name(text: str) -> list[str]:
-    """Name tokens as an MRZ writes them: Latin capitals, no accents."""
+    """Name tokens as an MRZ writes them: Latin capitals, no accents, no
+    apostrophes (ICAO 9303-3 drops them: O'Brien is OBRIEN)."""
+    text = re.sub(r"['’`ʼ]", "", unicodedata.normalize("NFC", text))
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     replacements = {"ß": "SS", "Æ": "AE", "Ø": "OE", "Œ": "OE", "Þ": "TH", "Ł": "L", "Đ": "D"}
@@ -120,15 +122,25 @@ def normalise_name(text: str) -> list[str]:
 
 
 def _expected_alternatives(expected: str) -> list[list[str]]:
-    """ICAO 9303-3 transliterates Ä as AE or A (Ö, Ü alike) and Å as AA:
-    try the name with the bare letters and with the pairs."""
-    pairs = unicodedata.normalize("NFC", expected.upper())
-    for letter, pair in (("Ä", "AE"), ("Ö", "OE"), ("Ü", "UE"), ("Å", "AA")):
-        pairs = pairs.replace(letter, pair)
-    return [normalise_name(expected), normalise_name(pairs)]
+    """ICAO 9303-3 transliterates Ä, Ö, Ü as AE, OE, UE or as the bare vowel
+    and Å as AA (or A): the name in each of those spellings."""
+    name = unicodedata.normalize("NFC", expected.upper())
+    spellings = []
+    for umlauts in (False, True):
+        for ring in (False, True):
+            text = name
+            if umlauts:
+                for letter, pair in (("Ä", "AE"), ("Ö", "OE"), ("Ü", "UE")):
+                    text = text.replace(letter, pair)
+            if ring:
+                text = text.replace("Å", "AA")
+            tokens = normalise_name(text)
+            if tokens not in spellings:
+                spellings.append(tokens)
+    return spellings
 
 
-def compare_names(mrz_surname: str, mrz_given: str, expected: str) -> str:
+def compare_names(mrz_surname: str, mrz_given: str, expected: str, *, truncated: bool = False) -> str:
     """'match', 'partial' or 'mismatch' between the MRZ name and the one the
     business sent, in any order ("First Last" or "Last, First").
 
@@ -142,7 +154,9 @@ def compare_names(mrz_surname: str, mrz_given: str, expected: str) -> str:
         return "mismatch"
 
     def same(mrz_token: str, other: str, last: bool) -> bool:
-        return mrz_token == other or (last and len(mrz_token) >= 2 and other.startswith(mrz_token))
+        # a cut can leave one letter of the last name; otherwise two at least
+        shortest = 1 if truncated else 2
+        return mrz_token == other or (last and len(mrz_token) >= shortest and other.startswith(mrz_token))
 
     best = "mismatch"
     for expected_tokens in _expected_alternatives(expected):
@@ -156,6 +170,12 @@ def compare_names(mrz_surname: str, mrz_given: str, expected: str) -> str:
                 remaining.remove(hit)
                 matched.append(token)
         if len(matched) == len(mrz_tokens) and not remaining:
+            return "match"
+        # A name field filled to its last place was cut short (ICAO 9303-3,
+        # 4.6): the given names after the cut are missing, not different.
+        if truncated and len(matched) == len(mrz_tokens) and all(
+            token not in remaining for token in surname_tokens
+        ) and len(matched) > len(surname_tokens):
             return "match"
         surname_ok = all(token in matched for token in surname_tokens)
         given_ok = len(matched) > len(surname_tokens)
@@ -276,7 +296,9 @@ def judge_mrz(
 
     name_result = None
     if expected_name:
-        name_result = compare_names(data.surname, data.given_names, expected_name)
+        name_field = data.lines[2] if data.layout == "TD1" else data.lines[0][5:]
+        name_result = compare_names(data.surname, data.given_names, expected_name,
+                                    truncated=not name_field.endswith("<"))
         if name_result == "mismatch":
             failed.append(
                 reason("mrz.name_mismatch",
