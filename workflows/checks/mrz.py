@@ -38,7 +38,7 @@ from workflows.checks.results import (
 ENGINE = "rapidocr"
 # Bump the suffix whenever reading or judging changes: results are stored per
 # engine version, so a new version re-checks old evidence instead of reusing.
-ENGINE_REVISION = "mrz.3"
+ENGINE_REVISION = "mrz.4"
 
 
 @functools.lru_cache(maxsize=1)
