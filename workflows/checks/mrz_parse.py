@@ -584,7 +584,10 @@ def _checksum_repair(rows: list[list[Char]], layout: Layout) -> tuple[list[list[
             for line, i, alternative in solutions[0]:
                 notes.append(f"{_field_at(layout, line, i)}: {rows[line][i].char}→{alternative} "
                              "(the check digits agree only this way)")
-                repaired[line][i] = Char(alternative, rows[line][i].alternatives)
+                # what the OCR read stays a reading the rival search weighs
+                read = rows[line][i]
+                weighed = tuple((c, p) for c, p in read.alternatives if c != alternative)
+                repaired[line][i] = Char(alternative, ((read.char, 1.0),) + weighed)
             return repaired, notes, _rivals_of_valid(repaired, layout)
         combos = solutions + rivals
         return rows, [], sorted({_field_at(layout, line, i) for combo in combos for line, i, _ in combo})
