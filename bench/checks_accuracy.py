@@ -309,66 +309,18 @@ def bench_faces(per_identity: int, split: str = "test") -> dict:
 # --- liveness ----------------------------------------------------------------
 
 
-def _attacks(base: np.ndarray, seed: int) -> dict[str, dict[str, list]]:
-    """Replays of one still photo of the customer, for every action."""
-    rng = np.random.default_rng(seed)
-    noisy = [td.sensor_noise(base, seed + i) for i in range(td.FRAMES_PER_ACTION)]
-    recompressed = [td.jpeg(td.sensor_noise(base, seed + 10 + i, sigma=1.0), 70) for i in range(td.FRAMES_PER_ACTION)]
-    moved = []
-    for i in range(td.FRAMES_PER_ACTION):
-        dx, dy = (int(v) for v in rng.integers(-25, 25, size=2))
-        shifted = np.roll(np.roll(base, dx, axis=1), dy, axis=0)
-        moved.append(td.sensor_noise(td.rotate(shifted, float(rng.uniform(-4, 4)), fill=(186, 180, 170)), seed + 20 + i))
-    kinds = {"identical_frames": td.still_replay(base), "photo_with_sensor_noise": noisy,
-             "photo_recompressed": recompressed, "photo_shaken_in_hand": moved}
-    return {kind: {action: frames for action in liveness.ACTIONS} for kind, frames in kinds.items()}
+def bench_liveness(split: str, customers: int) -> dict:
+    """The held-out liveness set (bench/heldout/liveness.py): people at their
+    own timing and five kinds of attack, BPCER and APCER per action and
+    attack type, CPU per participant."""
+    from bench.heldout import liveness as heldout
 
-
-def bench_liveness(per_person: int, seed0: int = 9000) -> dict:
-    genuine_results = []
-    per_action = collections.defaultdict(lambda: [0, 0])
-    attack_results = collections.defaultdict(lambda: [0, 0])
-    attack_action_accepts = collections.defaultdict(lambda: [0, 0])
-    zoom_photo = [0, 0]
-    for name, photo in (("astronaut", td.astronaut()), ("grace_hopper", td.grace_hopper())):
-        for k in range(per_person):
-            seed = seed0 + 31 * k + (0 if name == "astronaut" else 7000)
-            rng = np.random.default_rng(seed)
-            base = td.live_frame(photo, seed=seed, face_share=float(rng.uniform(0.5, 0.62)),
-                                 offset=(int(rng.integers(-40, 40)), int(rng.integers(-20, 20))))
-            challenges = {
-                action: td.challenge_frames(base, action, seed=seed + i) for i, action in enumerate(liveness.ACTIONS)
-            }
-            outcome = liveness.check_liveness(challenges)
-            genuine_results.append(outcome.status == PASSED)
-            for verdict in outcome.details.get("actions", []):
-                per_action[verdict["action"]][0] += verdict["status"] == PASSED
-                per_action[verdict["action"]][1] += 1
-            for kind, attack in _attacks(base, seed).items():
-                result = liveness.check_liveness(attack)
-                attack_results[kind][0] += result.status != PASSED
-                attack_results[kind][1] += 1
-                for verdict in result.details.get("actions", []):
-                    attack_action_accepts[verdict["action"]][0] += verdict["status"] == PASSED
-                    attack_action_accepts[verdict["action"]][1] += 1
-            # A photo brought closer to the camera: the one movement a flat
-            # picture can do exactly as a face does.
-            closer = [td.sensor_noise(td.zoom(base, 1 + 0.09 * i), seed + 40 + i) for i in range(5)]
-            zoom_photo[0] += liveness.judge_action("move_closer", closer).status == PASSED
-            zoom_photo[1] += 1
-            print(f"  liveness {name} {k + 1}/{per_person}: genuine {outcome.status}", file=sys.stderr)
-    attacks_total = sum(total for _, total in attack_results.values())
-    rejected = sum(rejected for rejected, _ in attack_results.values())
-    return {
-        "genuine_sequences": len(genuine_results),
-        "genuine_pass_rate": sum(genuine_results) / len(genuine_results),
-        "genuine_pass_rate_per_action": {a: ok / total for a, (ok, total) in per_action.items()},
-        "replay_sequences": attacks_total,
-        "replay_rejection_rate": rejected / attacks_total,
-        "replay_rejection_by_kind": {kind: r / t for kind, (r, t) in attack_results.items()},
-        "replay_action_accept_rate": {a: ok / total for a, (ok, total) in attack_action_accepts.items()},
-        "photo_moved_closer_accepted_by_move_closer": zoom_photo[0] / zoom_photo[1],
-    }
+    generated = heldout.cases(split, customers, progress=lambda n: print(
+        f"  liveness {split}: customer {n + 1}/{customers} rendered", file=sys.stderr))
+    report = heldout.evaluate(generated)
+    report["split"] = split
+    report["burst"] = {"frames": heldout.LIVENESS_BURST_FRAMES, "interval_ms": heldout.LIVENESS_BURST_INTERVAL_MS}
+    return report
 
 
 # --- person swaps during the liveness bursts ------------------------------------------
@@ -548,16 +500,23 @@ def _face_rows(f: dict) -> list[str]:
 
 
 def _liveness_rows(lv: dict) -> list[str]:
-    return [
-        f"| Liveness replay rejection ({lv['replay_sequences']} still-photo replays × 5 actions) | "
-        f"{lv['replay_rejection_rate']:.1%} |",
-        f"| Liveness genuine pass rate ({lv['genuine_sequences']} synthetic sequences × 5 actions) | "
-        f"{lv['genuine_pass_rate']:.1%} |",
-        f"| Liveness genuine pass per action | "
-        + ", ".join(f"{a} {r:.0%}" for a, r in lv["genuine_pass_rate_per_action"].items()) + " |",
-        f"| Photo moved closer accepted by move_closer (known weakness) | "
-        f"{lv['photo_moved_closer_accepted_by_move_closer']:.0%} |",
+    burst = lv["burst"]
+    rows = [
+        f"| Liveness ({lv['split']} split, {lv['customers']} customers × 5 actions, bursts of {burst['frames']} "
+        f"frames {burst['interval_ms']} ms apart): BPCER per check / per burst | "
+        f"{lv['bpcer_check']:.1f} % / {lv['bpcer_burst']:.1f} % |",
+        "| Liveness APCER per check (every burst an attack of this kind) | "
+        + ", ".join(f"{kind} {rate:.1f} %" for kind, rate in lv["apcer_check"].items()) + " |",
+        "| Liveness APCER per burst | "
+        + ", ".join(f"{kind} {rate:.1f} %" for kind, rate in lv["apcer_burst"].items()) + " |",
     ]
+    for action, figures in lv["per_action"].items():
+        rows.append(f"| Liveness {action}: BPCER / APCER by attack | {figures['bpcer']:.1f} % / "
+                    + ", ".join(f"{kind} {rate:.1f} %" for kind, rate in figures["apcer"].items()) + " |")
+    cpu = lv["cpu_seconds_per_participant"]
+    rows.append(f"| Liveness CPU per participant (5 bursts, decoding included; mean / p90) | "
+                f"{cpu['mean']:.3f} s / {cpu['p90']:.3f} s |")
+    return rows
 
 
 def main(argv=None) -> int:
@@ -568,7 +527,8 @@ def main(argv=None) -> int:
     parser.add_argument("--heldout-docs", type=int, default=300, help="MRZ documents of the held-out split")
     parser.add_argument("--faces-per-person", type=int, default=40,
                         help="held-out genuine pairs per identity (bench/heldout/faces.py)")
-    parser.add_argument("--liveness-per-person", type=int, default=6)
+    parser.add_argument("--liveness-customers", type=int, default=24,
+                        help="held-out liveness customers (5 genuine and 25 attack bursts each)")
     parser.add_argument("--swaps-per-person", type=int, default=2)
     parser.add_argument("--participants", type=int, default=3)
     parser.add_argument("--only", choices=["mrz", "mrz_heldout", "faces", "liveness", "swaps", "participant"], nargs="*",
@@ -592,7 +552,7 @@ def main(argv=None) -> int:
     if "faces" in parts:
         report["faces"] = bench_faces(args.faces_per_person, args.split)
     if "liveness" in parts:
-        report["liveness"] = bench_liveness(args.liveness_per_person)
+        report["liveness"] = bench_liveness(args.split, args.liveness_customers)
     if "swaps" in parts:
         report["swaps"] = bench_swaps(args.swaps_per_person)
     if "participant" in parts:

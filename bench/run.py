@@ -30,7 +30,7 @@ SCRIPT_TIMEOUT_S = 10 * 60
 # In the whole suite, smaller samples than the scripts' own defaults (210
 # documents take ~10 min here), so `make bench` stays near 15 minutes. Run
 # one alone (make bench NAME=checks_accuracy) for its full default.
-SUITE_ARGS = {"checks_accuracy": ["--docs", "40", "--faces-per-person", "10", "--liveness-per-person", "3"]}
+SUITE_ARGS = {"checks_accuracy": ["--docs", "40", "--heldout-docs", "60", "--faces-per-person", "10", "--liveness-customers", "8"]}
 ALIASES = {
     "call": "call_setup", "setup": "call_setup", "signaling": "signaling_capacity", "capacity": "signaling_capacity",
     "checks": "checks_accuracy", "cpu": "checks_cpu", "recording": "recording_compose", "compose": "recording_compose",

@@ -51,8 +51,13 @@ LIVENESS_ACTION_LABELS = {
     "blink": _("Blink"),
     "move_closer": _("Move closer"),
 }
-# Frames the customer's page takes for one liveness action (a short burst).
-LIVENESS_BURST_FRAMES = 5
+# Frames the customer's page takes for one liveness action (a short burst),
+# this far apart (static/js/customer-call.js takes them at this pace, then
+# uploads them). A blink is 100-300 ms: frames 100 ms apart see nearly every
+# blink with the lids at least half down, and ten of them span 0.9 s, time
+# for a slow turn; bench/heldout/liveness.py measures both.
+LIVENESS_BURST_FRAMES = 10
+LIVENESS_BURST_INTERVAL_MS = 100
 
 # How the customer answers a question: aloud (the operator notes what was
 # said), typed into the call's frame, or by choosing one of the choices there.

@@ -7,7 +7,11 @@ import { CaptureIntegrity } from "./capture-integrity.js";
 import { grabFrame } from "./frame-grab.js";
 import { LevelMeter, LightMeter, LocalMedia, mediaErrorKey } from "./local-media.js";
 
-const BURST_INTERVAL_MS = 300;
+// A liveness burst: frames this far apart (workflows.steps
+// LIVENESS_BURST_INTERVAL_MS), all grabbed before any is uploaded, so an
+// upload's latency never stretches the gaps: a blink of 100 ms falls
+// between frames 300 ms apart.
+const BURST_INTERVAL_MS = 100;
 // An operator challenge (a hand across the face) is asked and captured in one
 // go: the customer gets a moment to read it and start, and the frames are
 // spread over the movement.
@@ -392,9 +396,18 @@ async function takeCapture(capture) {
   const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   try {
     if (challenge && capture.missing[0] === 0) await wait(CHALLENGE_LEAD_MS);
+    const grabbed = [];
+    const started = performance.now();
     for (const [n, frame] of capture.missing.entries()) {
-      if (n > 0) await wait(challenge ? CHALLENGE_INTERVAL_MS : BURST_INTERVAL_MS);
-      const blob = await grabFrame(localVideo);
+      if (challenge) {
+        if (n > 0) await wait(CHALLENGE_INTERVAL_MS);
+      } else {
+        // On the burst's own clock, not after the last grab's encoding.
+        await wait(Math.max(0, started + n * BURST_INTERVAL_MS - performance.now()));
+      }
+      grabbed.push([frame, await grabFrame(localVideo)]);
+    }
+    for (const [frame, blob] of grabbed) {
       const body = new FormData();
       body.append("image", blob, "capture.jpg");
       body.append("frame", String(frame));

@@ -58,3 +58,15 @@ def astronaut_challenges(astronaut_frame):
     from workflows.checks.liveness import ACTIONS
 
     return {action: td.challenge_frames(astronaut_frame, action, seed=i) for i, action in enumerate(ACTIONS)}
+
+
+@pytest.fixture(scope="session")
+def astronaut_bursts(astronaut_challenges):
+    """Every action as the customer's page sends it (LIVENESS_BURST_FRAMES
+    frames): each of the five frames of astronaut_challenges twice, with
+    fresh sensor noise, so the movement keeps its shape."""
+    from workflows.steps import LIVENESS_BURST_FRAMES
+
+    repeat = LIVENESS_BURST_FRAMES // td.FRAMES_PER_ACTION
+    return {action: [td.sensor_noise(frame, 70 + n) for frame in frames for n in range(repeat)]
+            for action, frames in astronaut_challenges.items()}

@@ -109,7 +109,38 @@ def test_eye_aspect_ratio_of_open_and_shut_eyes():
 
 
 def test_engine_exception_becomes_an_error_result(monkeypatch, astronaut_challenges):
-    monkeypatch.setattr(liveness, "measure_frame", lambda rgb: 1 / 0)
+    monkeypatch.setattr(liveness, "measure_burst", lambda frames: 1 / 0)
     outcome = liveness.check_liveness(astronaut_challenges)
     assert outcome.status == ERROR
     assert codes(outcome) == ["engine.exception"]
+
+
+def test_somebody_else_taking_over_mid_burst_fails(astronaut_challenges, hopper_frame):
+    """A swap of person inside one burst is caught by the liveness check itself."""
+    theirs = td.challenge_frames(hopper_frame, "turn_left", seed=4)
+    frames = list(astronaut_challenges["turn_left"][:2]) + theirs[2:]
+    verdict = liveness.judge_action("turn_left", frames)
+    assert verdict.status == FAILED
+    assert [r.code for r in verdict.reasons] == ["liveness.face_changed"]
+    assert "frame 3" in verdict.reasons[0].message
+
+
+def test_photo_turned_in_the_hand_is_a_flat_picture_not_a_turn(astronaut_frame):
+    """A print swung about its vertical axis changes the measured yaw like a
+    turn does, but its landmarks move as one plane."""
+    import cv2
+
+    h, w = astronaut_frame.shape[:2]
+    k = np.array([[w, 0, w / 2], [0, w, h / 2], [0, 0, 1.0]])
+    to_centre = np.array([[1, 0, -w / 2], [0, 1, -h / 2], [0, 0, 1.0]])
+    frames = []
+    for i, degrees in enumerate((0, 12, 24, 34, 34)):
+        a = np.radians(degrees)
+        rotation = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+        homography = k @ np.column_stack([rotation[:, 0], rotation[:, 1], [0, 0, w]]) @ to_centre
+        tilted = cv2.warpPerspective(astronaut_frame, homography / homography[2, 2], (w, h),
+                                     borderMode=cv2.BORDER_REPLICATE)
+        frames.append(td.sensor_noise(tilted, 30 + i))
+    verdicts = [liveness.judge_action(action, frames) for action in ("turn_left", "turn_right")]
+    assert all(v.status == FAILED for v in verdicts)
+    assert "liveness.flat_picture" in [r.code for v in verdicts for r in v.reasons]

@@ -14,6 +14,7 @@ from tests.checks import testdata as td
 from workflows import check_selectors, check_services, tasks
 from workflows.checks.recommendation import APPROVE, REJECT, REVIEW
 from workflows.models import CheckResult
+from workflows.steps import LIVENESS_BURST_FRAMES
 from workflows.tasks import run_checks_for_evidence
 
 from .conftest import holder
@@ -82,18 +83,18 @@ def test_face_and_document_front_are_matched_on_whichever_arrives_second(live_ca
 
 
 def test_liveness_runs_once_the_burst_is_complete_and_is_stored_on_its_first_frame(
-    live_call, astronaut_frame, astronaut_challenges
+    live_call, astronaut_frame, astronaut_bursts
 ):
     store(live_call.participant, Evidence.Kind.FACE, astronaut_frame)
     frames = []
-    for i, image in enumerate(astronaut_challenges["blink"]):
+    for i, image in enumerate(astronaut_bursts["blink"]):
         frames.append(store(live_call.participant, Evidence.Kind.LIVENESS_FRAME, image, label="blink", frame_index=i))
         stored = run_checks_for_evidence(frames[-1].pk)
-        assert stored == [] or i == 4
+        assert stored == [] or i == LIVENESS_BURST_FRAMES - 1
     assert kinds(frames[0]) == [("face_match", "passed"), ("liveness", "passed")]
     assert not CheckResult.objects.filter(evidence__in=frames[1:]).exists()
     swap_check = CheckResult.objects.get(evidence=frames[0], kind="face_match")
-    assert len(swap_check.details["liveness_frames"]) == 5
+    assert len(swap_check.details["liveness_frames"]) == LIVENESS_BURST_FRAMES
 
 
 def test_frame_the_operator_received_is_only_checked_for_quality(live_call, max_passport):
@@ -136,7 +137,7 @@ def test_failure_outside_the_engines_fails_the_task_on_a_worker(live_call, monke
 
 
 def test_recommendation_approves_only_when_document_face_and_liveness_passed(
-    live_call, astronaut_frame, max_passport, astronaut_challenges
+    live_call, astronaut_frame, max_passport, astronaut_bursts
 ):
     participant = live_call.participant
     recommendation = check_selectors.participant_recommendation(participant)
@@ -148,7 +149,7 @@ def test_recommendation_approves_only_when_document_face_and_liveness_passed(
         run_checks_for_evidence(evidence.pk)
     assert check_selectors.participant_recommendation(participant).statuses["liveness"] == "missing"
 
-    for i, image in enumerate(astronaut_challenges["turn_left"]):
+    for i, image in enumerate(astronaut_bursts["turn_left"]):
         frame = store(participant, Evidence.Kind.LIVENESS_FRAME, image, label="turn_left", frame_index=i)
     run_checks_for_evidence(frame.pk)
     recommendation = check_selectors.participant_recommendation(participant)

@@ -17,9 +17,10 @@ from tests.e2e.flows import (
     wait_decoding,
 )
 from tests.e2e.harness import screenshot
+from workflows.challenges import CHALLENGE_BURST_FRAMES
 
 PHONE = {"width": 390, "height": 844}
-# Five frames grabbed, encoded and uploaded by a page sharing two cores with
+# A burst's frames grabbed, encoded and uploaded by a page sharing two cores with
 # the operator's page and the server: seconds each when the machine is busy.
 BURST_TIMEOUT_MS = 60_000
 
@@ -114,10 +115,11 @@ def test_cover_half_face_is_prompted_captured_and_the_liveness_action_comes_back
     # Enlarged, the burst shows the movement frame by frame, each with its time.
     thumb.click()
     dialog = operator.locator("#evidence-dialog")
-    expect(dialog.locator("img")).to_have_count(5)
-    expect(dialog.locator("figcaption").first).to_have_text(re.compile(r"Frame 1 of 5 · \d{1,2}:\d\d:\d\d"))
-    # Five different pictures, each served to the operator.
-    assert len(set(dialog.locator("img").evaluate_all("(imgs) => imgs.map((img) => img.src)"))) == 5
+    expect(dialog.locator("img")).to_have_count(CHALLENGE_BURST_FRAMES)
+    expect(dialog.locator("figcaption").first).to_have_text(
+        re.compile(rf"Frame 1 of {CHALLENGE_BURST_FRAMES} · \d{{1,2}}:\d\d:\d\d"))
+    # Different pictures, each served to the operator.
+    assert len(set(dialog.locator("img").evaluate_all("(imgs) => imgs.map((img) => img.src)"))) == CHALLENGE_BURST_FRAMES
     operator.wait_for_function(
         "() => [...document.querySelectorAll('#evidence-dialog img')].every((img) => img.complete && img.naturalWidth > 0)"
     )
