@@ -38,7 +38,7 @@ from workflows.checks.results import (
 ENGINE = "rapidocr"
 # Bump the suffix whenever reading or judging changes: results are stored per
 # engine version, so a new version re-checks old evidence instead of reusing.
-ENGINE_REVISION = "mrz.4"
+ENGINE_REVISION = "mrz.3"
 
 
 @functools.lru_cache(maxsize=1)
@@ -66,54 +66,44 @@ class MrzRead:
         return min((line.score for line in self.lines), default=0.0)
 
 
+def _better(read: MrzRead, best: MrzRead | None) -> bool:
+    if best is None or best.data is None:
+        return True
+    if read.data is None:
+        return False
+    return sum(read.data.check_digits.values()) > sum(best.data.check_digits.values())
+
+
 def read_mrz(image, *, today: dt.date | None = None) -> MrzRead:
     """Find and parse the machine-readable zone of a document image.
 
-    The zone is looked for first without the OCR (mrz_ocr.find_zone), cut
-    out straight and read alone: the text detector over a whole 1280x720
-    capture was half the CPU of a reading. The crop is read as it is, then
-    turned over (a document held upside down puts its zone at the top, and
-    the cut-out is then upside down too). The whole image is read, the
-    right way up and then turned over, only when the cheap search found
-    nothing or its crop holds no MRZ-like text at all (the search took
-    another long line for the zone); a crop of MRZ print that forms no zone
-    (a glare across it) is not read again at ten times the cost.
+    Tries the image as it is, then turned upside down if no zone was found:
+    a document held the wrong way round is still read. Tilted lines are cut
+    out along their own angle, so a crooked photo needs no second pass.
     """
     rgb = load_rgb(image)
     seen: list[str] = []
-    zone = mrz_ocr.find_zone(rgb)
-    if zone is not None:
-        read = _read_turning(mrz_ocr.zone_crop(rgb, *zone), seen, today)
-        if read is not None and read.data is not None:
-            return read
-        if any(mrz_ocr.looks_like_mrz(text) for text in seen):
-            return read or MrzRead(None, [], seen)
-    return _read_turning(rgb, seen, today) or MrzRead(None, [], seen)
-
-
-def _read_turning(rgb, seen: list[str], today: dt.date | None) -> MrzRead | None:
-    """The zone read from an image as it is, else turned over; None when
-    neither way shows one. Turned over only when the right way up shows no
-    MRZ-like text (upside down, "<" reads as nothing MRZ-like)."""
+    best: MrzRead | None = None
     for angle in (0.0, 180.0):
         text_lines, group = mrz_ocr.read_mrz_lines(mrz_ocr.rotate(rgb, angle) if angle else rgb)
         seen.extend(line.text for line in text_lines)
-        if group is not None:
-            data = parse_mrz([row.chars if row.chars is not None else row.text for row in group], today=today)
-            # A zone found the right way up: turning it over will not help.
-            return MrzRead(data, group, seen, rotation=angle)
-        if any(mrz_ocr.looks_like_mrz(line.text) for line in text_lines):
-            return None
-    return None
+        if group is None:
+            continue
+        data = parse_mrz([row.chars if row.chars is not None else row.text for row in group], today=today)
+        read = MrzRead(data, group, seen, rotation=angle)
+        if data is not None and data.check_digits_valid:
+            return read
+        if _better(read, best):
+            best = read
+        break  # a zone was found the right way up: turning it over will not help
+    return best or MrzRead(None, [], seen)
 
 
 # --- judging what was read -----------------------------------------------
 
 
 def normalise_name(text: str) -> list[str]:
-    """Name tokens as an MRZ writes them: Latin capitals, no accents, no
-    apostrophes (ICAO 9303-3 drops them: O'Brien is OBRIEN)."""
-    text = re.sub(r"['’`ʼ]", "", unicodedata.normalize("NFC", text))
+    """Name tokens as an MRZ writes them: Latin capitals, no accents."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     replacements = {"ß": "SS", "Æ": "AE", "Ø": "OE", "Œ": "OE", "Þ": "TH", "Ł": "L", "Đ": "D"}
@@ -122,25 +112,14 @@ def normalise_name(text: str) -> list[str]:
 
 
 def _expected_alternatives(expected: str) -> list[list[str]]:
-    """ICAO 9303-3 transliterates Ä, Ö, Ü as AE, OE, UE or as the bare vowel
-    and Å as AA (or A): the name in each of those spellings."""
-    name = unicodedata.normalize("NFC", expected.upper())
-    spellings = []
-    for umlauts in (False, True):
-        for ring in (False, True):
-            text = name
-            if umlauts:
-                for letter, pair in (("Ä", "AE"), ("Ö", "OE"), ("Ü", "UE")):
-                    text = text.replace(letter, pair)
-            if ring:
-                text = text.replace("Å", "AA")
-            tokens = normalise_name(text)
-            if tokens not in spellings:
-                spellings.append(tokens)
-    return spellings
+    """ICAO transliterates Ä as AE or A (Ö, Ü alike): try both spellings."""
+    german = unicodedata.normalize("NFC", expected.upper())
+    for umlaut, pair in (("Ä", "AE"), ("Ö", "OE"), ("Ü", "UE")):
+        german = german.replace(umlaut, pair)
+    return [normalise_name(expected), normalise_name(german)]
 
 
-def compare_names(mrz_surname: str, mrz_given: str, expected: str, *, truncated: bool = False) -> str:
+def compare_names(mrz_surname: str, mrz_given: str, expected: str) -> str:
     """'match', 'partial' or 'mismatch' between the MRZ name and the one the
     business sent, in any order ("First Last" or "Last, First").
 
@@ -154,9 +133,7 @@ def compare_names(mrz_surname: str, mrz_given: str, expected: str, *, truncated:
         return "mismatch"
 
     def same(mrz_token: str, other: str, last: bool) -> bool:
-        # a cut can leave one letter of the last name; otherwise two at least
-        shortest = 1 if truncated else 2
-        return mrz_token == other or (last and len(mrz_token) >= shortest and other.startswith(mrz_token))
+        return mrz_token == other or (last and len(mrz_token) >= 2 and other.startswith(mrz_token))
 
     best = "mismatch"
     for expected_tokens in _expected_alternatives(expected):
@@ -170,12 +147,6 @@ def compare_names(mrz_surname: str, mrz_given: str, expected: str, *, truncated:
                 remaining.remove(hit)
                 matched.append(token)
         if len(matched) == len(mrz_tokens) and not remaining:
-            return "match"
-        # A name field filled to its last place was cut short (ICAO 9303-3,
-        # 4.6): the given names after the cut are missing, not different.
-        if truncated and len(matched) == len(mrz_tokens) and all(
-            token not in remaining for token in surname_tokens
-        ) and len(matched) > len(surname_tokens):
             return "match"
         surname_ok = all(token in matched for token in surname_tokens)
         given_ok = len(matched) > len(surname_tokens)
@@ -296,9 +267,7 @@ def judge_mrz(
 
     name_result = None
     if expected_name:
-        name_field = data.lines[2] if data.layout == "TD1" else data.lines[0][5:]
-        name_result = compare_names(data.surname, data.given_names, expected_name,
-                                    truncated=not name_field.endswith("<"))
+        name_result = compare_names(data.surname, data.given_names, expected_name)
         if name_result == "mismatch":
             failed.append(
                 reason("mrz.name_mismatch",

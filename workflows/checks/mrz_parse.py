@@ -55,13 +55,6 @@ TO_LETTER = {"0": "O", "1": "I", "2": "Z", "4": "A", "5": "S", "6": "G", "7": "T
 # 0 264 times, Z as 2 ten times, I as 1 six times, never the other way round,
 # and never B/8 or S/5 (those are repaired only where the OCR hesitated).
 MEASURED_MISREADS = {"0": "O", "1": "I", "2": "Z"}
-# Pairs of a letter and a digit the recogniser tells apart badly in OCR-B:
-# on the held-out development split (bench/heldout/mrz.py) it read the
-# letter O as 0 with the letter weighed below 1e-4, as sure as it reads a
-# real zero. The OCR adds the other of a pair as a faint doubt where the
-# glyph's height says so (mrz_ocr.shape_doubts).
-LOOKALIKE_PAIRS = {"0": "O", "O": "0", "1": "I", "I": "1", "5": "S", "S": "5", "8": "B", "B": "8",
-                   "2": "Z", "Z": "2"}
 
 ALPHA = "alpha"  # letters and fillers
 NUMERIC = "numeric"  # digits (check digits may also be a filler)
@@ -500,53 +493,30 @@ def _candidates(rows: list[list[Char]], layout: Layout) -> list[tuple[int, int, 
                 continue
             if kind == NUMERIC and alternative not in _DIGITS | {FILLER}:
                 continue
-            faint_ok = strongly_covered and alternative in (MEASURED_MISREADS.get(char.char),
-                                                            LOOKALIKE_PAIRS.get(char.char))
+            faint_ok = strongly_covered and MEASURED_MISREADS.get(char.char) == alternative
             if probability >= ALTERNATIVE_FLOOR or (faint_ok and probability >= FAINT_DOUBT_FLOOR):
                 candidates.add((line, i, alternative))
     return sorted(candidates)
 
 
 # A valid reading can still be wrong: two letters O read as zeros where the
-# check digit weighs them 7 and 3 change its sum by 240, a multiple of 10
-# (two I read as 1 alike), and the OCR's own probabilities do not warn of
-# it: on the held-out development split it read the OCR-B letter O as 0
-# with the letter weighed below 1e-4 (a real zero's weight) 34 times, I as 1
-# 5 times, and two such readings passed as valid. So every 0 and 1 of a
-# field that may hold letters and digits is a possible rival here, whatever
-# the OCR said (the other look-alikes where the OCR itself gave the other
-# reading a second reading's weight): where swapping two of them keeps
-# every check digit agreeing, the check digits cannot tell the readings
-# apart, and the fields are ambiguous. This changes no character; it only
-# withholds "valid", at the price of sending such numbers to review.
-SILENT_MISREADS = {"0": "O", "1": "I"}
+# check digit weighs them 7 and 3 change its sum by 240, a multiple of 10.
+# That happened on a generated passport. Where the OCR gave the letter at
+# least this much probability at two such places, the reading is ambiguous.
+# (Genuine zeros reached it 11 % of the time each, misread letters O 79 %.)
+RIVAL_FLOOR = 0.001
 
 
 def _rivals_of_valid(rows: list[list[Char]], layout: Layout) -> list[str]:
-    """Fields of a valid reading that another reading the OCR allowed would
-    fill just as validly: one, two or (when few) three other characters.
-
-    On the held-out test split, nine wrong readings had valid check digits:
-    two or three misreads at once under hard conditions (I as 1 with O as 0
-    and Y as V), or one the check digits cannot see at all (U read for 0:
-    their values differ by 30). A check digit is one chance in ten; a valid
-    reading is trusted only when no reading the OCR itself weighed is valid
-    too."""
     doubtful = []
-    for line, i, kind in _positions(layout, (ALNUM, NUMERIC)):
+    for line, i, _ in _positions(layout, (ALNUM,)):
         char = rows[line][i]
-        others = {alt for alt, p in char.alternatives if p >= ALTERNATIVE_FLOOR and alt in ALPHABET}
-        if kind == ALNUM and char.char in SILENT_MISREADS:
-            others.add(SILENT_MISREADS[char.char])
-        if kind == NUMERIC:
-            others &= _DIGITS
-        doubtful += [(line, i, other) for other in sorted(others) if other != char.char]
-    lines = [text_of(row) for row in rows]
-    rivals = []
-    for size in (1, 2, 3):
-        if size > len(doubtful) or not _searchable(size, doubtful):
-            break
-        rivals += _solutions(lines, layout, doubtful, size)
+        letter = MEASURED_MISREADS.get(char.char)
+        if letter and dict(char.alternatives).get(letter, 0.0) >= RIVAL_FLOOR:
+            doubtful.append((line, i, letter))
+    if len(doubtful) < 2 or len(doubtful) > MAX_CANDIDATES_FOR_SEARCH:
+        return []
+    rivals = _solutions([text_of(row) for row in rows], layout, doubtful, 2)
     return sorted({_field_at(layout, line, i) for combo in rivals for line, i, _ in combo})
 
 
@@ -584,11 +554,8 @@ def _checksum_repair(rows: list[list[Char]], layout: Layout) -> tuple[list[list[
             for line, i, alternative in solutions[0]:
                 notes.append(f"{_field_at(layout, line, i)}: {rows[line][i].char}→{alternative} "
                              "(the check digits agree only this way)")
-                # what the OCR read stays a reading the rival search weighs
-                read = rows[line][i]
-                weighed = tuple((c, p) for c, p in read.alternatives if c != alternative)
-                repaired[line][i] = Char(alternative, ((read.char, 1.0),) + weighed)
-            return repaired, notes, _rivals_of_valid(repaired, layout)
+                repaired[line][i] = Char(alternative, rows[line][i].alternatives)
+            return repaired, notes, []
         combos = solutions + rivals
         return rows, [], sorted({_field_at(layout, line, i) for combo in combos for line, i, _ in combo})
     return rows, [], []
@@ -627,18 +594,6 @@ def _names(field_text: str) -> tuple[str, str]:
     surname = " ".join(part for part in surname.split(FILLER) if part)
     given = " ".join(part for part in given.split(FILLER) if part)
     return surname, given
-
-
-# ICAO 9303 document codes begin with one of these letters (passports P,
-# cards A, C, I, visas V).
-DOCUMENT_CODE_LETTERS = set("ACIPV")
-
-
-def _lost_its_start(lines: list[str], layout: Layout) -> bool:
-    """A two-line zone whose first line does not begin with a document code
-    lost its start (a glare, a cut crop): its name then sits at the wrong
-    place, and nothing checks a name."""
-    return layout is not TD1 and lines[0][:1] not in DOCUMENT_CODE_LETTERS
 
 
 def guess_layout(lengths: list[int]) -> Layout | None:
@@ -733,6 +688,5 @@ def parse_mrz(raw_lines: list, *, today: dt.date | None = None) -> MrzData | Non
         ambiguous=ambiguous,
         # The name has no check digit: a line that was too long or held
         # unreadable characters may have lost part of it.
-        name_uncertain=(len(name_line.rstrip(FILLER)) > layout.width or "?" in name_field or name_doubt
-                        or _lost_its_start(lines, layout)),
+        name_uncertain=len(name_line.rstrip(FILLER)) > layout.width or "?" in name_field or name_doubt,
     )
