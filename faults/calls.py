@@ -47,7 +47,9 @@ class LiveCall:
         return page.evaluate(CONNECTED_JS)
 
     def sockets(self, page: Page) -> int:
-        return page.evaluate("window.__sockets.length")
+        # Call sockets only: an operator's call opens in the console's page
+        # (static/js/console-queue.js), whose stopped queue socket stays listed.
+        return page.evaluate("window.__sockets.filter((ws) => ws.url.includes('/ws/call/')).length")
 
     def ask_for(self, button: str):
         self.operator.get_by_role("button", name=button).click()
