@@ -274,28 +274,11 @@ def _warp(rgb: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray
     """td.warp_points with the triangulation of ``source`` kept: every frame
     of one person warps the same source points, and triangulating them was
     most of the rendering's cost."""
-    import cv2
-
     h, w = rgb.shape[:2]
     key = (source.tobytes(), w, h)
     if key not in _TRIANGLES:
         _TRIANGLES[key] = td._triangles(source, (w, h))
-    out = rgb.copy()
-    for a, b, c in _TRIANGLES[key]:
-        src = np.float32([source[a], source[b], source[c]])
-        dst = np.float32([target[a], target[b], target[c]])
-        x, y, bw, bh = cv2.boundingRect(dst)
-        x, y = max(0, x), max(0, y)
-        bw, bh = min(w - x, bw), min(h - y, bh)
-        if bw <= 0 or bh <= 0:
-            continue
-        matrix = cv2.getAffineTransform(src, dst - np.float32([x, y]))
-        patch = cv2.warpAffine(rgb, matrix, (bw, bh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
-        mask = np.zeros((bh, bw), dtype=np.uint8)
-        cv2.fillConvexPoly(mask, np.int32(np.round(dst - np.float32([x, y]))), 1)
-        region = out[y : y + bh, x : x + bw]
-        region[mask == 1] = patch[mask == 1]
-    return out
+    return td.warp_points(rgb, source, target, triangles=_TRIANGLES[key])
 
 
 def _rotate_head(rgb: np.ndarray, lm: np.ndarray, *, yaw: float, pitch: float) -> np.ndarray:

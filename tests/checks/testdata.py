@@ -441,14 +441,15 @@ def _triangles(points: np.ndarray, size: tuple[int, int]) -> list[tuple[int, int
     return triangles
 
 
-def warp_points(rgb: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
+def warp_points(rgb: np.ndarray, source: np.ndarray, target: np.ndarray, *, triangles=None) -> np.ndarray:
     """Move the pixels so that each source point lands on its target point,
-    piecewise-affinely over a Delaunay triangulation of the source points."""
+    piecewise-affinely over a Delaunay triangulation of the source points
+    (``triangles``: that triangulation, when the caller keeps it)."""
     import cv2
 
     h, w = rgb.shape[:2]
     out = rgb.copy()
-    for a, b, c in _triangles(source, (w, h)):
+    for a, b, c in triangles if triangles is not None else _triangles(source, (w, h)):
         src = np.float32([source[a], source[b], source[c]])
         dst = np.float32([target[a], target[b], target[c]])
         x, y, bw, bh = cv2.boundingRect(dst)
